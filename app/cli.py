@@ -1,0 +1,58 @@
+"""The `chitieu` command: migrate, seed, serve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import make_engine
+
+cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Brings the database schema up to date (Alembic)."""
+    from app.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at revision {revision}: {_safe_url(settings.database_url)}")
+
+
+@cli.command()
+def seed(
+    samples: Annotated[bool, typer.Option("--samples/--no-samples", help="Also load the illustrative sample figures.")] = True,
+) -> None:
+    """Loads seed_data/ (the Lạng Sơn 2019 plan); safe to run again."""
+    from app.seed import seed as run_seed
+
+    engine = make_engine(Settings())
+    with Session(engine) as session:
+        report = run_seed(session, samples=samples)
+    created = ", ".join(f"{n} {k}" for k, n in report.created.items())
+    typer.echo(f"seed loaded (created: {created}){'' if samples else '; samples left out'}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serves the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    cli()

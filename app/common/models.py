@@ -1,0 +1,33 @@
+"""Table-model basics: the metadata naming convention and timestamp helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+# Named constraints make migrations reproducible on both databases.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def created_at_field():
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+class Timestamped(SQLModel):
+    """created_at / updated_at columns, set by the server."""
+
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

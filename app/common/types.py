@@ -1,0 +1,85 @@
+"""Validated field types shared by every input model.
+
+Bounds are part of the API contract and appear in the OpenAPI schema:
+- ids are positive 32-bit integers (what PostgreSQL's INTEGER holds);
+- figures are finite and within ±1e15 (no NaN or Infinity, which JSON parsers
+  in Python accept and databases store inconsistently);
+- dates lie between 1900-01-01 and 2100-12-31;
+- text never contains NUL (PostgreSQL refuses it and it breaks exports).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_ID = 2_147_483_647
+MAX_FIGURE = 1e15
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+MAX_PAGE = 500
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+def _sane_date(value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"date must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a type
+    """A string of bounded length without NUL characters."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(_no_nul),
+    ]
+
+
+Code = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"),
+    Field(description="Short identifier: letters, digits and . _ - /, e.g. `NQ-2019`."),
+]
+Name = Text(500, min_length=1)
+Line = Text(500)
+ShortText = Text(120)
+LongText = Text(20_000)
+Url = Text(2000)
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Figure = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]
+NonNegativeFigure = Annotated[float, Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False)]
+SaneDate = Annotated[date, AfterValidator(_sane_date), Field(description="ISO date, 1900-01-01 to 2100-12-31.")]
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored one is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class InputModel(BaseModel):
+    """Base of every request body: unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total count for paging."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,71 @@
+"""Request dependencies: the session, paging, and loaders that answer 404.
+
+Each loader takes the path id under one name everywhere (`organization_id`,
+`plan_id`, `target_id`, `submission_id`) and returns the row, so no route
+repeats a lookup-or-404 block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from sqlmodel import Session
+
+from app.common.crud import get_or_404
+from app.common.types import MAX_ID, MAX_PAGE
+from app.db import session_scope
+from app.organizations.models import Organization
+from app.plans.models import Plan
+from app.submissions.models import Submission
+from app.targets.models import Target
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session on the app's engine, closed after the request."""
+    yield from session_scope(request.app.state.engine)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class Paging:
+    """limit/offset query parameters, with the documented cap."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")] = 0,
+    ):
+        self.limit, self.offset = limit, offset
+
+
+PagingDep = Annotated[Paging, Depends()]
+
+
+def _id(name: str):
+    return Annotated[int, Path(ge=1, le=MAX_ID, description=f"The {name}'s id.")]
+
+
+def load_organization(session: SessionDep, organization_id: _id("organisation")) -> Organization:
+    return get_or_404(session, Organization, organization_id, "Organisation")
+
+
+def load_plan(session: SessionDep, plan_id: _id("plan")) -> Plan:
+    return get_or_404(session, Plan, plan_id, "Plan")
+
+
+def load_target(session: SessionDep, target_id: _id("target")) -> Target:
+    return get_or_404(session, Target, target_id, "Target")
+
+
+def load_submission(session: SessionDep, submission_id: _id("submission")) -> Submission:
+    return get_or_404(session, Submission, submission_id, "Submission")
+
+
+OrganizationDep = Annotated[Organization, Depends(load_organization)]
+PlanDep = Annotated[Plan, Depends(load_plan)]
+TargetDep = Annotated[Target, Depends(load_target)]
+SubmissionDep = Annotated[Submission, Depends(load_submission)]
+

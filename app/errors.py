@@ -1,0 +1,160 @@
+"""Domain errors and their one rendering: RFC 9457 problem+json.
+
+Services raise the errors below; the handlers here turn them, and every other
+error (404 route, 405, 422 validation, unexpected 500), into
+`application/problem+json` with `type`, `title`, `status`, `detail`, `instance`
+and, for validation, `errors` (one item per field). No traceback ever reaches a
+client; unexpected errors are logged server-side with the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("chitieu")
+
+PROBLEM_TYPE_BASE = "https://chitieu.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    """What is wrong with one input field."""
+
+    field: str
+    message: str
+    type: str = "invalid"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    """Base of the errors services raise; each maps to one HTTP status."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a domain rule (e.g. low > high)."""
+
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+    @classmethod
+    def from_fields(cls, detail: str, fields: dict[str, str]) -> "InvalidInput":
+        return cls(detail, [FieldError(field=k, message=v) for k, v in fields.items()])
+
+
+HTTP_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "Invalid input"),
+    500: ("internal-error", "Internal server error"),
+}
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Renders one problem document."""
+    default_slug, default_title = HTTP_TITLES.get(status, ("error", "Error"))
+    body = Problem(
+        type=PROBLEM_TYPE_BASE + (slug or default_slug),
+        title=title or default_title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # ("body", "targets", 0, "value") -> "targets.0.value"; keep "query."/"path." prefixes.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors():
+        message = str(err.get("msg", "invalid value"))
+        out.append(FieldError(field=_field_name(tuple(err.get("loc", ()))), message=message, type=err.get("type", "invalid")))
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Makes every error the API can answer a problem+json document."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        return problem_response(request, exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        return problem_response(request, 422, detail or "The request is not valid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else HTTP_TITLES.get(exc.status_code, ("", "Error"))[1]
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "The server could not complete the request; it has been logged.")

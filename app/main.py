@@ -1,0 +1,81 @@
+"""The FastAPI application: routers under /api/v1, problem+json errors, health checks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
+from app.organizations.router import router as organizations_router
+from app.plans.router import router as plans_router
+from app.status.router import router as status_router
+from app.submissions.router import router as submissions_router
+from app.targets.router import router as targets_router
+
+DESCRIPTION = """
+Tracks the numeric targets (*chỉ tiêu*) of resolutions and plans, takes progress
+figures against them, and says per target and per plan where things stand and why.
+
+Errors are always `application/problem+json` (RFC 9457). Lists are paged with
+`limit` (at most 500) and `offset`.
+"""
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in (organizations_router, plans_router, targets_router, submissions_router, status_router):
+        api.include_router(router)
+    return api
+
+
+def _problem_validation_schema(app: FastAPI) -> dict:
+    """The OpenAPI document, with every 422 answer described as a problem."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem}}
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the app on the given settings (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="chitieu", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    install_error_handlers(app)
+    app.include_router(_api_router())
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: the database answers",
+        responses={503: {"description": "The database does not answer."}},
+    )
+    def readyz(request: Request):
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return problem_response(request, 503, "The database does not answer.", slug="not-ready", title="Not ready")
+        return JSONResponse({"status": "ok", "database": app.state.engine.dialect.name})
+
+    app.openapi = lambda: _problem_validation_schema(app)
+    return app

@@ -1,0 +1,21 @@
+"""OpenAPI helpers: documented error responses, all problem+json."""
+
+from __future__ import annotations
+
+from app.errors import PROBLEM_MEDIA_TYPE, Problem
+
+DESCRIPTIONS = {
+    400: "The request is malformed.",
+    404: "A resource the request names does not exist.",
+    409: "The request conflicts with stored data (e.g. a duplicate code).",
+    422: "The input is not valid; `errors` lists each field.",
+}
+
+
+def errors(*statuses: int) -> dict:
+    """`responses=` entries for the given statuses, each a problem+json document."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {"description": DESCRIPTIONS[status], "model": Problem, "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
+        for status in statuses
+    }

@@ -1,0 +1,81 @@
+"""Organisation use cases. Each write commits once, here."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
+from app.errors import Conflict, InvalidInput
+from app.organizations.models import Organization, OrganizationCreate, OrganizationUpdate
+
+MAX_DEPTH = 64  # a tree deeper than this is a mistake (or a cycle) in the data
+
+
+def get_organization(*, session: Session, organization_id: int) -> Organization:
+    """Gets an organisation by id."""
+    return get_or_404(session, Organization, organization_id, "Organisation")
+
+
+def list_organizations(*, session: Session, parent_id: int | None, limit: int, offset: int):
+    """Lists organisations, optionally the children of one."""
+    stmt = select(Organization).order_by(Organization.id)
+    if parent_id is not None:
+        stmt = stmt.where(Organization.parent_id == parent_id)
+    return paginate(session, stmt, limit=limit, offset=offset)
+
+
+def ancestors(session: Session, organization_id: int) -> list[int]:
+    """Ids from the organisation itself up to its root."""
+    chain: list[int] = []
+    current: int | None = organization_id
+    while current is not None and len(chain) < MAX_DEPTH:
+        chain.append(current)
+        current = session.exec(select(Organization.parent_id).where(Organization.id == current)).first()
+    return chain
+
+
+def is_within(session: Session, organization_id: int, root_id: int) -> bool:
+    """True when the organisation is root_id or one of its descendants."""
+    return root_id in ancestors(session, organization_id)
+
+
+def _check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
+    existing = session.exec(select(Organization.id).where(Organization.code == code)).first()
+    if existing is not None and existing != own_id:
+        raise Conflict(f"An organisation with code '{code}' already exists (id {existing}).")
+
+
+def _check_parent(session: Session, parent_id: int | None, own_id: int | None = None) -> None:
+    if parent_id is None:
+        return
+    if session.get(Organization, parent_id) is None:
+        raise InvalidInput.from_fields("The parent does not exist.", {"parent_id": f"organisation {parent_id} does not exist"})
+    if own_id is not None and own_id in ancestors(session, parent_id):
+        raise InvalidInput.from_fields(
+            "An organisation cannot sit under itself.", {"parent_id": "this parent would make a cycle"}
+        )
+
+
+def create_organization(*, session: Session, organization_in: OrganizationCreate) -> Organization:
+    """Creates an organisation."""
+    _check_code_free(session, organization_in.code)
+    _check_parent(session, organization_in.parent_id)
+    org = Organization.model_validate(organization_in)
+    session.add(org)
+    commit_or_conflict(session, f"Organisation '{organization_in.code}' could not be stored (duplicate code?).")
+    session.refresh(org)
+    return org
+
+
+def update_organization(*, session: Session, organization: Organization, organization_in: OrganizationUpdate) -> Organization:
+    """Changes the given fields of an organisation."""
+    changes = organization_in.model_dump(exclude_unset=True)
+    if changes.get("code"):
+        _check_code_free(session, changes["code"], organization.id)
+    if "parent_id" in changes:
+        _check_parent(session, changes["parent_id"], organization.id)
+    apply_patch(organization, changes, nullable={"parent_id"})
+    session.add(organization)
+    commit_or_conflict(session, "The organisation could not be updated (duplicate code?).")
+    session.refresh(organization)
+    return organization

@@ -1,0 +1,121 @@
+"""Plans: a resolution (nghị quyết) or plan (kế hoạch) with a period and targets."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import model_validator
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from app.common.models import Timestamped
+from app.common.types import Code, Id, InputModel, Line, LongText, Name, SaneDate, Url, UtcDateTime
+
+
+class PlanState(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Plan(Timestamped, table=True):
+    """A stored plan."""
+
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="period_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=500)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    start_date: date
+    end_date: date
+    adopted_date: date | None = None
+    adopted_by: str = Field(default="", max_length=500)
+    theme: str = Field(default="", max_length=500)
+    source_text: str = Field(default="", max_length=20_000)
+    source_url: str = Field(default="", max_length=2000)
+    state: str = Field(default=PlanState.DRAFT.value, max_length=16)
+    notes: str = Field(default="", max_length=20_000)
+
+
+class PlanFields(InputModel):
+    """Fields a client may set on a plan (all optional; used by PATCH)."""
+
+    code: Code | None = None
+    title: Name | None = None
+    organization_id: Id | None = None
+    start_date: SaneDate | None = None
+    end_date: SaneDate | None = None
+    adopted_date: SaneDate | None = None
+    adopted_by: Line | None = Field(default=None, description="The adopting body or conference.")
+    theme: Line | None = None
+    source_text: LongText | None = Field(default=None, description="The source text, or an excerpt of it.")
+    source_url: Url | None = None
+    state: PlanState | None = None
+    notes: LongText | None = None
+
+
+class PlanCreate(PlanFields):
+    """Body of POST /plans."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "code": "NQ-2020-TPLS",
+                    "title": "Mục tiêu, nhiệm vụ, giải pháp năm 2020",
+                    "organization_id": 1,
+                    "start_date": "2020-01-01",
+                    "end_date": "2020-12-31",
+                    "adopted_date": "2019-12-10",
+                    "adopted_by": "Hội nghị Ban Chấp hành Đảng bộ thành phố",
+                    "state": "active",
+                }
+            ]
+        }
+    }
+
+    code: Code
+    title: Name
+    organization_id: Id
+    start_date: SaneDate
+    end_date: SaneDate
+    adopted_by: Line = ""
+    theme: Line = ""
+    source_text: LongText = ""
+    source_url: Url = ""
+    state: PlanState = PlanState.DRAFT
+    notes: LongText = ""
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class PlanUpdate(PlanFields):
+    """Body of PATCH /plans/{plan_id}: only the fields given change."""
+
+    model_config = {"json_schema_extra": {"examples": [{"state": "closed"}]}}
+
+
+class PlanPublic(SQLModel):
+    """A plan as the API returns it."""
+
+    id: int
+    code: str
+    title: str
+    organization_id: int
+    start_date: date
+    end_date: date
+    adopted_date: date | None
+    adopted_by: str
+    theme: str
+    source_text: str
+    source_url: str
+    state: PlanState
+    notes: str
+    created_at: UtcDateTime
+    updated_at: UtcDateTime

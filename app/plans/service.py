@@ -1,0 +1,73 @@
+"""Plan use cases. Each write commits once, here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
+from app.errors import Conflict, InvalidInput
+from app.organizations.models import Organization
+from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
+
+
+def get_plan(*, session: Session, plan_id: int) -> Plan:
+    """Gets a plan by id."""
+    return get_or_404(session, Plan, plan_id, "Plan")
+
+
+def list_plans(
+    *, session: Session, organization_id: int | None, state: PlanState | None, year: int | None, limit: int, offset: int
+):
+    """Lists plans, filtered by issuing organisation, state and a year the period touches."""
+    stmt = select(Plan).order_by(Plan.start_date.desc(), Plan.id)
+    if organization_id is not None:
+        stmt = stmt.where(Plan.organization_id == organization_id)
+    if state is not None:
+        stmt = stmt.where(Plan.state == state.value)
+    if year is not None:
+        stmt = stmt.where(Plan.start_date <= date(year, 12, 31), Plan.end_date >= date(year, 1, 1))
+    return paginate(session, stmt, limit=limit, offset=offset)
+
+
+def _check(session: Session, *, code: str, organization_id: int, own_id: int | None = None) -> None:
+    existing = session.exec(select(Plan.id).where(Plan.code == code)).first()
+    if existing is not None and existing != own_id:
+        raise Conflict(f"A plan with code '{code}' already exists (id {existing}).")
+    if session.get(Organization, organization_id) is None:
+        raise InvalidInput.from_fields(
+            "The issuing organisation does not exist.", {"organization_id": f"organisation {organization_id} does not exist"}
+        )
+
+
+def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
+    """Creates a plan."""
+    _check(session, code=plan_in.code, organization_id=plan_in.organization_id)
+    plan = Plan.model_validate(plan_in.model_dump())
+    session.add(plan)
+    commit_or_conflict(session, f"Plan '{plan_in.code}' could not be stored (duplicate code?).")
+    session.refresh(plan)
+    return plan
+
+
+def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
+    """Changes the given fields of a plan; the period must stay in order."""
+    changes = plan_in.model_dump(exclude_unset=True)
+    start = changes.get("start_date") or plan.start_date
+    end = changes.get("end_date") or plan.end_date
+    if end < start:
+        raise InvalidInput.from_fields("The period ends before it starts.", {"end_date": "end_date is before start_date"})
+    _check(
+        session,
+        code=changes.get("code") or plan.code,
+        organization_id=changes.get("organization_id") or plan.organization_id,
+        own_id=plan.id,
+    )
+    if "state" in changes and changes["state"] is not None:
+        changes["state"] = PlanState(changes["state"]).value
+    apply_patch(plan, changes, nullable={"adopted_date"})
+    session.add(plan)
+    commit_or_conflict(session, "The plan could not be updated (duplicate code?).")
+    session.refresh(plan)
+    return plan

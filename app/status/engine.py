@@ -1,0 +1,472 @@
+"""The status engine: what a target's figures say about it, as of a date.
+
+Pure by design: standard library only, no database, no web framework. Services
+load rows, turn them into `TargetSpec` and `Observation` values and call
+`evaluate`; every status the API reports comes from here, so one table of tests
+pins the behaviour of the whole product.
+
+The flow of `evaluate` is the same for every target:
+
+1. keep the figures that count as of the date (`select_observations`);
+2. combine them into one measured value (`aggregate`);
+3. for `change` targets, turn the measured level into a change from the baseline;
+4. judge that value against the comparison (`judge`), which yields the final
+   verdict; before the period ends the verdict is reduced to met so far / not yet
+   met.
+
+Judging follows how committees assess in practice (see docs/ARCHITECTURE.md):
+a range is achieved inside and exceeded beyond its better end; a point or floor
+is achieved at the value and exceeded when beaten; "about X" has no tolerance
+unless the target sets one; a ceiling that is met is achieved, and only counts
+as exceeded when the plan sets an explicit margin. "more than" and "less than"
+are read loosely, as practice reads "trên X" / "dưới X": the boundary value
+itself is achieved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from app.status.wording import describe, headline
+
+
+class Comparison(StrEnum):
+    AT_LEAST = "at_least"
+    MORE_THAN = "more_than"
+    AT_MOST = "at_most"
+    LESS_THAN = "less_than"
+    BETWEEN = "between"
+    APPROXIMATELY = "approximately"
+    EQUAL = "equal"
+    CHANGE = "change"
+    MILESTONE = "milestone"
+
+
+class Direction(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class ChangeBasis(StrEnum):
+    RELATIVE_PERCENT = "relative_percent"  # (value - baseline) / |baseline| * 100
+    PERCENTAGE_POINTS = "percentage_points"  # value - baseline, both in %
+    ABSOLUTE = "absolute"  # value - baseline, in the target's unit
+
+
+class Aggregation(StrEnum):
+    LATEST = "latest"
+    SUM = "sum"
+    MEAN = "mean"
+    MAX = "max"
+    MIN = "min"
+
+
+class Status(StrEnum):
+    # final verdicts, once the period has ended
+    EXCEEDED = "exceeded"
+    ACHIEVED = "achieved"
+    NOT_ACHIEVED = "not_achieved"
+    # during the period
+    MET_SO_FAR = "met_so_far"
+    NOT_YET_MET = "not_yet_met"
+    # either phase
+    NO_DATA = "no_data"
+
+
+class Phase(StrEnum):
+    IN_PROGRESS = "in_progress"
+    FINAL = "final"
+
+
+FLOOR_KINDS = frozenset({Comparison.AT_LEAST, Comparison.MORE_THAN})
+CEILING_KINDS = frozenset({Comparison.AT_MOST, Comparison.LESS_THAN})
+POINT_KINDS = frozenset({Comparison.EQUAL, Comparison.APPROXIMATELY, Comparison.CHANGE})
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A target's definition, as far as judging it needs."""
+
+    comparison: Comparison
+    period_start: date
+    period_end: date
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    tolerance: float | None = None
+    baseline_value: float | None = None
+    change_basis: ChangeBasis | None = None
+    aggregation: Aggregation = Aggregation.LATEST
+    unit: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One reported figure: a value, a ratio, or done/not done."""
+
+    period_date: date
+    recorded_at: datetime
+    organization_id: int = 0
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    done: bool | None = None
+    is_estimate: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Plan-level judging settings; the defaults follow published practice."""
+
+    # A met ceiling counts as exceeded only when beaten by at least this much.
+    ceiling_exceed_margin: float | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The engine's answer for one target."""
+
+    phase: Phase
+    status: Status
+    as_of: date
+    measured: float | None  # the combined figure, in the target's unit
+    compared: float | None  # what was judged: the measured value, or its change
+    done: bool | None  # milestones only
+    rests_on_estimate: bool
+    observation_ids: tuple[int, ...]
+    rule: str
+    explanation: dict = field(default_factory=dict)
+    message_vi: str = ""
+    message_en: str = ""
+
+    @property
+    def final_verdict(self) -> Status:
+        """The verdict the figures so far would give if the period ended now."""
+        return Status(self.explanation.get("verdict_if_final", self.status))
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def definition_errors(spec: TargetSpec) -> dict[str, str]:
+    """Lists what makes a target definition inconsistent, by field name."""
+    errors: dict[str, str] = {}
+    kind = spec.comparison
+    if spec.period_end < spec.period_start:
+        errors["period_end"] = "the period ends before it starts"
+    if kind == Comparison.BETWEEN:
+        if spec.low is None or spec.high is None:
+            errors["low" if spec.low is None else "high"] = "a 'between' target needs both low and high"
+        elif spec.low > spec.high:
+            errors["low"] = f"low ({spec.low:g}) is greater than high ({spec.high:g})"
+        if spec.value is not None:
+            errors["value"] = "a 'between' target uses low and high, not value"
+    elif kind == Comparison.MILESTONE:
+        for name in ("value", "low", "high", "tolerance", "baseline_value"):
+            if getattr(spec, name) is not None:
+                errors[name] = "a milestone is done or not done; it takes no numbers"
+    else:
+        if spec.value is None:
+            errors["value"] = f"a '{kind}' target needs a value"
+        for name in ("low", "high"):
+            if getattr(spec, name) is not None:
+                errors[name] = f"only 'between' targets take {name}"
+    if kind == Comparison.CHANGE:
+        if spec.baseline_value is None:
+            errors["baseline_value"] = "a 'change' target needs a baseline value"
+        if spec.change_basis is None:
+            errors["change_basis"] = "a 'change' target needs a change basis"
+        elif spec.change_basis == ChangeBasis.RELATIVE_PERCENT and spec.baseline_value == 0:
+            errors["baseline_value"] = "a relative change cannot be measured from a baseline of 0"
+    elif spec.change_basis is not None:
+        errors["change_basis"] = "only 'change' targets take a change basis"
+    if spec.tolerance is not None:
+        if spec.tolerance < 0:
+            errors["tolerance"] = "tolerance cannot be negative"
+        elif kind not in (Comparison.APPROXIMATELY, Comparison.CHANGE):
+            errors["tolerance"] = "only 'approximately' and 'change' targets take a tolerance"
+    if kind == Comparison.MILESTONE and spec.aggregation != Aggregation.LATEST:
+        errors["aggregation"] = "a milestone is judged on its latest report"
+    return errors
+
+
+# ---------------------------------------------------------------- selection
+
+
+def select_observations(observations, as_of: date) -> list[Observation]:
+    """Keeps the figures that count on `as_of`: one per organisation and date.
+
+    Figures dated before the period or after `as_of` do not count. For the same
+    organisation and date an official figure supersedes an estimate, and among
+    equals the one recorded last wins (a resubmission is a correction).
+    """
+    best: dict[tuple[int, date], Observation] = {}
+    for obs in observations:
+        if obs.period_date > as_of:
+            continue
+        key = (obs.organization_id, obs.period_date)
+        current = best.get(key)
+        if current is None or _rank(obs) > _rank(current):
+            best[key] = obs
+    return sorted(best.values(), key=lambda o: (o.period_date, o.organization_id))
+
+
+def _rank(obs: Observation) -> tuple:
+    return (not obs.is_estimate, obs.recorded_at, obs.id or 0)
+
+
+def scale_for_unit(unit: str) -> float:
+    """How a ratio becomes a figure in the unit: % → ×100, ‰ → ×1000."""
+    u = unit.strip().lower()
+    if u.startswith("%o") or u.startswith("‰") or u.startswith("0/00"):
+        return 1000.0
+    if u.startswith("%"):
+        return 100.0
+    return 1.0
+
+
+def _is_ratio(obs: Observation) -> bool:
+    return obs.numerator is not None and obs.denominator is not None
+
+
+def _pooled(observations: list[Observation], scale: float) -> float:
+    """Ratio of sums, never mean of ratios."""
+    num = math.fsum(o.numerator for o in observations)
+    den = math.fsum(o.denominator for o in observations)
+    return num / den * scale
+
+
+def _single(obs: Observation, scale: float) -> float:
+    if _is_ratio(obs):
+        return obs.numerator / obs.denominator * scale
+    return obs.value
+
+
+def aggregate(spec: TargetSpec, kept: list[Observation]) -> tuple[float | None, list[Observation]]:
+    """Combines the kept figures into one value; returns it and the figures used.
+
+    - latest: the figures of the latest date; several organisations' ratios at
+      that date are pooled, several plain values give the one recorded last.
+    - sum / mean: over all figures; ratios pool (sum of numerators over sum of
+      denominators) whatever the aggregation, since percentages never add.
+    - max / min: the largest / smallest single figure.
+    """
+    numeric = [o for o in kept if o.value is not None or _is_ratio(o)]
+    if not numeric:
+        return None, []
+    scale = scale_for_unit(spec.unit)
+    agg = spec.aggregation
+    if agg == Aggregation.LATEST:
+        last_date = numeric[-1].period_date
+        used = [o for o in numeric if o.period_date == last_date]
+        ratios = [o for o in used if _is_ratio(o)]
+        if len(ratios) == len(used):
+            return _pooled(ratios, scale), used
+        chosen = max(used, key=_rank)
+        return _single(chosen, scale), [chosen]
+    if all(_is_ratio(o) for o in numeric) and agg in (Aggregation.SUM, Aggregation.MEAN):
+        return _pooled(numeric, scale), numeric
+    values = [_single(o, scale) for o in numeric]
+    if agg == Aggregation.SUM:
+        return math.fsum(values), numeric
+    if agg == Aggregation.MEAN:
+        return math.fsum(values) / len(values), numeric
+    pick = max if agg == Aggregation.MAX else min
+    chosen_value = pick(values)
+    chosen = [o for o, v in zip(numeric, values) if v == chosen_value][-1:]
+    return chosen_value, chosen
+
+
+def change_from_baseline(spec: TargetSpec, level: float) -> float:
+    """The change a measured level represents against the baseline."""
+    base = spec.baseline_value
+    if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:
+        return (level - base) / abs(base) * 100.0
+    return level - base
+
+
+# ---------------------------------------------------------------- judging
+
+
+def _eq(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _ge(a: float, b: float) -> bool:
+    return a > b or _eq(a, b)
+
+
+def _better(a: float, b: float, direction: Direction) -> bool:
+    """True when a is strictly better than b (beyond float noise)."""
+    if _eq(a, b):
+        return False
+    return a > b if direction == Direction.HIGHER_IS_BETTER else a < b
+
+
+def judge(spec: TargetSpec, x: float, rules: Rules = Rules()) -> tuple[Status, str, dict]:
+    """Final verdict for the judged value x; returns (verdict, rule, facts)."""
+    kind, d = spec.comparison, spec.direction
+    if kind == Comparison.BETWEEN:
+        lo, hi = spec.low, spec.high
+        inside = _ge(x, lo) and _ge(hi, x)
+        better_end = hi if d == Direction.HIGHER_IS_BETTER else lo
+        if inside:
+            return Status.ACHIEVED, "range: inside the range", {"low": lo, "high": hi}
+        if _better(x, better_end, d):
+            return Status.EXCEEDED, "range: beyond its better end", {"low": lo, "high": hi}
+        return Status.NOT_ACHIEVED, "range: short of its worse end", {"low": lo, "high": hi}
+
+    t = spec.value
+    if kind in FLOOR_KINDS:
+        met = _ge(x, t)
+        if not met:
+            return Status.NOT_ACHIEVED, "floor: below the floor", {"threshold": t}
+        if d == Direction.HIGHER_IS_BETTER and _better(x, t, d):
+            return Status.EXCEEDED, "floor: above the floor", {"threshold": t}
+        return Status.ACHIEVED, "floor: at the floor" if _eq(x, t) else "floor: met", {"threshold": t}
+
+    if kind in CEILING_KINDS:
+        met = _ge(t, x)
+        if not met:
+            return Status.NOT_ACHIEVED, "ceiling: above the ceiling", {"threshold": t}
+        margin = rules.ceiling_exceed_margin
+        if d == Direction.LOWER_IS_BETTER and margin is not None and _ge(t - x, margin) and not _eq(x, t):
+            return Status.EXCEEDED, "ceiling: beaten by the exceed margin", {"threshold": t, "margin": margin}
+        return Status.ACHIEVED, "ceiling: met", {"threshold": t}
+
+    if kind == Comparison.MILESTONE:  # pragma: no cover - milestones are judged on `done`
+        raise ValueError("milestones are judged on done/not done")
+
+    # point kinds: equal, approximately, change. Within the tolerance is achieved,
+    # beyond it on the better side exceeded, beyond it on the worse side not.
+    tol = spec.tolerance or 0.0
+    facts = {"target": t, "tolerance": tol}
+    if abs(x - t) <= tol or _eq(abs(x - t), tol) or _eq(x, t):
+        return Status.ACHIEVED, "point: at the target" + (" within tolerance" if tol else ""), facts
+    if _better(x, t, d):
+        return Status.EXCEEDED, "point: better than the target", facts
+    return Status.NOT_ACHIEVED, "point: worse than the target", facts
+
+
+# ---------------------------------------------------------------- the answer
+
+
+def phase_on(period_end: date, as_of: date) -> Phase:
+    """Final from the last day of the period on; in progress before."""
+    return Phase.FINAL if as_of >= period_end else Phase.IN_PROGRESS
+
+
+def evaluate(
+    spec: TargetSpec,
+    observations,
+    *,
+    as_of: date,
+    rules: Rules = Rules(),
+) -> Evaluation:
+    """Says where a target stands on `as_of`, and why."""
+    phase = phase_on(spec.period_end, as_of)
+    kept = [o for o in select_observations(observations, as_of) if o.period_date >= spec.period_start]
+
+    measured = compared = None
+    done = None
+    used: list[Observation] = []
+    if spec.comparison == Comparison.MILESTONE:
+        reports = [o for o in kept if o.done is not None]
+        if reports:
+            last = max(reports, key=lambda o: (o.period_date, _rank(o)))
+            used, done = [last], last.done
+            verdict, rule, facts = (
+                (Status.ACHIEVED, "milestone: reported done", {})
+                if done
+                else (Status.NOT_ACHIEVED, "milestone: reported not done", {})
+            )
+    else:
+        measured, used = aggregate(spec, kept)
+        if measured is not None:
+            compared = change_from_baseline(spec, measured) if spec.comparison == Comparison.CHANGE else measured
+            verdict, rule, facts = judge(spec, compared, rules)
+
+    if not used:
+        status, rule, facts, verdict = Status.NO_DATA, "no figure yet", {}, Status.NO_DATA
+    elif phase == Phase.FINAL:
+        status = verdict
+    else:
+        status = Status.MET_SO_FAR if verdict in (Status.EXCEEDED, Status.ACHIEVED) else Status.NOT_YET_MET
+
+    explanation = {
+        "rule": rule,
+        "comparison": str(spec.comparison),
+        "direction": str(spec.direction),
+        "aggregation": str(spec.aggregation),
+        "verdict_if_final": str(verdict),
+        "inputs": len(used),
+        **facts,
+    }
+    if measured is not None:
+        explanation["measured"] = measured
+    if compared is not None and spec.comparison == Comparison.CHANGE:
+        explanation["baseline"] = spec.baseline_value
+        explanation["change"] = compared
+        explanation["change_basis"] = str(spec.change_basis)
+    gap = _gap(spec, compared)
+    if gap is not None:
+        explanation["gap"] = gap
+
+    result = Evaluation(
+        phase=phase,
+        status=status,
+        as_of=as_of,
+        measured=measured,
+        compared=compared,
+        done=done,
+        rests_on_estimate=any(o.is_estimate for o in used),
+        observation_ids=tuple(o.id for o in used if o.id is not None),
+        rule=rule,
+        explanation=explanation,
+    )
+    vi, en = describe(spec, result)
+    return Evaluation(**{**result.__dict__, "message_vi": vi, "message_en": en})
+
+
+def _gap(spec: TargetSpec, x: float | None) -> float | None:
+    """Signed distance from the threshold that decides, positive when better."""
+    if x is None:
+        return None
+    if spec.comparison == Comparison.BETWEEN:
+        near = spec.low if x < spec.low else spec.high if x > spec.high else None
+        if near is None:
+            return 0.0
+        diff = x - near
+    else:
+        diff = x - spec.value
+    return diff if spec.direction == Direction.HIGHER_IS_BETTER else -diff
+
+
+# ---------------------------------------------------------------- roll-up
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per status and the headline a committee would write."""
+
+    phase: Phase
+    total: int
+    counts: dict[str, int]
+    headline_vi: str
+    headline_en: str
+
+
+def summarize(evaluations: list[Evaluation], *, as_of: date, phase: Phase) -> Summary:
+    """Counts a plan's statuses and writes its headline in both languages."""
+    counts = {s.value: 0 for s in Status}
+    for ev in evaluations:
+        counts[ev.status.value] += 1
+    total = len(evaluations)
+    vi, en = headline(counts, total, as_of=as_of, phase=phase)
+    return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en)

@@ -1,0 +1,95 @@
+"""Submissions (báo cáo số liệu): one figure for one target, as of a date, from one organisation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import model_validator
+from sqlalchemy import CheckConstraint, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+from app.common.models import utcnow
+from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime
+
+# Exactly one of: a value; a numerator with a positive denominator; done/not done.
+FIGURE_SHAPE = (
+    "(value IS NOT NULL AND numerator IS NULL AND denominator IS NULL AND done IS NULL)"
+    " OR (value IS NULL AND numerator IS NOT NULL AND denominator > 0 AND done IS NULL)"
+    " OR (value IS NULL AND numerator IS NULL AND denominator IS NULL AND done IS NOT NULL)"
+)
+
+
+class Submission(SQLModel, table=True):
+    """A stored figure. Rows are only ever inserted."""
+
+    __table_args__ = (
+        CheckConstraint(FIGURE_SHAPE, name="one_figure"),
+        Index("ix_submission_target_id_period_date", "target_id", "period_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="target.id")
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    period_date: date
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    done: bool | None = None
+    is_estimate: bool = False
+    note: str = Field(default="", max_length=20_000)
+    evidence_url: str = Field(default="", max_length=2000)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+class SubmissionCreate(InputModel):
+    """Body of POST /targets/{target_id}/submissions: give value, or numerator and denominator, or done."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"value": 4100, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": True, "note": "Ước 6 tháng"},
+                {"numerator": 46, "denominator": 70, "period_date": "2019-12-31", "organization_id": 1},
+                {"done": True, "period_date": "2019-12-31", "organization_id": 1},
+            ]
+        }
+    }
+
+    period_date: SaneDate = Field(description="The date the figure refers to (within the plan's period).")
+    organization_id: Id = Field(description="The reporting organisation: the plan's own or one of its descendants.")
+    value: Figure | None = None
+    numerator: NonNegativeFigure | None = Field(default=None, description="Ratio figures: how many meet the condition.")
+    denominator: NonNegativeFigure | None = Field(default=None, gt=0, description="Ratio figures: out of how many.")
+    done: bool | None = Field(default=None, description="Milestones: done or not done.")
+    is_estimate: bool = Field(default=False, description="An estimate (ước) rather than an official figure.")
+    note: LongText = ""
+    evidence_url: Url = ""
+
+    @model_validator(mode="after")
+    def _one_figure(self):
+        given = [
+            self.value is not None,
+            self.numerator is not None or self.denominator is not None,
+            self.done is not None,
+        ]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of: value; numerator and denominator; done")
+        if (self.numerator is None) != (self.denominator is None):
+            raise ValueError("a ratio needs both numerator and denominator")
+        return self
+
+
+class SubmissionPublic(SQLModel):
+    """A figure as the API returns it; `recorded_at` is set by the server."""
+
+    id: int
+    target_id: int
+    organization_id: int
+    period_date: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    done: bool | None
+    is_estimate: bool
+    note: str
+    evidence_url: str
+    recorded_at: UtcDateTime

@@ -1,0 +1,156 @@
+"""Targets (chỉ tiêu) of a plan: what is measured, and the condition that counts as met."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import model_validator
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.common.models import Timestamped
+from app.common.types import Code, Figure, InputModel, Line, LongText, Name, NonNegativeFigure, SaneDate, ShortText, UtcDateTime
+from app.status.engine import CEILING_KINDS, Aggregation, ChangeBasis, Comparison, Direction
+
+
+class Target(Timestamped, table=True):
+    """A stored target. Enumerations are stored as short strings."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code", name="uq_target_plan_id_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str = Field(max_length=64)
+    title: str = Field(max_length=500)
+    title_en: str = Field(default="", max_length=500)
+    category: str = Field(default="", max_length=120)
+    unit: str = Field(default="", max_length=120)
+    comparison: str = Field(max_length=16)
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    tolerance: float | None = None
+    direction: str = Field(max_length=16)
+    baseline_value: float | None = None
+    baseline_date: date | None = None
+    change_basis: str | None = Field(default=None, max_length=24)
+    aggregation: str = Field(default=Aggregation.LATEST.value, max_length=16)
+    clause: str = Field(default="", max_length=20_000)
+    notes: str = Field(default="", max_length=20_000)
+    position: int = 0
+
+
+class TargetFields(InputModel):
+    """Fields a client may set on a target (all optional; used by PATCH)."""
+
+    code: Code | None = None
+    title: Name | None = Field(default=None, description="The target's name, in Vietnamese.")
+    title_en: Line | None = None
+    category: ShortText | None = Field(default=None, description="Group (nhóm), e.g. `kinh tế`, `xây dựng Đảng`.")
+    unit: ShortText | None = Field(default=None, description="Unit of measure, e.g. `%`, `tấn`, `tỷ đồng`.")
+    comparison: Comparison | None = None
+    value: Figure | None = Field(default=None, description="The threshold; for `change`, the signed change (-10 = a cut of 10).")
+    low: Figure | None = Field(default=None, description="`between` only: the low end, inclusive.")
+    high: Figure | None = Field(default=None, description="`between` only: the high end, inclusive.")
+    tolerance: NonNegativeFigure | None = Field(
+        default=None, description="`approximately` / `change`: accepted distance from the value. None means 0."
+    )
+    direction: Direction | None = Field(
+        default=None, description="Which way is better. Defaults: lower for ceilings and negative changes, else higher."
+    )
+    baseline_value: Figure | None = Field(default=None, description="`change`: the level the change is measured from.")
+    baseline_date: SaneDate | None = None
+    change_basis: ChangeBasis | None = Field(
+        default=None, description="`change`: relative_percent, percentage_points or absolute."
+    )
+    aggregation: Aggregation | None = Field(
+        default=None, description="How the period's figures combine: latest, sum (flows), mean, max, min."
+    )
+    clause: LongText | None = Field(default=None, description="The verbatim clause the target comes from.")
+    notes: LongText | None = None
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+def default_direction(comparison: Comparison, value: float | None) -> Direction:
+    """Ceilings and cuts are better lower; everything else higher."""
+    if comparison in CEILING_KINDS or (comparison == Comparison.CHANGE and value is not None and value < 0):
+        return Direction.LOWER_IS_BETTER
+    return Direction.HIGHER_IS_BETTER
+
+
+class TargetCreate(TargetFields):
+    """Body of POST /plans/{plan_id}/targets."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "code": "13",
+                    "title": "Tỷ lệ hộ gia đình sử dụng nước sạch",
+                    "category": "đô thị",
+                    "unit": "%",
+                    "comparison": "at_least",
+                    "value": 98,
+                    "clause": "Tỷ lệ hộ dân sử dụng nước sạch đạt 98% trở lên",
+                },
+                {
+                    "code": "14",
+                    "title": "Tốc độ tăng trưởng",
+                    "unit": "%",
+                    "comparison": "between",
+                    "low": 11,
+                    "high": 13,
+                },
+            ]
+        }
+    }
+
+    code: Code
+    title: Name
+    title_en: Line = ""
+    category: ShortText = ""
+    unit: ShortText = ""
+    comparison: Comparison
+    aggregation: Aggregation = Aggregation.LATEST
+    clause: LongText = ""
+    notes: LongText = ""
+    position: int = Field(default=0, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _direction(self):
+        if self.direction is None:
+            self.direction = default_direction(self.comparison, self.value)
+        return self
+
+
+class TargetUpdate(TargetFields):
+    """Body of PATCH /targets/{target_id}: only the fields given change; the result must stay consistent."""
+
+    model_config = {"json_schema_extra": {"examples": [{"tolerance": 0.5}]}}
+
+
+class TargetPublic(SQLModel):
+    """A target as the API returns it."""
+
+    id: int
+    plan_id: int
+    code: str
+    title: str
+    title_en: str
+    category: str
+    unit: str
+    comparison: Comparison
+    value: float | None
+    low: float | None
+    high: float | None
+    tolerance: float | None
+    direction: Direction
+    baseline_value: float | None
+    baseline_date: date | None
+    change_basis: ChangeBasis | None
+    aggregation: Aggregation
+    clause: str
+    notes: str
+    position: int
+    created_at: UtcDateTime
+    updated_at: UtcDateTime

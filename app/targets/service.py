@@ -1,0 +1,83 @@
+"""Target use cases. Each write commits once, here.
+
+Whether a definition is consistent is the status engine's rule
+(`definition_errors`); this service only maps rows to specs and asks it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from sqlmodel import Session, select
+
+from app.common.crud import apply_patch, commit_or_conflict, paginate
+from app.errors import Conflict, InvalidInput
+from app.plans.models import Plan
+from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.targets.models import Target, TargetCreate, TargetUpdate
+
+def spec_of(target: Target, plan: Plan) -> TargetSpec:
+    """The engine's view of a stored target."""
+    return TargetSpec(
+        comparison=Comparison(target.comparison),
+        period_start=plan.start_date,
+        period_end=plan.end_date,
+        direction=Direction(target.direction),
+        value=target.value,
+        low=target.low,
+        high=target.high,
+        tolerance=target.tolerance,
+        baseline_value=target.baseline_value,
+        change_basis=ChangeBasis(target.change_basis) if target.change_basis else None,
+        aggregation=Aggregation(target.aggregation),
+        unit=target.unit,
+        title=target.title,
+    )
+
+
+def _validate(target: Target, plan: Plan) -> None:
+    problems = definition_errors(spec_of(target, plan))
+    if problems:
+        raise InvalidInput.from_fields("The target's definition is inconsistent.", problems)
+
+
+def _check_code_free(session: Session, plan_id: int, code: str, own_id: int | None = None) -> None:
+    existing = session.exec(select(Target.id).where(Target.plan_id == plan_id, Target.code == code)).first()
+    if existing is not None and existing != own_id:
+        raise Conflict(f"This plan already has a target with code '{code}' (id {existing}).")
+
+
+def list_targets(*, session: Session, plan: Plan, category: str | None, limit: int, offset: int):
+    """Lists a plan's targets in their order."""
+    stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
+    if category is not None:
+        stmt = stmt.where(Target.category == category)
+    return paginate(session, stmt, limit=limit, offset=offset)
+
+
+def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
+    """Adds a target to a plan after checking its definition."""
+    _check_code_free(session, plan.id, target_in.code)
+    target = Target.model_validate({**target_in.model_dump(), "plan_id": plan.id})
+    _validate(target, plan)
+    session.add(target)
+    commit_or_conflict(session, f"Target '{target_in.code}' could not be stored (duplicate code?).")
+    session.refresh(target)
+    return target
+
+
+def update_target(*, session: Session, target: Target, target_in: TargetUpdate) -> Target:
+    """Changes the given fields; the resulting definition must be consistent."""
+    plan = session.get(Plan, target.plan_id)
+    changes = target_in.model_dump(exclude_unset=True)
+    if changes.get("code"):
+        _check_code_free(session, target.plan_id, changes["code"], target.id)
+    changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
+    apply_patch(
+        target, changes, nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis"}
+    )
+    _validate(target, plan)
+    session.add(target)
+    commit_or_conflict(session, "The target could not be updated (duplicate code?).")
+    session.refresh(target)
+    return target
