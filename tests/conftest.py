@@ -1,0 +1,150 @@
+"""Test fixtures: every API test runs on SQLite and, when configured, PostgreSQL.
+
+- SQLite: a fresh file in a temporary folder, migrated with Alembic.
+- PostgreSQL: the server named by TEST_DATABASE_URL (CI sets it), in a schema of
+  our own (`chitieu_test`) that is dropped and migrated at the start of a run.
+  Without the variable the PostgreSQL cases are skipped, with the reason shown.
+
+The schema is built by the real migrations (never create_all), once per backend
+and run; after each test every table is emptied.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlmodel import Session
+
+from app.config import Settings, normalize_database_url
+from app.main import create_app
+from app.migrate import upgrade
+
+from fastapi.testclient import TestClient
+
+PG_ENV = "TEST_DATABASE_URL"
+TABLES = ("submission", "target", "plan", "organization")  # children first
+
+
+def postgres_url(schema: str) -> str | None:
+    """The PostgreSQL URL for a private schema, or None when not configured."""
+    raw = os.environ.get(PG_ENV)
+    if not raw:
+        return None
+    url = make_url(normalize_database_url(raw))
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def reset_postgres_schema(url: str, schema: str) -> None:
+    """Drops and recreates one schema, so a run starts from nothing."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> dict[str, str | None]:
+    """One migrated database per backend for the whole run."""
+    urls: dict[str, str | None] = {}
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'chitieu-test.db'}"
+    upgrade(sqlite_url)
+    urls["sqlite"] = sqlite_url
+    pg = postgres_url("chitieu_test")
+    if pg:
+        reset_postgres_schema(pg, "chitieu_test")
+        upgrade(pg)
+    urls["postgresql"] = pg
+    return urls
+
+
+_apps: dict[str, object] = {}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, database_urls) -> str:
+    """The backend name; skips PostgreSQL cases when no server is configured."""
+    if database_urls[request.param] is None:
+        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return request.param
+
+
+@pytest.fixture
+def app(backend, database_urls):
+    """The app on the backend's database; tables are emptied after the test."""
+    if backend not in _apps:
+        _apps[backend] = create_app(Settings(database_url=database_urls[backend]))
+    application = _apps[backend]
+    yield application
+    with application.state.engine.begin() as conn:
+        if backend == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """An HTTP client on the app, in process; server errors come back as 500s."""
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:
+    """A session on the app's engine, for arranging data and checking what is stored."""
+    with Session(app.state.engine) as s:
+        yield s
+
+
+@pytest.fixture
+def seeded(app):
+    """The seed plan with its sample figures; returns the SeedReport."""
+    from app.seed import seed
+
+    with Session(app.state.engine) as s:
+        return seed(s)
+
+
+# ------------------------------------------------------------------ builders
+
+
+@pytest.fixture
+def make(client):
+    """Creates resources over the API and returns their JSON; fails loudly."""
+
+    class Maker:
+        n = 0
+
+        def _post(self, path: str, body: dict) -> dict:
+            r = client.post(path, json=body)
+            assert r.status_code == 201, r.text
+            return r.json()
+
+        def org(self, **kw) -> dict:
+            Maker.n += 1
+            return self._post("/api/v1/organizations", {"code": f"ORG-{Maker.n}", "name": f"Org {Maker.n}", **kw})
+
+        def plan(self, org_id: int | None = None, **kw) -> dict:
+            Maker.n += 1
+            org_id = org_id or self.org()["id"]
+            body = {"code": f"P-{Maker.n}", "title": "Plan", "organization_id": org_id,
+                    "start_date": "2019-01-01", "end_date": "2019-12-31", "state": "active", **kw}
+            return self._post("/api/v1/plans", body)
+
+        def target(self, plan_id: int, **kw) -> dict:
+            Maker.n += 1
+            body = {"code": f"T-{Maker.n}", "title": "Target", "unit": "%", "comparison": "at_least", "value": 90, **kw}
+            return self._post(f"/api/v1/plans/{plan_id}/targets", body)
+
+        def submission(self, target_id: int, **kw) -> dict:
+            return self._post(f"/api/v1/targets/{target_id}/submissions", kw)
+
+    return Maker()
