@@ -127,8 +127,13 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors():
+        kind = err.get("type", "invalid")
+        loc = tuple(err.get("loc", ()))
         message = str(err.get("msg", "invalid value"))
-        out.append(FieldError(field=_field_name(tuple(err.get("loc", ()))), message=message, type=err.get("type", "invalid")))
+        if kind == "json_invalid":  # loc is ("body", <character position>)
+            message = f"the body is not valid JSON (near character {loc[-1]})"
+            loc = ("body",)
+        out.append(FieldError(field=_field_name(loc), message=message, type=kind))
     return out
 
 

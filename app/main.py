@@ -33,17 +33,23 @@ def _api_router() -> APIRouter:
     return api
 
 
-def _problem_validation_schema(app: FastAPI) -> dict:
-    """The OpenAPI document, with every 422 answer described as a problem."""
+def _openapi_with_problems(app: FastAPI) -> dict:
+    """The OpenAPI document, with every error answer described as a problem.
+
+    FastAPI documents 422 with its own model; ours is a Problem. Operations
+    that take a body also document 400 (a body that cannot be parsed at all).
+    """
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    problem = {"$ref": "#/components/schemas/Problem"}
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})
             if "422" in responses:
-                responses["422"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem}}
+                responses["422"]["content"] = problem
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body could not be parsed.", "content": problem})
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     app.openapi_schema = schema
@@ -77,5 +83,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem_response(request, 503, "The database does not answer.", slug="not-ready", title="Not ready")
         return JSONResponse({"status": "ok", "database": app.state.engine.dialect.name})
 
-    app.openapi = lambda: _problem_validation_schema(app)
+    app.openapi = lambda: _openapi_with_problems(app)
     return app

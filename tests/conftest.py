@@ -2,7 +2,8 @@
 
 - SQLite: a fresh file in a temporary folder, migrated with Alembic.
 - PostgreSQL: the server named by TEST_DATABASE_URL (CI sets it), in a schema of
-  our own (`chitieu_test`) that is dropped and migrated at the start of a run.
+  this run's own (`chitieu_test_<pid>`, so parallel runs never meet), created and
+  migrated at the start and dropped at the end.
   Without the variable the PostgreSQL cases are skipped, with the reason shown.
 
 The schema is built by the real migrations (never create_all), once per backend
@@ -37,31 +38,43 @@ def postgres_url(schema: str) -> str | None:
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-def reset_postgres_schema(url: str, schema: str) -> None:
-    """Drops and recreates one schema, so a run starts from nothing."""
+def reset_postgres_schema(url: str, schema: str, *, create: bool = True) -> None:
+    """Drops one schema and (unless told not to) creates it empty again."""
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        if create:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+
+
+def private_schema(name: str) -> str:
+    """A schema name no other test run uses at the same time."""
+    return f"{name}_{os.getpid()}"
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory) -> dict[str, str | None]:
+def database_urls(tmp_path_factory):
     """One migrated database per backend for the whole run."""
     urls: dict[str, str | None] = {}
     sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'chitieu-test.db'}"
     upgrade(sqlite_url)
     urls["sqlite"] = sqlite_url
-    pg = postgres_url("chitieu_test")
+    schema = private_schema("chitieu_test")
+    pg = postgres_url(schema)
     if pg:
-        reset_postgres_schema(pg, "chitieu_test")
+        reset_postgres_schema(pg, schema)
         upgrade(pg)
     urls["postgresql"] = pg
-    return urls
+    yield urls
+    for application in _apps.values():
+        application.state.engine.dispose()
+    _apps.clear()
+    if pg:
+        reset_postgres_schema(pg, schema, create=False)
 
 
 _apps: dict[str, object] = {}
