@@ -842,7 +842,7 @@ def test_summarize_final_headline():
     s = summarize(evs, as_of=AFTER_END, phase=Phase.FINAL)
     assert s.total == 12
     assert (s.counts["exceeded"], s.counts["achieved"], s.counts["not_achieved"]) == (4, 7, 1)
-    assert set(s.counts) == {st.value for st in Status}
+    assert set(s.counts) == {status.value for status in Status}
     assert s.headline_vi == "Đạt và vượt 11/12 chỉ tiêu, trong đó 4 chỉ tiêu vượt; 1 chỉ tiêu không đạt"
     assert s.headline_en == "11 of 12 targets achieved or exceeded, 4 exceeded; 1 not achieved"
 
