@@ -445,7 +445,8 @@ def _gap(spec: TargetSpec, x: float | None) -> float | None:
         diff = x - near
     else:
         diff = x - spec.value
-    return diff if spec.direction == Direction.HIGHER_IS_BETTER else -diff
+    # Rounded so that float noise (0.5999999999999943) does not reach readers.
+    return round(diff if spec.direction == Direction.HIGHER_IS_BETTER else -diff, 9)
 
 
 # ---------------------------------------------------------------- roll-up
