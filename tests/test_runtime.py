@@ -1,0 +1,67 @@
+"""Process-level promises: unexpected errors stay problems, SQLite is durable,
+and the CLI migrates and seeds idempotently."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings, normalize_database_url
+from app.main import create_app
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'rt.db'}"))
+
+
+def test_unexpected_error_is_a_problem_without_traceback(sqlite_app):
+    @sqlite_app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    with TestClient(sqlite_app, raise_server_exceptions=False) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == 500 and body["type"].endswith("/internal-error")
+    assert "secret" not in r.text and "Traceback" not in r.text and "RuntimeError" not in r.text
+
+
+def test_sqlite_runs_with_wal_full_sync_and_foreign_keys(sqlite_app):
+    with sqlite_app.state.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_readyz_reports_a_dead_database_as_503(tmp_path):
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_postgres_urls_get_the_psycopg_driver():
+    assert normalize_database_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
+    assert normalize_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalize_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_cli_migrates_and_seeds_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    first = runner.invoke(cli, ["seed", "--no-samples"])
+    assert first.exit_code == 0, first.output
+    assert "1 organizations, 1 plans, 12 targets, 0 submissions" in first.output
+    second = runner.invoke(cli, ["seed"])
+    assert "0 organizations, 0 plans, 0 targets, 15 submissions" in second.output
+    third = runner.invoke(cli, ["seed"])
+    assert "0 organizations, 0 plans, 0 targets, 0 submissions" in third.output
