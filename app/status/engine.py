@@ -103,6 +103,7 @@ class TargetSpec:
     aggregation: Aggregation = Aggregation.LATEST
     unit: str = ""
     title: str = ""
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,8 @@ def scale_for_unit(unit: str) -> float:
 
 
 def _is_ratio(obs: Observation) -> bool:
-    return obs.numerator is not None and obs.denominator is not None
+    # A ratio over nothing says nothing; the API refuses it, the engine ignores it.
+    return obs.numerator is not None and obs.denominator is not None and obs.denominator > 0
 
 
 def _pooled(observations: list[Observation], scale: float) -> float:
@@ -252,7 +254,8 @@ def aggregate(spec: TargetSpec, kept: list[Observation]) -> tuple[float | None, 
     """Combines the kept figures into one value; returns it and the figures used.
 
     - latest: the figures of the latest date; several organisations' ratios at
-      that date are pooled, several plain values give the one recorded last.
+      that date are pooled; among several plain values an official figure wins
+      over an estimate, then the one recorded last.
     - sum / mean: over all figures; ratios pool (sum of numerators over sum of
       denominators) whatever the aggregation, since percentages never add.
     - max / min: the largest / smallest single figure.
@@ -295,7 +298,8 @@ def change_from_baseline(spec: TargetSpec, level: float) -> float:
 
 
 def _eq(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    # Absorbs float noise (0.1 + 0.2 vs 0.3) without blurring real differences.
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def _ge(a: float, b: float) -> bool:

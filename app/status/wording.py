@@ -79,7 +79,7 @@ def _change_unit(spec, lang: str) -> str:
     if basis == "relative_percent":
         return "%"
     if basis == "percentage_points":
-        return " điểm phần trăm" if lang == "vi" else " percentage points"
+        return "điểm phần trăm" if lang == "vi" else "percentage points"
     return spec.unit
 
 
@@ -89,12 +89,13 @@ def describe(spec, ev) -> tuple[str, str]:
     when = min(ev.as_of, spec.period_end)
     vi_when, en_when = format_date(when, "vi"), format_date(when, "en")
     title = spec.title or "Chỉ tiêu"
+    title_en = spec.title_en or spec.title or "Target"
     verdict_vi, verdict_en = VERDICT_WORDS[str(ev.status)]
     crit_vi, crit_en = criterion(spec, "vi"), criterion(spec, "en")
     if str(ev.status) == "no_data":
         return (
             f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).",
-            f"{title}: no figure reported as of {en_when} (target: {crit_en}).",
+            f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).",
         )
     if ev.done is not None:
         fig_vi = "đã hoàn thành" if ev.done else "chưa hoàn thành"
@@ -109,7 +110,7 @@ def describe(spec, ev) -> tuple[str, str]:
     est_en = ", on estimates" if ev.rests_on_estimate else ""
     return (
         f"{title}: {fig_vi} đến ngày {vi_when}{est_vi}; chỉ tiêu {crit_vi}: {verdict_vi}.",
-        f"{title}: {fig_en} as of {en_when}{est_en}; target {crit_en}: {verdict_en}.",
+        f"{title_en}: {fig_en} as of {en_when}{est_en}; target {crit_en}: {verdict_en}.",
     )
 
 

@@ -32,6 +32,7 @@ def spec_of(target: Target, plan: Plan) -> TargetSpec:
         aggregation=Aggregation(target.aggregation),
         unit=target.unit,
         title=target.title,
+        title_en=target.title_en,
     )
 
 
