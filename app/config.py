@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,11 +27,26 @@ class Settings(BaseSettings):
     # SQLite: how long a writer waits for the lock before giving up, in ms.
     sqlite_busy_timeout_ms: int = 5000
     log_level: str = "info"
+    # "Today" for statuses without ?as_of: the users' calendar day, not the server's.
+    timezone: str = "Asia/Ho_Chi_Minh"
 
     @field_validator("database_url")
     @classmethod
     def _normalize(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)  # fail at start, not on every request
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def today(self) -> date:
+        """The current date in the configured time zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 @lru_cache

@@ -8,6 +8,7 @@ repeats a lookup-or-404 block.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -42,6 +43,14 @@ class Paging:
 
 
 PagingDep = Annotated[Paging, Depends()]
+
+
+def today(request: Request) -> date:
+    """Today in the configured time zone (Asia/Ho_Chi_Minh by default)."""
+    return request.app.state.settings.today()
+
+
+TodayDep = Annotated[date, Depends(today)]
 
 
 def _id(name: str):

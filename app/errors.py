@@ -10,6 +10,7 @@ client; unexpected errors are logged server-side with the request path.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -137,6 +138,26 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return out
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API serves on a concrete path, read from its OpenAPI document."""
+    for pattern, methods in _path_patterns(app):
+        if pattern.fullmatch(path):
+            return methods
+    return []
+
+
+def _path_patterns(app: FastAPI) -> list[tuple[re.Pattern, list[str]]]:
+    # "/plans/{plan_id}" -> r"/plans/[^/]+"; Starlette's 405 names only the first
+    # route that matched the path, so the full list is taken from the schema.
+    if getattr(app.state, "path_patterns", None) is None:
+        patterns = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            patterns.append((re.compile(regex), sorted(m.upper() for m in operations)))
+        app.state.path_patterns = patterns
+    return app.state.path_patterns
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Makes every error the API can answer a problem+json document."""
 
@@ -147,6 +168,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         errors = _validation_errors(exc)
+        unreadable = [e for e in errors if e.type == "json_invalid"]
+        if unreadable:  # not a wrong value but no JSON at all: malformed syntax is a 400
+            return problem_response(request, 400, unreadable[0].message, errors=unreadable)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return problem_response(request, 422, detail or "The request is not valid.", errors=errors)
 
@@ -155,9 +179,13 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTP_TITLES.get(exc.status_code, ("", "Error"))[1]
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}."
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+            methods = allowed_methods(request.app, request.url.path)
+            if methods:
+                headers = {**(headers or {}), "Allow": ", ".join(methods)}
+        return problem_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

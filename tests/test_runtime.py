@@ -65,3 +65,23 @@ def test_cli_migrates_and_seeds_once(tmp_path, monkeypatch):
     assert "0 organizations, 0 plans, 0 targets, 15 submissions" in second.output
     third = runner.invoke(cli, ["seed"])
     assert "0 organizations, 0 plans, 0 targets, 0 submissions" in third.output
+
+
+def test_today_is_the_configured_zones_date(monkeypatch):
+    from datetime import UTC, datetime
+
+    import app.config as config
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2019, 6, 30, 20, 0, tzinfo=UTC).astimezone(tz)  # 03:00 on 1 July in Hà Nội
+
+    monkeypatch.setattr(config, "datetime", Frozen)
+    assert Settings(timezone="Asia/Ho_Chi_Minh").today().isoformat() == "2019-07-01"
+    assert Settings(timezone="UTC").today().isoformat() == "2019-06-30"
+
+
+def test_unknown_time_zone_is_refused_at_start():
+    with pytest.raises(ValueError):
+        Settings(timezone="Mars/Olympus")

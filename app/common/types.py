@@ -53,9 +53,10 @@ Line = Text(500)
 ShortText = Text(120)
 LongText = Text(20_000)
 Url = Text(2000)
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Figure = Annotated[float, Field(ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]
-NonNegativeFigure = Annotated[float, Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False)]
+# Strict: in a JSON body an id or a figure must be a JSON number, never true or "5".
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+Figure = Annotated[float, Field(strict=True, ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]
+NonNegativeFigure = Annotated[float, Field(strict=True, ge=0, le=MAX_FIGURE, allow_inf_nan=False)]
 SaneDate = Annotated[date, AfterValidator(_sane_date), Field(description="ISO date, 1900-01-01 to 2100-12-31.")]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import model_validator
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
@@ -87,12 +86,6 @@ class PlanCreate(PlanFields):
     source_url: Url = ""
     state: PlanState = PlanState.DRAFT
     notes: LongText = ""
-
-    @model_validator(mode="after")
-    def _period(self):
-        if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        return self
 
 
 class PlanUpdate(PlanFields):

@@ -31,6 +31,11 @@ def list_plans(
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput.from_fields("The period ends before it starts.", {"end_date": "end_date is before start_date"})
+
+
 def _check(session: Session, *, code: str, organization_id: int, own_id: int | None = None) -> None:
     existing = session.exec(select(Plan.id).where(Plan.code == code)).first()
     if existing is not None and existing != own_id:
@@ -43,6 +48,7 @@ def _check(session: Session, *, code: str, organization_id: int, own_id: int | N
 
 def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
     """Creates a plan."""
+    _check_period(plan_in.start_date, plan_in.end_date)
     _check(session, code=plan_in.code, organization_id=plan_in.organization_id)
     plan = Plan.model_validate(plan_in.model_dump())
     session.add(plan)
@@ -54,10 +60,7 @@ def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
 def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     """Changes the given fields of a plan; the period must stay in order."""
     changes = plan_in.model_dump(exclude_unset=True)
-    start = changes.get("start_date") or plan.start_date
-    end = changes.get("end_date") or plan.end_date
-    if end < start:
-        raise InvalidInput.from_fields("The period ends before it starts.", {"end_date": "end_date is before start_date"})
+    _check_period(changes.get("start_date") or plan.start_date, changes.get("end_date") or plan.end_date)
     _check(
         session,
         code=changes.get("code") or plan.code,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.common.types import MAX_DATE, MIN_DATE
-from app.deps import PlanDep, SessionDep, TargetDep
+from app.deps import PlanDep, SessionDep, TargetDep, TodayDep
 from app.openapi import errors
 from app.status import service
 from app.status.models import PlanStatus, TargetStatus
@@ -17,7 +17,7 @@ router = APIRouter(tags=["status"])
 
 AsOf = Annotated[
     date | None,
-    Query(ge=MIN_DATE, le=MAX_DATE, description="The date to judge on (default today); figures dated later do not count."),
+    Query(ge=MIN_DATE, le=MAX_DATE, description="The date to judge on (default: today in the configured time zone); figures dated later do not count."),
 ]
 
 
@@ -27,8 +27,8 @@ AsOf = Annotated[
     response_model=TargetStatus,
     responses=errors(404, 422),
 )
-def get_target_status(session: SessionDep, target: TargetDep, as_of: AsOf = None):
-    return service.target_status(session=session, target=target, as_of=as_of)
+def get_target_status(session: SessionDep, target: TargetDep, today: TodayDep, as_of: AsOf = None):
+    return service.target_status(session=session, target=target, as_of=as_of or today)
 
 
 @router.get(
@@ -37,5 +37,5 @@ def get_target_status(session: SessionDep, target: TargetDep, as_of: AsOf = None
     response_model=PlanStatus,
     responses=errors(404, 422),
 )
-def get_plan_status(session: SessionDep, plan: PlanDep, as_of: AsOf = None):
-    return service.plan_status(session=session, plan=plan, as_of=as_of)
+def get_plan_status(session: SessionDep, plan: PlanDep, today: TodayDep, as_of: AsOf = None):
+    return service.plan_status(session=session, plan=plan, as_of=as_of or today)

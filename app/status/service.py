@@ -7,7 +7,6 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.common.models import utcnow
 from app.plans.models import Plan
 from app.status import engine
 from app.status.models import PlanStatus, TargetStatus
@@ -52,13 +51,9 @@ def _shape(target: Target, ev: engine.Evaluation) -> TargetStatus:
     )
 
 
-def _as_of(as_of: date | None) -> date:
-    return as_of or utcnow().date()
-
-
-def target_status(*, session: Session, target: Target, as_of: date | None) -> TargetStatus:
-    """Gets one target's status on a date (default today)."""
-    when = _as_of(as_of)
+def target_status(*, session: Session, target: Target, as_of: date) -> TargetStatus:
+    """Gets one target's status on a date."""
+    when = as_of
     plan = session.get(Plan, target.plan_id)
     rows = session.exec(
         select(Submission).where(Submission.target_id == target.id, Submission.period_date <= when)
@@ -67,9 +62,9 @@ def target_status(*, session: Session, target: Target, as_of: date | None) -> Ta
     return _shape(target, ev)
 
 
-def plan_status(*, session: Session, plan: Plan, as_of: date | None) -> PlanStatus:
+def plan_status(*, session: Session, plan: Plan, as_of: date) -> PlanStatus:
     """Gets every target's status and the plan's counts and headline; two queries in all."""
-    when = _as_of(as_of)
+    when = as_of
     targets = session.exec(select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)).all()
     by_target: dict[int, list[engine.Observation]] = defaultdict(list)
     rows = session.exec(

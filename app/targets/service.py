@@ -14,7 +14,7 @@ from app.common.crud import apply_patch, commit_or_conflict, paginate
 from app.errors import Conflict, InvalidInput
 from app.plans.models import Plan
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
-from app.targets.models import Target, TargetCreate, TargetUpdate
+from app.targets.models import Target, TargetCreate, TargetUpdate, default_direction
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
     """The engine's view of a stored target."""
@@ -48,6 +48,19 @@ def _check_code_free(session: Session, plan_id: int, code: str, own_id: int | No
         raise Conflict(f"This plan already has a target with code '{code}' (id {existing}).")
 
 
+def _follow_default_direction(target: Target, changes: dict) -> None:
+    """A direction that was the default keeps following the default when the comparison or value changes.
+
+    A direction the client chose (different from the default) is left alone.
+    """
+    if "direction" in changes or not ({"comparison", "value"} & changes.keys()) or changes.get("comparison", "") is None:
+        return  # nothing to follow, or an invalid null that apply_patch refuses
+    old_default = default_direction(Comparison(target.comparison), target.value)
+    if target.direction == old_default.value:
+        new_comparison = Comparison(changes.get("comparison", target.comparison))
+        changes["direction"] = default_direction(new_comparison, changes.get("value", target.value)).value
+
+
 def list_targets(*, session: Session, plan: Plan, category: str | None, limit: int, offset: int):
     """Lists a plan's targets in their order."""
     stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
@@ -74,6 +87,7 @@ def update_target(*, session: Session, target: Target, target_in: TargetUpdate) 
     if changes.get("code"):
         _check_code_free(session, target.plan_id, changes["code"], target.id)
     changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
+    _follow_default_direction(target, changes)
     apply_patch(
         target, changes, nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis"}
     )

@@ -11,6 +11,7 @@ MAX_ID = 2_147_483_647
 
 # status -> (type slug, title) every generic problem of that status carries
 PROBLEM_KINDS = {
+    400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
@@ -29,7 +30,7 @@ def assert_problem(response, status: int, *, fields: set[str] | None = None) -> 
     assert body["status"] == status
     assert isinstance(body["detail"], str) and body["detail"].strip()
     assert body["instance"] == response.request.url.path
-    if status == 422:
+    if status in (400, 422) and (status == 422 or fields is not None):
         assert body["errors"], body
         for err in body["errors"]:
             assert isinstance(err["field"], str) and err["field"]

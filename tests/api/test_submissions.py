@@ -181,11 +181,6 @@ def test_unknown_reporting_organisation_is_422(client, setup):
              "organization_id")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the subtree check walks at most 64 ancestors (MAX_DEPTH), so an organisation 65 levels "
-    "below the plan's organisation is refused (422 organization_id) although it is inside the subtree",
-)
 def test_an_organisation_deep_under_the_plans_is_accepted(client, session, make):
     """Depth does not change membership: any descendant of the plan's organisation may report."""
     parent = None

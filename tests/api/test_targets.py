@@ -304,3 +304,17 @@ def test_unknown_plan_or_target_is_404(client):
     assert_problem(client.get(targets_of(777_777)), 404)
     assert_problem(client.get(target_url(777_777)), 404)
     assert_problem(client.patch(target_url(777_777), json={"title": "x"}), 404)
+
+
+def test_direction_follows_the_default_when_the_value_changes_sign(client, make):
+    """A change target PATCHed from +10 to -10 becomes lower-is-better, unless the client chose a direction."""
+    plan = make.plan()
+    t = make.target(plan["id"], comparison="change", value=10, baseline_value=100, change_basis="relative_percent")
+    assert t["direction"] == "higher_is_better"
+    r = client.patch(f"/api/v1/targets/{t['id']}", json={"value": -10})
+    assert r.status_code == 200 and r.json()["direction"] == "lower_is_better"
+    chosen = make.target(plan["id"], comparison="at_least", value=5, direction="lower_is_better")
+    r = client.patch(f"/api/v1/targets/{chosen['id']}", json={"value": 6})
+    assert r.json()["direction"] == "lower_is_better"
+    r = client.patch(f"/api/v1/targets/{chosen['id']}", json={"comparison": "at_most"})
+    assert r.json()["direction"] == "lower_is_better"

@@ -1,0 +1,324 @@
+"""Reading one clause into a draft target. The rules are listed in `app.exchange.parser`.
+
+Pure: standard library only. The clause must already be normalised (`vnnumbers.normalize`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.exchange import lexicon as lx
+from app.exchange.draft import Draft, default_direction
+from app.exchange.vnnumbers import COUNT_UNITS, DASHES, FoundNumber, find_numbers, fold, format_vi
+from app.exchange.titles import title_for
+from app.status.engine import Aggregation, ChangeBasis, Comparison
+
+RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
+_RANGE_SEPARATORS = set(DASHES) | {"đến", "tới", "÷", "~", "đến mức"}
+_LEVEL_SEPARATORS = {"xuống", "xuống còn", "còn", "lên", "lên mức", "xuống mức", "xuống dưới", "lên trên"}
+_TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầu|hết)\s+)?(?:năm|nhiệm kỳ|giai đoạn)\s+\d{4}"
+                        rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
+_MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
+                   r"bình quân|bình quân\s+(?:tăng|giảm)")
+_TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?:trong|cả|sau)\s+\d+\s+năm|cả nhiệm kỳ|"
+                         r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
+
+
+@dataclass
+class Scan:
+    """What the words just before a figure say."""
+
+    cut: int  # where the marker words start (the indicator ends there)
+    comparison: Comparison | None = None
+    kinds: list = field(default_factory=list)
+    change: str = ""  # the change verb as written, if the figure is a change
+
+
+def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
+    """Reads marker words backwards from `end` (a figure's start) down to `start`."""
+    pos = end
+    scan = Scan(cut=end)
+    while True:
+        while pos > start and folded[pos - 1] in " \t":
+            pos -= 1
+        hit = next(((p, k) for p, k in lx.MARKERS if folded.startswith(p, pos - len(p)) and pos - len(p) >= start
+                    and (pos - len(p) == start or not folded[pos - len(p) - 1].isalnum() or not p[0].isalnum())), None)
+        if hit is None:
+            break
+        phrase, kind = hit
+        if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds):
+            kind = "filler"  # "giảm ... xuống còn 2%": the level is the target
+        if isinstance(kind, Comparison) and scan.comparison is None:
+            scan.comparison = kind
+        if kind == "typo" and scan.comparison is None:
+            scan.comparison = Comparison.APPROXIMATELY
+        if kind == "change" and not scan.change:
+            scan.change = text[pos - len(phrase):pos]
+        scan.kinds.append(kind)
+        pos -= len(phrase)
+        scan.cut = pos
+    head = fold(text[start:scan.cut]).rstrip(" ,:")
+    if scan.change and (head.endswith(("tốc độ", "tỷ lệ", "mức")) or not head and "tăng trưởng" in fold(scan.change)):
+        scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
+    return scan
+
+
+def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
+    """Skips 'phấn đấu', time phrases and (if asked) filler words at the start of the clause."""
+    while True:
+        rest = folded[start:]
+        m = _TIME_LEAD.match(rest)
+        word = lx.starts_with_any(rest, ["phấn đấu", "phấn đấu để", "trong đó", "riêng"] +
+                                  (lx.LEAD_INS if skip_words else []))
+        if m and m.end():
+            start += m.end()
+        elif word:
+            start += len(word)
+        elif rest[:1] in (" ", ",", ":", "-"):
+            start += 1
+        else:
+            return start
+
+
+def _qualifier(n: FoundNumber, folded: str) -> bool:
+    """Figures inside the indicator's name: ages, durations ('trong 5 năm')."""
+    if n.unit == "tuổi":
+        return True
+    before = folded[:n.start].split()
+    return n.unit in ("năm", "tháng", "ngày") and bool(before) and before[-1] in ("trong", "sau", "mỗi", "hằng", "qua", "cả")
+
+
+def _in_parentheses(text: str, i: int) -> bool:
+    return text[:i].count("(") > text[:i].count(")")
+
+
+def _joined(folded: str, a: FoundNumber, b: FoundNumber, seps: set[str]) -> bool:
+    between = folded[(a.unit_end if a.unit else a.end):b.start].strip()
+    return between in seps and a.unit in ("", b.unit)
+
+
+def _milestone(text: str, start: int) -> Draft:
+    title = text[start:].strip(" .;,")
+    draft = Draft(clause=text, title=title[:1].upper() + title[1:], comparison=Comparison.MILESTONE, confidence=0.8)
+    draft.notes.append("A milestone: judged done or not done.")
+    return draft
+
+
+def analyse(text: str) -> Draft | str:
+    """Reads one normalised clause into a Draft, or returns the reason it cannot."""
+    folded = fold(text)
+    head = _lead_in_end(folded, 0, skip_words=False)
+    start = _lead_in_end(folded, head, skip_words=True)
+    numbers = find_numbers(text)
+    figures = [n for n in numbers if n.kind in ("number", "fraction") and not _qualifier(n, folded)]
+    outside = [n for n in figures if not _in_parentheses(text, n.start)]
+    body = folded[head:]
+    if lx.starts_with_any(body, lx.STRONG_MILESTONES) or (not outside and lx.starts_with_any(body, lx.MILESTONE_VERBS)):
+        return _milestone(text, head)
+    if not figures:
+        if numbers:
+            return "Only years, dates or reference numbers: no target figure."
+        return "No target figure and no milestone wording."
+    candidates = outside or figures
+    return _numeric(text, folded, start, candidates, numbers, parenthesised_only=not outside)
+
+
+def _score(folded: str, text: str, start: int, n: FoundNumber) -> float:
+    scan = scan_markers(folded, text, start, n.start)
+    score = 2.0 if scan.kinds else 0.0
+    if re.match(r"\s*trở (?:lên|xuống|lại)(?!\w)", folded[n.unit_end:]):
+        score += 2
+    return score + (1.0 if n.unit in RATE_UNITS else 0.5 if n.unit else 0.0)
+
+
+def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Draft | str:
+    """The figure-bearing clause: picks the figure(s), the comparison, then the title."""
+    scores = [_score(folded, text, start, n) for n in candidates]
+    for k in range(len(candidates) - 1):  # "từ 5,2% xuống còn 3%": the starting level is not the target
+        if _joined(folded, candidates[k], candidates[k + 1], _LEVEL_SEPARATORS):
+            scores[k] -= 3
+    i = max(range(len(candidates)), key=lambda k: (scores[k], -k))
+    first = last = candidates[i]
+    mode = "fraction" if first.kind == "fraction" else "single"
+    if i + 1 < len(candidates) and _joined(folded, first, candidates[i + 1], _RANGE_SEPARATORS):
+        last, mode = candidates[i + 1], "range"
+    elif i > 0 and _joined(folded, candidates[i - 1], first, _RANGE_SEPARATORS):
+        first, mode = candidates[i - 1], "range"
+    elif i > 0 and _joined(folded, candidates[i - 1], first, _LEVEL_SEPARATORS) and \
+            scan_markers(folded, text, start, candidates[i - 1].start).kinds[:1] == ["from"]:
+        first, mode = candidates[i - 1], "from"
+    scan = scan_markers(folded, text, start, first.start)
+    draft = Draft(clause=text, title="", comparison=Comparison.AT_LEAST)
+    if mode == "from":
+        inner = scan_markers(folded, text, first.unit_end, last.start)
+        scan = Scan(cut=scan_markers(folded, text, start, first.start).cut, comparison=inner.comparison,
+                    kinds=inner.kinds + ["from-level"])
+        draft.notes.append(f"Starting level stated: {format_vi(first.value or 0)}{first.unit}.")
+    if parenthesised_only:
+        draft.warn("The only figures are in parentheses; check that they state the target.", 0.5)
+    # ---- after the figure: "trở lên", "/tổng số", the reached level of a change
+    pos = last.unit_end
+    post = None
+    m = re.match(r"\s*(trở lên|trở xuống|trở lại)(?!\w)", folded[pos:])
+    if m:
+        post = dict(lx.POST_MARKERS)[m.group(1)]
+        pos += m.end()
+    share = re.match(r"\s*(?:/|trên)\s*(tổng số)?\s*", folded[pos:]) if folded[pos:pos + 3].strip()[:1] == "/" else None
+    if share:
+        pos += share.end()
+        draft.notes.append("The figure is a share of the total named after it.")
+    late_floor = None
+    if post is None and (scan.comparison is None or scan.kinds[:1] == ["from"]):
+        for lm in re.finditer(r"(?<!\w)trở lên(?!\w)", folded[pos:]):
+            before = folded[:pos + lm.start()].rstrip()
+            if not before.endswith(tuple(lx.RATING_WORDS)) and not re.search(r"\d\s*\w*$", before):
+                late_floor = (pos + lm.start(), pos + lm.end())
+                post = Comparison.AT_LEAST
+            break
+    baseline = None
+    if scan.change and mode == "single":
+        bm = re.match(r"\s*[,(]?\s*(?:còn|xuống còn|còn lại|lên|lên mức|đạt|tương đương)\s+", folded[pos:])
+        if bm:
+            baseline = next((n for n in numbers if n.start == pos + bm.end() and n.value is not None), None)
+            if baseline is not None:
+                pos = baseline.unit_end
+                pos += len(folded[pos:]) - len(folded[pos:].lstrip(" )"))
+    tail = text[pos:]
+    if late_floor:
+        tail = text[pos:late_floor[0]] + text[late_floor[1]:]
+    others = [n for n in candidates if n not in (first, last, baseline) and not _in_parentheses(text, n.start)]
+    if others:
+        listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
+        draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
+    _figures(draft, first, last, mode)
+    _comparison(draft, scan, post, mode, first, last, baseline, folded)
+    title_for(draft, text[start:scan.cut], tail, scan.change, first, mode)
+    _aggregation(draft, folded)
+    if draft.comparison != Comparison.CHANGE:
+        draft.direction = default_direction(draft.comparison, draft.value)
+    return draft if draft.title else "A figure was found but no indicator could be identified."
+
+
+def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> None:
+    """Sets value or low/high and the unit, resolving ambiguous readings."""
+    unit = last.unit or first.unit
+    draft.unit = "%" if unit == "%/năm" else unit
+    for n in {id(first): first, id(last): last}.values():
+        if n.reason.startswith(("'.' read as", "integer with leading", "English")):
+            draft.notes.append(f"{n.token}: {n.reason}.")
+            draft.cap(0.9)
+    if mode == "range":
+        draft.low, draft.high = resolve_reading(draft, first, unit), resolve_reading(draft, last, unit)
+        if draft.low > draft.high:
+            draft.low, draft.high = draft.high, draft.low
+            draft.warn("The range was written high to low; it was read as low to high.", 0.6)
+    elif mode == "fraction":
+        if first.value == first.denominator:
+            draft.value, draft.unit = 100.0, "%"
+            draft.notes.append(f"{first.token} {first.unit}: all of them (numerator {first.value:g}, "
+                               f"denominator {first.denominator:g}).".replace("  ", " "))
+        else:
+            draft.value = first.value
+            draft.notes.append(f"{first.token} {first.unit}: {first.value:g} of {first.denominator:g}.")
+    else:
+        draft.value = resolve_reading(draft, last, unit)
+
+
+def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
+    """The value of a figure; an ambiguous one is settled by its unit or kept as decimal with a warning."""
+    if not n.ambiguous:
+        return n.value
+    decimal, grouped = n.readings
+    limit = 100 if unit.startswith("%") else 1000 if unit == "‰" else None
+    if limit and decimal <= limit < grouped:
+        draft.notes.append(f"'{n.token}' read as {decimal:g}: {grouped:g}{unit} is not a plausible share.")
+        draft.cap(0.8)
+        return decimal
+    draft.warn(f"'{n.token}' is ambiguous: {decimal:g} (Vietnamese decimal comma) or {grouped:g} (English-style "
+               f"thousands separator); the decimal reading is kept until someone checks.", 0.4)
+    return decimal
+
+
+def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
+    """Decides the comparison from the markers around the figure."""
+    kinds = scan.kinds
+    if mode == "range":
+        draft.comparison = Comparison.BETWEEN
+        if post == Comparison.AT_LEAST:
+            draft.warn(f"A range followed by 'trở lên' (or more): read as between {format_vi(draft.low)} and "
+                       f"{format_vi(draft.high)}, where above the range counts as exceeded; 'at least "
+                       f"{format_vi(draft.low)}' is the other reading.", 0.6)
+        if scan.comparison == Comparison.APPROXIMATELY:
+            draft.notes.append("'khoảng' before a range: read as the range itself.")
+        return
+    if scan.change and baseline is not None:
+        _explicit_change(draft, scan, last, baseline)
+        return
+    if "typo" in kinds and scan.comparison == Comparison.APPROXIMATELY and "typo" == next(
+            (k for k in kinds if isinstance(k, Comparison) or k == "typo")):
+        draft.notes.append("'khoản' read as 'khoảng' (about), a common typo.")
+        draft.cap(0.85)
+    if mode == "fraction" and first.value == first.denominator:
+        draft.comparison = scan.comparison or Comparison.EQUAL
+    elif scan.comparison:
+        draft.comparison = scan.comparison
+    elif post:
+        draft.comparison = post
+    elif "down" in kinds:
+        draft.comparison = Comparison.LESS_THAN
+    elif "up" in kinds or "from" in kinds:
+        draft.comparison = Comparison.AT_LEAST
+    elif scan.change:
+        draft.comparison = Comparison.AT_LEAST
+    elif draft.value == 100 and draft.unit == "%":
+        draft.comparison = Comparison.EQUAL
+    elif any(w in folded for w in lx.BAD_INDICATORS) and not any(w in folded for w in lx.GOOD_VERBS):
+        draft.comparison = Comparison.AT_MOST
+        draft.warn("A bare figure for an indicator where lower is better: read as a ceiling (at most); "
+                   "it could also be a level to reach.", 0.5)
+    else:
+        draft.comparison = Comparison.AT_LEAST
+        draft.notes.append("A bare figure is read as a floor (at least), as plans usually mean it.")
+        draft.cap(0.8)
+
+
+def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: FoundNumber) -> None:
+    """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached."""
+    sign = -1.0 if "giảm" in fold(scan.change) else 1.0
+    x, y = abs(draft.value), level.value
+    draft.comparison = Comparison.CHANGE
+    if amount.unit in ("%", "điểm phần trăm") and level.unit == "%":
+        draft.change_basis, draft.baseline_value, draft.unit = ChangeBasis.PERCENTAGE_POINTS, round(y - sign * x, 6), "%"
+        if amount.unit == "%":
+            draft.warn(f"'%' is read as percentage points, since the level reached ({format_vi(y)}%) is itself a "
+                       f"percentage; a relative change of {format_vi(x)}% is the other reading.", 0.6)
+    elif amount.unit == "%":
+        draft.change_basis, draft.unit = ChangeBasis.RELATIVE_PERCENT, level.unit
+        draft.baseline_value = round(y / (1 + sign * x / 100), 6)
+    else:
+        draft.change_basis, draft.unit = ChangeBasis.ABSOLUTE, level.unit or amount.unit
+        draft.baseline_value = round(y - sign * x, 6)
+    draft.value = sign * x
+    draft.direction = default_direction(Comparison.CHANGE, draft.value)
+    draft.notes.append(f"Baseline derived from the level reached ({format_vi(y)} {level.unit}).".replace(" %", "%"))
+    draft.cap(0.8)
+
+
+def _aggregation(draft: Draft, folded: str) -> None:
+    """Suggests how figures combine: mean for annual averages, sum for totals and flows."""
+    rate_like = draft.unit in RATE_UNITS or draft.unit == "lần" or "/" in draft.unit
+    if _MEAN.search(folded) or "%/năm" in folded.replace(" ", ""):
+        draft.aggregation = Aggregation.MEAN
+        draft.warn("Stated as an annual average over the term: record each year's figure; aggregation 'mean' "
+                   "suggested (a plain mean of the yearly figures, not a compound rate).", 0.75)
+    elif not rate_like and _TERM_TOTAL.search(folded):
+        draft.aggregation = Aggregation.SUM
+        draft.warn("Stated as a total over the term: aggregation 'sum' suggested; check that each report gives "
+                   "the figure for its own period, not a running total.", 0.75)
+    elif not rate_like and draft.comparison in (Comparison.AT_LEAST, Comparison.MORE_THAN, Comparison.APPROXIMATELY,
+                                                 Comparison.BETWEEN) and any(w in folded for w in lx.FLOW_WORDS):
+        draft.aggregation = Aggregation.SUM
+        draft.notes.append("A flow: each report's figure for its own period adds up (aggregation sum).")
+    elif re.search(r"(?<!\w)(?:hằng|hàng|mỗi) năm(?!\w)", folded):
+        draft.notes.append("The figure applies to each year.")

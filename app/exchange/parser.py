@@ -1,0 +1,166 @@
+"""Draft targets from the text of a resolution: rule-based, deterministic, pure (standard library only).
+
+`parse_resolution(text)` cuts the text into clauses (`splitter`), reads each clause
+(`clause`, `titles`) and returns a `ParseResult`: `drafts`, `unrecognised` (clauses
+that may state a target but could not be read, with the reason) and `skipped`
+(headings, introductions, punctuation, with the reason). Every piece of text lands in
+exactly one of the three lists; nothing is dropped silently.
+
+Reading a clause
+- Figures: `vnnumbers.find_numbers`. Years, dates and reference numbers ("Chỉ thị số
+  05", "lần thứ 15") are never targets; ages ("dưới 5 tuổi") and durations ("trong
+  5 năm") belong to the indicator's name. When several figures remain, the one with
+  marker words around it wins and the draft warns about the others.
+- Comparison, from the words nearest the figure: "trên/hơn" more_than; "ít nhất,
+  tối thiểu, không thấp hơn, không dưới" and "X trở lên" at_least; "không quá, không
+  vượt quá, tối đa, thấp hơn hoặc bằng" and "X trở xuống" at_most; "dưới, còn dưới",
+  and a level reached by falling ("còn X", "giảm xuống còn X") less_than; "khoảng"
+  (and the typo "khoản") approximately; "từ X đến Y", "X – Y", "X-Y%", "X ÷ Y" between.
+- A bare figure is a floor (at_least), except "100%" which is equal, and a bare figure
+  for an indicator where lower is better ("tỷ lệ hộ nghèo 1,8%"), read as at_most with
+  a warning.
+- "trở lên" right after a rating ("hoàn thành tốt nhiệm vụ trở lên", "đạt khá trở
+  lên") belongs to the rating, not to the figure: "trên 65% tổ chức cơ sở Đảng hoàn
+  thành tốt nhiệm vụ trở lên" is more_than 65 %.
+- A range followed by "trở lên" ("từ 8,5 – 9% trở lên") stays a range, with a warning
+  naming the at_least reading: the engine already counts values above the range as
+  exceeded, which is what "or more" asks.
+- Changes. "tăng/giảm X" with no baseline in the text records the change itself as
+  the figure, as the seed plan does ("Thu ngân sách tăng khoảng 5%" is approximately
+  5 %, "Giảm 10% hộ nghèo" at least 10 %, direction higher): a `change` target needs a
+  baseline the text does not give. The `change` encoding is offered in `alternatives`.
+  When the text gives the level reached ("giảm 1,5% (còn 3,2%)"), the draft IS a
+  `change` with the baseline derived: percentage points when the level is a
+  percentage (with a warning that "%" stood for points), relative for "X% (còn Y
+  hộ)", absolute for same-unit amounts. "tăng X lần" is recorded in "lần" with a
+  warning (X times, or X times more); "gấp X lần" is X times, unambiguously.
+- "giảm X% <group>" ("Giảm 10% hộ nghèo") warns that it has three readings (relative,
+  percentage points, a share of all); "giảm X%" of a rate warns of two.
+- Milestones: "không còn ...", "xóa 100% ...", "xóa hết ..." always; "hoàn thành,
+  giữ vững, duy trì, ..." when no target figure is in the clause.
+- Fractions: "8/8 xã" is equal 100 % (numerator and denominator in notes); "6/8 xã"
+  is at_least 6 xã. Shares of a named base ("15% trở lên/tổng số chi bộ") keep the base
+  in the title and a note.
+- Aggregation: "bình quân hằng năm" → mean (warning); a total over the term ("giai
+  đoạn 2021–2025", "trong 5 năm") → sum (warning); flows (sản lượng, vốn đầu tư, lượt
+  khách ...) → sum (note); otherwise latest.
+- Direction: ceilings (at_most, less_than) and negative changes are better lower;
+  everything else higher.
+- Category: a heading naming one category ("Trong công tác xây dựng Đảng:") sets it for
+  what follows (confidence 0.9) until the next heading; otherwise weighted keywords.
+- Sub-targets: a clause opened by "trong đó" or "riêng" is a draft of its own whose
+  `parent_index` points to the previous main draft.
+- Confidence starts at 0.95 and each doubt caps it; every doubt that could make the
+  draft wrong also adds a warning (plain English sentences).
+"""
+
+from __future__ import annotations
+
+from app.exchange import lexicon as lx
+from app.exchange.clause import analyse
+from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
+from app.exchange.splitter import Piece, has_target_figure, split_clauses
+from app.exchange.vnnumbers import fold, normalize
+
+__all__ = ["Draft", "ParseResult", "Skipped", "Unrecognised", "parse_resolution", "parse_clause", "guess_category"]
+
+
+def guess_category(text: str) -> tuple[str, float]:
+    """The category the keywords point to, with a confidence; ('', 0.0) when none."""
+    scores = lx.category_scores(text)
+    if not scores:
+        return "", 0.0
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    top, s1 = ranked[0]
+    s2 = ranked[1][1] if len(ranked) > 1 else 0
+    return top, round(0.5 + 0.35 * (s1 - s2) / s1, 2)
+
+
+def _heading_category(text: str) -> str | None:
+    scores = sorted(lx.category_scores(text).values(), reverse=True)
+    if scores and (len(scores) == 1 or scores[0] >= 2 * scores[1]):
+        return guess_category(text)[0]
+    return None
+
+
+def _is_heading(piece: Piece) -> bool:
+    if has_target_figure(piece.text):
+        return False
+    folded = fold(piece.text)
+    return piece.colon or bool(lx.starts_with_any(folded, lx.HEADING_OPENINGS)) or (
+        piece.text.isupper() and len(piece.text) > 3)
+
+
+def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
+    """'Tốc độ tăng trưởng: 7 – 8%': a label ending in ':' and its figure make one clause."""
+    out: list[Piece] = []
+    for piece in pieces:
+        prev = out[-1] if out else None
+        if prev and prev.colon and not has_target_figure(prev.text) and \
+                lx.starts_with_any(fold(prev.text), lx.NOUN_HEADS) and not lx.starts_with_any(
+                    fold(prev.text), lx.HEADING_OPENINGS):
+            opening = fold(piece.text).removeprefix("đạt ").lstrip()
+            if opening[:1].isdigit() or any(opening.startswith(p) for p, k in lx.MARKERS if k != "filler"):
+                out[-1] = Piece(prev.start, piece.end, text[prev.start:piece.end], sub=prev.sub)
+                continue
+        out.append(piece)
+    return out
+
+
+def parse_clause(text: str) -> Draft | Unrecognised:
+    """Reads a single clause (no splitting) into a Draft, or says why it cannot."""
+    text = normalize(text).strip()
+    result = analyse(text)
+    if isinstance(result, str):
+        return Unrecognised(text=text, reason=result, span=(0, len(text)))
+    result.category, result.category_confidence = guess_category(text)
+    result.span = (0, len(text))
+    return result
+
+
+def parse_resolution(text: str) -> ParseResult:
+    """Cuts a resolution's text into clauses and reads each into a draft target where it can."""
+    norm = normalize(text)
+    result = ParseResult(text=norm)
+    context: str | None = None
+    last_main: int | None = None
+    for piece in _merge_labels(split_clauses(norm), norm):
+        span = (piece.start, piece.end)
+        if not any(c.isalnum() for c in piece.text):
+            result.skipped.append(Skipped(piece.text, "punctuation only", span))
+            continue
+        if _is_heading(piece):
+            context = _heading_category(piece.text)
+            reason = f"heading; sets the category '{context}' for what follows" if context else \
+                "heading or introduction (no target figure)"
+            result.skipped.append(Skipped(piece.text, reason, span))
+            continue
+        draft = analyse(piece.text)
+        if isinstance(draft, str):
+            result.unrecognised.append(Unrecognised(piece.text, draft, span))
+            continue
+        draft.span = span
+        if context:
+            draft.category, draft.category_confidence = context, 0.9
+        else:
+            draft.category, draft.category_confidence = guess_category(piece.text)
+        if piece.sub:
+            _attach(draft, piece.sub, result.drafts, last_main)
+        else:
+            last_main = len(result.drafts)
+        result.drafts.append(draft)
+    return result
+
+
+def _attach(draft: Draft, marker: str, drafts: list[Draft], parent: int | None) -> None:
+    """Marks a 'trong đó' / 'riêng' draft as a sub-target of the previous main draft."""
+    if parent is None:
+        draft.warn(f"Opens with '{marker}' (a sub-target) but no earlier target was read.", 0.5)
+        return
+    draft.parent_index = parent
+    main = drafts[parent]
+    if not draft.category:
+        draft.category, draft.category_confidence = main.category, main.category_confidence
+    if not lx.starts_with_any(fold(draft.title), lx.NOUN_HEADS):
+        draft.title = f"{main.title}, {marker} {draft.title[:1].lower()}{draft.title[1:]}"
+    draft.notes.append(f"Sub-target ('{marker}') of: {main.title}.")

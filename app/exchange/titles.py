@@ -1,0 +1,152 @@
+"""Naming the indicator of a draft, and reading a change stated without its baseline.
+
+Pure: standard library only. Titles keep the clause's own words: the figure, the
+comparison words and "phấn đấu" go; what is left is the indicator. When the figure
+comes before the thing counted ("90% cán bộ ...", "04 mô hình ..."), the title is
+built as "Tỷ lệ ..." / "Số ..." / a measure's name ("Diện tích ...").
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.exchange import lexicon as lx
+from app.exchange.draft import Draft
+from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_vi
+from app.status.engine import Comparison
+
+VERBS = [fold(w) for w in ("xây dựng", "trồng mới", "trồng", "kết nạp", "thành lập mới", "thành lập", "giải quyết",
+                           "đào tạo", "đón", "thu hút", "tạo việc làm", "tạo", "hỗ trợ", "cấp", "kiểm tra", "hoàn thành",
+                           "thực hiện", "tiêm chủng", "nâng cấp", "cứng hóa", "làm mới", "sửa chữa", "mở mới", "mở",
+                           "phát triển", "tuyển", "khám", "đầu tư", "xử lý", "thu gom", "di dời", "giải ngân", "bàn giao",
+                           "duy trì", "giữ vững", "đạt", "có", "sản xuất", "xuất khẩu", "huy động", "đưa", "bố trí")]
+MEASURE_HEADS = {"ha": "Diện tích", "tấn": "Sản lượng", "tạ": "Sản lượng", "kg": "Sản lượng", "km": "Chiều dài",
+                 "m": "Chiều dài", "đồng": "Giá trị", "USD": "Giá trị", "lít": "Lượng", "m3": "Khối lượng",
+                 "m³": "Khối lượng", "m2": "Diện tích", "m²": "Diện tích"}
+_TIME = re.compile(r"(?:^|,\s*|\s+)(?:(?:vào|đến|trong|tới|sau)\s+)?(?:(?:cuối|đầu)\s+)?(?:năm\s+\d{4}|giai đoạn(?!\w)|"
+                   r"nhiệm kỳ(?!\w)|\d+\s+năm(?!\w)|mỗi năm|hằng năm|hàng năm)")
+_SO_VOI = re.compile(r"(?:^|,\s*|\s+)so với(?!\w)")
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" ,;:.–—-/")
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in (_clean(p) for p in parts) if p)
+
+
+def _lower_first(text: str) -> str:
+    """'Hoàn thành' → 'hoàn thành' inside a longer title; acronyms ('GRDP') stay."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def capitalised(text: str) -> str:
+    """First letter upper case, the rest as written."""
+    return text[:1].upper() + text[1:]
+
+
+def split_tail(draft: Draft, tail: str) -> tuple[str, str]:
+    """Splits the words after the figure into (object, 'so với ...'); time phrases go to notes."""
+    tail = _clean(tail)
+    if fold(tail).startswith("tổng số "):
+        tail = tail[len("tổng số "):]
+    so = _SO_VOI.search(fold(tail))
+    so_voi = _clean(tail[so.start():]) if so else ""
+    tail = tail[:so.start()] if so else tail
+    time = _TIME.search(fold(tail))
+    if time:
+        draft.notes.append(f"Time words in the clause: '{_clean(tail[time.start():])}'.")
+        tail = tail[:time.start()]
+    return _clean(tail), so_voi
+
+
+def title_for(draft: Draft, subject: str, tail: str, change: str, first: FoundNumber, mode: str) -> None:
+    """Sets draft.title from the words before and after the figure (and reads a bare change)."""
+    subject = _clean(subject)
+    lead_verb = lx.starts_with_any(fold(subject), ["giảm", "tăng", "nâng", "hạ", "đưa"])
+    if lead_verb and lx.starts_with_any(fold(subject)[len(lead_verb):].lstrip(), lx.NOUN_HEADS):
+        subject = capitalised(subject[len(lead_verb):].lstrip())  # "Giảm tỷ lệ hộ nghèo xuống còn 3%"
+    obj, so_voi = split_tail(draft, tail)
+    f_subject = fold(subject)
+    verb = lx.starts_with_any(f_subject, VERBS) if subject else None
+    base_unit = " ".join(w for w in draft.unit.split(" ") if w not in MAGNITUDES)
+    counted = _join(base_unit, obj) if (base_unit in COUNT_UNITS or not base_unit) else obj
+    if change and draft.comparison != Comparison.CHANGE:
+        thing = subject or counted
+        draft.title = capitalised(_join(_change_title(draft, change, thing), so_voi))
+        if subject and obj:
+            draft.notes.append(f"Words after the figure, not in the title: '{obj}'.")
+        return
+    rate = draft.unit in ("%", "‰") or mode == "fraction" and draft.unit == "%"
+    if subject and not verb and (not rate or lx.starts_with_any(f_subject, lx.NOUN_HEADS)):
+        title = _join(subject, so_voi)
+        if obj:
+            draft.notes.append(f"Words after the figure, not in the title: '{obj}'.")
+    elif rate:
+        counted_unit = first.unit if mode == "fraction" else ""
+        title = _join("Tỷ lệ", _lower_first(subject), counted_unit, obj, so_voi)
+    elif base_unit in COUNT_UNITS or not base_unit:
+        doer = re.sub(r"\s+(?:cho|cho các|tại)$", "", subject) if verb else ""
+        title = _join("Số", counted, f"được {doer[:1].lower()}{doer[1:]}" if doer else "", so_voi)
+    else:
+        title = _join(MEASURE_HEADS.get(base_unit.split("/")[0], ""), obj, subject.lower() if verb else subject, so_voi)
+    draft.title = capitalised(title) if _clean(title) not in ("Tỷ lệ", "Số") else ""
+
+
+def _change_title(draft: Draft, change: str, thing: str) -> str:
+    """'Thu ngân sách tăng khoảng 5%': the target is the rate of change itself (no baseline in the text)."""
+    words = [w for w in fold(change).split() if w not in ("bình quân", "được", "thêm", "gấp")]
+    words = [w for w in words if w not in ("bình", "quân")]
+    verb = " ".join(words) or "tăng"
+    falling = verb.startswith("giảm")
+    thing = _lower_first(thing)
+    f_thing = fold(thing)
+    is_rate = bool(lx.starts_with_any(f_thing, lx.RATE_HEADS))
+    if draft.unit in ("%", "‰"):
+        head = "Mức" if is_rate else "Tỷ lệ" if falling else "Tốc độ"
+    else:
+        head = "Mức"
+    title = _join(head, verb, thing) + (" bình quân hằng năm" if "bình quân" in fold(change) else "")
+    draft.notes.append("Stated as a change with no baseline in the text: recorded as the size of the change itself "
+                       "(the figure reported is the change achieved); see alternatives for a 'change' target.")
+    x = draft.value
+    if x is None:
+        return title
+    signed = -x if falling else x
+    alt = {"comparison": "change", "value": signed, "unit": draft.unit, "needs": "baseline_value",
+           "direction": "lower_is_better" if signed < 0 else "higher_is_better"}
+    shown = format_vi(x)
+    if draft.unit == "%":
+        alt["change_basis"] = "relative_percent"
+        draft.alternatives.append(alt)
+        if is_rate:
+            draft.alternatives.append({**alt, "change_basis": "percentage_points"})
+            draft.warn(f"'{verb} {shown}%' of a rate has two readings: a relative change of {shown}% of the rate, or "
+                       f"{shown} percentage points; recorded as the relative reading.", 0.55)
+        elif thing and not lx.starts_with_any(f_thing, lx.AMOUNT_WORDS + ["tổng", "số"]):
+            draft.alternatives.append({**alt, "change_basis": "percentage_points"})
+            draft.warn(f"'{verb} {shown}% {thing}' has three readings: (a) {shown}% {'fewer' if falling else 'more'} {thing} than at the "
+                       f"start (a relative change; recorded so), (b) the rate of {thing} moves by {shown} percentage "
+                       f"points, (c) a change equal to {shown}% of the whole population the rate is measured over. "
+                       f"Check the plan's intent.", 0.5)
+        else:
+            draft.cap(0.85)
+    elif draft.unit == "điểm phần trăm":
+        draft.alternatives.append({**alt, "change_basis": "percentage_points"})
+        draft.cap(0.85)
+    elif draft.unit == "lần":
+        alt.update(value=round((x - 1) * 100, 6), unit="%", change_basis="relative_percent",
+                   direction="higher_is_better")
+        draft.alternatives.append(alt)
+        if "gấp" in fold(change):
+            draft.notes.append(f"'gấp {shown} lần': {shown} times the baseline.")
+            draft.cap(0.8)
+        else:
+            draft.warn(f"'{verb} {shown} lần' usually means {shown} times the baseline (+{format_vi((x - 1) * 100)}%), "
+                       f"but can be read as an increase of {shown} times the baseline (+{format_vi(x * 100)}%).", 0.5)
+    else:
+        alt["change_basis"] = "absolute"
+        draft.alternatives.append(alt)
+        draft.cap(0.85)
+    return title

@@ -1,0 +1,334 @@
+"""Numbers as Vietnamese texts write them: reading them, and writing them back.
+
+Pure: standard library only.
+
+Reading rules (each reading says which rule it used in `reason`):
+
+- Vietnamese convention: "." groups thousands and "," marks decimals:
+  "9.720" = 9720, "17,4" = 17.4, "1.536,246" = 1536.246.
+- "." followed by exactly three digits is a thousands group, never a decimal
+  ("3.098" = 3098). That is the Vietnamese convention; it is not ambiguous.
+- "," followed by exactly three digits ("3,098") is AMBIGUOUS: Vietnamese reads
+  3.098, but English-style grouping (3098) turns up in Vietnamese documents too.
+  Such a reading has value None, ambiguous=True and both readings, the
+  Vietnamese (decimal) one first. Nothing is guessed here.
+- A separator that cannot be a thousands group is a decimal mark, whichever it
+  is: "654.1" = 654.1 (English-style, noted in the reason), "1234,567" = 1234.567
+  (a group has at most three digits before the separator), "0,125" = 0.125.
+- Several separators of one kind are thousands groups ("1,234,567"); mixed
+  separators take the last one as the decimal mark ("1,536.25" = 1536.25).
+- Leading zeros are dropped ("04" = 4) and noted.
+- Thin or no-break spaces between digit groups ("9 720") group thousands.
+
+Units follow the number, glued or spaced ("140tạ/ha", "80 %"). Per-mille forms
+"%o", "‰", "0/00" and "phần nghìn" all become "‰"; "phần trăm" becomes "%";
+"điểm %" and "điểm phần trăm" become "điểm phần trăm" (percentage points).
+
+Magnitude words (nghìn/ngàn 10^3, vạn 10^4, triệu 10^6, tỷ/tỉ 10^9, and
+compounds such as "nghìn tỷ" 10^12) are kept IN THE UNIT, as a target stores
+them: "1.536 tỷ đồng" reads value 1536, unit "tỷ đồng", magnitude 9. The scaled
+reading is offered too: `scaled` = 1.536e12 in `base_unit` "đồng". Variant
+spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ).
+
+Text is normalised first (`normalize`): Unicode NFC, the PDF letter "ƣ" → "ư",
+"Ð" → "Đ", no-break spaces → spaces, zero-width characters removed. Spans that
+`find_numbers` returns index the normalised text (identical to the input when
+that was already NFC and clean).
+
+Writing: `format_vi` / `format_en` give "9.720", "17,4" / "9,720", "17.4" with at
+most `max_decimals` decimals and no trailing zeros; parse_number reads
+format_vi's output back to the same value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------- normalising
+
+_CHAR_FIXES = str.maketrans({"ƣ": "ư", "Ƣ": "Ư", "Ð": "Đ", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " "})
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
+_SPACE_GROUPS = re.compile(r"(?<=\d)[\u00a0\u2007\u202f\u2009](?=\d{3}(?!\d))")
+# Old-style tone placement in open syllables (hoá, thuỷ) → the placement used in the word lists.
+_TONE_PAIRS = {"oá": "óa", "oà": "òa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oé": "óe", "oè": "òe",
+               "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe", "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_TONE_RE = re.compile("(?:" + "|".join(_TONE_PAIRS) + r")(?!\w)")
+_TI_RE = re.compile(r"(?<!\w)tỉ(?!\w)")
+
+DASHES = "-–—‒―−"
+
+
+def normalize(text: str) -> str:
+    """NFC, 'ƣ' → 'ư', no-break and thin spaces → spaces (or nothing inside a number), no zero-width characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACE_GROUPS.sub("", text)
+    return text.translate(_CHAR_FIXES)
+
+
+def fold(text: str) -> str:
+    """Lower case with one tone placement and 'tỉ' → 'tỷ', for matching; keeps the length."""
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lower case is longer: keep the text as is
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    low = _TONE_RE.sub(lambda m: _TONE_PAIRS[m.group(0)], low)
+    return _TI_RE.sub("tỷ", low)
+
+
+# ---------------------------------------------------------------- units
+
+MAGNITUDES = {"nghìn": 3, "ngàn": 3, "vạn": 4, "triệu": 6, "tỷ": 9}
+_MAGNITUDE_CANON = {"ngàn": "nghìn"}
+
+# (form as folded, canonical unit); the first that matches wins, so longer forms come first.
+PERCENT_FORMS = [
+    ("điểm phần trăm", "điểm phần trăm"), ("điểm %", "điểm phần trăm"), ("điểm%", "điểm phần trăm"),
+    ("phần trăm", "%"), ("phần nghìn", "‰"), ("%o", "‰"), ("‰", "‰"), ("0/00", "‰"), ("%", "%"),
+]
+UNITS = [
+    "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
+    "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm",
+    "lượt khách", "lượt người", "lượt", "người", "hộ gia đình", "hộ", "lao động", "xã", "phường",
+    "thị trấn", "thôn", "bản", "khu dân cư", "tổ dân phố", "trường học", "trường", "công trình",
+    "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
+    "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
+    "lớp", "học sinh", "trẻ", "giường bệnh", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
+]
+UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
+COUNT_UNITS = frozenset(u for u in UNITS if u not in {
+    "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
+    "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm"})
+
+_UNITS_FOLDED = sorted(((fold(u), u) for u in UNITS), key=lambda p: -len(p[0]))
+_SUFFIXES_FOLDED = sorted(((fold(u), u) for u in UNIT_SUFFIXES), key=lambda p: -len(p[0]))
+
+
+def _boundary(folded: str, i: int) -> bool:
+    return i >= len(folded) or not folded[i].isalnum()
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i
+
+
+def read_unit(folded: str, i: int) -> tuple[str, int, int]:
+    """Reads the unit that starts at or after position i; returns (unit, magnitude, end)."""
+    j = _skip_spaces(folded, i)
+    for form, canon in PERCENT_FORMS:
+        if folded.startswith(form, j) and (not form[-1].isalnum() or _boundary(folded, j + len(form))):
+            end = j + len(form)
+            if canon == "%" and folded.startswith("/năm", end) and _boundary(folded, end + 4):
+                return "%/năm", 0, end + 4
+            return canon, 0, end
+    words, magnitude, k, end = [], 0, j, i
+    while True:
+        m = re.match(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)", folded[k:])
+        if not m:
+            break
+        words.append(_MAGNITUDE_CANON.get(m.group(1), m.group(1)))
+        magnitude += MAGNITUDES[m.group(1)]
+        end = k + m.end()
+        k = _skip_spaces(folded, end)
+    base = ""
+    for form, canon in _UNITS_FOLDED:
+        if folded.startswith(form, k) and _boundary(folded, k + len(form)):
+            base, end = canon, k + len(form)
+            while folded.startswith("/", end):
+                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, end + 1)
+                               and _boundary(folded, end + 1 + len(f))), None)
+                if suffix is None:
+                    break
+                base, end = f"{base}/{suffix}", end + 1 + len(fold(suffix))
+            break
+    if not words and not base:
+        return "", 0, i
+    return " ".join(words + ([base] if base else [])), magnitude, end
+
+
+# ---------------------------------------------------------------- reading one token
+
+
+def _groups_ok(groups: list[str]) -> bool:
+    head, rest = groups[0], groups[1:]
+    return 1 <= len(head) <= 3 and not (head.startswith("0")) and all(len(g) == 3 for g in rest)
+
+
+def interpret(token: str) -> tuple[float | None, bool, tuple[float, ...], str]:
+    """Reads a digit token such as '9.720' or '3,098': (value, ambiguous, readings, reason)."""
+    dots, commas = token.count("."), token.count(",")
+    if dots and commas:
+        last = max(token.rfind("."), token.rfind(","))
+        mark, group = token[last], ("," if token[last] == "." else ".")
+        whole, decimals = token[:last], token[last + 1:]
+        if mark in whole or not _groups_ok(whole.split(group)):
+            return None, False, (), f"malformed grouping in {token!r}"
+        value = float(whole.replace(group, "") + "." + decimals)
+        style = "Vietnamese: '.' groups thousands, ',' marks decimals" if mark == "," else \
+            "English style: ',' groups thousands, '.' marks decimals"
+        return value, False, (value,), style
+    if dots or commas:
+        sep = "." if dots else ","
+        parts = token.split(sep)
+        if len(parts) > 2:
+            if _groups_ok(parts):
+                value = float("".join(parts))
+                style = "Vietnamese thousands grouping" if sep == "." else "English-style thousands grouping (',')"
+                return value, False, (value,), style
+            return None, False, (), f"malformed grouping in {token!r}"
+        whole, tail = parts
+        decimal = float(f"{whole}.{tail}")
+        if len(tail) == 3 and _groups_ok(parts):
+            grouped = float(whole + tail)
+            if sep == ".":
+                return grouped, False, (grouped,), "'.' before three digits groups thousands (Vietnamese convention)"
+            return None, True, (decimal, grouped), (
+                f"',' before three digits: {whole},{tail} is {whole}.{tail} (Vietnamese decimal) "
+                f"or {whole}{tail} (English-style thousands)")
+        if sep == ".":
+            return decimal, False, (decimal,), "'.' read as a decimal point (English style): it cannot group thousands here"
+        return decimal, False, (decimal,), "',' marks decimals (Vietnamese convention)"
+    value = float(token)
+    reason = "integer with leading zero" if len(token) > 1 and token.startswith("0") else "integer"
+    return value, False, (value,), reason
+
+
+# ---------------------------------------------------------------- finding numbers in text
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """One number read from text, with its unit as written (magnitude words included)."""
+
+    value: float | None
+    unit: str = ""
+    ambiguous: bool = False
+    readings: tuple[float, ...] = ()
+    reason: str = ""
+    magnitude: int = 0
+
+    @property
+    def scaled(self) -> float | None:
+        """The value times its magnitude word: 1536 tỷ đồng → 1.536e12."""
+        return None if self.value is None else self.value * 10**self.magnitude
+
+    @property
+    def base_unit(self) -> str:
+        """The unit without magnitude words: 'tỷ đồng' → 'đồng'."""
+        words = [w for w in self.unit.split(" ") if w not in MAGNITUDES]
+        return " ".join(words)
+
+
+@dataclass(frozen=True)
+class FoundNumber(ParsedNumber):
+    """A number found in text: its span, unit span and what kind of figure it is."""
+
+    start: int = 0
+    end: int = 0  # end of the digits
+    unit_end: int = 0  # end of the unit (== end when there is none)
+    token: str = ""
+    kind: str = "number"  # number | fraction | year | date | reference
+    denominator: float | None = None
+
+
+_NUMBER = re.compile(r"(?<![\w.,/])\d+(?:[.,]\d+)*")
+_YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
+_REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "phụ lục", "quyết định",
+                    "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
+
+
+def _previous_word(folded: str, i: int) -> str:
+    m = re.search(r"(\w+(?:\s+\w+)?)\s*$", folded[:i])
+    return m.group(1) if m else ""
+
+
+def _classify(folded: str, start: int, end: int, value: float | None, token: str, unit: str) -> str:
+    before = _previous_word(folded, start)
+    last = before.split()[-1] if before else ""
+    if last in _REFERENCE_WORDS or before in _REFERENCE_WORDS:
+        if not (last == "số" and before.endswith("tổng số")):
+            return "reference"
+    if re.match(r"[-/][A-ZĐ]{2,}", folded[end:].upper()) and re.match(r"[-/][^\W\d]", folded[end:]):
+        return "reference"
+    if start > 0 and folded[start - 1] in "-/" and start > 1 and folded[start - 2].isalpha():
+        return "reference"
+    is_int = value is not None and token.isdigit()
+    if is_int and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
+        joined = re.match(rf"\s*[{DASHES}/]\s*\d{{4}}(?!\d)", folded[end:]) or \
+            re.search(rf"\d{{4}}\s*[{DASHES}]\s*$", folded[:start])
+        if last in _YEAR_WORDS or before in _YEAR_WORDS or joined or not unit:
+            return "year"
+    return "number"
+
+
+def find_numbers(text: str) -> list[FoundNumber]:
+    """Every number in the (normalised) text, in order, with its span, unit and kind."""
+    text = normalize(text)
+    folded = fold(text)
+    found: list[FoundNumber] = []
+    last_unit_end = -10
+    for m in _NUMBER.finditer(text):
+        start, end, token = m.start(), m.end(), m.group(0)
+        if found and start < found[-1].unit_end:
+            continue
+        kind, denominator = None, None
+        if text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
+            token, end = token[:-1], end - 1  # "1,20/00" is 1,2 per mille
+        frac = re.match(r"/(\d+)(?:/(\d+))?", text[end:]) if not text.startswith("/00", end) else None
+        if frac and token.isdigit():
+            if frac.group(2) or _previous_word(folded, start).endswith(("ngày", "tháng")):
+                kind = "date"
+            else:
+                kind, denominator = "fraction", float(frac.group(1))
+            end_digits = end + frac.end()
+        else:
+            end_digits = end
+        value, ambiguous, readings, reason = interpret(token)
+        sign_at = start - 1
+        if sign_at >= 0 and text[sign_at] in "-−" and value is not None:
+            before = text[:sign_at].rstrip()
+            glued_to_word = sign_at > 0 and text[sign_at - 1].isalnum()
+            if not glued_to_word and (not before or before[-1] in "(:=") and sign_at - last_unit_end > 1:
+                value, readings, start = -value, tuple(-r for r in readings), sign_at
+        unit, magnitude, unit_end = read_unit(folded, end_digits)
+        if not unit:
+            unit_end = end_digits
+        if kind is None:
+            kind = _classify(folded, start, end_digits, value, token, unit)
+        if kind == "date":
+            unit, magnitude, unit_end = "", 0, end_digits
+        found.append(FoundNumber(value=value, unit=unit, ambiguous=ambiguous, readings=readings, reason=reason,
+                                 magnitude=magnitude, start=start, end=end_digits, unit_end=unit_end,
+                                 token=text[start:end_digits], kind=kind, denominator=denominator))
+        last_unit_end = unit_end
+    return found
+
+
+def parse_number(text: str) -> ParsedNumber:
+    """Reads the first number in the text with its unit; value None when there is none."""
+    found = find_numbers(text)
+    if not found:
+        return ParsedNumber(value=None, reason="no number in the text")
+    n = found[0]
+    reason = n.reason if n.kind in ("number", "year") else f"{n.reason}; {n.kind}"
+    return ParsedNumber(value=n.value, unit=n.unit, ambiguous=n.ambiguous, readings=n.readings,
+                        reason=reason, magnitude=n.magnitude)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def format_en(x: float, max_decimals: int = 2) -> str:
+    """English style: 9720 → '9,720', 17.4 → '17.4', at most max_decimals decimals."""
+    text = f"{x:,.{max_decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_vi(x: float, max_decimals: int = 2) -> str:
+    """Vietnamese style: 9720 → '9.720', 17.4 → '17,4', at most max_decimals decimals."""
+    return format_en(x, max_decimals).translate(str.maketrans({",": ".", ".": ","}))
