@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
@@ -51,6 +51,31 @@ def today(request: Request) -> date:
 
 
 TodayDep = Annotated[date, Depends(today)]
+
+
+def language(
+    request: Request,
+    lang: Annotated[Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")] = None,
+) -> str:
+    """`?lang=`, else the first of vi/en in Accept-Language (by q-value), else Vietnamese."""
+    if lang:
+        return lang
+    ranked = []
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("vi", "en"):
+            ranked.append((-q, primary))
+    return min(ranked)[1] if ranked else "vi"
+
+
+LangDep = Annotated[str, Depends(language)]
 
 
 def _id(name: str):

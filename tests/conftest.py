@@ -26,7 +26,7 @@ from app.migrate import upgrade
 from fastapi.testclient import TestClient
 
 PG_ENV = "TEST_DATABASE_URL"
-TABLES = ("submission", "target", "plan", "organization")  # children first
+TABLES = ("assessment", "submission", "target", "plan", "organization")  # children first
 
 
 def postgres_url(schema: str) -> str | None:

@@ -57,6 +57,10 @@ Url = Text(2000)
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Figure = Annotated[float, Field(strict=True, ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]
 NonNegativeFigure = Annotated[float, Field(strict=True, ge=0, le=MAX_FIGURE, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)]
+Percent = Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)]
+NearMissBand = Annotated[float, Field(strict=True, ge=0, le=0.5, allow_inf_nan=False)]
+Days = Annotated[int, Field(strict=True, ge=0, le=366)]
 SaneDate = Annotated[date, AfterValidator(_sane_date), Field(description="ISO date, 1900-01-01 to 2100-12-31.")]
 
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
-from app.common.types import Code, Id, InputModel, Line, LongText, Name, SaneDate, Url, UtcDateTime
+from app.common.types import (
+    Code,
+    Days,
+    Fraction,
+    Id,
+    InputModel,
+    Line,
+    LongText,
+    Name,
+    NearMissBand,
+    NonNegativeFigure,
+    SaneDate,
+    Url,
+    UtcDateTime,
+)
 
 
 class PlanState(StrEnum):
@@ -36,6 +50,12 @@ class Plan(Timestamped, table=True):
     source_url: str = Field(default="", max_length=2000)
     state: str = Field(default=PlanState.DRAFT.value, max_length=16)
     notes: str = Field(default="", max_length=20_000)
+    # Judging settings (see app.status.engine.Rules); the defaults follow published practice.
+    ceiling_exceed_margin: float | None = None
+    near_miss_band: float | None = None
+    on_track_from: float = Field(default=0.95, sa_column_kwargs={"server_default": text("0.95")})
+    at_risk_from: float = Field(default=0.85, sa_column_kwargs={"server_default": text("0.85")})
+    reporting_grace_days: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class PlanFields(InputModel):
@@ -53,6 +73,19 @@ class PlanFields(InputModel):
     source_url: Url | None = None
     state: PlanState | None = None
     notes: LongText | None = None
+    ceiling_exceed_margin: NonNegativeFigure | None = Field(
+        default=None, description="A met ceiling counts as exceeded only when beaten by this much (target units). None: never."
+    )
+    near_miss_band: NearMissBand | None = Field(
+        default=None, description="A miss within this share of the threshold (0.05 = 5 %) is 'basically achieved'. None: off."
+    )
+    on_track_from: Fraction | None = Field(default=None, description="Pace from which a target is on track (default 0.95).")
+    at_risk_from: Fraction | None = Field(
+        default=None, description="Pace from which a target is at risk rather than off track (default 0.85)."
+    )
+    reporting_grace_days: Days | None = Field(
+        default=None, description="Days after a due date before a missing report is overdue (default 0)."
+    )
 
 
 class PlanCreate(PlanFields):
@@ -86,6 +119,9 @@ class PlanCreate(PlanFields):
     source_url: Url = ""
     state: PlanState = PlanState.DRAFT
     notes: LongText = ""
+    on_track_from: Fraction = 0.95
+    at_risk_from: Fraction = 0.85
+    reporting_grace_days: Days = 0
 
 
 class PlanUpdate(PlanFields):
@@ -110,5 +146,10 @@ class PlanPublic(SQLModel):
     source_url: str
     state: PlanState
     notes: str
+    ceiling_exceed_margin: float | None
+    near_miss_band: float | None
+    on_track_from: float
+    at_risk_from: float
+    reporting_grace_days: int
     created_at: UtcDateTime
     updated_at: UtcDateTime

@@ -10,6 +10,7 @@ from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginat
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
+from app.status.engine import Rules
 
 
 def get_plan(*, session: Session, plan_id: int) -> Plan:
@@ -36,6 +37,24 @@ def _check_period(start: date, end: date) -> None:
         raise InvalidInput.from_fields("The period ends before it starts.", {"end_date": "end_date is before start_date"})
 
 
+def _check_bands(on_track_from: float, at_risk_from: float) -> None:
+    if at_risk_from > on_track_from:
+        raise InvalidInput.from_fields(
+            "The pace bands overlap.", {"at_risk_from": "must not be above on_track_from"}
+        )
+
+
+def rules_of(plan: Plan) -> Rules:
+    """The engine's judging settings for a plan."""
+    return Rules(
+        ceiling_exceed_margin=plan.ceiling_exceed_margin,
+        near_miss_band=plan.near_miss_band,
+        on_track_from=plan.on_track_from,
+        at_risk_from=plan.at_risk_from,
+        reporting_grace_days=plan.reporting_grace_days,
+    )
+
+
 def _check(session: Session, *, code: str, organization_id: int, own_id: int | None = None) -> None:
     existing = session.exec(select(Plan.id).where(Plan.code == code)).first()
     if existing is not None and existing != own_id:
@@ -49,6 +68,7 @@ def _check(session: Session, *, code: str, organization_id: int, own_id: int | N
 def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
     """Creates a plan."""
     _check_period(plan_in.start_date, plan_in.end_date)
+    _check_bands(plan_in.on_track_from, plan_in.at_risk_from)
     _check(session, code=plan_in.code, organization_id=plan_in.organization_id)
     plan = Plan.model_validate(plan_in.model_dump())
     session.add(plan)
@@ -61,6 +81,7 @@ def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     """Changes the given fields of a plan; the period must stay in order."""
     changes = plan_in.model_dump(exclude_unset=True)
     _check_period(changes.get("start_date") or plan.start_date, changes.get("end_date") or plan.end_date)
+    _check_bands(changes.get("on_track_from") or plan.on_track_from, changes.get("at_risk_from") or plan.at_risk_from)
     _check(
         session,
         code=changes.get("code") or plan.code,
@@ -69,7 +90,7 @@ def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     )
     if "state" in changes and changes["state"] is not None:
         changes["state"] = PlanState(changes["state"]).value
-    apply_patch(plan, changes, nullable={"adopted_date"})
+    apply_patch(plan, changes, nullable={"adopted_date", "ceiling_exceed_margin", "near_miss_band"})
     session.add(plan)
     commit_or_conflict(session, "The plan could not be updated (duplicate code?).")
     session.refresh(plan)

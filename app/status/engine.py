@@ -26,11 +26,13 @@ itself is achieved.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from app.status.wording import describe, headline
+from app.status.pace import Checkpoint, Forecast, Frequency
+from app.status import pace
+from app.status.wording import describe
 
 
 class Comparison(StrEnum):
@@ -68,12 +70,19 @@ class Status(StrEnum):
     # final verdicts, once the period has ended
     EXCEEDED = "exceeded"
     ACHIEVED = "achieved"
+    BASICALLY_ACHIEVED = "basically_achieved"  # cơ bản đạt: a near miss, only with a plan's band
     NOT_ACHIEVED = "not_achieved"
     # during the period
-    MET_SO_FAR = "met_so_far"
-    NOT_YET_MET = "not_yet_met"
+    ACHIEVED_EARLY = "achieved_early"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
     # either phase
     NO_DATA = "no_data"
+
+
+MET = frozenset({Status.EXCEEDED, Status.ACHIEVED})
+VERDICT_ORDER = (Status.NOT_ACHIEVED, Status.BASICALLY_ACHIEVED, Status.ACHIEVED, Status.EXCEEDED)
 
 
 class Phase(StrEnum):
@@ -104,6 +113,13 @@ class TargetSpec:
     unit: str = ""
     title: str = ""
     title_en: str = ""
+    checkpoints: tuple[Checkpoint, ...] = ()
+    frequency: Frequency | None = None
+
+    @property
+    def is_flow(self) -> bool:
+        """Figures add up over the period (tonnes harvested, money collected)."""
+        return self.aggregation == Aggregation.SUM
 
 
 @dataclass(frozen=True)
@@ -125,8 +141,15 @@ class Observation:
 class Rules:
     """Plan-level judging settings; the defaults follow published practice."""
 
-    # A met ceiling counts as exceeded only when beaten by at least this much.
+    # A met ceiling counts as exceeded only when beaten by at least this much (target units).
     ceiling_exceed_margin: float | None = None
+    # A miss within this share of the threshold (0.05 = 5 %) is "basically achieved".
+    near_miss_band: float | None = None
+    # Pace bands: on track from this share of the expected value, at risk from the next.
+    on_track_from: float = 0.95
+    at_risk_from: float = 0.85
+    # Days after a due date before a missing report counts as overdue.
+    reporting_grace_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,14 +165,21 @@ class Evaluation:
     rests_on_estimate: bool
     observation_ids: tuple[int, ...]
     rule: str
+    verdict_if_final: Status = Status.NO_DATA  # what the figures so far would give if the period ended now
+    goal: float | None = None  # the value the measured figure must reach
+    expected: float | None = None  # where it should be by as_of (pace)
+    expected_share: float | None = None  # share of the goal due by as_of, 0..1
+    pace: float | None = None  # measured against expected: 1.0 = exactly on pace
+    forecast: Forecast | None = None
+    forecast_verdict: Status | None = None
+    required_total: float | None = None  # flows: still to add; levels: the level still to reach
+    required_per_month: float | None = None
+    months_remaining: float | None = None
+    overdue_since: date | None = None
+    overdue_days: int | None = None
     explanation: dict = field(default_factory=dict)
     message_vi: str = ""
     message_en: str = ""
-
-    @property
-    def final_verdict(self) -> Status:
-        """The verdict the figures so far would give if the period ended now."""
-        return Status(self.explanation.get("verdict_if_final", self.status))
 
 
 # ---------------------------------------------------------------- definitions
@@ -194,22 +224,32 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
             errors["tolerance"] = "only 'approximately' and 'change' targets take a tolerance"
     if kind == Comparison.MILESTONE and spec.aggregation != Aggregation.LATEST:
         errors["aggregation"] = "a milestone is judged on its latest report"
+    checkpoints = sorted(spec.checkpoints, key=lambda c: c.on)
+    if any(not spec.period_start <= c.on <= spec.period_end for c in checkpoints):
+        errors["checkpoints"] = "every checkpoint must fall within the plan's period"
+    elif any(not 0 <= c.share <= 100 for c in checkpoints):
+        errors["checkpoints"] = "a checkpoint's share is a percentage from 0 to 100"
+    elif any(b.share < a.share for a, b in zip(checkpoints, checkpoints[1:])):
+        errors["checkpoints"] = "shares must not fall from one checkpoint to the next"
+    elif len({c.on for c in checkpoints}) != len(checkpoints):
+        errors["checkpoints"] = "two checkpoints on the same date"
     return errors
 
 
 # ---------------------------------------------------------------- selection
 
 
-def select_observations(observations, as_of: date) -> list[Observation]:
+def select_observations(observations, as_of: date, known_at: datetime | None = None) -> list[Observation]:
     """Keeps the figures that count on `as_of`: one per organisation and date.
 
-    Figures dated before the period or after `as_of` do not count. For the same
-    organisation and date an official figure supersedes an estimate, and among
-    equals the one recorded last wins (a resubmission is a correction).
+    Figures dated after `as_of`, or recorded after `known_at` (when given), do
+    not count: that is what makes "what did the 6-month review see?" answerable
+    after later corrections. For the same organisation and date an official
+    figure supersedes an estimate, and among equals the one recorded last wins.
     """
     best: dict[tuple[int, date], Observation] = {}
     for obs in observations:
-        if obs.period_date > as_of:
+        if obs.period_date > as_of or (known_at is not None and obs.recorded_at > known_at):
             continue
         key = (obs.organization_id, obs.period_date)
         current = best.get(key)
@@ -314,7 +354,24 @@ def _better(a: float, b: float, direction: Direction) -> bool:
 
 
 def judge(spec: TargetSpec, x: float, rules: Rules = Rules()) -> tuple[Status, str, dict]:
-    """Final verdict for the judged value x; returns (verdict, rule, facts)."""
+    """Final verdict for the judged value x, with the plan's near-miss band; returns (verdict, rule, facts)."""
+    verdict, rule, facts = _judge_strictly(spec, x, rules)
+    band = rules.near_miss_band
+    if verdict == Status.NOT_ACHIEVED and band:
+        edge = _decisive_threshold(spec, x)
+        if abs(x - edge) <= band * abs(edge) or _eq(abs(x - edge), band * abs(edge)):
+            return Status.BASICALLY_ACHIEVED, rule + "; within the near-miss band", {**facts, "near_miss_band": band}
+    return verdict, rule, facts
+
+
+def _decisive_threshold(spec: TargetSpec, x: float) -> float:
+    """The threshold a miss is measured from: the value, or the range end nearer to x."""
+    if spec.comparison == Comparison.BETWEEN:
+        return spec.low if abs(x - spec.low) <= abs(x - spec.high) else spec.high
+    return spec.value
+
+
+def _judge_strictly(spec: TargetSpec, x: float, rules: Rules) -> tuple[Status, str, dict]:
     kind, d = spec.comparison, spec.direction
     if kind == Comparison.BETWEEN:
         lo, hi = spec.low, spec.high
@@ -366,42 +423,125 @@ def phase_on(period_end: date, as_of: date) -> Phase:
     return Phase.FINAL if as_of >= period_end else Phase.IN_PROGRESS
 
 
+def goal_of(spec: TargetSpec) -> float | None:
+    """The value the measured figure must reach: threshold, the range's worse end, or a change's level."""
+    kind, higher = spec.comparison, spec.direction == Direction.HIGHER_IS_BETTER
+    if kind == Comparison.MILESTONE:
+        return None
+    if kind == Comparison.BETWEEN:
+        return spec.low if higher else spec.high
+    if kind == Comparison.CHANGE:
+        if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:
+            return spec.baseline_value * (1 + spec.value / 100.0)
+        return spec.baseline_value + spec.value
+    return spec.value
+
+
+def _judged_value(spec: TargetSpec, measured: float) -> float:
+    return change_from_baseline(spec, measured) if spec.comparison == Comparison.CHANGE else measured
+
+
+def _locked_in(spec: TargetSpec) -> bool:
+    """Whether a met target stays met whatever later figures say (so it is achieved early)."""
+    higher = spec.direction == Direction.HIGHER_IS_BETTER
+    if spec.aggregation in (Aggregation.SUM, Aggregation.MAX):
+        return higher and spec.comparison not in CEILING_KINDS
+    if spec.aggregation == Aggregation.MIN:
+        return not higher and spec.comparison not in FLOOR_KINDS
+    return False
+
+
+def _series(spec: TargetSpec, kept: list[Observation]) -> list[tuple[date, float]]:
+    """The combined value as it stood at each figure's date (for trends and history)."""
+    dates = sorted({o.period_date for o in kept if o.value is not None or _is_ratio(o)})
+    points = []
+    for d in dates:
+        value, _ = aggregate(spec, [o for o in kept if o.period_date <= d])
+        if value is not None:
+            points.append((d, value))
+    return points
+
+
 def evaluate(
     spec: TargetSpec,
     observations,
     *,
     as_of: date,
+    known_at: datetime | None = None,
     rules: Rules = Rules(),
 ) -> Evaluation:
-    """Says where a target stands on `as_of`, and why."""
+    """Says where a target stands on `as_of` (with what was recorded by `known_at`), and why."""
     phase = phase_on(spec.period_end, as_of)
-    kept = [o for o in select_observations(observations, as_of) if o.period_date >= spec.period_start]
+    kept = [o for o in select_observations(observations, as_of, known_at) if o.period_date >= spec.period_start]
+    higher = spec.direction == Direction.HIGHER_IS_BETTER
 
-    measured = compared = None
-    done = None
+    measured = compared = done = None
     used: list[Observation] = []
+    verdict, rule, facts = Status.NO_DATA, "no figure yet", {}
     if spec.comparison == Comparison.MILESTONE:
         reports = [o for o in kept if o.done is not None]
         if reports:
             last = max(reports, key=lambda o: (o.period_date, _rank(o)))
             used, done = [last], last.done
-            verdict, rule, facts = (
-                (Status.ACHIEVED, "milestone: reported done", {})
-                if done
-                else (Status.NOT_ACHIEVED, "milestone: reported not done", {})
-            )
+            verdict = Status.ACHIEVED if done else Status.NOT_ACHIEVED
+            rule = "milestone: reported done" if done else "milestone: reported not done"
     else:
         measured, used = aggregate(spec, kept)
         if measured is not None:
-            compared = change_from_baseline(spec, measured) if spec.comparison == Comparison.CHANGE else measured
+            compared = _judged_value(spec, measured)
             verdict, rule, facts = judge(spec, compared, rules)
 
+    # Pace: where the figure should be by now, and where it is heading.
+    goal = goal_of(spec)
+    share = pace.expected_share(spec.period_start, spec.period_end, min(as_of, spec.period_end), spec.checkpoints)
+    expected = performance = forecast = forecast_verdict = None
+    required_total = per_month = months_left = None
+    if goal is not None:
+        expected = pace.expected_at(goal=goal, share=share, is_flow=spec.is_flow, baseline=spec.baseline_value)
+    if measured is not None and expected is not None:
+        performance = pace.performance(measured, expected, higher)
+    if measured is not None and goal is not None and phase == Phase.IN_PROGRESS:
+        forecast = pace.forecast(
+            actual=measured,
+            share_due=share,
+            is_flow=spec.is_flow,
+            has_checkpoints=bool(spec.checkpoints),
+            series=_series(spec, kept),
+            end=spec.period_end,
+        )
+        if forecast is not None:
+            forecast_verdict = judge(spec, _judged_value(spec, forecast.value), rules)[0]
+        months_left = pace.months_between(as_of, spec.period_end)
+        if spec.is_flow and higher:
+            required_total = max(0.0, goal - measured)
+            per_month = required_total / months_left if months_left >= 1 / 31 else None
+        elif not spec.is_flow:
+            required_total = goal
+    due = pace.overdue(
+        start=spec.period_start,
+        end=spec.period_end,
+        frequency=spec.frequency,
+        figure_dates=[o.period_date for o in kept],
+        as_of=as_of,
+        grace_days=rules.reporting_grace_days,
+    )
+
     if not used:
-        status, rule, facts, verdict = Status.NO_DATA, "no figure yet", {}, Status.NO_DATA
+        status = Status.NO_DATA
     elif phase == Phase.FINAL:
         status = verdict
+    elif spec.comparison == Comparison.MILESTONE:
+        status, rule = (Status.ACHIEVED_EARLY, rule) if done else (Status.ON_TRACK, "milestone: not done yet, due by the end")
+    elif verdict in MET and _locked_in(spec):
+        status, rule = Status.ACHIEVED_EARLY, rule + "; already met and cannot be undone by later figures"
+    elif verdict in MET and not spec.is_flow:
+        status = Status.ON_TRACK  # a level that meets its condition today is on track
+    elif performance is None or performance >= rules.on_track_from:
+        status = Status.ON_TRACK
+    elif performance >= rules.at_risk_from:
+        status = Status.AT_RISK
     else:
-        status = Status.MET_SO_FAR if verdict in (Status.EXCEEDED, Status.ACHIEVED) else Status.NOT_YET_MET
+        status = Status.OFF_TRACK
 
     explanation = {
         "rule": rule,
@@ -412,15 +552,25 @@ def evaluate(
         "inputs": len(used),
         **facts,
     }
+    if known_at is not None:
+        explanation["known_at"] = known_at.isoformat()
     if measured is not None:
         explanation["measured"] = measured
     if compared is not None and spec.comparison == Comparison.CHANGE:
-        explanation["baseline"] = spec.baseline_value
-        explanation["change"] = compared
-        explanation["change_basis"] = str(spec.change_basis)
+        explanation.update(baseline=spec.baseline_value, change=compared, change_basis=str(spec.change_basis))
     gap = _gap(spec, compared)
     if gap is not None:
         explanation["gap"] = gap
+    if phase == Phase.IN_PROGRESS and goal is not None:
+        explanation.update(goal=goal, expected=expected, expected_share=round(share, 6), on_track_from=rules.on_track_from)
+        if performance is not None:
+            explanation["pace"] = round(performance, 6)
+        if forecast is not None:
+            explanation["forecast"] = {"method": forecast.method, "value": forecast.value, "verdict": str(forecast_verdict)}
+        if required_total is not None:
+            explanation["required"] = {"total": required_total, "per_month": per_month, "months_remaining": round(months_left, 2)}
+    if due is not None:
+        explanation["overdue"] = {"due_date": due[0].isoformat(), "days": due[1]}
 
     result = Evaluation(
         phase=phase,
@@ -432,10 +582,22 @@ def evaluate(
         rests_on_estimate=any(o.is_estimate for o in used),
         observation_ids=tuple(o.id for o in used if o.id is not None),
         rule=rule,
+        verdict_if_final=verdict,
+        goal=goal,
+        expected=expected if phase == Phase.IN_PROGRESS else None,
+        expected_share=share if phase == Phase.IN_PROGRESS else None,
+        pace=performance if phase == Phase.IN_PROGRESS else None,
+        forecast=forecast,
+        forecast_verdict=forecast_verdict,
+        required_total=required_total,
+        required_per_month=per_month,
+        months_remaining=months_left,
+        overdue_since=due[0] if due else None,
+        overdue_days=due[1] if due else None,
         explanation=explanation,
     )
     vi, en = describe(spec, result)
-    return Evaluation(**{**result.__dict__, "message_vi": vi, "message_en": en})
+    return replace(result, message_vi=vi, message_en=en)
 
 
 def _gap(spec: TargetSpec, x: float | None) -> float | None:
@@ -453,25 +615,11 @@ def _gap(spec: TargetSpec, x: float | None) -> float | None:
     return round(diff if spec.direction == Direction.HIGHER_IS_BETTER else -diff, 9)
 
 
-# ---------------------------------------------------------------- roll-up
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Counts per status and the headline a committee would write."""
-
-    phase: Phase
-    total: int
-    counts: dict[str, int]
-    headline_vi: str
-    headline_en: str
-
-
-def summarize(evaluations: list[Evaluation], *, as_of: date, phase: Phase) -> Summary:
-    """Counts a plan's statuses and writes its headline in both languages."""
-    counts = {s.value: 0 for s in Status}
-    for ev in evaluations:
-        counts[ev.status.value] += 1
-    total = len(evaluations)
-    vi, en = headline(counts, total, as_of=as_of, phase=phase)
-    return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en)
+def history(
+    spec: TargetSpec, observations, *, as_of: date, known_at: datetime | None = None, rules: Rules = Rules()
+) -> list[Evaluation]:
+    """The status as it stood on each date a figure refers to, up to `as_of`."""
+    observations = list(observations)
+    kept = select_observations(observations, as_of, known_at)
+    dates = sorted({o.period_date for o in kept if o.period_date >= spec.period_start})
+    return [evaluate(spec, observations, as_of=d, known_at=known_at, rules=rules) for d in dates]

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.assessments.models import AssessmentPublic
 from app.status.engine import Phase, Status
+
+Lang = Literal["vi", "en"]
+
+
+class ForecastOut(BaseModel):
+    """A projected end-of-period figure, the method that made it, and the verdict it would give."""
+
+    method: Literal["linear", "checkpoints", "trend", "last_value"]
+    value: float
+    verdict: Status
+
+
+class RequiredOut(BaseModel):
+    """What is still needed: for flows the amount to add (and per remaining month), for levels the level to reach."""
+
+    total: float
+    per_month: float | None
+    months_remaining: float
+
+
+class OverdueOut(BaseModel):
+    """A report that fell due and has not come in."""
+
+    due_date: date
+    days: int
 
 
 class TargetStatus(BaseModel):
@@ -19,30 +45,108 @@ class TargetStatus(BaseModel):
     unit: str
     category: str
     as_of: date
+    known_at: datetime | None = Field(description="Only figures recorded by this moment counted (null: all).")
     phase: Phase = Field(description="`final` once the plan's period has ended, else `in_progress`.")
     status: Status = Field(
-        description="Final: exceeded, achieved, not_achieved, no_data. In progress: met_so_far, not_yet_met, no_data."
+        description="Final: exceeded, achieved, basically_achieved, not_achieved, no_data. "
+        "In progress: achieved_early, on_track, at_risk, off_track, no_data."
     )
+    verdict_if_final: Status = Field(description="The verdict today's figures would give if the period ended now.")
     measured: float | None = Field(description="The combined figure, in the target's unit.")
     compared: float | None = Field(description="What was judged: the measured value, or for `change` its change.")
     done: bool | None = Field(description="Milestones: the latest report.")
-    rests_on_estimate: bool
+    rests_on_estimate: bool = Field(description="Some figure the status rests on is an estimate.")
     submission_ids: list[int] = Field(description="The figures the status rests on.")
-    explanation: dict[str, Any] = Field(description="The rule applied, its inputs, the threshold and the gap.")
+    goal: float | None = Field(description="The value the measured figure must reach.")
+    expected: float | None = Field(description="In progress: where the figure should be by `as_of`.")
+    expected_share: float | None = Field(description="In progress: share of the goal due by `as_of` (0–1).")
+    pace: float | None = Field(description="In progress: measured against expected; 1.0 is exactly on pace.")
+    forecast: ForecastOut | None
+    required: RequiredOut | None
+    overdue: OverdueOut | None
+    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
+    explanation: dict[str, Any] = Field(description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast.")
+    lang: Lang
+    message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
     message_vi: str
     message_en: str
 
 
+class GroupStatus(BaseModel):
+    """Counts and headline for one group of targets (a category, an organisation)."""
+
+    key: str
+    total: int
+    counts: dict[str, int]
+    headline: str
+    headline_vi: str
+    headline_en: str
+
+
 class PlanStatus(BaseModel):
-    """Every target's status, counts per status and the headline."""
+    """Every target's status, counts per status, the headline, and the same per category."""
 
     plan_id: int
     code: str
     title: str
     as_of: date
+    known_at: datetime | None
     phase: Phase
     total: int
     counts: dict[str, int]
+    lang: Lang
+    headline: str
     headline_vi: str
     headline_en: str
+    by_category: list[GroupStatus]
     targets: list[TargetStatus]
+
+
+class OrganizationStatus(BaseModel):
+    """One reporting organisation's share of a plan: its figures alone, judged per target."""
+
+    organization_id: int
+    code: str
+    name: str
+    summary: GroupStatus
+    targets: list[TargetStatus]
+
+
+class PlanStatusByOrganization(BaseModel):
+    """A plan's status broken down by reporting organisation."""
+
+    plan_id: int
+    as_of: date
+    known_at: datetime | None
+    phase: Phase
+    organizations: list[OrganizationStatus]
+
+
+class HistoryPoint(BaseModel):
+    """The status as it stood on one figure's date."""
+
+    date: date
+    measured: float | None
+    status: Status
+    expected: float | None
+    pace: float | None
+    submission_ids: list[int]
+
+
+class PathPoint(BaseModel):
+    """Where the figure should be on a date."""
+
+    date: date
+    expected: float
+
+
+class TargetHistory(BaseModel):
+    """Enough to draw a target's progress: a point per figure date and the expected path."""
+
+    target_id: int
+    unit: str
+    goal: float | None
+    as_of: date
+    known_at: datetime | None
+    points: list[HistoryPoint]
+    expected_path: list[PathPoint]

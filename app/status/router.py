@@ -1,41 +1,92 @@
-"""HTTP routes for computed statuses."""
+"""HTTP routes for computed statuses, history and breakdowns."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.common.types import MAX_DATE, MIN_DATE
-from app.deps import PlanDep, SessionDep, TargetDep, TodayDep
+from app.deps import LangDep, PlanDep, SessionDep, TargetDep, TodayDep
+from app.errors import InvalidInput
 from app.openapi import errors
 from app.status import service
-from app.status.models import PlanStatus, TargetStatus
+from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistory, TargetStatus
 
 router = APIRouter(tags=["status"])
 
 AsOf = Annotated[
     date | None,
-    Query(ge=MIN_DATE, le=MAX_DATE, description="The date to judge on (default: today in the configured time zone); figures dated later do not count."),
+    Query(
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description="The date to judge on (default: today in the configured time zone); figures dated later do not count.",
+        examples=["2019-06-30"],
+    ),
 ]
+KnownAt = Annotated[
+    datetime | None,
+    Query(
+        description="Count only figures and assessments recorded by this moment (ISO 8601; no zone means UTC). "
+        "With as_of, answers exactly what a past review saw, whatever was corrected since.",
+        examples=["2019-07-15T00:00:00+07:00"],
+    ),
+]
+
+
+def _known_at(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not datetime(1900, 1, 1, tzinfo=UTC) <= aware <= datetime(2101, 1, 1, tzinfo=UTC):
+        raise InvalidInput.from_fields("known_at is out of range.", {"query.known_at": "must lie between 1900 and 2100"})
+    return aware
 
 
 @router.get(
     "/targets/{target_id}/status",
-    summary="Get a target's status",
+    summary="Get a target's status: verdict or pace, forecast, explanation",
     response_model=TargetStatus,
     responses=errors(404, 422),
 )
-def get_target_status(session: SessionDep, target: TargetDep, today: TodayDep, as_of: AsOf = None):
-    return service.target_status(session=session, target=target, as_of=as_of or today)
+def get_target_status(
+    session: SessionDep, target: TargetDep, today: TodayDep, lang: LangDep, as_of: AsOf = None, known_at: KnownAt = None
+):
+    return service.target_status(session=session, target=target, as_of=as_of or today, known_at=_known_at(known_at), lang=lang)
+
+
+@router.get(
+    "/targets/{target_id}/history",
+    summary="Get a target's status at each figure's date, and its expected path",
+    response_model=TargetHistory,
+    responses=errors(404, 422),
+)
+def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, as_of: AsOf = None, known_at: KnownAt = None):
+    return service.target_history(session=session, target=target, as_of=as_of or today, known_at=_known_at(known_at))
 
 
 @router.get(
     "/plans/{plan_id}/status",
-    summary="Get a plan's status: every target, counts and headline",
+    summary="Get a plan's status: every target, counts, headline, and per category",
     response_model=PlanStatus,
     responses=errors(404, 422),
 )
-def get_plan_status(session: SessionDep, plan: PlanDep, today: TodayDep, as_of: AsOf = None):
-    return service.plan_status(session=session, plan=plan, as_of=as_of or today)
+def get_plan_status(
+    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, as_of: AsOf = None, known_at: KnownAt = None
+):
+    return service.plan_status(session=session, plan=plan, as_of=as_of or today, known_at=_known_at(known_at), lang=lang)
+
+
+@router.get(
+    "/plans/{plan_id}/status/organizations",
+    summary="Get a plan's status broken down by reporting organisation",
+    response_model=PlanStatusByOrganization,
+    responses=errors(404, 422),
+)
+def get_plan_status_by_organization(
+    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, as_of: AsOf = None, known_at: KnownAt = None
+):
+    return service.plan_status_by_organization(
+        session=session, plan=plan, as_of=as_of or today, known_at=_known_at(known_at), lang=lang
+    )

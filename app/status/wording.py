@@ -30,10 +30,20 @@ def format_date(d: date, lang: str = "vi") -> str:
 VERDICT_WORDS = {
     "exceeded": ("vượt chỉ tiêu", "exceeded"),
     "achieved": ("đạt chỉ tiêu", "achieved"),
+    "basically_achieved": ("cơ bản đạt", "basically achieved"),
     "not_achieved": ("không đạt chỉ tiêu", "not achieved"),
-    "met_so_far": ("đến nay đã đạt mức chỉ tiêu", "met so far"),
-    "not_yet_met": ("chưa đạt mức chỉ tiêu", "not yet met"),
+    "achieved_early": ("đã đạt trước thời hạn", "achieved early"),
+    "on_track": ("đúng tiến độ", "on track"),
+    "at_risk": ("có nguy cơ không đạt", "at risk"),
+    "off_track": ("chậm tiến độ", "off track"),
     "no_data": ("chưa có số liệu", "no data"),
+}
+
+METHOD_WORDS = {
+    "linear": ("theo tốc độ hiện tại", "at the current rate"),
+    "checkpoints": ("theo các mốc tiến độ", "along the checkpoints"),
+    "trend": ("theo xu hướng các kỳ báo cáo", "on the trend of the reports"),
+    "last_value": ("giữ mức hiện tại", "holding the current level"),
 }
 
 
@@ -84,7 +94,7 @@ def _change_unit(spec, lang: str) -> str:
 
 
 def describe(spec, ev) -> tuple[str, str]:
-    """One sentence per language saying what was measured and what it means."""
+    """One sentence per language saying what was measured, what was due, where it heads, and the verdict."""
     # Once the period is over, figures speak of its end, not of today.
     when = min(ev.as_of, spec.period_end)
     vi_when, en_when = format_date(when, "vi"), format_date(when, "en")
@@ -92,45 +102,68 @@ def describe(spec, ev) -> tuple[str, str]:
     title_en = spec.title_en or spec.title or "Target"
     verdict_vi, verdict_en = VERDICT_WORDS[str(ev.status)]
     crit_vi, crit_en = criterion(spec, "vi"), criterion(spec, "en")
+    overdue_vi = overdue_en = ""
+    if ev.overdue_since is not None:
+        overdue_vi = f" Quá hạn báo cáo {ev.overdue_days} ngày (kỳ đến {format_date(ev.overdue_since, 'vi')})."
+        overdue_en = f" Report overdue by {ev.overdue_days} days (due {format_date(ev.overdue_since, 'en')})."
     if str(ev.status) == "no_data":
         return (
-            f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).",
-            f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).",
+            f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).{overdue_vi}",
+            f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).{overdue_en}",
         )
     if ev.done is not None:
         fig_vi = "đã hoàn thành" if ev.done else "chưa hoàn thành"
         fig_en = "done" if ev.done else "not done"
     else:
-        fig_vi = _amount(ev.measured, spec.unit, "vi")
-        fig_en = _amount(ev.measured, spec.unit, "en")
+        fig_vi, fig_en = _amount(ev.measured, spec.unit, "vi"), _amount(ev.measured, spec.unit, "en")
         if str(spec.comparison) == "change":
             fig_vi += f" (thay đổi {_amount(ev.compared, _change_unit(spec, 'vi'), 'vi')})"
             fig_en += f" (a change of {_amount(ev.compared, _change_unit(spec, 'en'), 'en')})"
     est_vi = ", số liệu ước" if ev.rests_on_estimate else ""
     est_en = ", on estimates" if ev.rests_on_estimate else ""
+    pace_vi = pace_en = ""
+    if str(ev.phase) == "in_progress" and ev.expected is not None and ev.done is None:
+        share = format_number(ev.expected_share * 100, "vi", 0)
+        pace_vi = f"; theo tiến độ cần {_amount(ev.expected, spec.unit, 'vi')} ({share}% kỳ)"
+        pace_en = f"; on pace it should be {_amount(ev.expected, spec.unit, 'en')} ({format_number(ev.expected_share * 100, 'en', 0)}% of the period)"
+        if ev.forecast is not None:
+            word_vi, word_en = METHOD_WORDS[ev.forecast.method]
+            fc_vi, fc_en = _amount(ev.forecast.value, spec.unit, "vi"), _amount(ev.forecast.value, spec.unit, "en")
+            pace_vi += f"; dự báo cả kỳ {fc_vi} ({word_vi}), {VERDICT_WORDS[str(ev.forecast_verdict)][0]}"
+            pace_en += f"; forecast for the period {fc_en} ({word_en}), {VERDICT_WORDS[str(ev.forecast_verdict)][1]}"
     return (
-        f"{title}: {fig_vi} đến ngày {vi_when}{est_vi}; chỉ tiêu {crit_vi}: {verdict_vi}.",
-        f"{title_en}: {fig_en} as of {en_when}{est_en}; target {crit_en}: {verdict_en}.",
+        f"{title}: {fig_vi} đến ngày {vi_when}{est_vi}{pace_vi}; chỉ tiêu {crit_vi}: {verdict_vi}.{overdue_vi}",
+        f"{title_en}: {fig_en} as of {en_when}{est_en}{pace_en}; target {crit_en}: {verdict_en}.{overdue_en}",
     )
 
 
 def headline(counts: dict[str, int], total: int, *, as_of: date, phase) -> tuple[str, str]:
-    """The plan's one-line summary, as a committee's report would put it."""
+    """The one-line summary, as a committee's report would put it."""
     no_data = counts.get("no_data", 0)
     if str(phase) == "final":
         exceeded = counts.get("exceeded", 0)
         ok = exceeded + counts.get("achieved", 0)
+        basically = counts.get("basically_achieved", 0)
         missed = counts.get("not_achieved", 0)
         vi = f"Đạt và vượt {ok}/{total} chỉ tiêu, trong đó {exceeded} chỉ tiêu vượt"
         en = f"{ok} of {total} targets achieved or exceeded, {exceeded} exceeded"
+        if basically:
+            vi += f"; {basically} chỉ tiêu cơ bản đạt"
+            en += f"; {basically} basically achieved"
         if missed:
             vi += f"; {missed} chỉ tiêu không đạt"
             en += f"; {missed} not achieved"
     else:
-        met = counts.get("met_so_far", 0)
-        behind = counts.get("not_yet_met", 0)
-        vi = f"Đến ngày {format_date(as_of, 'vi')}: {met}/{total} chỉ tiêu đã đạt mức đề ra, {behind} chỉ tiêu chưa đạt"
-        en = f"As of {format_date(as_of, 'en')}: {met} of {total} targets met so far, {behind} not yet met"
+        early = counts.get("achieved_early", 0)
+        on_track = counts.get("on_track", 0) + early
+        risk, off = counts.get("at_risk", 0), counts.get("off_track", 0)
+        vi = f"Đến ngày {format_date(as_of, 'vi')}: {on_track}/{total} chỉ tiêu đúng tiến độ"
+        en = f"As of {format_date(as_of, 'en')}: {on_track} of {total} targets on track"
+        if early:
+            vi += f" (trong đó {early} chỉ tiêu đã đạt sớm)"
+            en += f" ({early} achieved early)"
+        vi += f", {risk} chỉ tiêu có nguy cơ không đạt, {off} chỉ tiêu chậm tiến độ"
+        en += f", {risk} at risk, {off} off track"
     if no_data:
         vi += f"; {no_data} chỉ tiêu chưa có số liệu"
         en += f"; {no_data} without data"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import model_validator
-from sqlalchemy import UniqueConstraint
+from pydantic import BaseModel, model_validator
+from sqlalchemy import JSON, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
-from app.common.types import Code, Figure, InputModel, Line, LongText, Name, NonNegativeFigure, SaneDate, ShortText, UtcDateTime
+from app.common.types import Code, Figure, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
 from app.status.engine import CEILING_KINDS, Aggregation, ChangeBasis, Comparison, Direction
+from app.status.pace import Frequency
 
 
 class Target(Timestamped, table=True):
@@ -38,6 +39,25 @@ class Target(Timestamped, table=True):
     clause: str = Field(default="", max_length=20_000)
     notes: str = Field(default="", max_length=20_000)
     position: int = 0
+    # [{"date": "2019-06-30", "share": 50}, ...]: share of the goal due by each date.
+    checkpoints: list[dict] = Field(
+        default_factory=list, sa_type=JSON, nullable=False, sa_column_kwargs={"server_default": text("'[]'")}
+    )
+    frequency: str | None = Field(default=None, max_length=16)
+
+
+class CheckpointIn(InputModel):
+    """By `date`, `share` percent of the goal is due (flows), or of the way from baseline to goal (levels)."""
+
+    date: SaneDate
+    share: Percent
+
+
+class CheckpointPublic(BaseModel):
+    """A dated intermediate milestone of a target."""
+
+    date: date
+    share: float
 
 
 class TargetFields(InputModel):
@@ -69,6 +89,12 @@ class TargetFields(InputModel):
     clause: LongText | None = Field(default=None, description="The verbatim clause the target comes from.")
     notes: LongText | None = None
     position: int | None = Field(default=None, ge=0, le=1_000_000)
+    checkpoints: list[CheckpointIn] | None = Field(
+        default=None, max_length=366, description="Dated intermediate milestones, e.g. 50 % by 30 June. Default: linear in time."
+    )
+    frequency: Frequency | None = Field(
+        default=None, description="How often figures are due (monthly, quarterly, half_yearly, yearly); enables overdue flags."
+    )
 
 
 def default_direction(comparison: Comparison, value: float | None) -> Direction:
@@ -152,5 +178,7 @@ class TargetPublic(SQLModel):
     clause: str
     notes: str
     position: int
+    checkpoints: list[CheckpointPublic]
+    frequency: Frequency | None
     created_at: UtcDateTime
     updated_at: UtcDateTime

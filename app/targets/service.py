@@ -6,6 +6,7 @@ Whether a definition is consistent is the status engine's rule
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 
 from sqlmodel import Session, select
@@ -14,6 +15,7 @@ from app.common.crud import apply_patch, commit_or_conflict, paginate
 from app.errors import Conflict, InvalidInput
 from app.plans.models import Plan
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.status.pace import Checkpoint, Frequency
 from app.targets.models import Target, TargetCreate, TargetUpdate, default_direction
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
@@ -33,7 +35,15 @@ def spec_of(target: Target, plan: Plan) -> TargetSpec:
         unit=target.unit,
         title=target.title,
         title_en=target.title_en,
+        checkpoints=tuple(Checkpoint(on=date.fromisoformat(c["date"]), share=c["share"]) for c in target.checkpoints or ()),
+        frequency=Frequency(target.frequency) if target.frequency else None,
     )
+
+
+def _stored_checkpoints(checkpoints) -> list[dict]:
+    """Checkpoints as JSON-ready dicts, in date order."""
+    rows = [c if isinstance(c, dict) else c.model_dump() for c in checkpoints or ()]
+    return sorted(({"date": str(r["date"]), "share": r["share"]} for r in rows), key=lambda r: r["date"])
 
 
 def _validate(target: Target, plan: Plan) -> None:
@@ -72,7 +82,9 @@ def list_targets(*, session: Session, plan: Plan, category: str | None, limit: i
 def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
     """Adds a target to a plan after checking its definition."""
     _check_code_free(session, plan.id, target_in.code)
-    target = Target.model_validate({**target_in.model_dump(), "plan_id": plan.id})
+    fields = target_in.model_dump()
+    fields["checkpoints"] = _stored_checkpoints(fields.get("checkpoints"))
+    target = Target.model_validate({**fields, "plan_id": plan.id})
     _validate(target, plan)
     session.add(target)
     commit_or_conflict(session, f"Target '{target_in.code}' could not be stored (duplicate code?).")
@@ -87,9 +99,11 @@ def update_target(*, session: Session, target: Target, target_in: TargetUpdate) 
     if changes.get("code"):
         _check_code_free(session, target.plan_id, changes["code"], target.id)
     changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
+    if "checkpoints" in changes:
+        changes["checkpoints"] = _stored_checkpoints(changes["checkpoints"])
     _follow_default_direction(target, changes)
     apply_patch(
-        target, changes, nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis"}
+        target, changes, nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency"}
     )
     _validate(target, plan)
     session.add(target)

@@ -64,11 +64,11 @@ def test_the_last_day_of_the_period_is_final_and_the_day_before_is_not(client, m
     assert (target_status(client, t["id"], as_of="2019-12-31")["phase"],
             target_status(client, t["id"], as_of="2019-12-31")["status"]) == ("final", "achieved")
     st = target_status(client, t["id"], as_of="2019-12-30")
-    assert (st["phase"], st["status"], st["as_of"]) == ("in_progress", "met_so_far", "2019-12-30")
+    assert (st["phase"], st["status"], st["as_of"]) == ("in_progress", "on_track", "2019-12-30")
 
 
 def test_mid_year_statuses_are_in_progress_and_ignore_later_figures(client, make, org_plan):
-    """as_of=2019-06-30 judges on the figures dated up to then: met so far / not yet met / no data."""
+    """as_of=2019-06-30 judges on the figures dated up to then: on track / off track / no data."""
     root, _, plan = org_plan
     met = make.target(plan["id"], code="A", position=1, comparison="at_least", value=90)
     behind = make.target(plan["id"], code="B", position=2, comparison="at_least", value=90)
@@ -80,20 +80,27 @@ def test_mid_year_statuses_are_in_progress_and_ignore_later_figures(client, make
 
     st = plan_status(client, plan["id"], as_of="2019-06-30")
     assert (st["phase"], st["as_of"], st["total"]) == ("in_progress", "2019-06-30", 3)
-    assert [(t["code"], t["status"]) for t in st["targets"]] == [("A", "met_so_far"), ("B", "not_yet_met"), ("C", "no_data")]
+    # B: 80 against 90 is a pace of 0.889, inside the at-risk band (0.85-0.95)
+    assert [(t["code"], t["status"]) for t in st["targets"]] == [("A", "on_track"), ("B", "at_risk"), ("C", "no_data")]
     assert all(t["phase"] == "in_progress" for t in st["targets"])
-    assert st["counts"] == {"exceeded": 0, "achieved": 0, "not_achieved": 0, "met_so_far": 1, "not_yet_met": 1, "no_data": 1}
-    assert st["headline_vi"] == "Đến ngày 30/06/2019: 1/3 chỉ tiêu đã đạt mức đề ra, 1 chỉ tiêu chưa đạt; 1 chỉ tiêu chưa có số liệu"
-    assert st["headline_en"] == "As of 2019-06-30: 1 of 3 targets met so far, 1 not yet met; 1 without data"
+    assert st["counts"] == counts(on_track=1, at_risk=1, no_data=1)
+    assert st["headline_vi"] == (
+        "Đến ngày 30/06/2019: 1/3 chỉ tiêu đúng tiến độ, 1 chỉ tiêu có nguy cơ không đạt, 0 chỉ tiêu chậm tiến độ; "
+        "1 chỉ tiêu chưa có số liệu"
+    )
+    assert st["headline_en"] == "As of 2019-06-30: 1 of 3 targets on track, 1 at risk, 0 off track; 1 without data"
     b = st["targets"][1]
     assert (b["measured"], b["submission_ids"]) == (80.0, [early["id"]])
-    assert b["message_vi"] == "Target: 80% đến ngày 30/06/2019; chỉ tiêu từ 90% trở lên: chưa đạt mức chỉ tiêu."
+    assert b["message_vi"] == (
+        "Target: 80% đến ngày 30/06/2019; theo tiến độ cần 90% (50% kỳ); dự báo cả kỳ 80% (giữ mức hiện tại), "
+        "không đạt chỉ tiêu; chỉ tiêu từ 90% trở lên: có nguy cơ không đạt."
+    )
     c = st["targets"][2]
     assert (c["measured"], c["submission_ids"], c["explanation"]["rule"]) == (None, [], "no figure yet")
     assert c["message_vi"] == "Target: chưa có số liệu đến ngày 30/06/2019 (chỉ tiêu từ 90% trở lên)."
 
     # the same target on its own agrees with the plan view
-    assert target_status(client, behind["id"], as_of="2019-06-30")["status"] == "not_yet_met"
+    assert target_status(client, behind["id"], as_of="2019-06-30")["status"] == "at_risk"
     # and at year end the later figure decides
     assert target_status(client, behind["id"])["status"] == "exceeded"
 
@@ -106,7 +113,7 @@ def test_plan_counts_and_headline_for_two_exceeded_and_one_missed(client, make, 
         figure(make, t, root, "2019-12-31", value=value)
     st = plan_status(client, plan["id"])
     assert (st["plan_id"], st["code"], st["title"], st["phase"], st["total"]) == (plan["id"], plan["code"], "Kế hoạch 2019", "final", 3)
-    assert st["counts"] == {"exceeded": 2, "achieved": 0, "not_achieved": 1, "met_so_far": 0, "not_yet_met": 0, "no_data": 0}
+    assert st["counts"] == counts(exceeded=2, not_achieved=1)
     assert st["headline_vi"] == "Đạt và vượt 2/3 chỉ tiêu, trong đó 2 chỉ tiêu vượt; 1 chỉ tiêu không đạt"
     assert st["headline_en"] == "2 of 3 targets achieved or exceeded, 2 exceeded; 1 not achieved"
     assert [(t["code"], t["status"]) for t in st["targets"]] == [("01", "exceeded"), ("02", "exceeded"), ("03", "not_achieved")]
@@ -193,7 +200,7 @@ def test_a_milestone_reported_done_is_achieved(client, make, org_plan):
     st = target_status(client, t["id"])
     assert (st["status"], st["done"], st["measured"], st["submission_ids"]) == ("achieved", True, None, [last["id"]])
     assert st["message_vi"] == "Trình công nhận đô thị loại II: đã hoàn thành đến ngày 31/12/2019; chỉ tiêu hoàn thành: đạt chỉ tiêu."
-    assert target_status(client, t["id"], as_of="2019-06-30")["status"] == "not_yet_met"
+    assert target_status(client, t["id"], as_of="2019-06-30")["status"] == "on_track"  # not done yet, nothing says late
 
 
 def test_a_change_target_is_judged_on_the_change_from_its_baseline(client, make, org_plan):
@@ -252,6 +259,12 @@ SEEDED_FINAL = {
 }
 
 
+def counts(**nonzero) -> dict[str, int]:
+    """Counts per status, every status present, zero unless given."""
+    statuses = ("exceeded", "achieved", "basically_achieved", "not_achieved", "achieved_early", "on_track", "at_risk", "off_track", "no_data")
+    return {s: nonzero.get(s, 0) for s in statuses}
+
+
 def _seeded_plan_id(client) -> int:
     plans = client.get(f"{API}/plans").json()
     assert plans["total"] == 1 and plans["items"][0]["code"] == "TPLS-2019"
@@ -263,7 +276,7 @@ def test_seeded_plan_final_statuses(client, seeded):
     assert seeded.created == {"organizations": 1, "plans": 1, "targets": 12, "submissions": 15}
     st = plan_status(client, _seeded_plan_id(client))
     assert (st["phase"], st["total"]) == ("final", 12)
-    assert st["counts"] == {"exceeded": 5, "achieved": 3, "not_achieved": 3, "met_so_far": 0, "not_yet_met": 0, "no_data": 1}
+    assert st["counts"] == counts(exceeded=5, achieved=3, not_achieved=3, no_data=1)
     assert st["headline_vi"] == (
         "Đạt và vượt 8/12 chỉ tiêu, trong đó 5 chỉ tiêu vượt; 3 chỉ tiêu không đạt; 1 chỉ tiêu chưa có số liệu"
     )
@@ -293,12 +306,18 @@ def test_seeded_vegetable_target_speaks_vietnamese_numbers(client, seeded):
 
 
 def test_seeded_plan_at_mid_year(client, seeded):
-    """At the 6-month review only four targets have figures, none yet at its level."""
+    """At the 6-month review four targets have figures, each a little behind its pace (at risk)."""
     st = plan_status(client, _seeded_plan_id(client), as_of="2019-06-30")
     assert st["phase"] == "in_progress"
-    assert st["counts"] == {"exceeded": 0, "achieved": 0, "not_achieved": 0, "met_so_far": 0, "not_yet_met": 4, "no_data": 8}
-    assert st["headline_vi"] == "Đến ngày 30/06/2019: 0/12 chỉ tiêu đã đạt mức đề ra, 4 chỉ tiêu chưa đạt; 8 chỉ tiêu chưa có số liệu"
-    assert sorted(t["code"] for t in st["targets"] if t["status"] == "not_yet_met") == ["01", "03", "04", "12"]
+    assert st["counts"] == counts(at_risk=4, no_data=8)
+    assert st["headline_vi"] == (
+        "Đến ngày 30/06/2019: 0/12 chỉ tiêu đúng tiến độ, 4 chỉ tiêu có nguy cơ không đạt, 0 chỉ tiêu chậm tiến độ; "
+        "8 chỉ tiêu chưa có số liệu"
+    )
+    assert sorted(t["code"] for t in st["targets"] if t["status"] == "at_risk") == ["01", "03", "04", "12"]
+    # grain: 2,350 t by 30 June against 5,000 t x 181/365 = 2,479.45 t due (pace 0.948)
+    grain = next(t for t in st["targets"] if t["code"] == "03")
+    assert round(grain["expected"], 2) == 2479.45 and round(grain["pace"], 3) == 0.948
 
 
 def test_seeding_twice_creates_nothing_the_second_time(client, session, seeded):

@@ -34,8 +34,8 @@ from app.status.engine import (
     definition_errors,
     evaluate,
     scale_for_unit,
-    summarize,
 )
+from app.status.rollup import summarize
 
 # ---------------------------------------------------------------- helpers
 
@@ -46,7 +46,7 @@ RECORDED = datetime(2026, 1, 1, 8, 0)
 
 H, L = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
 E, A, NA = Status.EXCEEDED, Status.ACHIEVED, Status.NOT_ACHIEVED
-MSF, NYM, ND = Status.MET_SO_FAR, Status.NOT_YET_MET, Status.NO_DATA
+ON, RISK, OFF, EARLY, ND = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK, Status.ACHIEVED_EARLY, Status.NO_DATA
 REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, ChangeBasis.ABSOLUTE
 
 NOISY_03 = 0.1 + 0.2  # 0.30000000000000004
@@ -316,7 +316,7 @@ def test_judging_table_final(sp, value, expected, margin):
     ev = final(sp, [figure(value)], margin)
     assert ev.phase == Phase.FINAL
     assert ev.status == expected
-    assert ev.final_verdict == expected
+    assert ev.verdict_if_final == expected
 
 
 def test_judging_table_covers_every_kind_and_direction():
@@ -327,15 +327,23 @@ def test_judging_table_covers_every_kind_and_direction():
 
 # ---------------------------------------------------------------- 2. in progress
 
-IN_PROGRESS_OF = {E: MSF, A: MSF, NA: NYM}
+# A level that meets its condition today is on track; one that does not is judged on pace
+# (its distance from the goal), so it is at risk or off track, never on track by accident
+# unless within the on-track band.
+IN_PROGRESS_OF = {E: {ON}, A: {ON}, NA: {ON, RISK, OFF}}
+# ... except a milestone reported done, which is done for good.
 
 
 @pytest.mark.parametrize("sp, value, expected, margin", JUDGING)
 def test_judging_table_in_progress(sp, value, expected, margin):
     ev = evaluate(sp, [figure(value, on=MID)], as_of=MID, rules=rules(margin))
     assert ev.phase == Phase.IN_PROGRESS
-    assert ev.status == IN_PROGRESS_OF[expected]
-    assert ev.final_verdict == expected  # what the figures would say if the period ended now
+    done_milestone = sp.comparison == Comparison.MILESTONE and expected == A
+    assert ev.status in ({EARLY} if done_milestone else IN_PROGRESS_OF[expected])
+    assert ev.verdict_if_final == expected  # what the figures would say if the period ended now
+    if expected == NA and ev.pace is not None:
+        band = ON if ev.pace >= 0.95 else RISK if ev.pace >= 0.85 else OFF
+        assert ev.status == band, (ev.pace, ev.status)
 
 
 @pytest.mark.parametrize(
@@ -367,8 +375,8 @@ def test_phase_boundary(as_of, phase):
 
 def test_milestone_in_progress():
     sp = milestone()
-    assert evaluate(sp, [obs(done=True, on=MID)], as_of=MID).status == MSF
-    assert evaluate(sp, [obs(done=False, on=MID)], as_of=MID).status == NYM
+    assert evaluate(sp, [obs(done=True, on=MID)], as_of=MID).status == EARLY
+    assert evaluate(sp, [obs(done=False, on=MID)], as_of=MID).status == ON  # nothing says it is late yet
 
 
 def test_milestone_latest_report_wins():
@@ -828,7 +836,7 @@ def test_consistent_definitions_have_no_errors(kwargs):
 
 def _evaluations(statuses, as_of):
     """Evaluations with the given statuses, made through the engine itself."""
-    value_for = {E: 150, A: 100, NA: 50, MSF: 100, NYM: 50}
+    value_for = {E: 150, A: 100, NA: 50, ON: 100, RISK: 90, OFF: 50}
     out = []
     for s in statuses:
         figures = [] if s == ND else [obs(value_for[s], on=min(as_of, END))]
@@ -862,11 +870,13 @@ def test_summarize_final_headline_with_no_data():
 
 
 def test_summarize_in_progress_headline():
-    s = summarize(_evaluations([MSF, MSF, NYM, ND], MID), as_of=MID, phase=Phase.IN_PROGRESS)
-    assert (s.counts["met_so_far"], s.counts["not_yet_met"], s.counts["no_data"]) == (2, 1, 1)
-    assert "30/06/2023" in s.headline_vi and "2/4" in s.headline_vi
-    assert "2023-06-30" in s.headline_en and "2 of 4" in s.headline_en
-    assert s.headline_en.endswith("1 not yet met; 1 without data")
+    s = summarize(_evaluations([ON, ON, RISK, OFF, ND], MID), as_of=MID, phase=Phase.IN_PROGRESS)
+    assert (s.counts["on_track"], s.counts["at_risk"], s.counts["off_track"], s.counts["no_data"]) == (2, 1, 1, 1)
+    assert s.headline_vi == (
+        "Đến ngày 30/06/2023: 2/5 chỉ tiêu đúng tiến độ, 1 chỉ tiêu có nguy cơ không đạt, "
+        "1 chỉ tiêu chậm tiến độ; 1 chỉ tiêu chưa có số liệu"
+    )
+    assert s.headline_en == "As of 2023-06-30: 2 of 5 targets on track, 1 at risk, 1 off track; 1 without data"
 
 
 def test_summarize_empty_plan():

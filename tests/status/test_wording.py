@@ -149,9 +149,20 @@ def test_headline_final_with_no_data():
 
 
 def test_headline_in_progress():
-    vi, en = headline(counts(met_so_far=5, not_yet_met=6, no_data=1), 12, as_of=MID, phase=Phase.IN_PROGRESS)
-    assert vi == "Đến ngày 30/06/2023: 5/12 chỉ tiêu đã đạt mức đề ra, 6 chỉ tiêu chưa đạt; 1 chỉ tiêu chưa có số liệu"
-    assert en == "As of 2023-06-30: 5 of 12 targets met so far, 6 not yet met; 1 without data"
+    vi, en = headline(
+        counts(achieved_early=1, on_track=4, at_risk=4, off_track=2, no_data=1), 12, as_of=MID, phase=Phase.IN_PROGRESS
+    )
+    assert vi == (
+        "Đến ngày 30/06/2023: 5/12 chỉ tiêu đúng tiến độ (trong đó 1 chỉ tiêu đã đạt sớm), "
+        "4 chỉ tiêu có nguy cơ không đạt, 2 chỉ tiêu chậm tiến độ; 1 chỉ tiêu chưa có số liệu"
+    )
+    assert en == "As of 2023-06-30: 5 of 12 targets on track (1 achieved early), 4 at risk, 2 off track; 1 without data"
+
+
+def test_headline_final_with_basically_achieved():
+    vi, en = headline(counts(exceeded=4, achieved=6, basically_achieved=1, not_achieved=1), 12, as_of=END, phase=Phase.FINAL)
+    assert vi == "Đạt và vượt 10/12 chỉ tiêu, trong đó 4 chỉ tiêu vượt; 1 chỉ tiêu cơ bản đạt; 1 chỉ tiêu không đạt"
+    assert en == "10 of 12 targets achieved or exceeded, 4 exceeded; 1 basically achieved; 1 not achieved"
 
 
 def test_headline_accepts_phase_as_plain_string():
@@ -224,8 +235,8 @@ def test_message_starts_with_title():
         pytest.param(150, END, "vượt chỉ tiêu", "exceeded", id="exceeded"),
         pytest.param(100, END, "đạt chỉ tiêu", "achieved", id="achieved"),
         pytest.param(50, END, "không đạt chỉ tiêu", "not achieved", id="not-achieved"),
-        pytest.param(150, MID, "đến nay đã đạt mức chỉ tiêu", "met so far", id="met-so-far"),
-        pytest.param(50, MID, "chưa đạt mức chỉ tiêu", "not yet met", id="not-yet-met"),
+        pytest.param(150, MID, "đúng tiến độ", "on track", id="on-track"),
+        pytest.param(50, MID, "chậm tiến độ", "off track", id="off-track"),
     ],
 )
 def test_message_states_the_verdict(value, as_of, vi_words, en_words):

@@ -1,0 +1,35 @@
+"""HTTP routes for a committee's recorded verdicts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.assessments import service
+from app.assessments.models import AssessmentCreate, AssessmentPublic
+from app.common.types import Page
+from app.deps import PagingDep, SessionDep, TargetDep
+from app.openapi import errors
+
+router = APIRouter(tags=["assessments"])
+
+
+@router.get(
+    "/targets/{target_id}/assessments",
+    summary="List the committee's recorded verdicts for a target",
+    response_model=Page[AssessmentPublic],
+    responses=errors(404, 422),
+)
+def list_assessments(session: SessionDep, target: TargetDep, paging: PagingDep):
+    return service.list_assessments(session=session, target=target, limit=paging.limit, offset=paging.offset)
+
+
+@router.post(
+    "/targets/{target_id}/assessments",
+    status_code=201,
+    summary="Record the committee's verdict for a target",
+    description="Stored beside the computed status; neither overwrites the other. A later assessment supersedes an earlier one for display; both are kept.",
+    response_model=AssessmentPublic,
+    responses=errors(404, 422),
+)
+def create_assessment(session: SessionDep, target: TargetDep, body: AssessmentCreate):
+    return service.create_assessment(session=session, target=target, assessment_in=body)

@@ -1,0 +1,40 @@
+"""Roll-ups: counts per status and the headline a committee would write. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from app.status.engine import Evaluation, Phase, Status
+from app.status.wording import headline
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per status and the headline in both languages."""
+
+    phase: Phase
+    total: int
+    counts: dict[str, int]
+    headline_vi: str
+    headline_en: str
+
+
+def summarize(evaluations: Iterable[Evaluation], *, as_of: date, phase: Phase) -> Summary:
+    """Counts statuses and writes the headline for one group of targets."""
+    counts = {s.value: 0 for s in Status}
+    total = 0
+    for ev in evaluations:
+        counts[ev.status.value] += 1
+        total += 1
+    vi, en = headline(counts, total, as_of=as_of, phase=phase)
+    return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en)
+
+
+def summarize_by(keyed: Iterable[tuple[str, Evaluation]], *, as_of: date, phase: Phase) -> dict[str, Summary]:
+    """One summary per key (a category, an organisation), keys in first-seen order."""
+    groups: dict[str, list[Evaluation]] = {}
+    for key, ev in keyed:
+        groups.setdefault(key, []).append(ev)
+    return {key: summarize(evs, as_of=as_of, phase=phase) for key, evs in groups.items()}
