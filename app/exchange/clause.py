@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft, default_direction
-from app.exchange.vnnumbers import COUNT_UNITS, DASHES, FoundNumber, find_numbers, fold, format_vi
+from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.exchange.titles import title_for
 from app.status.engine import Aggregation, ChangeBasis, Comparison
 
@@ -21,7 +21,7 @@ _TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầ
                         rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
 _MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
                    r"bình quân|bình quân\s+(?:tăng|giảm)")
-_TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?:trong|cả|sau)\s+\d+\s+năm|cả nhiệm kỳ|"
+_TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
                          r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
 
 
@@ -44,7 +44,7 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
             pos -= 1
         hit = next(((p, k) for p, k in lx.MARKERS if folded.startswith(p, pos - len(p)) and pos - len(p) >= start
                     and (pos - len(p) == start or not folded[pos - len(p) - 1].isalnum() or not p[0].isalnum())), None)
-        if hit is None:
+        if hit is None or _after_tro(folded, pos, hit):
             break
         phrase, kind = hit
         if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds):
@@ -62,6 +62,12 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
     if scan.change and (head.endswith(("tốc độ", "tỷ lệ", "mức")) or not head and "tăng trưởng" in fold(scan.change)):
         scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
     return scan
+
+
+def _after_tro(folded: str, pos: int, hit: tuple) -> bool:
+    """True when the marker is the 'lên'/'xuống' of 'trở lên'/'trở xuống', which belongs to a rating or level."""
+    phrase = hit[0]
+    return phrase in ("lên", "xuống") and folded[:pos - len(phrase)].rstrip().endswith("trở")
 
 
 def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
@@ -82,11 +88,14 @@ def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
 
 
 def _qualifier(n: FoundNumber, folded: str) -> bool:
-    """Figures inside the indicator's name: ages, durations ('trong 5 năm')."""
+    """Figures inside the indicator's name: ages, durations ('trong 5 năm'), 'per' units ('trên 1 ha')."""
     if n.unit == "tuổi":
         return True
     before = folded[:n.start].split()
-    return n.unit in ("năm", "tháng", "ngày") and bool(before) and before[-1] in ("trong", "sau", "mỗi", "hằng", "qua", "cả")
+    last = before[-1] if before else ""
+    if n.value == 1 and n.unit and last in ("trên", "mỗi", "cho", "/"):
+        return True  # "trên 1 ha": per hectare
+    return n.unit in ("năm", "tháng", "ngày") and last in ("trong", "sau", "mỗi", "hằng", "qua", "cả")
 
 
 def _in_parentheses(text: str, i: int) -> bool:
@@ -111,7 +120,11 @@ def analyse(text: str) -> Draft | str:
     head = _lead_in_end(folded, 0, skip_words=False)
     start = _lead_in_end(folded, head, skip_words=True)
     numbers = find_numbers(text)
-    figures = [n for n in numbers if n.kind in ("number", "fraction") and not _qualifier(n, folded)]
+    figures = [n for n in numbers if n.kind in ("number", "fraction") and (n.value is not None or n.ambiguous)
+               and not _qualifier(n, folded)]
+    durations = [n for n in figures if n.unit in ("năm", "tháng", "ngày")]
+    if len(durations) < len(figures):  # "Tổng vốn đầu tư 5 năm đạt ...": the duration names the period
+        figures = [n for n in figures if n not in durations]
     outside = [n for n in figures if not _in_parentheses(text, n.start)]
     body = folded[head:]
     if lx.starts_with_any(body, lx.STRONG_MILESTONES) or (not outside and lx.starts_with_any(body, lx.MILESTONE_VERBS)):
@@ -154,22 +167,37 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Dr
         inner = scan_markers(folded, text, first.unit_end, last.start)
         scan = Scan(cut=scan_markers(folded, text, start, first.start).cut, comparison=inner.comparison,
                     kinds=inner.kinds + ["from-level"])
-        draft.notes.append(f"Starting level stated: {format_vi(first.value or 0)}{first.unit}.")
+        draft.notes.append(f"Starting level stated: {first.token}{first.unit}.")
     if parenthesised_only:
         draft.warn("The only figures are in parentheses; check that they state the target.", 0.5)
-    # ---- after the figure: "trở lên", "/tổng số", the reached level of a change
-    pos = last.unit_end
+    post, baseline, tail = _after_figure(draft, text, folded, numbers, last.unit_end, scan, mode)
+    others = [n for n in candidates if n not in (first, last, baseline) and not _in_parentheses(text, n.start)]
+    if others:
+        listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
+        draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
+    _figures(draft, first, last, mode)
+    _comparison(draft, scan, post, mode, first, last, baseline, folded)
+    title_for(draft, text[start:scan.cut], tail, scan.change, first, mode)
+    _aggregation(draft, folded)
+    if draft.comparison != Comparison.CHANGE:
+        draft.direction = default_direction(draft.comparison, draft.value)
+    return draft if draft.title else "A figure was found but no indicator could be identified."
+
+
+def _after_figure(draft, text, folded, numbers, pos, scan, mode):
+    """Reads what follows the figure: 'trở lên', '/tổng số', the level a change reaches; returns the rest."""
     post = None
     m = re.match(r"\s*(trở lên|trở xuống|trở lại)(?!\w)", folded[pos:])
     if m:
         post = dict(lx.POST_MARKERS)[m.group(1)]
         pos += m.end()
-    share = re.match(r"\s*(?:/|trên)\s*(tổng số)?\s*", folded[pos:]) if folded[pos:pos + 3].strip()[:1] == "/" else None
+    share = re.match(r"\s*/\s*(?:tổng số\s*)?", folded[pos:])
     if share:
         pos += share.end()
         draft.notes.append("The figure is a share of the total named after it.")
     late_floor = None
     if post is None and (scan.comparison is None or scan.kinds[:1] == ["from"]):
+        # "từ 80% đảng viên trở lên": a floor further on, unless it closes a rating ("tốt nhiệm vụ trở lên")
         for lm in re.finditer(r"(?<!\w)trở lên(?!\w)", folded[pos:]):
             before = folded[:pos + lm.start()].rstrip()
             if not before.endswith(tuple(lx.RATING_WORDS)) and not re.search(r"\d\s*\w*$", before):
@@ -184,20 +212,8 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Dr
             if baseline is not None:
                 pos = baseline.unit_end
                 pos += len(folded[pos:]) - len(folded[pos:].lstrip(" )"))
-    tail = text[pos:]
-    if late_floor:
-        tail = text[pos:late_floor[0]] + text[late_floor[1]:]
-    others = [n for n in candidates if n not in (first, last, baseline) and not _in_parentheses(text, n.start)]
-    if others:
-        listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
-        draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
-    _figures(draft, first, last, mode)
-    _comparison(draft, scan, post, mode, first, last, baseline, folded)
-    title_for(draft, text[start:scan.cut], tail, scan.change, first, mode)
-    _aggregation(draft, folded)
-    if draft.comparison != Comparison.CHANGE:
-        draft.direction = default_direction(draft.comparison, draft.value)
-    return draft if draft.title else "A figure was found but no indicator could be identified."
+    tail = text[pos:late_floor[0]] + text[late_floor[1]:] if late_floor else text[pos:]
+    return post, baseline, tail
 
 
 def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> None:
@@ -246,14 +262,13 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
     if mode == "range":
         draft.comparison = Comparison.BETWEEN
         if post == Comparison.AT_LEAST:
-            draft.warn(f"A range followed by 'trở lên' (or more): read as between {format_vi(draft.low)} and "
-                       f"{format_vi(draft.high)}, where above the range counts as exceeded; 'at least "
-                       f"{format_vi(draft.low)}' is the other reading.", 0.6)
+            draft.warn(f"A range followed by 'trở lên' (or more): read as between {format_en(draft.low)} and "
+                       f"{format_en(draft.high)}, where above the range counts as exceeded; 'at least "
+                       f"{format_en(draft.low)}' is the other reading.", 0.6)
         if scan.comparison == Comparison.APPROXIMATELY:
             draft.notes.append("'khoảng' before a range: read as the range itself.")
         return
-    if scan.change and baseline is not None:
-        _explicit_change(draft, scan, last, baseline)
+    if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
     if "typo" in kinds and scan.comparison == Comparison.APPROXIMATELY and "typo" == next(
             (k for k in kinds if isinstance(k, Comparison) or k == "typo")):
@@ -283,17 +298,21 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
         draft.cap(0.8)
 
 
-def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: FoundNumber) -> None:
-    """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached."""
+def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: FoundNumber) -> bool:
+    """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached; False if none can."""
     sign = -1.0 if "giảm" in fold(scan.change) else 1.0
     x, y = abs(draft.value), level.value
+    relative = amount.unit == "%" and level.unit != "%"
+    if relative and (1 + sign * x / 100 == 0 or y == 0):
+        draft.warn("The level reached gives no usable baseline for a relative change.", 0.5)
+        return False
     draft.comparison = Comparison.CHANGE
     if amount.unit in ("%", "điểm phần trăm") and level.unit == "%":
         draft.change_basis, draft.baseline_value, draft.unit = ChangeBasis.PERCENTAGE_POINTS, round(y - sign * x, 6), "%"
         if amount.unit == "%":
-            draft.warn(f"'%' is read as percentage points, since the level reached ({format_vi(y)}%) is itself a "
-                       f"percentage; a relative change of {format_vi(x)}% is the other reading.", 0.6)
-    elif amount.unit == "%":
+            draft.warn(f"'%' is read as percentage points, since the level reached ({format_en(y)}%) is itself a "
+                       f"percentage; a relative change of {format_en(x)}% is the other reading.", 0.6)
+    elif relative:
         draft.change_basis, draft.unit = ChangeBasis.RELATIVE_PERCENT, level.unit
         draft.baseline_value = round(y / (1 + sign * x / 100), 6)
     else:
@@ -301,8 +320,9 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
         draft.baseline_value = round(y - sign * x, 6)
     draft.value = sign * x
     draft.direction = default_direction(Comparison.CHANGE, draft.value)
-    draft.notes.append(f"Baseline derived from the level reached ({format_vi(y)} {level.unit}).".replace(" %", "%"))
+    draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).".replace(" %", "%"))
     draft.cap(0.8)
+    return True
 
 
 def _aggregation(draft: Draft, folded: str) -> None:

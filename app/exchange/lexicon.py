@@ -25,7 +25,8 @@ _MARKERS = {
     Comparison.LESS_THAN: ["dưới", "còn dưới", "thấp hơn", "ít hơn", "nhỏ hơn", "xuống dưới", "<"],
     Comparison.APPROXIMATELY: ["khoảng", "xấp xỉ", "chừng", "gần", "ước khoảng", "trên dưới", "~"],
     "typo": ["khoản"],
-    "filler": ["đạt", "đạt mức", "ở mức", "mức", "là", "chiếm", "đạt được", "được", "có", "bằng", "lên mức", ":"],
+    "filler": ["đạt", "đạt mức", "ở mức", "mức", "là", "chiếm", "đạt được", "được", "có", "bằng", "lên mức", ":",
+               "ổn định", "duy trì", "giữ vững", "duy trì ổn định"],
     "from": ["từ"],
     "change": ["tăng", "giảm", "tăng thêm", "giảm thêm", "tăng bình quân", "giảm bình quân", "bình quân tăng",
                "bình quân giảm", "tăng trưởng", "tăng trưởng bình quân", "giảm được", "tăng được", "tăng gấp", "gấp"],
@@ -94,9 +95,9 @@ CATEGORY_HEADINGS = {"kinh tế", "đô thị", "văn hóa - xã hội", "môi t
 # Category keywords and weights; a longer keyword that matches hides the shorter ones inside it.
 _CATEGORY_WORDS = {
     "kinh tế": {3: "tăng trưởng, grdp, gdp, ngân sách, sản lượng, lương thực, du lịch, lượt khách, xuất khẩu, kim ngạch, "
-                   "giá trị sản xuất, doanh thu, tổng sản phẩm, vốn đầu tư",
+                   "giá trị sản xuất, giá trị sản phẩm, doanh thu, tổng sản phẩm, vốn đầu tư",
                 2: "rau, lúa, ngô, đầu tư, thu nhập, doanh nghiệp, hợp tác xã, kinh tế, năng suất, chăn nuôi, thủy sản, "
-                   "công nghiệp, thương mại, dịch vụ, vốn, nông nghiệp, nông thôn mới, ocop, bội chi",
+                   "công nghiệp, thương mại, dịch vụ, vốn, nông nghiệp, trồng trọt, nông thôn mới, ocop, bội chi",
                 1: "thu hút, sản xuất"},
     "đô thị": {3: "dân số đô thị, đô thị hóa, chỉnh trang đô thị, trật tự đô thị, cấp phép xây dựng, hạ tầng",
                2: "công trình, đô thị, giao thông, quy hoạch, nhà ở, chiếu sáng, vỉa hè, đường giao thông, cứng hóa",
@@ -105,7 +106,7 @@ _CATEGORY_WORDS = {
                             "giường bệnh, giáo dục, học sinh, trường học, việc làm, gia đình văn hóa, nhà văn hóa, sinh con, "
                             "suy dinh dưỡng, tiêm chủng, bảo hiểm xã hội, thể dục thể thao, nhà tạm, dột nát, thất nghiệp, "
                             "tỷ suất sinh, tỷ suất chết, hộ đói, chuẩn quốc gia về y tế",
-                         2: "nghèo, đói, trường, lao động, đào tạo, văn hóa, dân số, trẻ em, khám chữa bệnh, đơn",
+                         2: "nghèo, đói, trường, lao động, đào tạo, văn hóa, dân số, trẻ em, khám chữa bệnh",
                          1: "xã hội"},
     "môi trường": {4: "chất thải, rác thải, che phủ rừng",
                    3: "rác, nước sạch, nước hợp vệ sinh, môi trường, cây xanh, rừng, nước thải, ô nhiễm, khí thải, trồng cây",
@@ -123,6 +124,8 @@ _CATEGORY_WORDS = {
 CATEGORY_WORDS: list[tuple[str, str, int]] = sorted(
     ((fold(w.strip()), cat, weight) for cat, table in _CATEGORY_WORDS.items()
      for weight, words in table.items() for w in words.split(",")), key=lambda t: -len(t[0]))
+_CATEGORY_PATTERNS = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), cat, weight)
+                      for word, cat, weight in CATEGORY_WORDS]
 
 
 def starts_with_any(folded: str, phrases: list[str]) -> str | None:
@@ -136,8 +139,10 @@ def starts_with_any(folded: str, phrases: list[str]) -> str | None:
 def category_scores(text: str) -> dict[str, int]:
     """Weighted keyword hits per category; a longer keyword hides the shorter ones inside it."""
     folded, scores, taken = fold(text), {}, [False] * len(text)
-    for word, cat, weight in CATEGORY_WORDS:
-        for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
+    for word, pattern, cat, weight in _CATEGORY_PATTERNS:
+        if word not in folded:
+            continue
+        for m in pattern.finditer(folded):
             if any(taken[m.start():m.end()]):
                 continue
             taken[m.start():m.end()] = [True] * (m.end() - m.start())

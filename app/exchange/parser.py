@@ -161,6 +161,13 @@ def _attach(draft: Draft, marker: str, drafts: list[Draft], parent: int | None) 
     main = drafts[parent]
     if not draft.category:
         draft.category, draft.category_confidence = main.category, main.category_confidence
-    if not lx.starts_with_any(fold(draft.title), lx.NOUN_HEADS):
-        draft.title = f"{main.title}, {marker} {draft.title[:1].lower()}{draft.title[1:]}"
+    own = fold(draft.clause)
+    own = own[len(lx.starts_with_any(own, [marker]) or ""):].lstrip(" :,")
+    own = own[len(lx.starts_with_any(own, lx.LEAD_INS) or ""):].lstrip()
+    if not lx.starts_with_any(own, lx.NOUN_HEADS):  # "trong đó có bằng cấp ... đạt 30%": name it from the parent
+        core = draft.title
+        for head in ("Tỷ lệ ", "Số "):
+            if core.startswith(head) and main.title.startswith(head):
+                core = core[len(head):]
+        draft.title = f"{main.title}, {marker} {core[:1].lower()}{core[1:]}"
     draft.notes.append(f"Sub-target ('{marker}') of: {main.title}.")

@@ -5,7 +5,7 @@ Pure: standard library only. Rules:
 - Lines are cut first; a bullet at the start of a line ("-", "+", "•", "a)", "1.", "I.")
   is dropped (it is a separator, not text).
 - Within a line, ".", ";", ":", "!", "?" followed by a space or the end, and "./.",
-  end a piece. A "." between digits ("9.720") or after a short abbreviation ("TP.")
+  end a piece, unless they sit inside brackets that close on the same line. A "." between digits ("9.720") or after a short abbreviation ("TP.")
   does not. A piece that ended with ":" is remembered (a heading, or a label whose
   figure follows).
 - "trong đó" / "riêng" after a comma or at the start of a piece opens a sub-target:
@@ -54,10 +54,18 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _in_parentheses(text: str, start: int, at: int, end: int) -> bool:
+    """True when position `at` lies inside a bracket that closes before `end`."""
+    before = text[start:at]
+    return before.count("(") > before.count(")") and ")" in text[at:end]
+
+
 def _sentences(text: str, start: int, end: int):
     """Yields (start, end, colon) for the pieces of one line."""
     pos = start
     for m in _SEPARATOR.finditer(text, start, end):
+        if _in_parentheses(text, start, m.start(), end):
+            continue
         if m.group(0) == ".":
             word = re.search(r"(\w+)$", text[pos:m.start()])
             if word and fold(word.group(1)) in _ABBREVIATIONS:
@@ -85,7 +93,7 @@ def _joined(text: str, start: int, end: int):
     """Splits at ", " / " và " where two targets are joined; yields (start, end)."""
     pos = start
     for m in _JOIN.finditer(text, start, end):
-        if m.start() <= pos:
+        if m.start() <= pos or _in_parentheses(text, start, m.start(), end):
             continue
         left, right = text[pos:m.start()], text[m.end():end]
         if starts_with_any(fold(right), HEADS) and has_target_figure(left) and has_target_figure(right):

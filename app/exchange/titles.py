@@ -12,7 +12,7 @@ import re
 
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft
-from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_vi
+from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_en, format_vi
 from app.status.engine import Comparison
 
 VERBS = [fold(w) for w in ("xây dựng", "trồng mới", "trồng", "kết nạp", "thành lập mới", "thành lập", "giải quyết",
@@ -25,6 +25,7 @@ MEASURE_HEADS = {"ha": "Diện tích", "tấn": "Sản lượng", "tạ": "Sản
                  "m³": "Khối lượng", "m2": "Diện tích", "m²": "Diện tích"}
 _TIME = re.compile(r"(?:^|,\s*|\s+)(?:(?:vào|đến|trong|tới|sau)\s+)?(?:(?:cuối|đầu)\s+)?(?:năm\s+\d{4}|giai đoạn(?!\w)|"
                    r"nhiệm kỳ(?!\w)|\d+\s+năm(?!\w)|mỗi năm|hằng năm|hàng năm)")
+_SUBJECT_TIME = re.compile(r"[\s,]+(?:(?:đến|vào|tới|trong)\s+)?(?:(?:cuối|đầu)\s+)?năm\s+\d{4}\s*,?\s*$")
 _SO_VOI = re.compile(r"(?:^|,\s*|\s+)so với(?!\w)")
 
 
@@ -64,14 +65,21 @@ def split_tail(draft: Draft, tail: str) -> tuple[str, str]:
 def title_for(draft: Draft, subject: str, tail: str, change: str, first: FoundNumber, mode: str) -> None:
     """Sets draft.title from the words before and after the figure (and reads a bare change)."""
     subject = _clean(subject)
+    when = _SUBJECT_TIME.search(fold(subject))
+    if when:  # "GRDP bình quân đầu người đến năm 2025 đạt ...": the date is not part of the name
+        draft.notes.append(f"Time words in the clause: '{_clean(subject[when.start():])}'.")
+        subject = _clean(subject[:when.start()])
     lead_verb = lx.starts_with_any(fold(subject), ["giảm", "tăng", "nâng", "hạ", "đưa"])
     if lead_verb and lx.starts_with_any(fold(subject)[len(lead_verb):].lstrip(), lx.NOUN_HEADS):
         subject = capitalised(subject[len(lead_verb):].lstrip())  # "Giảm tỷ lệ hộ nghèo xuống còn 3%"
     obj, so_voi = split_tail(draft, tail)
+    per = ""
+    if fold(subject).startswith("mỗi "):  # "Mỗi xã có ít nhất 01 mô hình ...": a figure per unit
+        per, subject = _lower_first(subject), ""
     f_subject = fold(subject)
     verb = lx.starts_with_any(f_subject, VERBS) if subject else None
     base_unit = " ".join(w for w in draft.unit.split(" ") if w not in MAGNITUDES)
-    counted = _join(base_unit, obj) if (base_unit in COUNT_UNITS or not base_unit) else obj
+    counted = _join(base_unit, obj) if (base_unit.split("/")[0] in COUNT_UNITS or not base_unit) else obj
     if change and draft.comparison != Comparison.CHANGE:
         thing = subject or counted
         draft.title = capitalised(_join(_change_title(draft, change, thing), so_voi))
@@ -85,12 +93,14 @@ def title_for(draft: Draft, subject: str, tail: str, change: str, first: FoundNu
             draft.notes.append(f"Words after the figure, not in the title: '{obj}'.")
     elif rate:
         counted_unit = first.unit if mode == "fraction" else ""
-        title = _join("Tỷ lệ", _lower_first(subject), counted_unit, obj, so_voi)
-    elif base_unit in COUNT_UNITS or not base_unit:
+        doing = "thực hiện" if not subject and lx.starts_with_any(fold(obj), ["chỉ tiêu", "kế hoạch"]) else ""
+        title = _join("Tỷ lệ", doing, _lower_first(subject), counted_unit, obj, per, so_voi)
+    elif base_unit.split("/")[0] in COUNT_UNITS or not base_unit:
         doer = re.sub(r"\s+(?:cho|cho các|tại)$", "", subject) if verb else ""
-        title = _join("Số", counted, f"được {doer[:1].lower()}{doer[1:]}" if doer else "", so_voi)
+        title = _join("Số", counted, f"được {doer[:1].lower()}{doer[1:]}" if doer else "", per, so_voi)
     else:
-        title = _join(MEASURE_HEADS.get(base_unit.split("/")[0], ""), obj, subject.lower() if verb else subject, so_voi)
+        title = _join(MEASURE_HEADS.get(base_unit.split("/")[0], ""), obj, subject.lower() if verb else subject, per,
+                      so_voi)
     draft.title = capitalised(title) if _clean(title) not in ("Tỷ lệ", "Số") else ""
 
 
@@ -110,43 +120,51 @@ def _change_title(draft: Draft, change: str, thing: str) -> str:
     title = _join(head, verb, thing) + (" bình quân hằng năm" if "bình quân" in fold(change) else "")
     draft.notes.append("Stated as a change with no baseline in the text: recorded as the size of the change itself "
                        "(the figure reported is the change achieved); see alternatives for a 'change' target.")
-    x = draft.value
-    if x is None:
-        return title
-    signed = -x if falling else x
-    alt = {"comparison": "change", "value": signed, "unit": draft.unit, "needs": "baseline_value",
-           "direction": "lower_is_better" if signed < 0 else "higher_is_better"}
-    shown = format_vi(x)
+    _change_readings(draft, verb, thing, fold(change))
+    return title
+
+
+def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
+    """Warnings and the 'change' alternatives for a change stated without its baseline."""
+    falling, x = verb.startswith("giảm"), draft.value
+    f_thing = fold(thing)
+    shown = format_vi(x) if x is not None else f"{format_vi(draft.low)}–{format_vi(draft.high)}"  # as quoted
+    en = format_en(x) if x is not None else f"{format_en(draft.low)}–{format_en(draft.high)}"  # in the English prose
+    alt = None
+    if x is not None:
+        signed = -x if falling else x
+        alt = {"comparison": "change", "value": signed, "unit": draft.unit, "needs": "baseline_value",
+               "direction": "lower_is_better" if signed < 0 else "higher_is_better"}
+    alts = []
     if draft.unit == "%":
-        alt["change_basis"] = "relative_percent"
-        draft.alternatives.append(alt)
-        if is_rate:
-            draft.alternatives.append({**alt, "change_basis": "percentage_points"})
-            draft.warn(f"'{verb} {shown}%' of a rate has two readings: a relative change of {shown}% of the rate, or "
-                       f"{shown} percentage points; recorded as the relative reading.", 0.55)
+        alts = ["relative_percent"]
+        if lx.starts_with_any(f_thing, lx.RATE_HEADS):
+            alts.append("percentage_points")
+            draft.warn(f"'{verb} {shown}%' of a rate has two readings: a relative change of {en}% of the rate, or "
+                       f"{en} percentage points; recorded as the relative reading.", 0.55)
         elif thing and not lx.starts_with_any(f_thing, lx.AMOUNT_WORDS + ["tổng", "số"]):
-            draft.alternatives.append({**alt, "change_basis": "percentage_points"})
-            draft.warn(f"'{verb} {shown}% {thing}' has three readings: (a) {shown}% {'fewer' if falling else 'more'} {thing} than at the "
-                       f"start (a relative change; recorded so), (b) the rate of {thing} moves by {shown} percentage "
-                       f"points, (c) a change equal to {shown}% of the whole population the rate is measured over. "
-                       f"Check the plan's intent.", 0.5)
+            alts.append("percentage_points")
+            draft.warn(f"'{verb} {shown}% {thing}' has three readings: (a) {en}% {'fewer' if falling else 'more'} "
+                       f"{thing} than at the start (a relative change; recorded so), (b) the rate of {thing} moves by "
+                       f"{en} percentage points, (c) a change equal to {en}% of the whole population the rate is "
+                       f"measured over. Check the plan's intent.", 0.5)
         else:
             draft.cap(0.85)
     elif draft.unit == "điểm phần trăm":
-        draft.alternatives.append({**alt, "change_basis": "percentage_points"})
+        alts = ["percentage_points"]
         draft.cap(0.85)
     elif draft.unit == "lần":
-        alt.update(value=round((x - 1) * 100, 6), unit="%", change_basis="relative_percent",
-                   direction="higher_is_better")
-        draft.alternatives.append(alt)
-        if "gấp" in fold(change):
-            draft.notes.append(f"'gấp {shown} lần': {shown} times the baseline.")
+        if alt:
+            alt.update(value=round((x - 1) * 100, 6), unit="%", direction="higher_is_better")
+            alts = ["relative_percent"]
+        if "gấp" in change:
+            draft.notes.append(f"'gấp {shown} lần': {en} times the baseline.")
             draft.cap(0.8)
         else:
-            draft.warn(f"'{verb} {shown} lần' usually means {shown} times the baseline (+{format_vi((x - 1) * 100)}%), "
-                       f"but can be read as an increase of {shown} times the baseline (+{format_vi(x * 100)}%).", 0.5)
+            draft.warn(f"'{verb} {shown} lần' usually means the level becomes {en} times the baseline, but can be "
+                       f"read as rising by {en} times the baseline (to {format_en(x + 1)} times it).", 0.5)
     else:
-        alt["change_basis"] = "absolute"
-        draft.alternatives.append(alt)
+        alts = ["absolute"]
         draft.cap(0.85)
-    return title
+    if alt:
+        draft.alternatives.extend({**alt, "change_basis": basis} for basis in alts)

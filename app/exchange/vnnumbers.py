@@ -31,7 +31,8 @@ reading is offered too: `scaled` = 1.536e12 in `base_unit` "đồng". Variant
 spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ).
 
 Text is normalised first (`normalize`): Unicode NFC, the PDF letter "ƣ" → "ư",
-"Ð" → "Đ", no-break spaces → spaces, zero-width characters removed. Spans that
+"Ð" → "Đ", runs of spaces, tabs and no-break spaces → one space, CR LF → LF,
+zero-width and control characters removed. Spans that
 `find_numbers` returns index the normalised text (identical to the input when
 that was already NFC and clean).
 
@@ -49,7 +50,8 @@ from dataclasses import dataclass
 # ---------------------------------------------------------------- normalising
 
 _CHAR_FIXES = str.maketrans({"ƣ": "ư", "Ƣ": "Ư", "Ð": "Đ", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " "})
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE_RUNS = re.compile(r"[ \t]+")
 _SPACE_GROUPS = re.compile(r"(?<=\d)[\u00a0\u2007\u202f\u2009](?=\d{3}(?!\d))")
 # Old-style tone placement in open syllables (hoá, thuỷ) → the placement used in the word lists.
 _TONE_PAIRS = {"oá": "óa", "oà": "òa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oé": "óe", "oè": "òe",
@@ -61,11 +63,11 @@ DASHES = "-–—‒―−"
 
 
 def normalize(text: str) -> str:
-    """NFC, 'ƣ' → 'ư', no-break and thin spaces → spaces (or nothing inside a number), no zero-width characters."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC, 'ƣ' → 'ư', one space for any run of (no-break) spaces, no control or zero-width characters."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _ZERO_WIDTH.sub("", text)
     text = _SPACE_GROUPS.sub("", text)
-    return text.translate(_CHAR_FIXES)
+    return _SPACE_RUNS.sub(" ", text.translate(_CHAR_FIXES))
 
 
 def fold(text: str) -> str:
@@ -94,7 +96,7 @@ UNITS = [
     "thị trấn", "thôn", "bản", "khu dân cư", "tổ dân phố", "trường học", "trường", "công trình",
     "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
     "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
-    "lớp", "học sinh", "trẻ", "giường bệnh", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
+    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
 ]
 UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
 COUNT_UNITS = frozenset(u for u in UNITS if u not in {
@@ -234,7 +236,7 @@ class FoundNumber(ParsedNumber):
     denominator: float | None = None
 
 
-_NUMBER = re.compile(r"(?<![\w.,/])\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![\w.,/])[0-9]+(?:[.,][0-9]+)*")
 _YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
 _REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "phụ lục", "quyết định",
                     "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
@@ -275,7 +277,7 @@ def find_numbers(text: str) -> list[FoundNumber]:
         if found and start < found[-1].unit_end:
             continue
         kind, denominator = None, None
-        if text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
+        if len(token) > 1 and text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
             token, end = token[:-1], end - 1  # "1,20/00" is 1,2 per mille
         frac = re.match(r"/(\d+)(?:/(\d+))?", text[end:]) if not text.startswith("/00", end) else None
         if frac and token.isdigit():
