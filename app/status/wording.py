@@ -123,9 +123,13 @@ def describe(spec, ev) -> tuple[str, str]:
     est_en = ", on estimates" if ev.rests_on_estimate else ""
     pace_vi = pace_en = ""
     if str(ev.phase) == "in_progress" and ev.expected is not None and ev.done is None:
-        share = format_number(ev.expected_share * 100, "vi", 0)
-        pace_vi = f"; theo tiến độ cần {_amount(ev.expected, spec.unit, 'vi')} ({share}% kỳ)"
-        pace_en = f"; on pace it should be {_amount(ev.expected, spec.unit, 'en')} ({format_number(ev.expected_share * 100, 'en', 0)}% of the period)"
+        if spec.is_flow or spec.baseline_value is not None:  # a path through time
+            share = format_number(ev.expected_share * 100, "vi", 0)
+            pace_vi = f"; theo tiến độ cần {_amount(ev.expected, spec.unit, 'vi')} ({share}% kỳ)"
+            pace_en = f"; on pace it should be {_amount(ev.expected, spec.unit, 'en')} ({format_number(ev.expected_share * 100, 'en', 0)}% of the period)"
+        else:  # a level is held to its goal all along
+            pace_vi = f"; cần đạt {_amount(ev.expected, spec.unit, 'vi')}"
+            pace_en = f"; it needs {_amount(ev.expected, spec.unit, 'en')}"
         if ev.forecast is not None:
             word_vi, word_en = METHOD_WORDS[ev.forecast.method]
             fc_vi, fc_en = _amount(ev.forecast.value, spec.unit, "vi"), _amount(ev.forecast.value, spec.unit, "en")

@@ -92,7 +92,7 @@ def test_mid_year_statuses_are_in_progress_and_ignore_later_figures(client, make
     b = st["targets"][1]
     assert (b["measured"], b["submission_ids"]) == (80.0, [early["id"]])
     assert b["message_vi"] == (
-        "Target: 80% đến ngày 30/06/2019; theo tiến độ cần 90% (50% kỳ); dự báo cả kỳ 80% (giữ mức hiện tại), "
+        "Target: 80% đến ngày 30/06/2019; cần đạt 90%; dự báo cả kỳ 80% (giữ mức hiện tại), "
         "không đạt chỉ tiêu; chỉ tiêu từ 90% trở lên: có nguy cơ không đạt."
     )
     c = st["targets"][2]
