@@ -57,22 +57,25 @@ def language(
     request: Request,
     lang: Annotated[Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")] = None,
 ) -> str:
-    """`?lang=`, else the first of vi/en in Accept-Language (by q-value), else Vietnamese."""
+    """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese.
+
+    Ties go to the one listed first; q=0 means "not acceptable" (RFC 9110 §12.5.4).
+    """
     if lang:
         return lang
     ranked = []
-    for part in request.headers.get("accept-language", "").split(","):
+    for index, part in enumerate(request.headers.get("accept-language", "").split(",")):
         tag, _, params = part.strip().partition(";")
         q = 1.0
         if params.strip().startswith("q="):
             try:
                 q = float(params.strip()[2:])
             except ValueError:
-                q = 0.0
+                continue
         primary = tag.strip().lower().split("-")[0]
-        if primary in ("vi", "en"):
-            ranked.append((-q, primary))
-    return min(ranked)[1] if ranked else "vi"
+        if primary in ("vi", "en") and q > 0:
+            ranked.append((-q, index, primary))
+    return min(ranked)[2] if ranked else "vi"
 
 
 LangDep = Annotated[str, Depends(language)]

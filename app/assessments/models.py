@@ -13,7 +13,9 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
-from app.common.types import InputModel, LongText, Name, SaneDate, UtcDateTime
+from app.common.types import InputModel, Name, SaneDate, Text, UtcDateTime
+
+Reason = Text(20_000, min_length=1)
 
 
 class AssessedVerdict(StrEnum):
@@ -52,7 +54,7 @@ class AssessmentCreate(InputModel):
     }
 
     verdict: AssessedVerdict
-    reason: LongText = Field(min_length=1, description="Why the committee decided so.")
+    reason: Reason = Field(description="Why the committee decided so.")
     assessed_by: Name = Field(description="The body or person that assessed.")
     assessed_on: SaneDate = Field(description="The date of the review meeting.")
 

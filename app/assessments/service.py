@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.assessments.models import Assessment, AssessmentCreate
 from app.common.crud import commit_or_conflict, paginate
+from app.common.models import as_utc
 from app.targets.models import Target
 
 
@@ -27,13 +28,16 @@ def create_assessment(*, session: Session, target: Target, assessment_in: Assess
 
 
 def latest_assessments(session: Session, target_ids: list[int], known_at: datetime | None) -> dict[int, Assessment]:
-    """The latest assessment per target, among those recorded by `known_at`."""
+    """The latest assessment per target, among those recorded by `known_at`.
+
+    The time filter runs here, on timezone-aware values, not in SQL: SQLite keeps
+    datetimes as text without an offset, so comparing there would mix clocks.
+    """
     if not target_ids:
         return {}
-    stmt = select(Assessment).where(Assessment.target_id.in_(target_ids))
-    if known_at is not None:
-        stmt = stmt.where(Assessment.recorded_at <= known_at)
+    stmt = select(Assessment).where(Assessment.target_id.in_(target_ids)).order_by(Assessment.recorded_at, Assessment.id)
     latest: dict[int, Assessment] = {}
-    for row in session.exec(stmt.order_by(Assessment.recorded_at, Assessment.id)).all():
-        latest[row.target_id] = row
+    for row in session.exec(stmt).all():
+        if known_at is None or as_utc(row.recorded_at) <= known_at:
+            latest[row.target_id] = row
     return latest

@@ -22,6 +22,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time as timezone-aware UTC (SQLite hands back naive values, all UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def created_at_field():
     return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 

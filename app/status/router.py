@@ -38,7 +38,7 @@ KnownAt = Annotated[
 def _known_at(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # echoed as given; compared as instants
     if not datetime(1900, 1, 1, tzinfo=UTC) <= aware <= datetime(2101, 1, 1, tzinfo=UTC):
         raise InvalidInput.from_fields("known_at is out of range.", {"query.known_at": "must lie between 1900 and 2100"})
     return aware

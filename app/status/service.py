@@ -7,12 +7,13 @@ whatever the number of targets (no query per target).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment, AssessmentPublic
 from app.assessments.service import latest_assessments
+from app.common.models import as_utc
 from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.plans.service import rules_of
@@ -38,11 +39,10 @@ from app.targets.service import spec_of
 
 def observation_of(row: Submission) -> engine.Observation:
     """The engine's view of a stored figure (times always timezone-aware)."""
-    recorded = row.recorded_at if row.recorded_at.tzinfo else row.recorded_at.replace(tzinfo=UTC)
     return engine.Observation(
         id=row.id,
         period_date=row.period_date,
-        recorded_at=recorded,
+        recorded_at=as_utc(row.recorded_at),
         organization_id=row.organization_id,
         value=row.value,
         numerator=row.numerator,
