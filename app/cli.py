@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +36,35 @@ def seed(
         report = run_seed(session, samples=samples)
     created = ", ".join(f"{n} {k}" for k, n in report.created.items())
     typer.echo(f"seed loaded (created: {created}){'' if samples else '; samples left out'}")
+
+
+@cli.command()
+def parse(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A text file (UTF-8) of a resolution or report.")],
+    plan: Annotated[str | None, typer.Option(help="With --apply: the code of the plan to add the drafts to.")] = None,
+    apply: Annotated[bool, typer.Option(help="Store every draft as a target of --plan.")] = False,
+) -> None:
+    """Reads a resolution's text into draft targets (and with --apply stores them)."""
+    from sqlmodel import select
+
+    from app.exchange.parse_service import apply_drafts, parse_text
+    from app.plans.models import Plan
+
+    result = parse_text(path.read_text(encoding="utf-8"))
+    for line in result.lines():
+        typer.echo(line)
+    for piece in result.unrecognised:
+        typer.echo(f"unrecognised: {piece.text!r} ({piece.reason})")
+    typer.echo(f"{len(result.drafts)} drafts, {len(result.unrecognised)} unrecognised, {len(result.skipped)} skipped")
+    if apply:
+        if not plan:
+            raise typer.BadParameter("--apply needs --plan CODE")
+        with Session(make_engine(Settings())) as session:
+            row = session.exec(select(Plan).where(Plan.code == plan)).first()
+            if row is None:
+                raise typer.BadParameter(f"no plan with code {plan!r}")
+            created = apply_drafts(session=session, plan=row, result=result, accept=None)
+        typer.echo(f"created {len(created)} targets in plan {plan}: {', '.join(t.code for t in created)}")
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.assessments.router import router as assessments_router
+from app.exchange.parse_router import router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
 from app.status.router import router as status_router
@@ -29,7 +30,16 @@ Errors are always `application/problem+json` (RFC 9457). Lists are paged with
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
-    for router in (organizations_router, plans_router, targets_router, submissions_router, status_router, assessments_router):
+    routers = (
+        organizations_router,
+        plans_router,
+        targets_router,
+        submissions_router,
+        status_router,
+        assessments_router,
+        parse_router,
+    )
+    for router in routers:
         api.include_router(router)
     return api
 

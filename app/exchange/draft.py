@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.status.engine import CEILING_KINDS, Aggregation, ChangeBasis, Comparison, Direction
-
-
-def default_direction(comparison: Comparison, value: float | None) -> Direction:
-    """Ceilings and cuts are better lower; everything else higher (as the targets API decides)."""
-    if comparison in CEILING_KINDS or (comparison == Comparison.CHANGE and value is not None and value < 0):
-        return Direction.LOWER_IS_BETTER
-    return Direction.HIGHER_IS_BETTER
+from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction  # noqa: F401
 
 
 @dataclass

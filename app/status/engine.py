@@ -182,6 +182,13 @@ class Evaluation:
     message_en: str = ""
 
 
+def default_direction(comparison: Comparison, value: float | None) -> Direction:
+    """Ceilings and cuts are better lower; everything else higher."""
+    if comparison in CEILING_KINDS or (comparison == Comparison.CHANGE and value is not None and value < 0):
+        return Direction.LOWER_IS_BETTER
+    return Direction.HIGHER_IS_BETTER
+
+
 # ---------------------------------------------------------------- definitions
 
 

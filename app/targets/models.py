@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
 from app.common.types import Code, Figure, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
-from app.status.engine import CEILING_KINDS, Aggregation, ChangeBasis, Comparison, Direction
+from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction
 from app.status.pace import Frequency
 
 
@@ -95,13 +95,6 @@ class TargetFields(InputModel):
     frequency: Frequency | None = Field(
         default=None, description="How often figures are due (monthly, quarterly, half_yearly, yearly); enables overdue flags."
     )
-
-
-def default_direction(comparison: Comparison, value: float | None) -> Direction:
-    """Ceilings and cuts are better lower; everything else higher."""
-    if comparison in CEILING_KINDS or (comparison == Comparison.CHANGE and value is not None and value < 0):
-        return Direction.LOWER_IS_BETTER
-    return Direction.HIGHER_IS_BETTER
 
 
 class TargetCreate(TargetFields):

@@ -16,7 +16,8 @@ from app.errors import Conflict, InvalidInput
 from app.plans.models import Plan
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
 from app.status.pace import Checkpoint, Frequency
-from app.targets.models import Target, TargetCreate, TargetUpdate, default_direction
+from app.status.engine import default_direction
+from app.targets.models import Target, TargetCreate, TargetUpdate
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
     """The engine's view of a stored target."""
@@ -79,17 +80,31 @@ def list_targets(*, session: Session, plan: Plan, category: str | None, limit: i
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
-def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
-    """Adds a target to a plan after checking its definition."""
+def _new_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
     _check_code_free(session, plan.id, target_in.code)
     fields = target_in.model_dump()
     fields["checkpoints"] = _stored_checkpoints(fields.get("checkpoints"))
     target = Target.model_validate({**fields, "plan_id": plan.id})
     _validate(target, plan)
-    session.add(target)
-    commit_or_conflict(session, f"Target '{target_in.code}' could not be stored (duplicate code?).")
-    session.refresh(target)
     return target
+
+
+def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
+    """Adds a target to a plan after checking its definition."""
+    return create_targets(session=session, plan=plan, targets_in=[target_in])[0]
+
+
+def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreate]) -> list[Target]:
+    """Adds several targets in one commit: all are checked first, and none is stored if one fails."""
+    codes = [t.code for t in targets_in]
+    if len(set(codes)) != len(codes):
+        raise Conflict("The same target code appears twice in one request.")
+    targets = [_new_target(session, plan, t) for t in targets_in]
+    session.add_all(targets)
+    commit_or_conflict(session, "The targets could not be stored (duplicate code?).")
+    for target in targets:
+        session.refresh(target)
+    return targets
 
 
 def update_target(*, session: Session, target: Target, target_in: TargetUpdate) -> Target:
