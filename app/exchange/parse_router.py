@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -92,30 +93,7 @@ def parse_plan_text(
     result = parse_service.parse_text(body.text)
     created = parse_service.apply_drafts(session=session, plan=plan, result=result, accept=body.accept) if apply else []
     return ParseResponse(
-        drafts=[
-            DraftOut(
-                index=i,
-                clause=d.clause,
-                title=d.title,
-                comparison=d.comparison.value,
-                value=d.value,
-                low=d.low,
-                high=d.high,
-                unit=d.unit,
-                direction=d.direction.value,
-                change_basis=d.change_basis.value if d.change_basis else None,
-                baseline_value=d.baseline_value,
-                aggregation=d.aggregation.value,
-                category=d.category,
-                category_confidence=d.category_confidence,
-                confidence=d.confidence,
-                warnings=d.warnings,
-                notes=d.notes,
-                parent_index=d.parent_index,
-                alternatives=d.alternatives,
-            )
-            for i, d in enumerate(result.drafts)
-        ],
+        drafts=[DraftOut.model_validate({**asdict(d), "index": i}) for i, d in enumerate(result.drafts)],
         unrecognised=[TextPiece(text=u.text, reason=u.reason) for u in result.unrecognised],
         skipped=[TextPiece(text=s.text, reason=s.reason) for s in result.skipped],
         applied=apply,
