@@ -12,6 +12,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.assessments.router import router as assessments_router
+from app.exchange.export_router import router as export_router
 from app.exchange.parse_router import router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
@@ -38,6 +39,7 @@ def _api_router() -> APIRouter:
         status_router,
         assessments_router,
         parse_router,
+        export_router,
     )
     for router in routers:
         api.include_router(router)

@@ -86,7 +86,8 @@ def load_samples(session: Session, data: dict, report: SeedReport) -> None:
             continue
         org = _org_by_code(session, item["organization_code"])
         fields = {k: v for k, v in item.items() if k not in ("sample", "target_code", "organization_code")}
-        body = SubmissionCreate(**fields, organization_id=org.id, note=data["note"])
+        fields.setdefault("note", data.get("note", ""))  # a figure's own note wins over the file's
+        body = SubmissionCreate(**fields, organization_id=org.id)
         submissions.create_submission(session=session, target=target, submission_in=body)
         report.created["submissions"] += 1
 

@@ -1,0 +1,184 @@
+"""HTTP route: export a plan's status, targets or figures (CSV, XLSX, JSON), or the whole plan as a JSON bundle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field, RootModel
+
+from app.deps import LangDep, PlanDep, SessionDep, TodayDep
+from app.errors import InvalidInput
+from app.exchange import exporter
+from app.openapi import errors
+from app.status.router import AsOf
+
+router = APIRouter(tags=["exchange"])
+
+Content = Literal["status", "targets", "submissions", "bundle"]
+Format = Literal["csv", "xlsx", "json"]
+
+
+# ------------------------------------------------------------------ documented shapes (JSON)
+
+
+class StatusRow(BaseModel):
+    """One target's status (content=status)."""
+
+    code: str
+    title: str
+    unit: str
+    category: str
+    comparison: str
+    goal: float | None
+    measured: float | None
+    expected: float | None
+    status: str
+    verdict_if_final: str
+    rests_on_estimate: bool
+    message: str
+
+
+class TargetRow(BaseModel):
+    """One target in the import/export column contract (content=targets)."""
+
+    code: str
+    title: str
+    title_en: str
+    category: str
+    unit: str
+    comparison: str
+    value: float | None
+    low: float | None
+    high: float | None
+    tolerance: float | None
+    direction: str
+    baseline_value: float | None
+    baseline_date: date | None
+    change_basis: str | None
+    aggregation: str
+    frequency: str | None
+    checkpoints: str = Field(description='Dated milestones as "2019-06-30:50; 2019-09-30:75" (date:share %).')
+    clause: str
+    notes: str
+    position: int
+
+
+class SubmissionRow(BaseModel):
+    """One figure in the column contract, then its id and when it was recorded (content=submissions)."""
+
+    target_code: str
+    organization_code: str
+    period_date: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    done: bool | None
+    is_estimate: bool
+    note: str
+    evidence_url: str
+    id: int
+    recorded_at: datetime
+
+
+class BundlePlanFile(BaseModel):
+    """A plan file as in seed_data/ (for app.seed.load_plans): organisations with parent_code, the plan with its targets."""
+
+    about: str
+    organizations: list[dict[str, Any]]
+    plans: list[dict[str, Any]]
+
+
+class BundleFiguresFile(BaseModel):
+    """A figures file as in seed_data/ (for app.seed.load_samples); `note` is the default note of every figure."""
+
+    about: str
+    plan_code: str
+    note: str
+    submissions: list[dict[str, Any]]
+
+
+class ExportBundle(BaseModel):
+    """The whole plan, loadable into another database (content=bundle)."""
+
+    plan: BundlePlanFile
+    figures: BundleFiguresFile
+
+
+class ExportJson(RootModel[list[StatusRow] | list[TargetRow] | list[SubmissionRow] | ExportBundle]):
+    """format=json: the rows as a list of objects, or for content=bundle the bundle document."""
+
+
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The export, as a download (`Content-Disposition: attachment`).",
+        "model": ExportJson,
+        "content": {
+            exporter.CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+            exporter.XLSX_MEDIA_TYPE: _FILE,
+        },
+    },
+    **errors(404, 422),
+}
+
+DESCRIPTION = """
+What to export (`content`):
+
+- `status`: one row per target as judged on `as_of` (default today): code, title, unit, category,
+  comparison, goal, measured, expected, status, verdict_if_final, rests_on_estimate and message
+  (in `lang`, else Accept-Language). The same judgement as `GET /plans/{plan_id}/status`.
+- `targets`: the targets in the import column contract (English field names as headers, in order;
+  checkpoints as `2019-06-30:50; 2019-09-30:75`), so the file imports back unchanged.
+- `submissions`: every figure of the plan in the column contract (target_code, organization_code, ...),
+  then `id` and `recorded_at` (UTC).
+- `bundle` (JSON only): `{"plan": <plan file>, "figures": <figures file>}` in the shapes of `seed_data/`,
+  loadable into another database with `app.seed.load_plans` and `app.seed.load_samples`.
+  Figures whose note differs from the file's `note` carry their own `note`.
+
+Formats (`format`, default `csv`, or `json` for `bundle`): `csv` is UTF-8 with a byte order mark,
+comma-separated; `xlsx` has one sheet with a bold, frozen header row and number formats;
+`json` is a list of objects with the same rows. `as_of` and `lang` only affect `status`.
+"""
+
+
+@router.get(
+    "/plans/{plan_id}/export",
+    summary="Export a plan's status, targets or figures (CSV, XLSX, JSON), or the whole plan as a JSON bundle",
+    description=DESCRIPTION,
+    response_class=Response,
+    responses=RESPONSES,
+)
+def export_plan(
+    session: SessionDep,
+    plan: PlanDep,
+    today: TodayDep,
+    lang: LangDep,
+    content: Annotated[Content, Query(description="What to export.")] = "status",
+    format_: Annotated[
+        Format | None, Query(alias="format", description="File format (default: csv; json for bundle, which is JSON only).")
+    ] = None,
+    as_of: AsOf = None,
+) -> Response:
+    fmt = format_ or ("json" if content == "bundle" else "csv")
+    if content == "bundle" and fmt != "json":
+        raise InvalidInput.from_fields("The bundle is exported as JSON only.", {"query.format": "must be json for content=bundle"})
+
+    if content == "bundle":
+        body, media_type = exporter.to_json_bytes(exporter.bundle(session, plan)), exporter.JSON_MEDIA_TYPE
+    else:
+        if content == "status":
+            table = exporter.status_table(session, plan, as_of=as_of or today, lang=lang)
+        elif content == "targets":
+            table = exporter.targets_table(session, plan)
+        else:
+            table = exporter.submissions_table(session, plan)
+        if fmt == "csv":
+            body, media_type = exporter.to_csv(table), exporter.CSV_MEDIA_TYPE
+        elif fmt == "xlsx":
+            body, media_type = exporter.to_xlsx(table), exporter.XLSX_MEDIA_TYPE
+        else:
+            body, media_type = exporter.to_json_bytes(exporter.to_json_rows(table)), exporter.JSON_MEDIA_TYPE
+    name = exporter.filename(plan, content, fmt)
+    return Response(content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
