@@ -240,6 +240,8 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
         errors["checkpoints"] = "shares must not fall from one checkpoint to the next"
     elif len({c.on for c in checkpoints}) != len(checkpoints):
         errors["checkpoints"] = "two checkpoints on the same date"
+    elif any(c.on == spec.period_end and c.share != 100 for c in checkpoints):
+        errors["checkpoints"] = "the whole goal is due on the period's last day: a checkpoint there must be 100"
     return errors
 
 
@@ -438,8 +440,8 @@ def goal_of(spec: TargetSpec) -> float | None:
     if kind == Comparison.BETWEEN:
         return spec.low if higher else spec.high
     if kind == Comparison.CHANGE:
-        if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:
-            return spec.baseline_value * (1 + spec.value / 100.0)
+        if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:  # relative to |baseline|, as the judge measures it
+            return spec.baseline_value + abs(spec.baseline_value) * spec.value / 100.0
         return spec.baseline_value + spec.value
     return spec.value
 
@@ -543,9 +545,9 @@ def evaluate(
         status, rule = Status.ACHIEVED_EARLY, rule + "; already met and cannot be undone by later figures"
     elif verdict in MET and not spec.is_flow:
         status = Status.ON_TRACK  # a level that meets its condition today is on track
-    elif performance is None or performance >= rules.on_track_from:
+    elif performance is None or _ge(performance, rules.on_track_from):  # bands absorb float noise too
         status = Status.ON_TRACK
-    elif performance >= rules.at_risk_from:
+    elif _ge(performance, rules.at_risk_from):
         status = Status.AT_RISK
     else:
         status = Status.OFF_TRACK
