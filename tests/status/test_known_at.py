@@ -254,7 +254,8 @@ def targets(draw, kinds=tuple(NON_MILESTONE), directions=(H, L), with_band=True)
         checkpoints=draw(
             st.one_of(
                 st.just(()),
-                st.tuples(st.integers(0, DAYS), st.integers(0, 100)).map(
+                # not the last day: a checkpoint there must be 100 (definition_errors)
+                st.tuples(st.integers(0, DAYS - 1), st.integers(0, 100)).map(
                     lambda t: (Checkpoint(START + timedelta(days=t[0]), float(t[1])),)
                 ),
             )
