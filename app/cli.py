@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine
+from app.exchange.import_cli import import_file
 
 cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)
 
@@ -82,6 +83,10 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# `import` is a Python keyword, so the command is registered by name; it lives beside the importer.
+cli.command("import")(import_file)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.assessments.router import router as assessments_router
 from app.exchange.export_router import router as export_router
+from app.exchange.import_router import router as import_router
 from app.exchange.parse_router import router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
@@ -40,6 +41,7 @@ def _api_router() -> APIRouter:
         assessments_router,
         parse_router,
         export_router,
+        import_router,
     )
     for router in routers:
         api.include_router(router)

@@ -1,0 +1,204 @@
+"""HTTP routes: import a plan's targets or figures from a CSV or XLSX upload (multipart field `file`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.datastructures import UploadFile
+
+from app.deps import PlanDep, SessionDep
+from app.errors import PROBLEM_MEDIA_TYPE, DomainError, InvalidInput, Problem
+from app.exchange import importer
+from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
+from app.exchange.importer import ImportReport
+from app.openapi import errors
+
+router = APIRouter(tags=["exchange"])
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+async def uploaded_file(request: Request) -> bytes:
+    """The bytes of the multipart field `file`; a body over 5 MiB is refused before it is parsed."""
+    too_large = f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; split the file."
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(too_large)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(too_large)
+
+    async def replay() -> dict[str, Any]:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    # A malformed multipart body is answered 400 by Starlette (a problem, through the app's handler).
+    form = await Request(request.scope, replay).form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            reason = "a text field, not a file" if upload is not None else "missing"
+            raise InvalidInput.from_fields(
+                "Upload the file as multipart/form-data in the field 'file'.", {"file": f"the field 'file' is {reason}"}
+            )
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+FileDep = Annotated[bytes, Depends(uploaded_file)]
+DryRun = Annotated[bool, Query(description="Check every row and report, but store nothing.")]
+KeepGoodRows = Annotated[
+    bool, Query(description="Store the good rows even when some fail (default: all-or-nothing: nothing stored on any failure).")
+]
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A CSV (UTF-8, comma or semicolon) or XLSX file, at most 5 MiB.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+_TOO_LARGE = {
+    413: {
+        "description": "The upload is larger than 5 MiB.",
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+
+
+def _responses(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": "The report, also when rows failed: `stored` says whether anything was written.",
+            "content": {"application/json": {"example": example}},
+        },
+        **errors(400, 404, 409, 422),
+        **_TOO_LARGE,
+    }
+
+
+def _columns(columns: dict[str, str]) -> str:
+    return ", ".join(f"`{name}` ({vietnamese})" for name, vietnamese in columns.items())
+
+
+COMMON = """
+The file: CSV in UTF-8 (with or without a byte order mark; comma or semicolon, sniffed from the header
+line) or XLSX (first sheet). Row 1 holds the headers, in English (the field names, as the export writes
+them) or in Vietnamese; case, accents and spacing do not matter. An unknown, repeated or missing column
+is reported and nothing is stored.
+
+Numbers in text cells are read the Vietnamese way: `9.720` = 9720, `17,4` = 17.4, `1.536,246` = 1536.246.
+An ambiguous `3,098` (3.098 or 3098?) fails with both readings; nothing is guessed. Dates: `2019-06-30`
+or `30/06/2019`. Yes/no: `true`/`false`, `có`/`không`, `1`/`0`.
+
+Every row goes through the same input model and domain checks as the single-item API. The report
+counts rows as created, updated, ignored (identical to what is stored) and failed, and lists every
+problem as `{row, column, value, reason}`.
+
+- Default: all-or-nothing, in one transaction: any failure and nothing is stored.
+- `keep_good_rows=true`: the good rows are stored, the failing ones reported.
+- `dry_run=true`: everything is checked, nothing is stored.
+
+The answer is 200 with the report whenever the file could be read; 422 when it is not a readable
+CSV/XLSX (or not UTF-8), 413 when the body exceeds 5 MiB.
+"""
+
+TARGETS_DESCRIPTION = f"""
+Creates or updates the plan's targets from a sheet.
+
+Columns: {_columns(TARGET_COLUMNS)}. `code`, `title` and `comparison` are required; checkpoints are
+written `2019-06-30:50; 2019-09-30:75` (date:share %).
+
+A row whose `code` the plan already has updates that target with the PATCH rules, for the columns
+the file has (a column it lacks leaves that field alone; an empty cell clears it, or resets it to its
+default); a row identical
+to the stored target is ignored, so importing the same file twice changes nothing. Targets the file
+does not name are left alone.
+{COMMON}"""
+
+SUBMISSIONS_DESCRIPTION = f"""
+Adds figures to the plan's targets from a sheet.
+
+Columns: {_columns(SUBMISSION_COLUMNS)}. `target_code` (a target of this plan), `organization_code`
+(the plan's organisation or one under it) and `period_date` are required, and each row gives one
+figure: `value`, or `numerator` and `denominator`, or `done`. The `id` and `recorded_at` columns of an
+export are accepted and not read.
+
+Figures are matched by (target, organisation, period_date, is_estimate). A row identical to a figure
+stored under that key is ignored; a different one is stored as a NEW figure that supersedes the
+older one (figures are never changed in place) and is counted as updated.
+{COMMON}"""
+
+TARGETS_EXAMPLE = {
+    "kind": "targets", "plan_id": 1, "plan_code": "TPLS-2019", "format": "csv", "rows": 3, "dry_run": False,
+    "keep_good_rows": False, "stored": False,
+    "counts": {"created": 1, "updated": 0, "ignored": 1, "failed": 1},
+    "summary": "Nothing stored: 1 row failed and the import is all-or-nothing (keep_good_rows=true stores the good "
+               "rows). The good rows would give 1 created, 0 updated, 1 ignored (already stored).",
+    "errors": [
+        {"row": 4, "column": "cận dưới", "field": "low", "value": "13", "reason": "low (13) is greater than high (11)"}
+    ],
+    "notes": [],
+}
+SUBMISSIONS_EXAMPLE = {
+    "kind": "submissions", "plan_id": 1, "plan_code": "TPLS-2019", "format": "xlsx", "rows": 2, "dry_run": False,
+    "keep_good_rows": True, "stored": True,
+    "counts": {"created": 1, "updated": 0, "ignored": 0, "failed": 1},
+    "summary": "Stored: 1 created, 0 updated, 0 ignored (already stored); 1 row failed and was left out.",
+    "errors": [{"row": 3, "column": "giá trị", "field": "value", "value": "3,098",
+                "reason": "ambiguous number '3,098': ',' before three digits: 3,098 is 3.098 (Vietnamese decimal) or 3098 "
+                          "(English-style thousands); write 3098 for the whole number, or 3,0980 for the decimal"}],
+    "notes": [],
+}
+
+
+@router.post(
+    "/plans/{plan_id}/import/targets",
+    summary="Import a plan's targets from a CSV or XLSX file",
+    description=TARGETS_DESCRIPTION,
+    response_model=ImportReport,
+    responses=_responses(TARGETS_EXAMPLE),
+    openapi_extra=_UPLOAD_BODY,
+)
+def import_targets_file(
+    plan: PlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+) -> ImportReport:
+    return importer.import_bytes(session=session, plan=plan, kind="targets", data=data, dry_run=dry_run,
+                                 keep_good_rows=keep_good_rows)
+
+
+@router.post(
+    "/plans/{plan_id}/import/submissions",
+    summary="Import figures for a plan's targets from a CSV or XLSX file",
+    description=SUBMISSIONS_DESCRIPTION,
+    response_model=ImportReport,
+    responses=_responses(SUBMISSIONS_EXAMPLE),
+    openapi_extra=_UPLOAD_BODY,
+)
+def import_submissions_file(
+    plan: PlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+) -> ImportReport:
+    return importer.import_bytes(session=session, plan=plan, kind="submissions", data=data, dry_run=dry_run,
+                                 keep_good_rows=keep_good_rows)

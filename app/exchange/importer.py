@@ -1,0 +1,620 @@
+"""Importing a plan's targets or figures from a sheet (CSV / XLSX), through the API's own models and checks.
+
+Each row becomes the same input model the API takes (`TargetCreate`,
+`TargetUpdate`, `SubmissionCreate`) and passes the same domain checks: the
+target service's `_new_target` / `_validate` (the engine's `definition_errors`)
+and `_follow_default_direction` (the PATCH rule for a default direction), and the
+submission service's `_check` (date inside the plan's period, organisation inside
+the plan's tree, figure shape). The services' public functions commit once per
+call; an import must commit once per *file*, so this module calls their checking
+parts and commits itself, once, at the end.
+
+Rules:
+
+- All-or-nothing by default: any failing row (or a header problem) and nothing
+  is stored. `keep_good_rows=True` stores the good rows and reports the others.
+  `dry_run=True` checks everything and stores nothing. Header problems (unknown,
+  repeated or missing columns) always store nothing.
+- Targets are matched by `code` within the plan: identical -> ignored; different
+  -> updated with PATCH semantics, for the columns the file has (a column the file
+  lacks leaves that field alone; an empty cell in a column it has clears the field,
+  or resets it to its default). Targets the file does not name are left alone.
+- Figures are matched by (target, organisation, period_date, is_estimate). A row
+  identical to a figure already stored under that key (the current one or one it
+  superseded) -> ignored, so re-importing a file, or an export, changes nothing.
+  A different figure (value, ratio, done, note or evidence) -> a NEW submission
+  that supersedes the older one (figures are never changed in place), counted as
+  updated; a first figure for the key -> created.
+- Numbers given as text follow `vnnumbers`: "9.720" = 9720, "17,4" = 17.4,
+  "1.536,246" = 1536.246; "3,098" is ambiguous and fails with both readings. In a
+  file that elsewhere writes '.' as a decimal point ("12.1"), "9.720" is ambiguous
+  too (9720 or 9.72) and fails the same way instead of being guessed.
+  Dates: ISO (2019-06-30) or day/month/year (30/06/2019).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlmodel import Session, select
+
+from app.common.crud import apply_patch, commit_or_conflict
+from app.errors import DomainError
+from app.exchange import tabular
+from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, fold
+from app.exchange.vnnumbers import interpret, normalize, parse_number
+from app.organizations.models import Organization
+from app.plans.models import Plan
+from app.submissions.models import Submission, SubmissionCreate
+from app.submissions.service import _check as check_submission
+from app.targets.models import Target, TargetCreate, TargetUpdate
+from app.targets.service import _follow_default_direction, _new_target, _stored_checkpoints, _validate
+
+Kind = Literal["targets", "submissions"]
+KINDS: tuple[str, ...] = ("targets", "submissions")
+
+TARGET_REQUIRED = ("code", "title", "comparison")
+SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
+SUBMISSION_FIGURES = ("value", "numerator", "denominator", "done")
+SUBMISSION_SERVER_COLUMNS = ("id", "recorded_at")  # in an export; set by the server, not read
+# The fields PATCH /targets/{id} may clear (as in app.targets.service.update_target).
+PATCH_NULLABLE = {"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency"}
+
+
+# ------------------------------------------------------------------ the report
+
+
+class RowError(BaseModel):
+    """What is wrong with one cell (or a whole row, or the header row), in plain words."""
+
+    row: int = Field(description="The spreadsheet row (the header is row 1).")
+    column: str | None = Field(
+        description="The column as headed in the file (or the contract's name); null for the whole row."
+    )
+    field: str | None = Field(description="The column contract's field name, when the problem is about one.")
+    value: str | None = Field(description="The cell as read, when there is one.")
+    reason: str
+
+
+class ImportCounts(BaseModel):
+    """Rows by outcome. With `stored` false these say what the import would have done."""
+
+    created: int = 0
+    updated: int = 0
+    ignored: int = Field(default=0, description="Rows identical to what is stored: nothing to do.")
+    failed: int = 0
+
+
+class ImportReport(BaseModel):
+    """The outcome of one import."""
+
+    kind: Kind
+    plan_id: int
+    plan_code: str
+    format: str = Field(description="csv or xlsx.")
+    rows: int = Field(description="Data rows read (blank rows are skipped).")
+    dry_run: bool
+    keep_good_rows: bool
+    stored: bool = Field(description="Whether anything was written to the database.")
+    counts: ImportCounts
+    summary: str = Field(description="One sentence: what was stored, or why nothing was.")
+    errors: list[RowError]
+    notes: list[str] = Field(
+        default_factory=list, description="Remarks that are not errors (columns not read, number style)."
+    )
+
+
+# ------------------------------------------------------------------ reading cells
+
+
+class CellError(Exception):
+    """A cell that cannot be read as its column's kind."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_NUMBER_CELL = re.compile(r"[-−]?\d+(?:[.,]\d+)*")
+_DOT_GROUP = re.compile(r"[-−]?[1-9]\d{0,2}\.\d{3}")
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+TRUE_WORDS = {"true", "yes", "y", "1", "x", "co", "dung", "da", "roi"}  # có, đúng, đã, rồi
+FALSE_WORDS = {"false", "no", "n", "0", "khong", "sai", "chua"}  # không, sai, chưa
+
+
+def _number_token(text: str) -> str | None:
+    """The text as a bare number token ("9.720", "-17,4"), or None when it holds anything else."""
+    token = normalize(text).strip().removeprefix("+")
+    return token if _NUMBER_CELL.fullmatch(token) else None
+
+
+def _english_style(token: str) -> bool:
+    """'12.1', '0.125', '1,536.25', '1,234,567': '.' as the decimal point, or ',' grouping thousands."""
+    value, ambiguous, _, _ = interpret(token.lstrip("-−"))
+    if value is None or ambiguous:
+        return False
+    try:
+        return float(token.lstrip("-−").replace(".", "").replace(",", ".")) != value
+    except ValueError:
+        return True
+
+
+@dataclass
+class NumberStyle:
+    """Evidence of how a file writes decimals: where it first uses '.' as the decimal point, if anywhere."""
+
+    english_at: tuple[int, str, str] | None = None  # (row, column, text)
+
+
+def number_style(table: tabular.Table, figure_fields: tuple[str, ...]) -> NumberStyle:
+    for row in table.rows:
+        for name in figure_fields:
+            raw = row.cells.get(name)
+            if isinstance(raw, str):
+                token = _number_token(raw)
+                if token and _english_style(token):
+                    return NumberStyle((row.number, table.column_of(name), raw))
+    return NumberStyle()
+
+
+def _g(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(float(x))
+
+
+def read_number(raw: Any, style: NumberStyle) -> float:
+    """A figure cell: a spreadsheet number, or text read the Vietnamese way (never guessed when ambiguous)."""
+    if isinstance(raw, bool):
+        raise CellError(f"expected a number, not {'TRUE' if raw else 'FALSE'}")
+    if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            raise CellError("expected a finite number")
+        return float(raw)
+    if isinstance(raw, (date, datetime)):
+        raise CellError(f"expected a number, not the date {raw.isoformat()}")
+    text = str(raw)
+    token = _number_token(text)
+    if token is None:
+        hint = " (write the number alone: the unit belongs in the 'unit' column)" if re.search(r"\d", text) else ""
+        raise CellError(f"'{text}' is not a number{hint}")
+    parsed = parse_number(token)
+    whole, decimal = token.replace(",", "").replace(".", ""), token + "0"
+    if parsed.ambiguous:
+        raise CellError(
+            f"ambiguous number '{text}': {parsed.reason}; "
+            f"write {whole} for the whole number, or {decimal} for the decimal"
+        )
+    if parsed.value is None:
+        raise CellError(f"'{text}' is not a number ({parsed.reason})")
+    if style.english_at and _DOT_GROUP.fullmatch(token):
+        row, column, example = style.english_at
+        pointed = _g(float(token.replace("−", "-")))
+        raise CellError(
+            f"ambiguous number '{text}': {whole} if '.' groups thousands (Vietnamese) or {pointed} "
+            f"if '.' is the decimal point, as this file writes it in row {row}, column '{column}' ('{example}'); "
+            f"write {whole} for the whole number, or {decimal} for the decimal"
+        )
+    return parsed.value
+
+
+def read_text(raw: Any, _style: NumberStyle | None = None) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float):
+        return _g(raw)
+    if isinstance(raw, (date, datetime)):
+        return raw.isoformat()
+    return str(raw)
+
+
+def read_choice(raw: Any, _style: NumberStyle | None = None) -> str:
+    """An enumeration cell: case, accents, spaces and '-' folded ("At least" -> "at_least")."""
+    return "_".join(fold(read_text(raw)).replace("-", " ").split())
+
+
+def read_date(raw: Any, _style: NumberStyle | None = None) -> date:
+    if isinstance(raw, datetime):
+        raise CellError(f"'{raw.isoformat()}' has a time of day; give a date")
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (bool, int, float)):
+        raise CellError(f"expected a date such as 2019-06-30, not {read_text(raw)}")
+    text = str(raw).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.time() == datetime.min.time():
+            return moment.date()
+    except ValueError:
+        pass
+    match = _DMY.fullmatch(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            pass
+    raise CellError(f"'{text}' is not a date; write it as 2019-06-30 (or day/month/year, 30/06/2019)")
+
+
+def read_bool(raw: Any, _style: NumberStyle | None = None) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    word = fold(read_text(raw))
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(f"'{read_text(raw)}' is not yes or no; write true or false (có / không)")
+
+
+def read_integer(raw: Any, style: NumberStyle) -> int:
+    number = read_number(raw, style)
+    if not number.is_integer():
+        raise CellError(f"'{read_text(raw)}' is not a whole number")
+    return int(number)
+
+
+def read_checkpoints(raw: Any, style: NumberStyle) -> list[dict[str, Any]]:
+    """'2019-06-30:50; 2019-09-30:75' -> [{"date": 2019-06-30, "share": 50.0}, ...]."""
+    if not isinstance(raw, str):
+        raise CellError(f"expected checkpoints such as '2019-06-30:50; 2019-09-30:75', not {read_text(raw)}")
+    out = []
+    for piece in (p.strip() for p in raw.split(";")):
+        if not piece:
+            continue
+        on, sep, share = piece.rpartition(":")
+        if not sep:
+            raise CellError(f"checkpoint '{piece}' is not date:share, e.g. 2019-06-30:50")
+        try:
+            out.append({"date": read_date(on.strip()), "share": read_number(share.strip(), style)})
+        except CellError as exc:
+            raise CellError(f"checkpoint '{piece}': {exc.reason}") from None
+    return out
+
+
+TEXT, CHOICE, FIGURE, DATE, INTEGER = "text", "choice", "figure", "date", "integer"
+BOOL, CHECKPOINTS = "bool", "checkpoints"
+READERS = {TEXT: read_text, CHOICE: read_choice, FIGURE: read_number, DATE: read_date, INTEGER: read_integer,
+           BOOL: read_bool, CHECKPOINTS: read_checkpoints}
+TARGET_KINDS: dict[str, str] = {
+    **{name: TEXT for name in TARGET_COLUMNS},
+    **{name: CHOICE for name in ("comparison", "direction", "change_basis", "aggregation", "frequency")},
+    **{name: FIGURE for name in ("value", "low", "high", "tolerance", "baseline_value")},
+    "baseline_date": DATE,
+    "position": INTEGER,
+    "checkpoints": CHECKPOINTS,
+}
+SUBMISSION_KINDS: dict[str, str] = {
+    **{name: TEXT for name in SUBMISSION_COLUMNS},
+    "period_date": DATE,
+    **{name: FIGURE for name in ("value", "numerator", "denominator")},
+    "done": BOOL,
+    "is_estimate": BOOL,
+}
+
+
+def _read_cells(
+    cells: dict[str, Any], kinds: dict[str, str], style: NumberStyle
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The row's cells read by their columns' kinds, and the cells that could not be read."""
+    values, problems = {}, []
+    for name, raw in cells.items():
+        try:
+            values[name] = READERS[kinds[name]](raw, style)
+        except CellError as exc:
+            problems.append((name, exc.reason))
+    return values, problems
+
+
+def shown(raw: Any) -> str | None:
+    """A cell as the report shows it."""
+    if raw is None:
+        return None
+    text = read_text(raw)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+# ------------------------------------------------------------------ model and domain errors in plain words
+
+
+def _plain(err: dict) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing":
+        return "required, but the cell is empty"
+    if kind == "enum":
+        return f"'{err.get('input')}' is not one of: {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        return "use letters, digits and . _ - / only, starting with a letter or digit"
+    message = str(err.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def model_problems(exc: ValidationError) -> list[tuple[str | None, str]]:
+    out: list[tuple[str | None, str]] = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        name = str(loc[0]) if loc else None
+        reason = _plain(err)
+        if name == "checkpoints" and len(loc) > 1:
+            reason = f"checkpoint {int(loc[1]) + 1}" + (f", {loc[2]}" if len(loc) > 2 else "") + f": {reason}"
+        out.append((name, reason))
+    return out
+
+
+def _further(cell_problems: list[tuple[str, str]], model: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
+    """The model's complaints not caused by a cell that could not be read (which is left out of the model's input)."""
+    if not cell_problems:
+        return model
+    failed = {name for name, _ in cell_problems}
+    return [(name, reason) for name, reason in model if name is not None and name not in failed]
+
+
+def domain_problems(exc: DomainError) -> list[tuple[str | None, str]]:
+    if exc.errors:
+        return [(e.field, e.message) for e in exc.errors]
+    return [(None, exc.detail)]
+
+
+# ------------------------------------------------------------------ the run
+
+
+@dataclass
+class _Run:
+    """Bookkeeping shared by both imports."""
+
+    table: tabular.Table
+    contract: dict[str, str]
+    aliases: dict[str, str] = field(default_factory=dict)  # model field -> column (organization_id -> organization_code)
+    counts: ImportCounts = field(default_factory=ImportCounts)
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, row: tabular.Row, problems: list[tuple[str | None, str]]) -> None:
+        self.counts.failed += 1
+        seen = set()
+        for name, reason in problems:
+            column_field = self.aliases.get(name, name) if name else None
+            if column_field is not None and column_field not in self.contract:
+                column_field = None
+            if (column_field, reason) in seen:
+                continue
+            seen.add((column_field, reason))
+            column = self.table.column_of(column_field) if column_field else None
+            value = shown(row.cells.get(column_field)) if column_field else None
+            self.errors.append(RowError(row=row.number, column=column, field=column_field, value=value, reason=reason))
+
+
+def _header_failures(run: _Run) -> None:
+    for p in run.table.problems:
+        run.errors.append(RowError(row=p.row, column=p.column or p.field, field=p.field, value=None, reason=p.reason))
+    run.counts.failed = len(run.table.rows)
+
+
+def _notes(table: tabular.Table, style: NumberStyle) -> list[str]:
+    notes = []
+    if table.ignored_columns:
+        notes.append(f"Columns {', '.join(table.ignored_columns)} are set by the server and were not read.")
+    if style.english_at:
+        row, column, example = style.english_at
+        notes.append(f"This file writes '.' as a decimal point (row {row}, column '{column}': '{example}'); "
+                     "so a number such as 9.720 is ambiguous here (9720 or 9.72) and fails rather than being guessed.")
+    return notes
+
+
+def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run: bool, keep_good_rows: bool,
+             stored: bool) -> str:
+    tally = f"{counts.created} created, {counts.updated} updated, {counts.ignored} ignored (already stored)"
+    failed = f"{counts.failed} row{'s' if counts.failed != 1 else ''} failed"
+    if header_problems:
+        return "Nothing stored: the header row has problems (see errors), so no row was imported."
+    if not rows:
+        return "Nothing to store: the file has no data rows."
+    if dry_run:
+        return f"Dry run, nothing stored. If imported: {tally}, {counts.failed} failed."
+    if counts.failed and not keep_good_rows:
+        return (f"Nothing stored: {failed} and the import is all-or-nothing "
+                f"(keep_good_rows=true stores the good rows). The good rows would give {tally}.")
+    left_out = f"; {failed} and {'was' if counts.failed == 1 else 'were'} left out" if counts.failed else ""
+    if stored:
+        return f"Stored: {tally}{left_out}."
+    return f"Nothing to store: every good row is already stored{left_out}."
+
+
+def _finish(
+    *, session: Session, plan: Plan, kind: str, run: _Run, style: NumberStyle, dry_run: bool, keep_good_rows: bool,
+    writes: list[Any], apply: Any = None,
+) -> ImportReport:
+    header_problems = bool(run.table.problems)
+    store = bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
+    plan_id, plan_code = plan.id, plan.code  # read before the commit or rollback expires the row
+    if store:
+        if apply is not None:
+            apply()
+        session.add_all(writes)
+        commit_or_conflict(session, f"The {kind} could not be stored (changed meanwhile?); nothing was stored.")
+    else:
+        session.rollback()
+    run.errors.sort(key=lambda e: e.row)
+    rows = len(run.table.rows)
+    summary = _summary(run.counts, rows=rows, header_problems=header_problems, dry_run=dry_run,
+                       keep_good_rows=keep_good_rows, stored=store)
+    return ImportReport(
+        kind=kind, plan_id=plan_id, plan_code=plan_code, format=run.table.format, rows=rows, dry_run=dry_run,
+        keep_good_rows=keep_good_rows, stored=store, counts=run.counts, summary=summary, errors=run.errors,
+        notes=_notes(run.table, style),
+    )
+
+
+# ------------------------------------------------------------------ targets
+
+
+def _target_state(target_in: TargetCreate) -> dict[str, Any]:
+    """A validated row as it would be stored (enums as strings, checkpoints as sorted dicts)."""
+    fields = {k: (v.value if isinstance(v, Enum) else v) for k, v in target_in.model_dump().items()}
+    fields["checkpoints"] = _stored_checkpoints(fields.get("checkpoints"))
+    return fields
+
+
+def _planned_patch(target: Target, plan: Plan, target_in: TargetCreate, changed: list[str]) -> dict[str, Any]:
+    """update_target's steps without its commit: TargetUpdate, default direction, patch, definition check (on a copy)."""
+    update_in = TargetUpdate.model_validate({name: getattr(target_in, name) for name in changed})
+    changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in update_in.model_dump(exclude_unset=True).items()}
+    if "checkpoints" in changes:
+        changes["checkpoints"] = _stored_checkpoints(changes["checkpoints"])
+    _follow_default_direction(target, changes)
+    probe = Target.model_validate(target.model_dump())
+    apply_patch(probe, dict(changes), nullable=PATCH_NULLABLE)
+    _validate(probe, plan)
+    return changes
+
+
+def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
+                   keep_good_rows: bool = False) -> ImportReport:
+    """Creates or updates the plan's targets from the rows; one commit (or none)."""
+    run = _Run(table, TARGET_COLUMNS)
+    style = number_style(table, tuple(n for n, k in TARGET_KINDS.items() if k == FIGURE))
+    if table.problems:
+        _header_failures(run)
+        return _finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
+                       keep_good_rows=keep_good_rows, writes=[])
+    existing = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
+    present = table.present
+    first_row: dict[str, int] = {}
+    new: list[Target] = []
+    patches: list[tuple[Target, dict[str, Any]]] = []
+    for row in table.rows:
+        values, problems = _read_cells(row.cells, TARGET_KINDS, style)
+        code = values.get("code")
+        if code is not None:
+            if code in first_row:
+                run.fail(row, [("code", f"target '{code}' appears twice in the file (first in row {first_row[code]})")])
+                continue
+            first_row[code] = row.number
+        try:
+            target_in = TargetCreate.model_validate(values)
+        except ValidationError as exc:
+            run.fail(row, problems + _further(problems, model_problems(exc)))
+            continue
+        if problems:
+            run.fail(row, problems)
+            continue
+        current = existing.get(target_in.code)
+        try:
+            if current is None:
+                new.append(_new_target(session, plan, target_in))
+                run.counts.created += 1
+                continue
+            state = _target_state(target_in)
+            changed = [n for n in TARGET_COLUMNS if n in present and n != "code" and state[n] != getattr(current, n)]
+            if not changed:
+                run.counts.ignored += 1
+                continue
+            patches.append((current, _planned_patch(current, plan, target_in, changed)))
+            run.counts.updated += 1
+        except DomainError as exc:
+            run.fail(row, domain_problems(exc))
+
+    def apply() -> None:
+        for target, changes in patches:
+            apply_patch(target, changes, nullable=PATCH_NULLABLE)
+
+    return _finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
+                   keep_good_rows=keep_good_rows, writes=new + [t for t, _ in patches], apply=apply)
+
+
+# ------------------------------------------------------------------ submissions
+
+
+def _content(body: SubmissionCreate | Submission) -> tuple:
+    return (body.value, body.numerator, body.denominator, body.done, body.note, body.evidence_url)
+
+
+def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
+                       keep_good_rows: bool = False) -> ImportReport:
+    """Adds the figures of the rows to the plan's targets; one commit (or none)."""
+    run = _Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
+    style = number_style(table, ("value", "numerator", "denominator"))
+    if table.problems:
+        _header_failures(run)
+        return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
+                       keep_good_rows=keep_good_rows, writes=[])
+    targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
+    stored: dict[tuple, set[tuple]] = {}
+    if targets:
+        ids = [t.id for t in targets.values()]
+        for sub in session.exec(select(Submission).where(Submission.target_id.in_(ids))).all():
+            key = (sub.target_id, sub.organization_id, sub.period_date, sub.is_estimate)
+            stored.setdefault(key, set()).add(_content(sub))
+    organizations: dict[str, Organization | None] = {}
+    new: list[Submission] = []
+    for row in table.rows:
+        values, unread = _read_cells(row.cells, SUBMISSION_KINDS, style)
+        problems = list(unread)
+        target = organization = None
+        target_code, organization_code = values.pop("target_code", None), values.pop("organization_code", None)
+        if target_code is None:
+            problems.append(("target_code", "required, but the cell is empty"))
+        elif (target := targets.get(target_code)) is None:
+            problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
+        if organization_code is None:
+            problems.append(("organization_code", "required, but the cell is empty"))
+        else:
+            if organization_code not in organizations:
+                organizations[organization_code] = session.exec(
+                    select(Organization).where(Organization.code == organization_code)).first()
+            if (organization := organizations[organization_code]) is None:
+                problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
+        try:
+            body = SubmissionCreate.model_validate({**values, "organization_id": organization.id if organization else 1})
+        except ValidationError as exc:
+            run.fail(row, problems + _further(unread, model_problems(exc)))
+            continue
+        if problems:
+            run.fail(row, problems)
+            continue
+        key, content = (target.id, organization.id, body.period_date, body.is_estimate), _content(body)
+        if content in stored.get(key, ()):
+            run.counts.ignored += 1  # already stored (and checked then): nothing to do
+            continue
+        try:
+            check_submission(session, target, plan, body)
+        except DomainError as exc:
+            run.fail(row, domain_problems(exc))
+            continue
+        if key in stored:
+            run.counts.updated += 1  # a newer figure for the same key: it supersedes, the older one stays
+        else:
+            run.counts.created += 1
+        stored.setdefault(key, set()).add(content)
+        new.append(Submission.model_validate({**body.model_dump(), "target_id": target.id}))
+    return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
+                   keep_good_rows=keep_good_rows, writes=new)
+
+
+# ------------------------------------------------------------------ from bytes
+
+
+def read(kind: str, data: bytes) -> tabular.Table:
+    """Reads a file for one kind of import; raises tabular.UnreadableFile when it is not CSV/XLSX."""
+    if kind == "targets":
+        return tabular.read_table(data, TARGET_COLUMNS, required=TARGET_REQUIRED)
+    return tabular.read_table(data, SUBMISSION_COLUMNS, required=SUBMISSION_REQUIRED,
+                              ignored=SUBMISSION_SERVER_COLUMNS, one_of=[SUBMISSION_FIGURES])
+
+
+def import_bytes(*, session: Session, plan: Plan, kind: str, data: bytes, dry_run: bool = False,
+                 keep_good_rows: bool = False) -> ImportReport:
+    """Reads the file and imports it (targets or submissions) into the plan."""
+    table = read(kind, data)
+    run = import_targets if kind == "targets" else import_submissions
+    return run(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows)

@@ -1,0 +1,311 @@
+"""Reading an uploaded sheet: CSV or XLSX bytes -> header and rows keyed by the column contract's fields.
+
+Pure: no database. What it accepts:
+
+- CSV in UTF-8, with or without a byte order mark; the delimiter (comma or
+  semicolon) is sniffed from the header line. Cells come back as text.
+- XLSX (the first sheet, read-only): numbers come back as numbers, dates as
+  dates, booleans as booleans, text as text.
+
+Headers are matched with `columns.header_map` (English field names or the
+Vietnamese headers; case, accents and spacing folded). A header the contract does
+not know, a column named twice, a missing required column, or data under a column
+without a header is a *header problem*: it is reported (row 1), never ignored.
+Row numbers are the spreadsheet's (1-based; the header is row 1 unless blank rows
+come first). Entirely empty rows are skipped. A file that is not CSV or XLSX at
+all, or not UTF-8, raises `UnreadableFile` (a 422 problem on the API).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from app.errors import FieldError, InvalidInput
+from app.exchange.columns import fold, header_map
+
+MAX_ROWS = 20_000  # data rows per file
+MAX_COLUMNS = 200
+MAX_UNPACKED_BYTES = 200 * 2**20  # an .xlsx is a zip: refuse one that unpacks to far more than a sheet
+
+XLSX_SIGNATURE = b"PK\x03\x04"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
+BOM = "\ufeff"
+
+
+class UnreadableFile(InvalidInput):
+    """The bytes are not a CSV (UTF-8) or XLSX file this reader can read."""
+
+    def __init__(self, reason: str):
+        problem = FieldError(field="file", message=reason, type="unreadable")
+        super().__init__(f"The file cannot be read: {reason}", [problem])
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class HeaderProblem:
+    """Something wrong with the header row: an unknown, repeated or missing column."""
+
+    row: int
+    column: str | None  # the header as written (None for a missing column)
+    field: str | None  # the contract's field, when known
+    reason: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its spreadsheet row number and its non-empty cells by field name."""
+
+    number: int
+    cells: dict[str, Any]
+
+
+@dataclass
+class Table:
+    """A read file: the header as written, what each column maps to, the rows, and any header problems."""
+
+    format: str  # "csv" | "xlsx"
+    headers: list[str]
+    fields: list[str | None]  # per column: the field, or None (unknown, ignored, repeated)
+    header_row: int
+    rows: list[Row]
+    problems: list[HeaderProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # known but not read (e.g. an export's `id`)
+    delimiter: str | None = None  # CSV only
+
+    def column_of(self, name: str) -> str:
+        """The header as written in the file for a field (the field name when the file has no such column)."""
+        for header, mapped in zip(self.headers, self.fields):
+            if mapped == name:
+                return header
+        return name
+
+    @property
+    def present(self) -> set[str]:
+        """The fields the file has a column for."""
+        return {f for f in self.fields if f}
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_table(
+    data: bytes,
+    columns: dict[str, str],
+    *,
+    required: Iterable[str] = (),
+    ignored: Iterable[str] = (),
+    one_of: Iterable[Iterable[str]] = (),
+) -> Table:
+    """Reads CSV or XLSX bytes against a column contract.
+
+    `required`: fields that must have a column. `ignored`: extra known headers that
+    are accepted but not read (reported in `ignored_columns`). `one_of`: groups of
+    which at least one field must have a column (e.g. the figure columns).
+    """
+    if not data or not data.strip():
+        raise UnreadableFile("the file is empty")
+    if data.startswith(OLE_SIGNATURE):
+        raise UnreadableFile("this is an old Excel .xls file; save it as .xlsx or CSV (UTF-8)")
+    if data.startswith(XLSX_SIGNATURE):
+        fmt, lines, delimiter = "xlsx", _xlsx_rows(data), None
+    else:
+        text = _decode(data)
+        delimiter = sniff_delimiter(text)
+        fmt, lines = "csv", _csv_rows(text, delimiter)
+    return _table(fmt, lines, delimiter, columns, set(required), set(ignored), [tuple(g) for g in one_of])
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"not UTF-8 text (byte {exc.start + 1}); save the CSV as 'CSV UTF-8', or upload an .xlsx file"
+        ) from None
+    text = text.removeprefix(BOM)
+    if "\x00" in text:
+        raise UnreadableFile("not a CSV or XLSX file (it holds binary data)")
+    return text
+
+
+def sniff_delimiter(text: str) -> str:
+    """',' or ';', whichever the header line (outside quotes) uses more; ',' when it uses neither."""
+    counts = {",": 0, ";": 0}
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "\r\n":
+            break
+        elif not quoted and char in counts:
+            counts[char] += 1
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[list[Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a well-formed CSV near record {reader.line_num}: {exc}") from None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except Exception:  # noqa: BLE001 - not a zip archive at all
+        raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        limit = MAX_UNPACKED_BYTES // 2**20
+        raise UnreadableFile(f"the workbook unpacks to more than {limit} MiB; split it or upload a CSV")
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file (BadZipFile, KeyError, ...)
+        raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        if not workbook.worksheets:
+            raise UnreadableFile("the workbook has no sheet")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
+        try:
+            for values in sheet.iter_rows(values_only=True):
+                yield list(values)
+        except UnreadableFile:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet
+            raise UnreadableFile(f"the first sheet cannot be read ({type(exc).__name__})") from None
+    finally:
+        workbook.close()
+
+
+# ------------------------------------------------------------------ cells
+
+
+def clean(value: Any) -> Any:
+    """A cell as the importer sees it: text stripped (empty -> None), midnight datetimes as dates."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, datetime) and value.time() == time(0, 0):
+        return value.date()
+    return value
+
+
+def _blank(values: list[Any]) -> bool:
+    return all(clean(v) is None for v in values)
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value).removeprefix(BOM).strip()
+
+
+def _known_names(columns: dict[str, str]) -> str:
+    return ", ".join(f"{name} ({vietnamese})" for name, vietnamese in columns.items())
+
+
+def _table(
+    fmt: str,
+    lines: Iterator[list[Any]],
+    delimiter: str | None,
+    columns: dict[str, str],
+    required: set[str],
+    ignored: set[str],
+    one_of: list[tuple[str, ...]],
+) -> Table:
+    number = 0
+    header: list[Any] | None = None
+    for values in lines:
+        number += 1
+        if not _blank(values):
+            header = values
+            break
+    if header is None:
+        raise UnreadableFile("the file has no header row (it is blank)")
+    if len(header) > MAX_COLUMNS and not _blank(header[MAX_COLUMNS:]):
+        raise UnreadableFile(f"more than {MAX_COLUMNS} columns")
+
+    header_row = number
+    lookup = header_map(columns)
+    ignorable = {fold(name): name for name in ignored}
+    headers = [_header_text(v) for v in header]
+    while headers and not headers[-1]:
+        headers.pop()
+    fields: list[str | None] = []
+    problems: list[HeaderProblem] = []
+    ignored_found: list[str] = []
+    seen: dict[str, str] = {}
+    for position, text in enumerate(headers, start=1):
+        folded = fold(text)
+        name = lookup.get(folded)
+        if not text:
+            fields.append(None)  # a column without a header: fine while it stays empty (checked below)
+            continue
+        if name is None:
+            if folded in ignorable:
+                ignored_found.append(text)
+            else:
+                hint = difflib.get_close_matches(folded, list(lookup), n=1, cutoff=0.75)
+                suggestion = f"; did you mean '{lookup[hint[0]]}'?" if hint else "."
+                problems.append(HeaderProblem(header_row, text, None, (
+                    f"unknown column '{text}' (column {position}){suggestion} The columns are: {_known_names(columns)}."
+                )))
+            fields.append(None)
+            continue
+        if name in seen:
+            problems.append(HeaderProblem(header_row, text, name, (
+                f"column '{text}' repeats '{seen[name]}' (both mean '{name}'); keep one of them"
+            )))
+            fields.append(None)
+            continue
+        seen[name] = text
+        fields.append(name)
+    for name in columns:
+        if name in required and name not in seen:
+            problems.append(HeaderProblem(header_row, None, name, (
+                f"the required column '{name}' ({columns[name]}) is missing"
+            )))
+    for group in one_of:
+        if not any(name in seen for name in group):
+            names = ", ".join(f"'{n}' ({columns[n]})" for n in group)
+            problems.append(HeaderProblem(header_row, None, None, f"the file needs at least one of the columns {names}"))
+
+    rows: list[Row] = []
+    headless_reported = False
+    for values in lines:
+        number += 1
+        if _blank(values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise UnreadableFile(f"more than {MAX_ROWS} data rows; split the file")
+        cells: dict[str, Any] = {}
+        for position, value in enumerate(values):
+            value = clean(value)
+            if value is None:
+                continue
+            name = fields[position] if position < len(fields) else None
+            if name is not None:
+                cells[name] = value
+            elif (position >= len(headers) or not headers[position]) and not headless_reported:
+                headless_reported = True
+                problems.append(HeaderProblem(number, None, None, (
+                    f"row {number} has data in column {position + 1}, which has no header; "
+                    "name the column or remove the data"
+                )))
+        rows.append(Row(number, cells))
+    return Table(fmt, headers, fields, header_row, rows, problems, ignored_found, delimiter)

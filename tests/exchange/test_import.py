@@ -1,0 +1,397 @@
+"""POST /plans/{plan_id}/import/{targets,submissions} and `chitieu import`: sheets in, through the API's own checks.
+
+Runs on SQLite and PostgreSQL (the conftest `app`). The import routes are added
+to that app here until app/main.py registers them (then the fixture does nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+import typer
+from openpyxl import Workbook
+from sqlmodel import Session
+from starlette.routing import NoMatchFound
+from typer.testing import CliRunner
+
+from app.exchange.import_router import router as import_router
+from app.migrate import upgrade
+from tests.api.helpers import API, assert_problem
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TARGET_HEADER = ["code", "title", "unit", "comparison", "value", "low", "high"]
+
+
+def include_import_router(application) -> None:
+    """Adds the import routes to an app once (a no-op once app/main.py registers them)."""
+    try:
+        application.url_path_for("import_targets_file", plan_id=1)
+    except NoMatchFound:
+        application.include_router(import_router, prefix=API)
+        application.openapi_schema = None
+        application.state.path_patterns = None  # the 405 Allow cache, rebuilt from the new schema
+
+
+@pytest.fixture
+def app(app):
+    """The conftest app (SQLite, PostgreSQL), with the import routes."""
+    include_import_router(app)
+    return app
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def csv_bytes(rows: list[list], *, delimiter: str = ",", bom: bool = False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, plan_id: int, kind: str, data: bytes, *, name: str = "file.csv", media: str = CSV, **params):
+    return client.post(f"{API}/plans/{plan_id}/import/{kind}", files={"file": (name, data, media)}, params=params)
+
+
+def imported(client, plan_id: int, kind: str, data: bytes, **params) -> dict:
+    r = upload(client, plan_id, kind, data, **params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def counts(report: dict) -> tuple[int, int, int, int]:
+    c = report["counts"]
+    return c["created"], c["updated"], c["ignored"], c["failed"]
+
+
+def targets(client, plan_id: int) -> dict[str, dict]:
+    return {t["code"]: t for t in client.get(f"{API}/plans/{plan_id}/targets").json()["items"]}
+
+
+def figures(client, target_id: int) -> list[dict]:
+    return client.get(f"{API}/targets/{target_id}/submissions").json()["items"]
+
+
+GOOD_TARGETS = [
+    TARGET_HEADER,
+    ["01", "Tốc độ tăng trưởng", "%", "between", "", "11", "13"],
+    ["02", "Sản lượng rau", "tấn", "more_than", "9.720", "", ""],
+    ["03", "Tỷ lệ che phủ rừng", "%", "at_least", "17,4", "", ""],
+    ["04", "Thu ngân sách", "tỷ đồng", "at_least", "1.536,246", "", ""],
+]
+
+
+# ------------------------------------------------------------------ targets: formats and numbers
+
+
+def test_targets_csv_with_vietnamese_numbers_then_the_same_file_again_changes_nothing(client, make):
+    plan = make.plan()
+    data = csv_bytes(GOOD_TARGETS)
+    report = imported(client, plan["id"], "targets", data)
+    assert counts(report) == (4, 0, 0, 0) and report["stored"] is True and report["errors"] == []
+    assert report["format"] == "csv" and report["rows"] == 4 and report["summary"].startswith("Stored")
+    stored = targets(client, plan["id"])
+    assert (stored["01"]["low"], stored["01"]["high"], stored["01"]["value"]) == (11.0, 13.0, None)
+    assert [stored[c]["value"] for c in ("02", "03", "04")] == [9720.0, 17.4, 1536.246]
+    assert stored["02"]["direction"] == "higher_is_better"
+
+    again = imported(client, plan["id"], "targets", data)
+    assert counts(again) == (0, 0, 4, 0) and again["stored"] is False
+    assert targets(client, plan["id"]) == stored  # not even updated_at moved
+
+
+@pytest.mark.parametrize(("delimiter", "bom"), [(";", True), (";", False), (",", True)])
+def test_csv_delimiters_byte_order_mark_and_vietnamese_headers(client, make, delimiter, bom):
+    plan = make.plan()
+    rows = [
+        ["Mã", "Tên chỉ tiêu", "Đơn vị tính", "So sánh", "Giá trị", "Mốc tiến độ", "Ngày cơ sở"],
+        ["05", "Sản lượng lương thực", "tấn", "more_than", "5.000", "2019-06-30:50; 2019-09-30:75", "31/12/2018"],
+        ["06", "Tỷ lệ hộ nghèo", "%", "At most", "2,5", "", ""],
+    ]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows, delimiter=delimiter, bom=bom))
+    assert counts(report) == (2, 0, 0, 0), report
+    stored = targets(client, plan["id"])
+    assert stored["05"]["value"] == 5000.0 and stored["05"]["baseline_date"] == "2018-12-31"
+    assert stored["05"]["checkpoints"] == [{"date": "2019-06-30", "share": 50.0}, {"date": "2019-09-30", "share": 75.0}]
+    assert (stored["06"]["comparison"], stored["06"]["value"]) == ("at_most", 2.5)
+    assert stored["06"]["direction"] == "lower_is_better"
+
+
+def test_xlsx_numbers_dates_and_text_numbers(client, make):
+    org = make.org()
+    plan = make.plan(org["id"])
+    sheet = [
+        ["code", "title", "unit", "comparison", "value", "baseline_date", "position"],
+        ["07", "Giá trị sản xuất", "tỷ đồng", "at_least", 1536.246, datetime(2018, 12, 31), 2],
+        [8, "Sản lượng", "tấn", "more_than", "9.720", None, "1"],
+        [None, None, None, None, None, None, None],  # a blank row is skipped
+    ]
+    report = imported(client, plan["id"], "targets", xlsx_bytes(sheet), name="t.xlsx", media=XLSX)
+    assert report["format"] == "xlsx" and counts(report) == (2, 0, 0, 0), report
+    stored = targets(client, plan["id"])
+    assert (stored["07"]["value"], stored["07"]["baseline_date"], stored["07"]["position"]) == (1536.246, "2018-12-31", 2)
+    assert (stored["8"]["value"], stored["8"]["position"]) == (9720.0, 1)
+
+    figures_sheet = [
+        ["mã chỉ tiêu", "mã đơn vị", "ngày số liệu", "giá trị", "ước tính"],
+        ["07", org["code"], date(2019, 6, 30), 700.5, True],
+        ["8", org["code"], "30/06/2019", "4.100", "không"],
+    ]
+    report = imported(client, plan["id"], "submissions", xlsx_bytes(figures_sheet), name="f.xlsx", media=XLSX)
+    assert counts(report) == (2, 0, 0, 0), report
+    assert [(f["value"], f["is_estimate"], f["period_date"]) for f in figures(client, stored["07"]["id"])] == [
+        (700.5, True, "2019-06-30")
+    ]
+    assert [(f["value"], f["is_estimate"]) for f in figures(client, stored["8"]["id"])] == [(4100.0, False)]
+
+
+def test_an_ambiguous_number_fails_with_both_readings_and_nothing_is_guessed(client, make):
+    plan = make.plan()
+    rows = [["mã", "tên chỉ tiêu", "so sánh", "giá trị"], ["09", "Diện tích", "at_least", "3,098"],
+            ["10", "Khác", "at_least", "5"]]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows, delimiter=";"))
+    assert counts(report) == (1, 0, 0, 1) and report["stored"] is False
+    [error] = report["errors"]
+    assert (error["row"], error["column"], error["field"], error["value"]) == (2, "giá trị", "value", "3,098")
+    assert "3.098" in error["reason"] and "3098" in error["reason"] and "ambiguous" in error["reason"]
+    assert targets(client, plan["id"]) == {}
+
+
+def test_in_a_file_that_writes_decimal_points_9_720_is_ambiguous_too(client, make):
+    plan = make.plan()
+    rows = [TARGET_HEADER, ["01", "A", "%", "at_least", "12.1", "", ""], ["02", "B", "tấn", "at_least", "9.720", "", ""]]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows))
+    [error] = report["errors"]
+    assert error["row"] == 3 and "9720" in error["reason"] and "9.72" in error["reason"] and "row 2" in error["reason"]
+    assert report["notes"] and report["stored"] is False
+
+
+# ------------------------------------------------------------------ targets: what is wrong, and where
+
+
+def test_unknown_and_missing_columns_are_reported_and_nothing_is_stored(client, make):
+    plan = make.plan()
+    rows = [["code", "titel", "comparison", "value", "colour"], ["01", "A", "at_least", "5", "red"]]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows), keep_good_rows="true")
+    assert report["stored"] is False and counts(report) == (0, 0, 0, 1)
+    reasons = {e["column"]: e["reason"] for e in report["errors"]}
+    assert all(e["row"] == 1 for e in report["errors"])
+    assert "unknown column 'titel'" in reasons["titel"] and "did you mean 'title'" in reasons["titel"]
+    assert "unknown column 'colour'" in reasons["colour"]
+    assert "required column 'title'" in reasons["title"]
+    assert report["summary"].startswith("Nothing stored: the header row")
+    assert targets(client, plan["id"]) == {}
+
+
+def test_bad_enum_and_inconsistent_definition_name_row_column_and_value(client, make):
+    plan = make.plan()
+    rows = [
+        ["code", "title", "comparison", "cận dưới", "cận trên", "value"],
+        ["01", "A", "atleast", "", "", "5"],
+        ["02", "B", "between", "13", "11", ""],
+        ["03", "C", "at_least", "", "", "abc"],
+        ["04", "D", "at_least", "", "", "5"],
+    ]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows))
+    assert counts(report) == (1, 0, 0, 3) and report["stored"] is False
+    assert "all-or-nothing" in report["summary"]
+    by_row = {e["row"]: e for e in report["errors"]}
+    assert (by_row[2]["column"], by_row[2]["value"]) == ("comparison", "atleast") and "at_least" in by_row[2]["reason"]
+    assert (by_row[3]["column"], by_row[3]["field"], by_row[3]["value"]) == ("cận dưới", "low", "13")
+    assert "greater than high" in by_row[3]["reason"]
+    assert (by_row[4]["column"], by_row[4]["value"]) == ("value", "abc") and "not a number" in by_row[4]["reason"]
+    assert targets(client, plan["id"]) == {}
+
+
+def test_dry_run_checks_everything_and_stores_nothing(client, make):
+    plan = make.plan()
+    report = imported(client, plan["id"], "targets", csv_bytes(GOOD_TARGETS), dry_run="true")
+    assert counts(report) == (4, 0, 0, 0) and report["stored"] is False and report["summary"].startswith("Dry run")
+    assert targets(client, plan["id"]) == {}
+
+
+def test_all_or_nothing_by_default_and_keep_good_rows_stores_the_good_ones(client, make):
+    plan = make.plan()
+    bad, twice = ["05", "Bad", "%", "between", "", "13", "11"], ["02", "Twice", "%", "at_least", "1", "", ""]
+    data = csv_bytes([*GOOD_TARGETS, bad, twice])
+    report = imported(client, plan["id"], "targets", data)
+    assert counts(report) == (4, 0, 0, 2) and report["stored"] is False
+    assert "appears twice in the file (first in row 3)" in report["errors"][1]["reason"]
+    assert targets(client, plan["id"]) == {}
+
+    kept = imported(client, plan["id"], "targets", data, keep_good_rows="true")
+    assert counts(kept) == (4, 0, 0, 2) and kept["stored"] is True and "left out" in kept["summary"]
+    assert sorted(targets(client, plan["id"])) == ["01", "02", "03", "04"]
+
+
+def test_a_changed_row_updates_its_target_by_code_with_the_patch_rules(client, make):
+    plan = make.plan()
+    make.target(plan["id"], code="01", comparison="at_least", value=90, tolerance=None, notes="kept")
+    rows = [["code", "title", "unit", "comparison", "value"], ["01", "Target", "%", "at_most", "5"],
+            ["02", "New", "%", "at_least", "1"]]
+    report = imported(client, plan["id"], "targets", csv_bytes(rows))
+    assert counts(report) == (1, 1, 0, 0), report
+    changed = targets(client, plan["id"])["01"]
+    # the default direction follows the new comparison; a column the file lacks (notes) is left alone
+    assert (changed["comparison"], changed["value"], changed["direction"], changed["notes"]) == (
+        "at_most", 5.0, "lower_is_better", "kept")
+    # the PATCH rules also refuse what PATCH refuses: between without low and high
+    bad = imported(client, plan["id"], "targets", csv_bytes([rows[0], ["01", "Target", "%", "between", ""]]))
+    assert counts(bad) == (0, 0, 0, 1) and {e["field"] for e in bad["errors"]} == {"low"}
+
+
+# ------------------------------------------------------------------ submissions
+
+
+def test_figures_import_then_reimport_then_a_changed_figure_is_a_new_row(client, make):
+    root = make.org()
+    ward = make.org(parent_id=root["id"])
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01", value=90)
+    header = ["target_code", "organization_code", "period_date", "value", "is_estimate", "note"]
+    rows = [header, ["01", ward["code"], "2019-06-30", "85,5", "true", "ước"],
+            ["01", root["code"], "2019-06-30", "88", "", ""]]
+    first = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(first) == (2, 0, 0, 0) and first["stored"] is True
+
+    again = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(again) == (0, 0, 2, 0) and again["stored"] is False
+    assert len(figures(client, target["id"])) == 2
+
+    rows[2][3] = "89"
+    changed = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(changed) == (0, 1, 1, 0) and changed["stored"] is True
+    stored = [(f["organization_id"], f["value"]) for f in figures(client, target["id"])]
+    assert sorted(stored) == sorted([(ward["id"], 85.5), (root["id"], 88.0), (root["id"], 89.0)])  # both kept
+    status = client.get(f"{API}/targets/{target['id']}/status", params={"as_of": "2019-07-01"})
+    assert status.status_code == 200, status.text
+
+
+def test_figures_from_outside_the_plans_tree_or_for_unknown_targets_fail_with_the_reason(client, make):
+    root = make.org()
+    stranger = make.org()
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    make.target(plan["id"], code="M", comparison="milestone", value=None)
+    rows = [
+        ["target_code", "organization_code", "period_date", "value", "done"],
+        ["01", stranger["code"], "2019-06-30", "80", ""],
+        ["99", root["code"], "2019-06-30", "80", ""],
+        ["01", "NO-SUCH-ORG", "2019-06-30", "80", ""],
+        ["01", root["code"], "2020-06-30", "80", ""],
+        ["M", root["code"], "2019-06-30", "", "có"],
+        ["01", root["code"], "2019-06-30", "", ""],
+    ]
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(report) == (1, 0, 0, 5) and report["stored"] is False
+    by_row = {e["row"]: e for e in report["errors"]}
+    assert (by_row[2]["column"], by_row[2]["value"]) == ("organization_code", stranger["code"])
+    assert "the plan's organisation or one under it" in by_row[2]["reason"]
+    assert by_row[3]["column"] == "target_code" and "no target with code '99'" in by_row[3]["reason"]
+    assert "no organisation has the code 'NO-SUCH-ORG'" in by_row[4]["reason"]
+    assert by_row[5]["column"] == "period_date" and "within the plan's period" in by_row[5]["reason"]
+    assert by_row[7]["column"] is None and "exactly one of" in by_row[7]["reason"]
+
+
+def test_an_export_imports_back_unchanged(client, seeded, session):
+    from app.exchange import exporter
+    from app.plans.models import Plan
+    from sqlmodel import select
+
+    plan = session.exec(select(Plan).where(Plan.code == "TPLS-2019")).one()
+    tables = (("targets", exporter.targets_table(session, plan)), ("submissions", exporter.submissions_table(session, plan)))
+    for kind, table in tables:
+        for data, media in ((exporter.to_csv(table), CSV), (exporter.to_xlsx(table), XLSX)):
+            report = imported(client, plan.id, kind, data, media=media)
+            assert counts(report) == (0, 0, len(table.rows), 0), report
+
+
+# ------------------------------------------------------------------ the upload itself
+
+
+def test_unreadable_missing_or_too_large_uploads_are_problems(client, make):
+    plan = make.plan()
+    url = f"{API}/plans/{plan['id']}/import/targets"
+    old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64
+    assert ".xls" in assert_problem(upload(client, plan["id"], "targets", old_excel), 422, fields={"file"})["detail"]
+    utf16 = "mã;tên\n01;Hà Nội".encode("utf-16")
+    assert "UTF-8" in assert_problem(upload(client, plan["id"], "targets", utf16), 422, fields={"file"})["detail"]
+    assert_problem(upload(client, plan["id"], "targets", b"PK\x03\x04 not a zip", media=XLSX), 422, fields={"file"})
+    assert_problem(upload(client, plan["id"], "targets", b""), 422, fields={"file"})
+    assert_problem(client.post(url, data={"file": "code,title"}), 422, fields={"file"})
+    assert_problem(client.post(url, json={"file": "x"}), 422, fields={"file"})
+    assert_problem(upload(client, 999_999, "targets", csv_bytes(GOOD_TARGETS)), 404)
+    r = upload(client, plan["id"], "targets", b"a" * (5 * 1024 * 1024 + 1))
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["status"] == 413
+
+
+def test_the_routes_are_documented(app):
+    paths = app.openapi()["paths"]
+    for kind in ("targets", "submissions"):
+        op = paths[f"{API}/plans/{{plan_id}}/import/{kind}"]["post"]
+        assert op["summary"] and op["description"] and op["tags"] == ["exchange"]
+        assert "multipart/form-data" in op["requestBody"]["content"]
+        assert {"200", "404", "413", "422"} <= set(op["responses"])
+        assert op["responses"]["200"]["content"]["application/json"]["example"]["kind"] == kind
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def _cli() -> typer.Typer:
+    from app.cli import cli
+    from app.exchange.import_cli import import_file
+
+    if any(c.name == "import" for c in cli.registered_commands):
+        return cli
+    local = typer.Typer()
+    local.callback()(lambda: None)
+    local.command("import")(import_file)
+    return local
+
+
+def test_cli_imports_a_file_and_exits_1_when_rows_failed(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    upgrade(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    from app.config import Settings
+    from app.db import make_engine
+    from app.seed import seed
+
+    engine = make_engine(Settings())
+    with Session(engine) as s:
+        seed(s, samples=False)
+    engine.dispose()
+    runner, cli = CliRunner(), _cli()
+    good = tmp_path / "targets.csv"
+    good.write_bytes(csv_bytes([["mã", "tên chỉ tiêu", "so sánh", "giá trị"], ["N1", "Mới", "at_least", "9.720"]],
+                               delimiter=";"))
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([["code", "title", "comparison", "value"], ["N2", "Sai", "at_least", "3,098"]]))
+
+    dry = runner.invoke(cli, ["import", str(good), "--plan", "TPLS-2019", "--kind", "targets", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "created 1 · updated 0 · ignored 0 · failed 0" in dry.output and "Dry run" in dry.output
+    out = runner.invoke(cli, ["import", str(good), "--plan", "TPLS-2019", "--kind", "targets"])
+    assert out.exit_code == 0 and "Stored: 1 created" in out.output, out.output
+    again = runner.invoke(cli, ["import", str(good), "--plan", "TPLS-2019", "--kind", "targets"])
+    assert again.exit_code == 0 and "ignored 1" in again.output, again.output
+    failed = runner.invoke(cli, ["import", str(bad), "--plan", "TPLS-2019", "--kind", "targets"])
+    assert failed.exit_code == 1, failed.output
+    assert "row" in failed.output and "3,098" in failed.output and "3098" in failed.output
+    unknown = runner.invoke(cli, ["import", str(good), "--plan", "NOPE", "--kind", "targets"])
+    assert unknown.exit_code == 2
