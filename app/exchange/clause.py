@@ -12,14 +12,14 @@ from app.exchange import lexicon as lx
 from app.exchange.draft import Draft, default_direction
 from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.exchange.titles import title_for
-from app.status.engine import Aggregation, ChangeBasis, Comparison
+from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction
 
 RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
 _RANGE_SEPARATORS = set(DASHES) | {"đến", "tới", "÷", "~", "đến mức"}
 _LEVEL_SEPARATORS = {"xuống", "xuống còn", "còn", "lên", "lên mức", "xuống mức", "xuống dưới", "lên trên"}
 _TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầu|hết)\s+)?(?:năm|nhiệm kỳ|giai đoạn)\s+\d{4}"
                         rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
-_MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
+_MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
                    r"bình quân|bình quân\s+(?:tăng|giảm)")
 _TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
                          r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
@@ -181,7 +181,15 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Dr
     _aggregation(draft, folded)
     if draft.comparison != Comparison.CHANGE:
         draft.direction = default_direction(draft.comparison, draft.value)
+    if draft.comparison == Comparison.APPROXIMATELY and _lower_is_better(folded):
+        draft.direction = Direction.LOWER_IS_BETTER  # "CPI tăng khoảng 4%": 2.79 % beats it
+        draft.notes.append("'About' a figure for an indicator where lower is better: direction lower is better.")
     return draft if draft.title else "A figure was found but no indicator could be identified."
+
+
+def _lower_is_better(folded: str) -> bool:
+    """An indicator where lower is better (poverty, prices), not its reduction ('giảm', 'xử lý' ...)."""
+    return any(w in folded for w in lx.BAD_INDICATORS) and not any(w in folded for w in lx.GOOD_VERBS)
 
 
 def _after_figure(draft, text, folded, numbers, pos, scan, mode):
@@ -206,7 +214,9 @@ def _after_figure(draft, text, folded, numbers, pos, scan, mode):
             break
     baseline = None
     if scan.change and mode == "single":
-        bm = re.match(r"\s*[,(]?\s*(?:còn|xuống còn|còn lại|lên|lên mức|đạt|tương đương)\s+", folded[pos:])
+        # the level reached, after an optional "so với năm trước": "giảm 5 vụ so với năm trước, còn 27 vụ"
+        bm = re.match(r"\s*(?:so với [^,;()\d]*(?:\d{4})?\s*)?[,(]?\s*"
+                      r"(?:xuống còn|còn lại|còn|lên mức|lên|đạt|tương đương)\s+", folded[pos:])
         if bm:
             baseline = next((n for n in numbers if n.start == pos + bm.end() and n.value is not None), None)
             if baseline is not None:
@@ -288,7 +298,7 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
         draft.comparison = Comparison.AT_LEAST
     elif draft.value == 100 and draft.unit == "%":
         draft.comparison = Comparison.EQUAL
-    elif any(w in folded for w in lx.BAD_INDICATORS) and not any(w in folded for w in lx.GOOD_VERBS):
+    elif _lower_is_better(folded):
         draft.comparison = Comparison.AT_MOST
         draft.warn("A bare figure for an indicator where lower is better: read as a ceiling (at most); "
                    "it could also be a level to reach.", 0.5)

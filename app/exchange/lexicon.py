@@ -78,7 +78,8 @@ RATE_HEADS = [fold(w) for w in ("tỷ lệ", "tỷ suất", "mật độ", "đ�
 # Indicators where lower is better: a bare figure for them reads as a ceiling.
 BAD_INDICATORS = [fold(w) for w in ("hộ nghèo", "cận nghèo", "thất nghiệp", "suy dinh dưỡng", "tai nạn", "tội phạm",
                                     "ma túy", "ô nhiễm", "nợ xấu", "sinh con thứ", "tử vong", "bội chi", "nợ đọng",
-                                    "tồn đọng", "cháy rừng", "bỏ học", "hộ đói", "tái nghèo", "nhà tạm", "tỷ suất chết")]
+                                    "tồn đọng", "cháy rừng", "bỏ học", "hộ đói", "tái nghèo", "nhà tạm", "tỷ suất chết",
+                                    "không có việc làm", "chỉ số giá tiêu dùng", "lạm phát")]
 GOOD_VERBS = [fold(w) for w in ("thoát", "giải quyết", "phát hiện", "khám phá", "điều tra", "xử lý", "bắt giữ",
                                 "kiểm soát", "cai nghiện", "xóa", "giảm")]
 

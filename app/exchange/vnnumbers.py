@@ -97,6 +97,7 @@ UNITS = [
     "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
     "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
     "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
+    "nhà văn hóa", "cầu", "tuyến phố", "tuyến đường", "tuyến", "chợ", "trạm",
 ]
 UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
 COUNT_UNITS = frozenset(u for u in UNITS if u not in {
@@ -238,7 +239,7 @@ class FoundNumber(ParsedNumber):
 
 _NUMBER = re.compile(r"(?<![\w.,/])[0-9]+(?:[.,][0-9]+)*")
 _YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
-_REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "phụ lục", "quyết định",
+_REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "mức độ", "phụ lục", "quyết định",
                     "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
 
 
