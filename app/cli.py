@@ -1,4 +1,4 @@
-"""The `chitieu` command: migrate, seed, serve."""
+"""The `chitieu` command: migrate, seed, serve, parse, import, keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine
+from app.auth.cli import keys
 from app.exchange.import_cli import import_file
 
 cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)
@@ -87,6 +88,7 @@ def _safe_url(url: str) -> str:
 
 # `import` is a Python keyword, so the command is registered by name; it lives beside the importer.
 cli.command("import")(import_file)
+cli.add_typer(keys, name="keys")
 
 
 def main() -> None:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # "Today" for statuses without ?as_of: the users' calendar day, not the server's.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Reads of active and closed plans (and of organisations) without a key. Drafts, keys and
+    # the audit trail always need one, and so does every write. OPEN_READS=false closes reads.
+    open_reads: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -1,8 +1,9 @@
-"""Request dependencies: the session, paging, and loaders that answer 404.
+"""Request dependencies: the session, the caller, paging, and loaders that answer 404/401/403.
 
 Each loader takes the path id under one name everywhere (`organization_id`,
-`plan_id`, `target_id`, `submission_id`) and returns the row, so no route
-repeats a lookup-or-404 block.
+`plan_id`, `target_id`, `submission_id`), returns the row, and checks that the
+caller may read it (or, for the Editable/Reportable loaders, change it), so no
+route repeats a lookup-or-404 block or an access check.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from app.auth import policy
+from app.auth.models import Role
+from app.auth.service import Principal, authenticate, principal_of
 from app.common.crud import get_or_404
+from app.errors import Conflict, Unauthorized
 from app.common.types import MAX_ID, MAX_PAGE
 from app.db import session_scope
 from app.organizations.models import Organization
@@ -24,11 +30,60 @@ from app.targets.models import Target
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session on the app's engine, closed after the request."""
-    yield from session_scope(request.app.state.engine)
+    """A session on the app's engine, closed after the request.
+
+    `session.info` carries what the audit trail and idempotency need to know about the
+    request: its id (set by the request-id middleware) and, once authenticated, the caller.
+    """
+    for session in session_scope(request.app.state.engine):
+        session.info["request_id"] = getattr(request.state, "request_id", "")
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key (`ct_...`), made by `chitieu keys create` or by an admin through `POST /api/v1/api-keys`.",
+)
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller's key, or None without an Authorization header. A bad or malformed key is 401."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthorized("The Authorization header must read 'Bearer <key>'.")
+    key = authenticate(session, credentials.credentials.strip())
+    if key is None:
+        raise Unauthorized("The API key is unknown, revoked or expired.")
+    principal = principal_of(key)
+    # The audit trail reads who acts from the session; the request id comes from the middleware.
+    session.info["principal"] = principal
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+
+
+def key_for_writes(request: Request, principal: PrincipalDep) -> None:
+    """Every write needs a key: refused with 401 before the body is even read.
+
+    Parsing text (without `apply`) stores nothing and is let through; the route checks `apply`.
+    """
+    if principal is None and request.method not in ("GET", "HEAD", "OPTIONS") and not request.url.path.endswith("/parse"):
+        raise Unauthorized(policy.NO_KEY)
+
+
+def open_reads(request: Request) -> bool:
+    return request.app.state.settings.open_reads
 
 
 class Paging:
@@ -85,24 +140,77 @@ def _id(name: str):
     return Annotated[int, Path(ge=1, le=MAX_ID, description=f"The {name}'s id.")]
 
 
-def load_organization(session: SessionDep, organization_id: _id("organisation")) -> Organization:
+def load_organization(
+    request: Request, session: SessionDep, principal: PrincipalDep, organization_id: _id("organisation")
+) -> Organization:
+    policy.require_read(principal, open_reads=open_reads(request))
     return get_or_404(session, Organization, organization_id, "Organisation")
 
 
-def load_plan(session: SessionDep, plan_id: _id("plan")) -> Plan:
-    return get_or_404(session, Plan, plan_id, "Plan")
+def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, plan_id: _id("plan")) -> Plan:
+    plan = get_or_404(session, Plan, plan_id, "Plan")
+    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request))
+    return plan
 
 
-def load_target(session: SessionDep, target_id: _id("target")) -> Target:
-    return get_or_404(session, Target, target_id, "Target")
+def load_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
+    target = get_or_404(session, Target, target_id, "Target")
+    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request))
+    return target
 
 
-def load_submission(session: SessionDep, submission_id: _id("submission")) -> Submission:
-    return get_or_404(session, Submission, submission_id, "Submission")
+def load_submission(
+    request: Request, session: SessionDep, principal: PrincipalDep, submission_id: _id("submission")
+) -> Submission:
+    submission = get_or_404(session, Submission, submission_id, "Submission")
+    target = session.get(Target, submission.target_id)
+    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request))
+    return submission
+
+
+def _not_archived(row: Plan | Target, label: str) -> None:
+    if row.archived_at is not None:
+        raise Conflict(f"{label} {row.id} is archived: it can be read but no longer changed.")
+
+
+def editable_plan(session: SessionDep, principal: PrincipalDep, plan: Annotated[Plan, Depends(load_plan)]) -> Plan:
+    """A plan the caller may change: editor in scope of the plan's organisation; not archived."""
+    policy.require(session, principal, Role.EDITOR, plan.organization_id)
+    _not_archived(plan, "Plan")
+    return plan
+
+
+def editable_target(session: SessionDep, principal: PrincipalDep, target: Annotated[Target, Depends(load_target)]) -> Target:
+    """A target the caller may change: editor in scope of its plan's organisation; neither archived."""
+    plan = session.get(Plan, target.plan_id)
+    policy.require(session, principal, Role.EDITOR, plan.organization_id)
+    _not_archived(plan, "Plan")
+    _not_archived(target, "Target")
+    return target
+
+
+def reportable_target(session: SessionDep, principal: PrincipalDep, target: Annotated[Target, Depends(load_target)]) -> Target:
+    """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
+    policy.require(session, principal, Role.REPORTER)
+    _not_archived(session.get(Plan, target.plan_id), "Plan")
+    _not_archived(target, "Target")
+    return target
+
+
+def admin(session: SessionDep, principal: PrincipalDep) -> Principal:
+    return policy.require(session, principal, Role.ADMIN)
+
+
+def any_key(session: SessionDep, principal: PrincipalDep) -> Principal:
+    return policy.require(session, principal, Role.VIEWER)
 
 
 OrganizationDep = Annotated[Organization, Depends(load_organization)]
 PlanDep = Annotated[Plan, Depends(load_plan)]
 TargetDep = Annotated[Target, Depends(load_target)]
 SubmissionDep = Annotated[Submission, Depends(load_submission)]
-
+EditablePlanDep = Annotated[Plan, Depends(editable_plan)]
+EditableTargetDep = Annotated[Target, Depends(editable_target)]
+ReportableTargetDep = Annotated[Target, Depends(reportable_target)]
+AdminDep = Annotated[Principal, Depends(admin)]
+KeyDep = Annotated[Principal, Depends(any_key)]

@@ -50,6 +50,7 @@ class DomainError(Exception):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None):
         super().__init__(detail)
@@ -63,6 +64,29 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class Unauthorized(DomainError):
+    """No key, or a key that is unknown, revoked or expired."""
+
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="chitieu"'}
+
+
+class Forbidden(DomainError):
+    """A valid key without the role or the organisation scope the request needs."""
+
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class PreconditionFailed(DomainError):
+    """If-Match named a version that is no longer current."""
+
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
 class InvalidInput(DomainError):
@@ -82,6 +106,7 @@ HTTP_TITLES = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
+    412: ("precondition-failed", "Precondition failed"),
     413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),
@@ -163,7 +188,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return problem_response(request, exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors)
+        return problem_response(
+            request, exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -11,9 +11,13 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
+from app.openapi import errors
+from app.deps import key_for_writes
+from app.request_id import RequestIdMiddleware
 from app.assessments.router import router as assessments_router
 from app.exchange.export_router import router as export_router
 from app.exchange.import_router import router as import_router
+from app.auth.router import router as keys_router
 from app.exchange.parse_router import router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
@@ -31,7 +35,7 @@ Errors are always `application/problem+json` (RFC 9457). Lists are paged with
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(key_for_writes)])
     routers = (
         organizations_router,
         plans_router,
@@ -42,10 +46,24 @@ def _api_router() -> APIRouter:
         parse_router,
         export_router,
         import_router,
+        keys_router,
     )
     for router in routers:
-        api.include_router(router)
+        # Any route may answer 401 (a bad key) or 403 (a key out of role or scope).
+        api.include_router(router, responses=errors(401, 403))
     return api
+
+
+# Reads that need no key while reads are open (OPEN_READS, the default): everything readable
+# except keys and the audit trail, plus parsing text without storing it. Drafts still need a
+# key in scope (403/401 at run time, documented on every route).
+_KEY_ALWAYS = ("/api/v1/api-keys", "/api/v1/audit-events")
+
+
+def _key_optional(path: str, method: str) -> bool:
+    if path.startswith(_KEY_ALWAYS):
+        return False
+    return method == "get" or path.endswith("/parse")
 
 
 def _openapi_with_problems(app: FastAPI) -> dict:
@@ -65,6 +83,10 @@ def _openapi_with_problems(app: FastAPI) -> dict:
                 responses["422"]["content"] = problem
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": "The body could not be parsed.", "content": problem})
+    for path_name, path in schema.get("paths", {}).items():
+        for method, operation in path.items():
+            if app.state.settings.open_reads and _key_optional(path_name, method) and "security" in operation:
+                operation["security"] = [*operation["security"], {}]  # {}: no key is also accepted
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     app.openapi_schema = schema
@@ -78,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(_api_router())
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")

@@ -6,8 +6,12 @@ from app.errors import PROBLEM_MEDIA_TYPE, Problem
 
 DESCRIPTIONS = {
     400: "The request is malformed.",
+    401: "No API key, or one that is unknown, revoked or expired (`WWW-Authenticate: Bearer`).",
+    403: "The API key lacks the role or the organisation scope this request needs.",
     404: "A resource the request names does not exist.",
     409: "The request conflicts with stored data (e.g. a duplicate code).",
+    412: "`If-Match` names a version that is no longer current: read the resource again.",
+    413: "The request body is too large.",
     422: "The input is not valid; `errors` lists each field.",
 }
 

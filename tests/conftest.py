@@ -26,7 +26,10 @@ from app.migrate import upgrade
 from fastapi.testclient import TestClient
 
 PG_ENV = "TEST_DATABASE_URL"
-TABLES = ("assessment", "submission", "target", "plan", "organization")  # children first
+# Children first. api_key refers to organisations, so it goes before them.
+TABLES = (
+    "assessment", "submission", "target", "plan", "api_key", "organization", "audit_event", "idempotency_record",
+)
 
 
 def postgres_url(schema: str) -> str | None:
@@ -103,11 +106,51 @@ def app(backend, database_urls):
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+def new_key(app, role: str = "admin", organization_id: int | None = None, name: str | None = None) -> str:
+    """Creates an API key in the app's database (as the CLI would) and returns the secret."""
+    from app.auth.models import ApiKeyCreate
+    from app.auth.service import CLI, create_key
+
+    with Session(app.state.engine) as s:
+        body = ApiKeyCreate(name=name or f"test {role}", role=role, organization_id=organization_id)
+        return create_key(session=s, key_in=body, created_by=CLI)[1]
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
-    """An HTTP client on the app, in process; server errors come back as 500s."""
+def admin_key(app) -> str:
+    """The secret of an admin key, made fresh for the test."""
+    return new_key(app, "admin", name="test admin")
+
+
+@pytest.fixture
+def client(app, admin_key) -> Iterator[TestClient]:
+    """An HTTP client on the app, in process, sending an admin key; server errors come back as 500s.
+
+    Tests about access use `anonymous` or `key_for` instead.
+    """
+    with TestClient(app, raise_server_exceptions=False, headers=bearer(admin_key)) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(app) -> Iterator[TestClient]:
+    """An HTTP client without a key."""
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def key_for(app):
+    """key_for(role, organization_id) -> headers carrying a new key of that role and scope."""
+
+    def make(role: str, organization_id: int | None = None) -> dict[str, str]:
+        return bearer(new_key(app, role, organization_id))
+
+    return make
 
 
 @pytest.fixture

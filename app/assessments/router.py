@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.assessments import service
 from app.assessments.models import AssessmentCreate, AssessmentPublic
 from app.common.types import Page
-from app.deps import PagingDep, SessionDep, TargetDep
+from app.deps import EditableTargetDep, PagingDep, SessionDep, TargetDep
 from app.openapi import errors
 
 router = APIRouter(tags=["assessments"])
@@ -31,5 +31,5 @@ def list_assessments(session: SessionDep, target: TargetDep, paging: PagingDep):
     response_model=AssessmentPublic,
     responses=errors(404, 422),
 )
-def create_assessment(session: SessionDep, target: TargetDep, body: AssessmentCreate):
+def create_assessment(session: SessionDep, target: EditableTargetDep, body: AssessmentCreate):
     return service.create_assessment(session=session, target=target, assessment_in=body)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2_147_483_647
 MAX_FIGURE = 1e15
@@ -70,6 +70,26 @@ def _utc(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _iso_only(value: object) -> object:
+    # pydantic reads 0 or "1700000000" as a Unix time; the API speaks ISO 8601 only.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise ValueError("give an ISO 8601 date-time, e.g. 2019-07-15T00:00:00+07:00")
+    return value
+
+
+# An input date-time: ISO 8601 text only; no zone means UTC; within 1900..2100.
+IsoDateTime = Annotated[
+    datetime,
+    BeforeValidator(_iso_only),
+    AfterValidator(_utc),
+    AfterValidator(lambda v: v if datetime(1900, 1, 1, tzinfo=UTC) <= v <= datetime(2101, 1, 1, tzinfo=UTC) else _out_of_range()),
+]
+
+
+def _out_of_range():
+    raise ValueError("must lie between 1900 and 2100")
 
 
 class InputModel(BaseModel):

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
 
-from app.deps import PlanDep, SessionDep
-from app.errors import PROBLEM_MEDIA_TYPE, DomainError, InvalidInput, Problem
+from app.auth import policy
+from app.auth.models import Role
+from app.deps import EditablePlanDep, PlanDep, PrincipalDep, SessionDep
+from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
 from app.exchange import importer
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
@@ -17,10 +19,6 @@ from app.openapi import errors
 router = APIRouter(tags=["exchange"])
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
-
-class PayloadTooLarge(DomainError):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
 async def uploaded_file(request: Request) -> bytes:
@@ -94,7 +92,7 @@ def _responses(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
             "description": "The report, also when rows failed: `stored` says whether anything was written.",
             "content": {"application/json": {"example": example}},
         },
-        **errors(400, 404, 409, 422),
+        **errors(400, 401, 403, 404, 409, 422),
         **_TOO_LARGE,
     }
 
@@ -183,7 +181,7 @@ SUBMISSIONS_EXAMPLE = {
     openapi_extra=_UPLOAD_BODY,
 )
 def import_targets_file(
-    plan: PlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    plan: EditablePlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
     return importer.import_bytes(session=session, plan=plan, kind="targets", data=data, dry_run=dry_run,
                                  keep_good_rows=keep_good_rows)
@@ -198,7 +196,9 @@ def import_targets_file(
     openapi_extra=_UPLOAD_BODY,
 )
 def import_submissions_file(
-    plan: PlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    plan: PlanDep, session: SessionDep, principal: PrincipalDep, data: FileDep, dry_run: DryRun = False,
+    keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
+    reporter = policy.require(session, principal, Role.REPORTER)
     return importer.import_bytes(session=session, plan=plan, kind="submissions", data=data, dry_run=dry_run,
-                                 keep_good_rows=keep_good_rows)
+                                 keep_good_rows=keep_good_rows, scope=policy.scope_of(session, reporter))

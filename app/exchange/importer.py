@@ -540,8 +540,11 @@ def _content(body: SubmissionCreate | Submission) -> tuple:
 
 
 def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
-                       keep_good_rows: bool = False) -> ImportReport:
-    """Adds the figures of the rows to the plan's targets; one commit (or none)."""
+                       keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
+    """Adds the figures of the rows to the plan's targets; one commit (or none).
+
+    `scope`: the organisations the caller may report for (None: all); other rows fail.
+    """
     run = _Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
     style = number_style(table, ("value", "numerator", "denominator"))
     if table.problems:
@@ -574,6 +577,8 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
                     select(Organization).where(Organization.code == organization_code)).first()
             if (organization := organizations[organization_code]) is None:
                 problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
+            elif scope is not None and organization.id not in scope:
+                problems.append(("organization_code", f"'{organization_code}' is outside the scope of your API key"))
         try:
             body = SubmissionCreate.model_validate({**values, "organization_id": organization.id if organization else 1})
         except ValidationError as exc:
@@ -613,8 +618,13 @@ def read(kind: str, data: bytes) -> tabular.Table:
 
 
 def import_bytes(*, session: Session, plan: Plan, kind: str, data: bytes, dry_run: bool = False,
-                 keep_good_rows: bool = False) -> ImportReport:
-    """Reads the file and imports it (targets or submissions) into the plan."""
+                 keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
+    """Reads the file and imports it (targets or submissions) into the plan.
+
+    `scope` limits the organisations figures may be reported for (None: all; targets ignore it).
+    """
     table = read(kind, data)
-    run = import_targets if kind == "targets" else import_submissions
-    return run(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows)
+    if kind == "targets":
+        return import_targets(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows)
+    return import_submissions(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows,
+                              scope=scope)

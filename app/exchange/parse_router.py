@@ -9,7 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.common.types import InputModel, Text
-from app.deps import PlanDep, SessionDep
+from app.auth import policy
+from app.auth.models import Role
+from app.deps import PlanDep, PrincipalDep, SessionDep
+from app.errors import Conflict
 from app.exchange import parse_service
 from app.openapi import errors
 from app.targets.models import TargetPublic
@@ -86,10 +89,15 @@ class ParseResponse(BaseModel):
 )
 def parse_plan_text(
     session: SessionDep,
+    principal: PrincipalDep,
     plan: PlanDep,
     body: ParseRequest,
     apply: Annotated[bool, Query(description="Store the accepted drafts as targets.")] = False,
 ):
+    if apply:  # reading text stores nothing; creating targets is an editor's write
+        policy.require(session, principal, Role.EDITOR, plan.organization_id)
+        if plan.archived_at is not None:
+            raise Conflict(f"Plan {plan.id} is archived: it can be read but no longer changed.")
     result = parse_service.parse_text(body.text)
     created = parse_service.apply_drafts(session=session, plan=plan, result=result, accept=body.accept) if apply else []
     return ParseResponse(

@@ -7,7 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.common.types import MAX_ID, Page
-from app.deps import OrganizationDep, PagingDep, SessionDep
+from app.auth import policy
+from app.auth.models import Role
+from app.deps import OrganizationDep, PagingDep, PrincipalDep, SessionDep, open_reads
+from fastapi import Request
 from app.openapi import errors
 from app.organizations import service
 from app.organizations.models import OrganizationCreate, OrganizationPublic, OrganizationUpdate
@@ -17,17 +20,22 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 @router.get("", summary="List organisations", response_model=Page[OrganizationPublic], responses=errors(422))
 def list_organizations(
+    request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     paging: PagingDep,
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only the children of this organisation.")] = None,
 ):
+    policy.require_read(principal, open_reads=open_reads(request))
     return service.list_organizations(session=session, parent_id=parent_id, limit=paging.limit, offset=paging.offset)
 
 
 @router.post(
     "", status_code=201, summary="Create an organisation", response_model=OrganizationPublic, responses=errors(409, 422)
 )
-def create_organization(session: SessionDep, body: OrganizationCreate):
+def create_organization(session: SessionDep, principal: PrincipalDep, body: OrganizationCreate):
+    """Editors add organisations under one in their scope; only admins add a new root."""
+    policy.require(session, principal, Role.EDITOR if body.parent_id else Role.ADMIN, body.parent_id)
     return service.create_organization(session=session, organization_in=body)
 
 
@@ -39,5 +47,10 @@ def get_organization(organization: OrganizationDep):
 @router.patch(
     "/{organization_id}", summary="Update an organisation", response_model=OrganizationPublic, responses=errors(404, 409, 422)
 )
-def update_organization(session: SessionDep, organization: OrganizationDep, body: OrganizationUpdate):
+def update_organization(session: SessionDep, principal: PrincipalDep, organization: OrganizationDep, body: OrganizationUpdate):
+    """Editors change organisations in their scope (and may move them only within it); roots are admins'."""
+    moving_to_root = "parent_id" in body.model_fields_set and body.parent_id is None
+    policy.require(session, principal, Role.ADMIN if moving_to_root else Role.EDITOR, organization.id)
+    if body.parent_id is not None:
+        policy.require(session, principal, Role.EDITOR, body.parent_id)
     return service.update_organization(session=session, organization=organization, organization_in=body)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, text
+from sqlalchemy import CheckConstraint, DateTime, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
@@ -38,6 +38,8 @@ class Plan(Timestamped, table=True):
     __table_args__ = (CheckConstraint("end_date >= start_date", name="period_order"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # Set when deleted through the API: archived rows keep their figures and leave the lists.
+    archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     code: str = Field(max_length=64, unique=True)
     title: str = Field(max_length=500)
     organization_id: int = Field(foreign_key="organization.id", index=True)

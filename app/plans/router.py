@@ -8,7 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.common.types import MAX_ID, Page
-from app.deps import PagingDep, PlanDep, SessionDep
+from fastapi import Request
+
+from app.auth import policy
+from app.auth.models import Role
+from app.deps import EditablePlanDep, PagingDep, PlanDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
 from app.plans import service
 from app.plans.models import PlanCreate, PlanPublic, PlanState, PlanUpdate
@@ -18,19 +22,30 @@ router = APIRouter(prefix="/plans", tags=["plans"])
 
 @router.get("", summary="List plans", response_model=Page[PlanPublic], responses=errors(422))
 def list_plans(
+    request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     paging: PagingDep,
     organization_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Issued by this organisation.")] = None,
     state: Annotated[PlanState | None, Query(description="Only plans in this state.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Only plans whose period touches this year.")] = None,
 ):
+    """Drafts are listed only to keys whose scope covers them."""
+    policy.require_read(principal, open_reads=open_reads(request))
     return service.list_plans(
-        session=session, organization_id=organization_id, state=state, year=year, limit=paging.limit, offset=paging.offset
+        session=session,
+        organization_id=organization_id,
+        state=state,
+        year=year,
+        drafts_of=policy.visible_draft_organizations(session, principal),
+        limit=paging.limit,
+        offset=paging.offset,
     )
 
 
 @router.post("", status_code=201, summary="Create a plan", response_model=PlanPublic, responses=errors(409, 422))
-def create_plan(session: SessionDep, body: PlanCreate):
+def create_plan(session: SessionDep, principal: PrincipalDep, body: PlanCreate):
+    policy.require(session, principal, Role.EDITOR, body.organization_id)
     return service.create_plan(session=session, plan_in=body)
 
 
@@ -40,5 +55,7 @@ def get_plan(plan: PlanDep):
 
 
 @router.patch("/{plan_id}", summary="Update a plan", response_model=PlanPublic, responses=errors(404, 409, 422))
-def update_plan(session: SessionDep, plan: PlanDep, body: PlanUpdate):
+def update_plan(session: SessionDep, principal: PrincipalDep, plan: EditablePlanDep, body: PlanUpdate):
+    if body.organization_id is not None:
+        policy.require(session, principal, Role.EDITOR, body.organization_id)
     return service.update_plan(session=session, plan=plan, plan_in=body)

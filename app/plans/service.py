@@ -19,10 +19,23 @@ def get_plan(*, session: Session, plan_id: int) -> Plan:
 
 
 def list_plans(
-    *, session: Session, organization_id: int | None, state: PlanState | None, year: int | None, limit: int, offset: int
+    *,
+    session: Session,
+    organization_id: int | None,
+    state: PlanState | None,
+    year: int | None,
+    drafts_of: set[int] | None = None,
+    limit: int,
+    offset: int,
 ):
-    """Lists plans, filtered by issuing organisation, state and a year the period touches."""
-    stmt = select(Plan).order_by(Plan.start_date.desc(), Plan.id)
+    """Lists plans, filtered by issuing organisation, state and a year the period touches.
+
+    Archived plans are left out. Drafts are listed only for the organisations in `drafts_of`
+    (None: all drafts).
+    """
+    stmt = select(Plan).where(Plan.archived_at.is_(None)).order_by(Plan.start_date.desc(), Plan.id)
+    if drafts_of is not None:
+        stmt = stmt.where((Plan.state != PlanState.DRAFT.value) | Plan.organization_id.in_(drafts_of))
     if organization_id is not None:
         stmt = stmt.where(Plan.organization_id == organization_id)
     if state is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.common.types import MAX_DATE, MIN_DATE
+from app.common.types import MAX_DATE, MIN_DATE, IsoDateTime
 from app.deps import LangDep, PlanDep, SessionDep, TargetDep, TodayDep
 from app.errors import InvalidInput
 from app.openapi import errors
@@ -26,7 +26,7 @@ AsOf = Annotated[
     ),
 ]
 KnownAt = Annotated[
-    datetime | None,
+    IsoDateTime | None,
     Query(
         description="Count only figures and assessments recorded by this moment (ISO 8601; no zone means UTC). "
         "With as_of, answers exactly what a past review saw, whatever was corrected since.",

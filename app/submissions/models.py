@@ -39,6 +39,13 @@ class Submission(SQLModel, table=True):
     note: str = Field(default="", max_length=20_000)
     evidence_url: str = Field(default="", max_length=2000)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+    # Versions. An original has kind "original" and no root. A correction or a retraction is a new
+    # row that supersedes exactly one earlier version (at most once: the chain never forks) and
+    # names the original as its root, with a reason. A retraction repeats the figure it withdraws.
+    kind: str = Field(default="original", max_length=16, sa_column_kwargs={"server_default": "original"})
+    supersedes_id: int | None = Field(default=None, foreign_key="submission.id", unique=True)
+    root_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    reason: str = Field(default="", max_length=20_000, sa_column_kwargs={"server_default": ""})
 
 
 class SubmissionCreate(InputModel):

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, Page
-from app.deps import PagingDep, SessionDep, SubmissionDep, TargetDep
+from app.auth import policy
+from app.auth.models import Role
+from app.deps import PagingDep, PrincipalDep, ReportableTargetDep, SessionDep, SubmissionDep, TargetDep
 from app.openapi import errors
 from app.submissions import service
 from app.submissions.models import SubmissionCreate, SubmissionPublic
@@ -49,7 +51,8 @@ def list_submissions(
     response_model=SubmissionPublic,
     responses=errors(404, 409, 422),
 )
-def create_submission(session: SessionDep, target: TargetDep, body: SubmissionCreate):
+def create_submission(session: SessionDep, principal: PrincipalDep, target: ReportableTargetDep, body: SubmissionCreate):
+    policy.require(session, principal, Role.REPORTER, body.organization_id)
     return service.create_submission(session=session, target=target, submission_in=body)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, model_validator
-from sqlalchemy import JSON, UniqueConstraint, text
+from sqlalchemy import JSON, DateTime, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
@@ -20,6 +20,8 @@ class Target(Timestamped, table=True):
     __table_args__ = (UniqueConstraint("plan_id", "code", name="uq_target_plan_id_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # Set when deleted through the API: archived rows keep their figures and leave the lists.
+    archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     plan_id: int = Field(foreign_key="plan.id", index=True)
     code: str = Field(max_length=64)
     title: str = Field(max_length=500)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.common.types import Page, ShortText
-from app.deps import PagingDep, PlanDep, SessionDep, TargetDep
+from app.deps import EditablePlanDep, EditableTargetDep, PagingDep, PlanDep, SessionDep, TargetDep
 from app.openapi import errors
 from app.targets import service
 from app.targets.models import TargetCreate, TargetPublic, TargetUpdate
@@ -34,7 +34,7 @@ def list_targets(
     response_model=TargetPublic,
     responses=errors(404, 409, 422),
 )
-def create_target(session: SessionDep, plan: PlanDep, body: TargetCreate):
+def create_target(session: SessionDep, plan: EditablePlanDep, body: TargetCreate):
     return service.create_target(session=session, plan=plan, target_in=body)
 
 
@@ -46,5 +46,5 @@ def get_target(target: TargetDep):
 @router.patch(
     "/targets/{target_id}", summary="Update a target", response_model=TargetPublic, responses=errors(404, 409, 422)
 )
-def update_target(session: SessionDep, target: TargetDep, body: TargetUpdate):
+def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUpdate):
     return service.update_target(session=session, target=target, target_in=body)

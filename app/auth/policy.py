@@ -1,0 +1,72 @@
+"""Who may do what: one place for every role and scope decision.
+
+Routes never compare roles themselves; they call `require` (through the
+loaders in app/deps.py) with the role the action needs and the organisation
+the object belongs to. Scope is an organisation and everything under it.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.auth.service import Principal
+from app.errors import Forbidden, Unauthorized
+from app.organizations.models import Organization
+from app.organizations.service import is_within, subtree
+from app.plans.models import Plan, PlanState
+
+NO_KEY = "This request needs an API key: send it as 'Authorization: Bearer <key>'."
+
+
+def in_scope(session: Session, principal: Principal, organization_id: int) -> bool:
+    """True when the key may act for this organisation (admins: everywhere)."""
+    if principal.role == Role.ADMIN:
+        return True
+    if principal.organization_id is None:
+        return False
+    return is_within(session, organization_id, principal.organization_id)
+
+
+def require(session: Session, principal: Principal | None, role: Role, organization_id: int | None = None) -> Principal:
+    """The principal, if it has `role` (or higher) and, when given, the organisation in scope.
+
+    401 without a key; 403 with a key that lacks the role or the scope. An organisation that
+    does not exist is left to the service, which answers 422 naming the field.
+    """
+    if principal is None:
+        raise Unauthorized(NO_KEY)
+    if not principal.has_role(role):
+        raise Forbidden(f"This needs the {role.value} role or higher; the key '{principal.name}' is {principal.role.value}.")
+    if organization_id is not None and session.get(Organization, organization_id) is not None:
+        if not in_scope(session, principal, organization_id):
+            raise Forbidden(
+                f"Organisation {organization_id} is outside the scope of the key '{principal.name}' "
+                f"(organisation {principal.organization_id} and those under it)."
+            )
+    return principal
+
+
+def require_read_plan(session: Session, principal: Principal | None, plan: Plan, *, open_reads: bool) -> None:
+    """Active and closed plans are public when reads are open; drafts need a key in scope."""
+    if open_reads and plan.state != PlanState.DRAFT.value:
+        return
+    require(session, principal, Role.VIEWER, plan.organization_id)
+
+
+def require_read(principal: Principal | None, *, open_reads: bool) -> None:
+    """Reads that concern no plan (organisations): public when reads are open, else any key."""
+    if not open_reads and principal is None:
+        raise Unauthorized(NO_KEY)
+
+
+def scope_of(session: Session, principal: Principal) -> set[int] | None:
+    """The organisations a key may act for: None means all (admins)."""
+    if principal.role == Role.ADMIN:
+        return None
+    return subtree(session, principal.organization_id) if principal.organization_id else set()
+
+
+def visible_draft_organizations(session: Session, principal: Principal | None) -> set[int] | None:
+    """Organisations whose draft plans this caller may list: None means all (admins)."""
+    return set() if principal is None else scope_of(session, principal)

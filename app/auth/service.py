@@ -1,0 +1,107 @@
+"""API key use cases: create (secret shown once), authenticate, list, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.common.crud import commit_or_conflict, paginate
+from app.common.models import as_utc, utcnow
+from app.errors import InvalidInput
+from app.organizations.models import Organization
+from app.auth.models import ApiKey, ApiKeyCreate, Role
+
+KEY_PREFIX = "ct_"
+# last_used_at is written at most this often per key, so reads stay reads.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, name, role and organisation scope (None: everywhere, admins only)."""
+
+    key_id: int | None
+    name: str
+    role: Role
+    organization_id: int | None
+
+    def has_role(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+
+# The command line acts with full rights; audit events name it "cli".
+CLI = Principal(key_id=None, name="cli", role=Role.ADMIN, organization_id=None)
+
+
+def create_key(*, session: Session, key_in: ApiKeyCreate, created_by: Principal | None) -> tuple[ApiKey, str]:
+    """Stores a new key and returns it with the secret (the only time the secret exists)."""
+    problems: dict[str, str] = {}
+    if key_in.role != Role.ADMIN and key_in.organization_id is None:
+        problems["organization_id"] = f"a {key_in.role.value} key acts for an organisation: give organization_id"
+    if key_in.organization_id is not None and session.get(Organization, key_in.organization_id) is None:
+        problems["organization_id"] = f"organisation {key_in.organization_id} does not exist"
+    if key_in.expires_at is not None and key_in.expires_at <= utcnow():
+        problems["expires_at"] = "must be in the future"
+    if problems:
+        raise InvalidInput.from_fields("The key cannot be created.", problems)
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=key_in.name,
+        prefix=secret[:11],
+        key_hash=hash_key(secret),
+        role=key_in.role.value,
+        organization_id=key_in.organization_id,
+        expires_at=key_in.expires_at,
+        created_by_key_id=created_by.key_id if created_by else None,
+    )
+    session.add(key)
+    commit_or_conflict(session, "The key could not be stored.")
+    session.refresh(key)
+    return key, secret
+
+
+def authenticate(session: Session, secret: str) -> ApiKey | None:
+    """The live key with this secret, or None (unknown, revoked or expired). Notes the use."""
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
+    now = utcnow()
+    if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
+        return None
+    if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
+        session.add(key)
+        session.commit()
+        session.refresh(key)
+    return key
+
+
+def principal_of(key: ApiKey) -> Principal:
+    return Principal(key_id=key.id, name=key.name, role=Role(key.role), organization_id=key.organization_id)
+
+
+def list_keys(*, session: Session, include_revoked: bool, limit: int, offset: int):
+    stmt = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return paginate(session, stmt, limit=limit, offset=offset)
+
+
+def revoke_key(*, session: Session, key: ApiKey) -> ApiKey:
+    """Revokes a key (idempotent: revoking twice keeps the first time)."""
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        commit_or_conflict(session, "The key could not be revoked.")
+        session.refresh(key)
+    return key
+
+
+def expired(key: ApiKey, now: datetime | None = None) -> bool:
+    return key.expires_at is not None and as_utc(key.expires_at) <= (now or utcnow())
