@@ -35,6 +35,26 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by copying it and dropping the old one; with foreign keys
+        # enforced, dropping a table other rows refer to fails (or would cascade). SQLite's own
+        # recipe: switch enforcement off for the migration (outside any transaction), then
+        # check every reference before handing the database back.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: {broken[:10]}")
+
+
+def _migrate(connection) -> None:
     # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
     context.configure(
         connection=connection,
