@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-test migrate seed clean
+.PHONY: run test test-reliability install install-test migrate seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chitieu needs Python 3.11 or newer")'
@@ -38,6 +38,10 @@ run: seed
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# Real servers under load: concurrency (2 workers, 8 clients), SIGKILL under writes. .ci/run runs it too.
+test-reliability: install-test
+	$(BIN)/python -m pytest -m reliability tests/reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis chitieu.db chitieu.db-wal chitieu.db-shm
