@@ -92,4 +92,7 @@ cli.add_typer(keys, name="keys")
 
 
 def main() -> None:
+    from app.audit.recorder import set_default_actor
+
+    set_default_actor("cli")  # audit events of writes made here name the command line
     cli()

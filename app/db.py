@@ -25,7 +25,13 @@ from app.config import Settings
 
 
 def make_engine(settings: Settings) -> Engine:
-    """Creates the engine for the configured database, with our SQLite pragmas."""
+    """Creates the engine for the configured database, with our SQLite pragmas.
+
+    Also makes sure the audit trail records every write of every session (registered once).
+    """
+    from app.audit.recorder import install  # here, not at the top: the recorder imports the models
+
+    install()
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})

@@ -15,6 +15,7 @@ from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
 from app.assessments.router import router as assessments_router
+from app.audit.router import router as audit_router
 from app.exchange.export_router import router as export_router
 from app.exchange.import_router import router as import_router
 from app.auth.router import router as keys_router
@@ -47,6 +48,7 @@ def _api_router() -> APIRouter:
         export_router,
         import_router,
         keys_router,
+        audit_router,
     )
     for router in routers:
         # Any route may answer 401 (a bad key) or 403 (a key out of role or scope).

@@ -19,7 +19,7 @@ keys = typer.Typer(help="API keys: create (the key is printed once), list, revok
 
 
 def _session() -> Session:
-    return Session(make_engine(Settings()))
+    return Session(make_engine(Settings()), info={"principal": service.CLI})  # audit events name "cli"
 
 
 @keys.command("create")

@@ -1,0 +1,266 @@
+"""Records the audit trail: one place, for every write, whatever service or command made it.
+
+Two session events on the Session class (registered once by `install()`, which
+`app.db.make_engine` calls):
+
+- `before_flush` looks at the new, changed and deleted rows of the audited
+  models and notes, per row, the action and the column values *before* the
+  change (read from the attribute history, so it costs no query);
+- `after_flush` (same flush, ids now assigned) takes the values *after*, finds
+  the organisation each row belongs to, and inserts the events with one
+  executemany on the flush's own connection.
+
+So the events are part of the write's transaction: a write that is rolled back
+(a 4xx after a flush, a failed commit) leaves no event, and a committed write
+always has its events. An import stores one event per row it created or
+changed, in the same single insert.
+
+Who acts comes from `session.info["principal"]` (set by the request's key, or
+`Principal` CLI for `chitieu keys`); without one the actor is the process
+default: "system", or "cli" once the command line has called `set_default_actor`.
+The request id comes from `session.info["request_id"]`.
+
+Never recorded: `api_key.key_hash`; updates of `api_key` that only note the
+last use; idempotency records and the audit table itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
+
+from app.assessments.models import Assessment
+from app.audit.models import AuditEvent
+from app.auth.models import ApiKey
+from app.common.models import as_utc, utcnow
+from app.organizations.models import Organization
+from app.plans.models import Plan
+from app.submissions.models import Submission
+from app.targets.models import Target
+
+# Model -> the `entity` name in events (the table name).
+AUDITED: dict[type, str] = {
+    Organization: "organization",
+    Plan: "plan",
+    Target: "target",
+    Submission: "submission",
+    Assessment: "assessment",
+    ApiKey: "api_key",
+}
+# Columns never copied into an event.
+SECRET_COLUMNS: dict[type, frozenset[str]] = {ApiKey: frozenset({"key_hash"})}
+# Updates that touch only these columns are not events (noise).
+QUIET_UPDATES: dict[type, frozenset[str]] = {ApiKey: frozenset({"last_used_at"})}
+
+_PENDING = "_audit_pending"
+_default_actor = "system"
+
+
+def set_default_actor(name: str) -> None:
+    """The actor of writes made without a principal in this process ("cli" for the command line)."""
+    global _default_actor
+    _default_actor = name
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime):  # as the API writes times: UTC, with "Z"
+        return as_utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _keys(model: type) -> list[str]:
+    secret = SECRET_COLUMNS.get(model, frozenset())
+    return [attr.key for attr in inspect(model).column_attrs if attr.key not in secret]
+
+
+def _current(obj: Any, before: dict[str, Any] | None) -> dict[str, Any]:
+    """The column values after the flush: those in memory, the unchanged rest as they were (no query)."""
+    state = inspect(obj)
+    values = dict(before or {})
+    values.update({key: _json_safe(state.dict[key]) for key in _keys(type(obj)) if key in state.dict})
+    return values
+
+
+def _before_and_changed(session: OrmSession, obj: Any) -> tuple[dict[str, Any], set[str]]:
+    """The column values before this flush's changes, and the names of the changed columns.
+
+    Old values come from the attribute history (no query). Only when some column was not
+    loaded (an expired row changed without being read) is the stored row read, once.
+    """
+    model = type(obj)
+    state = inspect(obj)
+    secret = SECRET_COLUMNS.get(model, frozenset())
+    before: dict[str, Any] = {}
+    changed: set[str] = set()
+    unknown: list[str] = []
+    for attr in inspect(model).column_attrs:
+        key = attr.key
+        history = get_history(obj, key, passive=PASSIVE_NO_INITIALIZE)
+        if history.added or history.deleted:
+            changed.add(key)
+            if history.deleted:
+                before[key] = history.deleted[0]
+            else:
+                unknown.append(key)
+        elif key in state.dict:
+            before[key] = state.dict[key]
+        else:
+            unknown.append(key)
+    if unknown and state.key is not None:
+        table = model.__table__
+        pk = inspect(model).primary_key[0]
+        row = session.connection().execute(
+            select(*(table.c[k] for k in unknown)).where(pk == state.key[1][0])
+        ).first()
+        if row is not None:
+            before.update(zip(unknown, row, strict=True))
+    return {k: _json_safe(v) for k, v in before.items() if k not in secret}, changed
+
+
+def _became_set(before: dict[str, Any], obj: Any, key: str) -> bool:
+    return before.get(key) is None and getattr(obj, key) is not None
+
+
+@dataclass
+class _Pending:
+    obj: Any
+    action: str
+    before: dict[str, Any] | None
+    deleted: bool = False
+
+
+def _created_action(obj: Any) -> str:
+    if isinstance(obj, Submission):
+        return {"correction": "correct", "retraction": "retract"}.get(obj.kind, "create")
+    if isinstance(obj, Assessment):
+        return "assess"
+    if isinstance(obj, ApiKey):
+        return "key_create"
+    return "create"
+
+
+def _updated_action(obj: Any, before: dict[str, Any], changed: set[str]) -> str | None:
+    if not changed or changed <= QUIET_UPDATES.get(type(obj), frozenset()):
+        return None
+    if isinstance(obj, ApiKey) and "revoked_at" in changed and _became_set(before, obj, "revoked_at"):
+        return "key_revoke"
+    if isinstance(obj, Plan | Target) and "archived_at" in changed and _became_set(before, obj, "archived_at"):
+        return "archive"
+    return "update"
+
+
+def _before_flush(session: OrmSession, _context, _instances) -> None:
+    pending: list[_Pending] = []
+    for obj in session.new:
+        if type(obj) in AUDITED:
+            pending.append(_Pending(obj, _created_action(obj), None))
+    for obj in session.dirty:
+        if type(obj) in AUDITED:
+            before, changed = _before_and_changed(session, obj)
+            action = _updated_action(obj, before, changed)
+            if action:
+                pending.append(_Pending(obj, action, before))
+    for obj in session.deleted:
+        if type(obj) in AUDITED:
+            before, _ = _before_and_changed(session, obj)
+            pending.append(_Pending(obj, "delete", before, deleted=True))
+    # Set, not appended to: a flush that failed before its after_flush leaves nothing behind.
+    session.info[_PENDING] = pending
+
+
+class _Orgs:
+    """The organisation a row belongs to, with one lookup per plan or target per flush."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.plan_org: dict[int, int | None] = {}
+        self.target_plan: dict[int, int | None] = {}
+
+    def of_plan(self, plan_id: int | None) -> int | None:
+        if plan_id is None:
+            return None
+        if plan_id not in self.plan_org:
+            self.plan_org[plan_id] = self.connection.execute(
+                select(Plan.__table__.c.organization_id).where(Plan.__table__.c.id == plan_id)
+            ).scalar()
+        return self.plan_org[plan_id]
+
+    def of_target(self, target_id: int | None) -> int | None:
+        if target_id is None:
+            return None
+        if target_id not in self.target_plan:
+            self.target_plan[target_id] = self.connection.execute(
+                select(Target.__table__.c.plan_id).where(Target.__table__.c.id == target_id)
+            ).scalar()
+        return self.of_plan(self.target_plan[target_id])
+
+    def of(self, values: dict[str, Any], entity: str) -> int | None:
+        if entity == "organization":
+            return values.get("id")
+        if entity in ("plan", "submission", "api_key"):
+            return values.get("organization_id")
+        if entity == "target":
+            return self.of_plan(values.get("plan_id"))
+        if entity == "assessment":
+            return self.of_target(values.get("target_id"))
+        return None
+
+
+def _after_flush(session: OrmSession, _context) -> None:
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    principal = session.info.get("principal")
+    actor_key_id = principal.key_id if principal is not None else None
+    actor = principal.name if principal is not None else _default_actor
+    request_id = str(session.info.get("request_id") or "")
+    connection = session.connection()
+    orgs = _Orgs(connection)
+    now = utcnow()
+    rows = []
+    for item in pending:
+        entity = AUDITED[type(item.obj)]
+        after = None if item.deleted else _current(item.obj, item.before)
+        values = after if after is not None else item.before or {}
+        rows.append(
+            {
+                "occurred_at": now,
+                "actor_key_id": actor_key_id,
+                "actor": actor[:500],
+                "request_id": request_id[:200],
+                "action": item.action,
+                "entity": entity,
+                "entity_id": values.get("id"),
+                "organization_id": orgs.of(values, entity),
+                "before": item.before,
+                "after": after,
+            }
+        )
+    connection.execute(AuditEvent.__table__.insert(), rows)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Registers the events on the Session class (once per process; later calls do nothing)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(OrmSession, "before_flush", _before_flush)
+    event.listen(OrmSession, "after_flush", _after_flush)
+    _installed = True

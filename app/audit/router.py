@@ -1,0 +1,87 @@
+"""HTTP route: read the audit trail (any key; each key sees the events of its own organisations)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlmodel import select
+
+from app.audit.models import AuditEvent, AuditEventPublic
+from app.auth import policy
+from app.common.crud import paginate
+from app.common.types import MAX_ID, IsoDateTime, Page, Text
+from app.deps import KeyDep, PagingDep, SessionDep
+from app.errors import InvalidInput
+from app.openapi import errors
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+ACTIONS = ("create", "update", "archive", "delete", "correct", "retract", "assess", "key_create", "key_revoke")
+ENTITIES = ("organization", "plan", "target", "submission", "assessment", "api_key")
+
+DESCRIPTION = f"""
+One event per change, recorded in the same transaction as the change (a write that failed
+left none). Each names who acted (`actor_key_id` and `actor`, the key's name at the time, or
+`cli` / `system` for the command line and the server itself), when (`occurred_at`), the
+request (`request_id`: the `X-Request-ID` the client sent, or the one the server made up and
+answered with), what (`action` on `entity` `entity_id`) and the row's columns `before` and
+`after` (`before` is null for a creation; secrets such as a key's hash are never copied).
+
+Actions: {", ".join(f"`{a}`" for a in ACTIONS)}. Entities: {", ".join(f"`{e}`" for e in ENTITIES)}.
+An import records one event per row it created or changed.
+
+**Who sees what.** Any key may read the trail. Admin keys see every event; other keys see only
+the events of rows that belong to an organisation in their scope (their organisation and those
+under it: a plan's or target's issuing organisation, a figure's reporting organisation, a key's
+organisation). Events of admin keys and of root organisations created by admins are admins' only.
+
+**Order.** Newest first by default (`order=newest`); `order=oldest` reads the trail forwards.
+Ties (events of one write) keep the order they were recorded in.
+"""
+
+
+@router.get(
+    "",
+    summary="List audit events (who changed what, when, before and after)",
+    description=DESCRIPTION,
+    response_model=Page[AuditEventPublic],
+    responses=errors(422),
+)
+def list_audit_events(
+    session: SessionDep,
+    principal: KeyDep,
+    paging: PagingDep,
+    entity: Annotated[Literal[ENTITIES] | None, Query(description="Only events about this kind of row.")] = None,  # type: ignore[valid-type]
+    entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events about the row with this id.")] = None,
+    action: Annotated[Literal[ACTIONS] | None, Query(description="Only events of this action.")] = None,  # type: ignore[valid-type]
+    actor_key_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events made with this API key.")] = None,
+    request_id: Annotated[Text(200, min_length=1) | None, Query(description="Only events of this request (its X-Request-ID).")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Only events at or after this moment (ISO 8601; no zone means UTC).")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Only events before this moment (ISO 8601; no zone means UTC).")] = None,
+    order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first.")] = "newest",
+):
+    if since is not None and until is not None and until < since:
+        raise InvalidInput.from_fields("The time window is empty.", {"query.until": "must not be before since"})
+    stmt = select(AuditEvent)
+    scope = policy.scope_of(session, principal)
+    if scope is not None:
+        stmt = stmt.where(AuditEvent.organization_id.in_(scope))
+    for column, value in (
+        (AuditEvent.entity, entity),
+        (AuditEvent.entity_id, entity_id),
+        (AuditEvent.action, action),
+        (AuditEvent.actor_key_id, actor_key_id),
+        (AuditEvent.request_id, request_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    # Compared in UTC: SQLite keeps the stored (UTC) times without their zone.
+    if since is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= since.astimezone(UTC))
+    if until is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < until.astimezone(UTC))
+    # The id follows the order of recording; occurred_at alone ties within a write.
+    stmt = stmt.order_by(AuditEvent.id.desc() if order == "newest" else AuditEvent.id)
+    return paginate(session, stmt, limit=paging.limit, offset=paging.offset)
