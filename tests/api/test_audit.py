@@ -477,3 +477,42 @@ def test_postgres_refuses_rewriting_the_trail(app, client, statement):
     with pytest.raises(DBAPIError):
         with app.state.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_corrections_and_retractions_over_http(client, app, tree):
+    if "/api/v1/submissions/{submission_id}/corrections" not in app.openapi()["paths"]:
+        pytest.skip("no corrections route in this app")
+    ward = tree["ward"]["id"]
+    figure = client.post(f"{API}/targets/{tree['target']['id']}/submissions",
+                         json={"value": 5, "period_date": "2019-06-30", "organization_id": ward}).json()
+    body = {"value": 6, "period_date": "2019-06-30", "organization_id": ward, "reason": "số chính thức"}
+    r = client.post(f"{API}/submissions/{figure['id']}/corrections", json=body, headers=rid("correct"))
+    assert r.status_code == 201, r.text
+    correction = r.json()
+    e = only(events_of(client, "correct"))
+    assert (e["action"], e["entity"], e["entity_id"], e["organization_id"]) == ("correct", "submission", correction["id"], ward)
+    assert e["before"] is None and (e["after"]["value"], e["after"]["supersedes_id"]) == (6, figure["id"])
+
+    r = client.post(f"{API}/submissions/{correction['id']}/retraction", json={"reason": "gửi nhầm"}, headers=rid("retract"))
+    assert r.status_code == 201, r.text
+    e = only(events_of(client, "retract"))
+    assert (e["action"], e["entity_id"], e["after"]["supersedes_id"], e["after"]["reason"]) == (
+        "retract", r.json()["id"], correction["id"], "gửi nhầm")
+    # A refused correction (the figure is no longer current) records nothing.
+    assert client.post(f"{API}/submissions/{figure['id']}/corrections", json=body, headers=rid("stale")).status_code == 409
+    assert events_of(client, "stale") == []
+
+
+def test_archiving_over_http(client, app, tree):
+    paths = app.openapi()["paths"]
+    if "delete" not in paths.get("/api/v1/targets/{target_id}", {}) or "delete" not in paths.get("/api/v1/plans/{plan_id}", {}):
+        pytest.skip("no DELETE routes for plans and targets in this app")
+    target, plan = tree["target"], tree["plan"]
+    assert client.delete(f"{API}/targets/{target['id']}", headers=rid("archive-target")).status_code < 300
+    e = only(events_of(client, "archive-target"))
+    assert (e["action"], e["entity"], e["entity_id"], e["before"]["archived_at"]) == ("archive", "target", target["id"], None)
+    assert e["after"]["archived_at"] is not None
+    assert client.delete(f"{API}/plans/{plan['id']}", headers=rid("archive-plan")).status_code < 300
+    events = events_of(client, "archive-plan")
+    assert ("archive", "plan", plan["id"]) in [(e["action"], e["entity"], e["entity_id"]) for e in events]
+    assert {e["action"] for e in events} == {"archive"}
