@@ -14,11 +14,12 @@ from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Proble
 from app.exchange import importer
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
+from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
 
 router = APIRouter(tags=["exchange"])
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_IMPORT_BYTES  # the one number, in app/limits.py (whose middleware also enforces it)
 
 
 async def uploaded_file(request: Request) -> bytes:
