@@ -33,10 +33,12 @@ def get_session(request: Request) -> Iterator[Session]:
     """A session on the app's engine, closed after the request.
 
     `session.info` carries what the audit trail and idempotency need to know about the
-    request: its id (set by the request-id middleware) and, once authenticated, the caller.
+    request: its id (set by the request-id middleware), once authenticated, the caller, and
+    the idempotency record a commit marks 'committed' (app/idempotency/events.py).
     """
     for session in session_scope(request.app.state.engine):
         session.info["request_id"] = getattr(request.state, "request_id", "")
+        session.info["idempotency_record_id"] = getattr(request.state, "idempotency_record_id", None)
         yield session
 
 

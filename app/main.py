@@ -14,6 +14,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_respo
 from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
+from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency
 from app.limits import LimitsMiddleware, document as document_limits
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -90,6 +91,7 @@ def _openapi_with_problems(app: FastAPI) -> dict:
         for method, operation in path.items():
             if app.state.settings.open_reads and _key_optional(path_name, method) and "security" in operation:
                 operation["security"] = [*operation["security"], {}]  # {}: no key is also accepted
+    document_idempotency(schema)  # Idempotency-Key on every POST, its 409/422
     document_limits(schema)  # 413 on every body
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
@@ -104,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
-    # Outermost last: request id -> body limits -> app.
+    # Outermost last: request id -> body limits -> idempotency (reads the limited body) -> app.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(LimitsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_api_router())

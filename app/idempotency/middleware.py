@@ -1,0 +1,286 @@
+"""`Idempotency-Key` on POST: a retried request gets the first answer instead of a second write.
+
+Which requests: every POST under /api/v1 that carries an `Idempotency-Key` header and an
+`Authorization: Bearer ...` header. Without a key, or without Authorization (the app answers
+401 to a write without a key anyway), the request is passed through untouched.
+
+Semantics (see also docs/ARCHITECTURE.md):
+- The key is 1 to 255 printable ASCII characters (space to `~`), sent once; anything else
+  is a 422 problem naming `header.idempotency-key` (like any other invalid parameter).
+- Keys are per API key: the owner is the SHA-256 of the bearer token (the key's stored hash).
+- The request is fingerprinted as SHA-256 over method, path, raw query string and raw body,
+  byte for byte (so the same JSON with other spacing is another request).
+- First use: the key is claimed (a 'pending' record), the request runs, and its answer
+  (status, body and the headers in `STORED_HEADERS`) is stored before it is sent.
+- Same key, same request, answer stored: the stored answer, with `Idempotent-Replayed: true`.
+  This includes 4xx answers (a refused request is refused again the same way); to try other
+  input, use a new key.
+- Same key, different request: 422 (`idempotency-key-reused`); nothing runs.
+- Same key while the first request is running: 409 (`idempotency-in-progress`, `Retry-After: 1`).
+- Same key after the first request's write committed but its answer was lost (the process
+  died in between): 409 (`idempotency-answer-lost`): read the resource instead of retrying.
+- A 5xx answer, an exception, or a 401 (the caller was not authenticated) is not stored: the
+  record is deleted, so a retry runs again, unless the write had already committed, in which
+  case the record stays 'committed' (above) so that the write is never made twice.
+- A record still 'pending' after 60 seconds belongs to a request that died before its write
+  committed: a retry takes it over and runs.
+- The answer to `POST /api/v1/api-keys` (the new key's secret) is never stored: the secret
+  exists only in that one answer. A retry after it committed gets 409 (answer lost); list the
+  keys, revoke the one whose answer was lost, and make another.
+- Records are kept 24 hours (`expires_at`); after that the key may be used afresh. Expired
+  records are deleted as new ones are claimed, at most 100 per claim.
+
+Pure ASGI (no BaseHTTPMiddleware). The records are read and written in short transactions
+of their own on the app's engine (`scope["app"].state.engine`), through the thread pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.common.models import utcnow
+from app.errors import FieldError, problem_response
+from app.idempotency import events, store
+
+log = logging.getLogger("chitieu.idempotency")
+
+HEADER = b"idempotency-key"
+REPLAYED = b"idempotent-replayed"
+PREFIX = "/api/v1/"
+MAX_KEY_LENGTH = 255
+KEY_PATTERN = r"^[ -~]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
+# Paths whose successful answer carries a secret (a new API key, shown once): it is never stored,
+# so a retry of a key creation that committed gets 409 (answer lost), not the secret again.
+SECRET_ANSWERS = frozenset({"/api/v1/api-keys"})
+# The answer's headers that are part of it; the rest (length, date, request id) belong to each sending.
+STORED_HEADERS = frozenset(
+    {b"content-type", b"content-language", b"content-location", b"location", b"etag", b"last-modified", b"link",
+     b"allow", b"www-authenticate"}
+)
+
+
+def _bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    values = [v for k, v in headers if k == b"authorization"]
+    if len(values) != 1:
+        return None
+    scheme, _, token = values[0].decode("latin-1").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode("utf-8"), scope.get("query_string", b"")):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _not_stored(status: int) -> bool:
+    return status >= 500 or status == 401
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        events.install()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        keys = [v for k, v in scope["headers"] if k == HEADER]
+        token = _bearer_token(scope["headers"])
+        if not keys or token is None:
+            await self.app(scope, receive, send)
+            return
+        key = keys[0].decode("latin-1")
+        if len(keys) > 1 or not _KEY.match(key):
+            await _bad_key(scope, receive, send, several=len(keys) > 1)
+            return
+
+        body = await _read_body(receive)
+        if body is None:  # the client went away before sending the whole body
+            return
+        engine = scope["app"].state.engine
+        owner = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        now = utcnow()
+        outcome = await run_in_threadpool(store.claim, engine, owner=owner, key=key, fingerprint=_fingerprint(scope, body), now=now)
+        if isinstance(outcome, store.Replay):
+            await _replay(outcome, send)
+            return
+        if isinstance(outcome, store.Refused):
+            await _refuse(scope, receive, send, outcome.reason)
+            return
+        try:
+            await run_in_threadpool(store.purge, engine, now=now)
+        except Exception:  # noqa: BLE001 - housekeeping must not fail the request
+            log.exception("could not purge expired idempotency records")
+        await self._run(scope, _replaying(body, receive), send, engine, outcome.record_id)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, engine, record_id: int) -> None:
+        """Runs the request with the record id in its state; stores the answer, then sends it."""
+        scope.setdefault("state", {})[events.STATE_KEY] = record_id
+        start: Message | None = None
+        chunks: list[bytes] = []
+        complete = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, complete
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            else:  # pragma: no cover - no other message types are sent to HTTP requests here
+                await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # also when the request is cancelled
+                await _release(engine, record_id)
+            raise
+        if start is None or not complete:  # pragma: no cover - the app always answers
+            await _release(engine, record_id)
+            return
+        body = b"".join(chunks)
+        status = start["status"]
+        if _not_stored(status) or (scope["path"] in SECRET_ANSWERS and 200 <= status < 300):
+            # A secret answer is not kept either; its record stays 'committed' if the key was made.
+            await _release(engine, record_id)
+        else:
+            kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", []) if k.lower() in STORED_HEADERS]
+            try:
+                if not await run_in_threadpool(store.finish, engine, record_id, status=status, headers=json.dumps(kept), body=body):
+                    log.warning("idempotency record %s was taken over before its answer was stored", record_id)
+            except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
+                log.exception("could not store the answer of idempotency record %s", record_id)
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _release(engine, record_id: int) -> None:
+    try:
+        await run_in_threadpool(store.release, engine, record_id)
+    except Exception:  # noqa: BLE001 - a pending record left behind goes stale after 60 s
+        log.exception("could not release idempotency record %s", record_id)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then defers to the real one (disconnects)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _replay(answer: store.Replay, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(answer.headers)]
+    headers += [(b"content-length", str(len(answer.body)).encode()), (REPLAYED, b"true")]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body, "more_body": False})
+
+
+_REFUSALS = {
+    "reused": (
+        422, "idempotency-key-reused", "Idempotency key reused",
+        "This Idempotency-Key was already used with a different request (method, path, query or body). "
+        "Use a new key for a new request.",
+    ),
+    "in_progress": (
+        409, "idempotency-in-progress", "Request in progress",
+        "A request with this Idempotency-Key is still running; retry shortly to get its answer.",
+    ),
+    "lost": (
+        409, "idempotency-answer-lost", "Answer lost",
+        "The first request with this Idempotency-Key was applied, but its answer was lost; "
+        "read the resource instead of retrying.",
+    ),
+}
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+    status, slug, title, detail = _REFUSALS[reason]
+    headers = {"Retry-After": "1"} if reason == "in_progress" else None
+    await problem_response(Request(scope), status, detail, slug=slug, title=title, headers=headers)(scope, receive, send)
+
+
+async def _bad_key(scope: Scope, receive: Receive, send: Send, *, several: bool) -> None:
+    message = (
+        "send one Idempotency-Key header" if several
+        else f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (space to ~)"
+    )
+    field = FieldError(field="header.idempotency-key", message=message, type="idempotency_key")
+    response = problem_response(Request(scope), 422, f"header.idempotency-key: {message}", errors=[field])
+    await response(scope, receive, send)
+
+
+def document(schema: dict) -> None:
+    """OpenAPI: the `Idempotency-Key` header, the `Idempotent-Replayed` answer header, and the 409/422 refusals
+    on every POST under /api/v1."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": (
+            "Makes the POST safe to retry: a retry with the same key and the same request (method, path, query, body) "
+            "gets the first answer back (`Idempotent-Replayed: true`), 4xx answers included, and nothing runs twice. "
+            "Keys are per API key and kept 24 hours. 1 to 255 printable ASCII characters, e.g. a UUID."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    }
+    conflict = (
+        "`Idempotency-Key`: a request with this key is still running (retry shortly), or the first one was applied "
+        "but its answer was lost (read the resource)."
+    )
+    invalid = "`Idempotency-Key`: malformed, or already used with a different request."
+    for path_name, path in schema.get("paths", {}).items():
+        operation = path.get("post")
+        if operation is None or not path_name.startswith(PREFIX):
+            continue
+        operation.setdefault("parameters", []).append(parameter)
+        responses = operation.setdefault("responses", {})
+        for status, text in (("409", conflict), ("422", invalid)):
+            if status in responses:
+                responses[status]["description"] = f"{responses[status]['description']} Or: {text}"
+            else:
+                responses[status] = {"description": text, "content": problem}
+        for status, response in responses.items():
+            if status.startswith(("2", "4")) and status not in ("401",):
+                response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                    "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+    info = schema.setdefault("info", {})
+    info["description"] = (
+        info.get("description", "")
+        + "\nEvery POST takes an optional `Idempotency-Key` header: retries with the same key get the first answer.\n"
+    )
