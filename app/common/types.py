@@ -79,6 +79,16 @@ def _iso_only(value: object) -> object:
     return value
 
 
+def _iso_date_only(value: object) -> object:
+    # pydantic reads 0 or "0.0" as a Unix time (1970-01-01); the API speaks ISO 8601 only.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise ValueError("give an ISO 8601 date, e.g. 2019-06-30")
+    return value
+
+
+# An input date (query parameters): ISO 8601 text only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
 # An input date-time: ISO 8601 text only; no zone means UTC; within 1900..2100.
 IsoDateTime = Annotated[
     datetime,

@@ -9,6 +9,13 @@ The bundle has the shapes of `seed_data/`: `bundle["plan"]` is a plan file
 (organisations, the plan, its targets) for `app.seed.load_plans`, and
 `bundle["figures"]` a figures file for `app.seed.load_samples`.
 
+Exports hold what is in force: archived targets are left out, and each figure
+appears once, as its current version (a correction in place of what it
+corrected; a retracted figure not at all). Earlier versions stay readable through
+the API (`GET /submissions/{id}`, `?versions=all`), not in files: a file, or a
+bundle loaded elsewhere, describes the plan as it stands, and re-importing it
+changes nothing.
+
 Values inside rows are Python values (float, date, datetime, bool, str, None);
 `to_csv`, `to_xlsx` and `to_json_rows` render them.
 """
@@ -37,6 +44,7 @@ from app.organizations.models import Organization
 from app.plans.models import Plan, PlanCreate
 from app.status.service import plan_status
 from app.submissions.models import Submission
+from app.submissions.service import in_force
 from app.targets.models import Target
 
 # Column kinds: how a value is written in CSV and which number format it gets in XLSX.
@@ -91,17 +99,18 @@ class Table:
 
 
 def _targets(session: Session, plan: Plan) -> list[Target]:
-    stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
+    stmt = select(Target).where(Target.plan_id == plan.id, Target.archived_at.is_(None)).order_by(Target.position, Target.id)
     return list(session.exec(stmt).all())
 
 
 def _submissions(session: Session, plan: Plan) -> list[tuple[Submission, str, str]]:
-    """The plan's figures with their target and organisation codes, in target order, then date and recording order."""
+    """The plan's figures in force (current versions, not retracted; archived targets left out) with their target
+    and organisation codes, in target order, then date and recording order."""
     stmt = (
         select(Submission, Target.code, Organization.code)
         .join(Target, Submission.target_id == Target.id)
         .join(Organization, Submission.organization_id == Organization.id)
-        .where(Target.plan_id == plan.id)
+        .where(Target.plan_id == plan.id, Target.archived_at.is_(None), in_force())
         .order_by(Target.position, Target.id, Submission.period_date, Submission.recorded_at, Submission.id)
     )
     return [tuple(row) for row in session.exec(stmt).all()]

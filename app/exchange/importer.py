@@ -20,11 +20,15 @@ Rules:
   lacks leaves that field alone; an empty cell in a column it has clears the field,
   or resets it to its default). Targets the file does not name are left alone.
 - Figures are matched by (target, organisation, period_date, is_estimate). A row
-  identical to a figure already stored under that key (the current one or one it
-  superseded) -> ignored, so re-importing a file, or an export, changes nothing.
-  A different figure (value, ratio, done, note or evidence) -> a NEW submission
-  that supersedes the older one (figures are never changed in place), counted as
-  updated; a first figure for the key -> created.
+  identical to a figure already stored under that key (the current version, one it
+  superseded, or a retracted one) -> ignored, so re-importing a file, or an export,
+  changes nothing. A different figure (value, ratio, done, note or evidence) where
+  the key has a figure in force -> a CORRECTION of that figure's current version
+  (figures are never changed in place; reason "import: <csv|xlsx> row N"), counted
+  as updated; a first figure for the key (or one whose figure was retracted) ->
+  created. Two rows of one file for the same key chain: the second corrects the first.
+- A closed or archived plan takes no figures (409 for the whole file); rows for an
+  archived target fail, and so do target rows naming one.
 - Numbers given as text follow `vnnumbers`: "9.720" = 9720, "17,4" = 17.4,
   "1.536,246" = 1536.246; "3,098" is ambiguous and fails with both readings. In a
   file that elsewhere writes '.' as a decimal point ("12.1"), "9.720" is ambiguous
@@ -42,17 +46,21 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.common.crud import apply_patch, commit_or_conflict
-from app.errors import DomainError
+from app.common.models import as_utc
+from app.errors import Conflict, DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, fold
 from app.exchange.vnnumbers import interpret, normalize, parse_number
 from app.organizations.models import Organization
 from app.plans.models import Plan
+from app.submissions import versions
 from app.submissions.models import Submission, SubmissionCreate
 from app.submissions.service import _check as check_submission
+from app.submissions.service import check_open
 from app.targets.models import Target, TargetCreate, TargetUpdate
 from app.targets.service import _follow_default_direction, _new_target, _stored_checkpoints, _validate
 
@@ -509,6 +517,9 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
             run.fail(row, problems)
             continue
         current = existing.get(target_in.code)
+        if current is not None and current.archived_at is not None:
+            run.fail(row, [("code", f"target '{current.code}' is archived: it can no longer be changed")])
+            continue
         try:
             if current is None:
                 new.append(_new_target(session, plan, target_in))
@@ -539,12 +550,38 @@ def _content(body: SubmissionCreate | Submission) -> tuple:
     return (body.value, body.numerator, body.denominator, body.done, body.note, body.evidence_url)
 
 
+def _key(sub: Submission) -> tuple:
+    return (sub.target_id, sub.organization_id, sub.period_date, sub.is_estimate)
+
+
+def _figures_in_force(session: Session, target_ids: list[int]) -> tuple[dict[tuple, set[tuple]], dict[tuple, Submission]]:
+    """Per key: the contents of every stored version, and the figure in force a different row corrects.
+
+    Several chains may share a key (figures submitted twice); the one the status engine
+    counts, the last recorded, is the one corrected.
+    """
+    stored: dict[tuple, set[tuple]] = {}
+    latest: dict[tuple, Submission] = {}
+    rows = session.exec(select(Submission).where(Submission.target_id.in_(target_ids))).all() if target_ids else []
+    for sub in rows:
+        stored.setdefault(_key(sub), set()).add(_content(sub))
+    for sub in versions.in_force(rows):
+        key = _key(sub)
+        if key not in latest or (as_utc(sub.recorded_at), sub.id) > (as_utc(latest[key].recorded_at), latest[key].id):
+            latest[key] = sub
+    return stored, latest
+
+
 def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
                        keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
     """Adds the figures of the rows to the plan's targets; one commit (or none).
 
     `scope`: the organisations the caller may report for (None: all); other rows fail.
+    A closed or archived plan refuses the whole file (409).
     """
+    if plan.archived_at is not None:
+        raise Conflict(f"Plan {plan.id} is archived: its figures can be read but no longer changed.")
+    check_open(plan)
     run = _Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
     style = number_style(table, ("value", "numerator", "denominator"))
     if table.problems:
@@ -552,14 +589,10 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
                        keep_good_rows=keep_good_rows, writes=[])
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
-    stored: dict[tuple, set[tuple]] = {}
-    if targets:
-        ids = [t.id for t in targets.values()]
-        for sub in session.exec(select(Submission).where(Submission.target_id.in_(ids))).all():
-            key = (sub.target_id, sub.organization_id, sub.period_date, sub.is_estimate)
-            stored.setdefault(key, set()).add(_content(sub))
+    stored, latest = _figures_in_force(session, [t.id for t in targets.values()])
     organizations: dict[str, Organization | None] = {}
     new: list[Submission] = []
+    supersedes: dict[int, Submission] = {}  # id() of a new correction -> the version it supersedes
     for row in table.rows:
         values, unread = _read_cells(row.cells, SUBMISSION_KINDS, style)
         problems = list(unread)
@@ -569,6 +602,8 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
             problems.append(("target_code", "required, but the cell is empty"))
         elif (target := targets.get(target_code)) is None:
             problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
+        elif target.archived_at is not None:
+            problems.append(("target_code", f"target '{target_code}' is archived: it takes no figures"))
         if organization_code is None:
             problems.append(("organization_code", "required, but the cell is empty"))
         else:
@@ -596,14 +631,38 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         except DomainError as exc:
             run.fail(row, domain_problems(exc))
             continue
-        if key in stored:
-            run.counts.updated += 1  # a newer figure for the same key: it supersedes, the older one stays
+        fields = {**body.model_dump(), "target_id": target.id}
+        previous = latest.get(key)
+        if previous is not None:  # a different figure for a key in force: it corrects the current version
+            run.counts.updated += 1
+            sub = Submission.model_validate(
+                {**fields, "kind": versions.Kind.CORRECTION.value, "reason": f"import: {table.format} row {row.number}"}
+            )
+            supersedes[id(sub)] = previous
         else:
             run.counts.created += 1
+            sub = Submission.model_validate(fields)
         stored.setdefault(key, set()).add(content)
-        new.append(Submission.model_validate({**body.model_dump(), "target_id": target.id}))
+        latest[key] = sub
+        new.append(sub)
+
+    def apply() -> None:
+        # In file order, so that a row correcting an earlier row of the file finds it stored (with an id).
+        needed = {id(previous) for previous in supersedes.values()}
+        try:
+            for sub in new:
+                previous = supersedes.get(id(sub))
+                if previous is not None:
+                    sub.supersedes_id, sub.root_id = previous.id, previous.root_id or previous.id
+                session.add(sub)
+                if id(sub) in needed:
+                    session.flush()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict("The figures could not be stored (changed meanwhile?); nothing was stored.") from exc
+
     return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
-                   keep_good_rows=keep_good_rows, writes=new)
+                   keep_good_rows=keep_good_rows, writes=new, apply=apply)
 
 
 # ------------------------------------------------------------------ from bytes

@@ -32,6 +32,7 @@ from app.status.models import (
     TargetStatus,
 )
 from app.status.rollup import Summary, summarize, summarize_by
+from app.submissions import versions
 from app.submissions.models import Submission
 from app.targets.models import Target
 from app.targets.service import spec_of
@@ -52,20 +53,35 @@ def observation_of(row: Submission) -> engine.Observation:
     )
 
 
-def _figures(session: Session, target_ids: list[int], as_of: date) -> dict[int, list[engine.Observation]]:
-    """Figures dated up to as_of, per target, in one query (known_at is applied by the engine)."""
+def _figures(
+    session: Session, target_ids: list[int], as_of: date, known_at: datetime | None
+) -> dict[int, list[engine.Observation]]:
+    """The figures in force as known at `known_at`, dated up to as_of, per target, in one query.
+
+    Each chain of versions counts once, through its last version recorded by `known_at`
+    (`versions.in_force`); retracted chains not at all. Whole chains are loaded: the
+    originals dated up to as_of, and every row of a chain that has versions (a correction
+    may move a figure's date across as_of). The engine applies known_at again (a no-op).
+    """
     by_target: dict[int, list[engine.Observation]] = defaultdict(list)
     if target_ids:
+        corrected = select(Submission.root_id).where(Submission.target_id.in_(target_ids), Submission.root_id.is_not(None))
         rows = session.exec(
-            select(Submission).where(Submission.target_id.in_(target_ids), Submission.period_date <= as_of)
+            select(Submission).where(
+                Submission.target_id.in_(target_ids),
+                (Submission.period_date <= as_of) | Submission.root_id.is_not(None) | Submission.id.in_(corrected),
+            )
         ).all()
-        for row in rows:
-            by_target[row.target_id].append(observation_of(row))
+        for row in versions.in_force(rows, known_at):
+            if row.period_date <= as_of:
+                by_target[row.target_id].append(observation_of(row))
     return by_target
 
 
 def _targets(session: Session, plan: Plan) -> list[Target]:
-    return list(session.exec(select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)).all())
+    """The plan's targets in order; archived targets are left out of its status."""
+    stmt = select(Target).where(Target.plan_id == plan.id, Target.archived_at.is_(None))
+    return list(session.exec(stmt.order_by(Target.position, Target.id)).all())
 
 
 def _shape(target: Target, ev: engine.Evaluation, *, lang: str, known_at, assessment: Assessment | None) -> TargetStatus:
@@ -119,7 +135,7 @@ def _group(key: str, summary: Summary, lang: str) -> GroupStatus:
 def target_status(*, session: Session, target: Target, as_of: date, known_at: datetime | None, lang: str) -> TargetStatus:
     """Gets one target's status on a date, with what was recorded by known_at."""
     plan = session.get(Plan, target.plan_id)
-    figures = _figures(session, [target.id], as_of)[target.id]
+    figures = _figures(session, [target.id], as_of, known_at)[target.id]
     ev = engine.evaluate(spec_of(target, plan), figures, as_of=as_of, known_at=known_at, rules=rules_of(plan))
     assessment = latest_assessments(session, [target.id], known_at).get(target.id)
     return _shape(target, ev, lang=lang, known_at=known_at, assessment=assessment)
@@ -128,7 +144,7 @@ def target_status(*, session: Session, target: Target, as_of: date, known_at: da
 def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> PlanStatus:
     """Gets every target's status, the plan's counts and headline, and the same per category."""
     targets = _targets(session, plan)
-    figures = _figures(session, [t.id for t in targets], as_of)
+    figures = _figures(session, [t.id for t in targets], as_of, known_at)
     rules = rules_of(plan)
     evaluations = [
         engine.evaluate(spec_of(t, plan), figures[t.id], as_of=as_of, known_at=known_at, rules=rules) for t in targets
@@ -162,7 +178,7 @@ def plan_status_by_organization(
 ) -> PlanStatusByOrganization:
     """Judges each reporting organisation's own figures, target by target (targets it reported on)."""
     targets = _targets(session, plan)
-    figures = _figures(session, [t.id for t in targets], as_of)
+    figures = _figures(session, [t.id for t in targets], as_of, known_at)
     rules = rules_of(plan)
     phase = engine.phase_on(plan.end_date, as_of)
     per_org: dict[int, list[tuple[Target, engine.Evaluation]]] = defaultdict(list)
@@ -195,7 +211,7 @@ def target_history(*, session: Session, target: Target, as_of: date, known_at: d
     """The status at each figure's date, and the expected path month by month."""
     plan = session.get(Plan, target.plan_id)
     spec = spec_of(target, plan)
-    figures = _figures(session, [target.id], as_of)[target.id]
+    figures = _figures(session, [target.id], as_of, known_at)[target.id]
     evaluations = engine.history(spec, figures, as_of=as_of, known_at=known_at, rules=rules_of(plan))
     goal = engine.goal_of(spec)
     path: list[PathPoint] = []

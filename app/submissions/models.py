@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 from sqlalchemy import CheckConstraint, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
-from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime
+from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Text, Url, UtcDateTime
+from app.submissions.versions import Kind
 
 # Exactly one of: a value; a numerator with a positive denominator; done/not done.
 FIGURE_SHAPE = (
@@ -85,8 +87,49 @@ class SubmissionCreate(InputModel):
         return self
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("give a reason: it cannot be blank")
+    return value
+
+
+Reason = Annotated[
+    Text(20_000, min_length=1),
+    AfterValidator(_not_blank),
+    Field(description="Why the figure changes (kept with the new version, never blank)."),
+]
+
+
+class SubmissionCorrection(SubmissionCreate):
+    """Body of POST /submissions/{submission_id}/corrections: the whole corrected figure, and why."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"value": 4250, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": False,
+                 "note": "Số chính thức 6 tháng", "reason": "Cục Thống kê công bố số chính thức"},
+            ]
+        }
+    }
+
+    reason: Reason
+
+
+class SubmissionRetraction(InputModel):
+    """Body of POST /submissions/{submission_id}/retraction."""
+
+    model_config = {"json_schema_extra": {"examples": [{"reason": "Báo cáo gửi nhầm chỉ tiêu"}]}}
+
+    reason: Reason
+
+
 class SubmissionPublic(SQLModel):
-    """A figure as the API returns it; `recorded_at` is set by the server."""
+    """A figure as the API returns it; `recorded_at` is set by the server.
+
+    `kind` says which version it is: `original`, `correction` (supersedes `supersedes_id`) or
+    `retraction` (withdraws the figure it repeats); `root_id` is the chain's original (null on
+    the original itself), `reason` why a correction or retraction was made.
+    """
 
     id: int
     target_id: int
@@ -100,3 +143,17 @@ class SubmissionPublic(SQLModel):
     note: str
     evidence_url: str
     recorded_at: UtcDateTime
+    kind: Kind
+    supersedes_id: int | None
+    root_id: int | None
+    reason: str
+
+
+class SubmissionDetail(SubmissionPublic):
+    """One stored version, with every version of its chain."""
+
+    current_id: int = Field(description="The chain's current (latest) version: the only one that may be corrected.")
+    retracted: bool = Field(description="Whether the chain ends in a retraction (then no version of it counts).")
+    history: list[SubmissionPublic] = Field(
+        description="Every version of the chain in order: the original, its corrections, and a retraction if any."
+    )

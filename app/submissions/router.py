@@ -1,27 +1,50 @@
-"""HTTP routes for submissions (figures)."""
+"""HTTP routes for submissions (figures), their corrections and retractions."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, Page
+from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
 from app.deps import PagingDep, PrincipalDep, ReportableTargetDep, SessionDep, SubmissionDep, TargetDep
+from app.errors import Forbidden
 from app.openapi import errors
+from app.plans.models import Plan, PlanState
 from app.submissions import service
-from app.submissions.models import SubmissionCreate, SubmissionPublic
+from app.submissions.models import (
+    SubmissionCorrection,
+    SubmissionCreate,
+    SubmissionDetail,
+    SubmissionPublic,
+    SubmissionRetraction,
+)
 
 router = APIRouter(tags=["submissions"])
 
+VERSIONS = """Figures are never changed or deleted. A **correction** is a new version that supersedes the
+current one; a **retraction** withdraws the figure (it repeats the figure it withdraws). Each
+version names the one it supersedes (`supersedes_id`) and the chain's original (`root_id`).
+Only a chain's current version may be corrected or retracted: naming an older one is a 409
+whose detail gives the current version's id, and of two concurrent requests on the same
+version one succeeds and the other gets that 409. A retracted figure cannot be corrected.
+
+Who: a key with the reporter role or higher, in scope of the figure's organisation (and of
+the new organisation when a correction changes it). On a **closed** plan only an editor may
+correct or retract (a reporter gets 403). Archived plans and targets refuse (409).
+
+Status counts each chain's current version as known at `known_at`: a correction recorded
+after `known_at` does not apply then, and a retraction removes the figure from the moment it
+was recorded."""
 
 
 @router.get(
     "/targets/{target_id}/submissions",
     summary="List a target's figures",
+    description="By default the figures in force: each chain's current version, retracted figures left out. "
+    "`versions=all` lists every stored row (originals, corrections, retractions).",
     response_model=Page[SubmissionPublic],
     responses=errors(404, 422),
 )
@@ -29,9 +52,13 @@ def list_submissions(
     session: SessionDep,
     target: TargetDep,
     paging: PagingDep,
-    from_date: Annotated[date | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")] = None,
-    to_date: Annotated[date | None, Query(alias="to", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or before.")] = None,
+    from_date: Annotated[IsoDate | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")] = None,
+    to_date: Annotated[IsoDate | None, Query(alias="to", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or before.")] = None,
     organization_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Reported by this organisation.")] = None,
+    versions: Annotated[
+        service.Versions,
+        Query(description="`current`: each chain's current version, retracted ones left out; `all`: every stored row."),
+    ] = "current",
 ):
     return service.list_submissions(
         session=session,
@@ -39,6 +66,7 @@ def list_submissions(
         from_date=from_date,
         to_date=to_date,
         organization_id=organization_id,
+        versions=versions,
         limit=paging.limit,
         offset=paging.offset,
     )
@@ -48,6 +76,8 @@ def list_submissions(
     "/targets/{target_id}/submissions",
     status_code=201,
     summary="Submit a figure for a target",
+    description="Needs a reporter key (or higher) in scope of the reporting organisation. "
+    "A closed plan takes no new figures (409); nor do archived plans and targets (409).",
     response_model=SubmissionPublic,
     responses=errors(404, 409, 422),
 )
@@ -57,7 +87,56 @@ def create_submission(session: SessionDep, principal: PrincipalDep, target: Repo
 
 
 @router.get(
-    "/submissions/{submission_id}", summary="Get a figure", response_model=SubmissionPublic, responses=errors(404, 422)
+    "/submissions/{submission_id}",
+    summary="Get a figure, with every version of it",
+    description="The stored row (any version), its chain's versions in order in `history` (original, "
+    "corrections, retraction), and `current_id`, the version that may be corrected.",
+    response_model=SubmissionDetail,
+    responses=errors(404, 422),
 )
-def get_submission(submission: SubmissionDep):
-    return submission
+def get_submission(session: SessionDep, submission: SubmissionDep):
+    return service.detail(session=session, submission=submission)
+
+
+def _require_reporting_role(session, principal, plan: Plan, *organization_ids: int) -> None:
+    """Reporter in scope of each organisation; on a closed plan, editor."""
+    closed = plan.state == PlanState.CLOSED.value
+    for organization_id in dict.fromkeys(organization_ids):
+        try:
+            policy.require(session, principal, Role.EDITOR if closed else Role.REPORTER, organization_id)
+        except Forbidden as exc:
+            if closed:
+                raise Forbidden(
+                    f"Plan {plan.id} ({plan.code}) is closed: only an editor may correct or retract its figures. {exc.detail}"
+                ) from exc
+            raise
+
+
+@router.post(
+    "/submissions/{submission_id}/corrections",
+    status_code=201,
+    summary="Correct a figure",
+    description="Stores the whole corrected figure (same fields as a new one) with a `reason`, as a new version "
+    "superseding the given one, which must be its chain's current version.\n\n" + VERSIONS,
+    response_model=SubmissionPublic,
+    responses=errors(404, 409, 422),
+)
+def correct_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionCorrection):
+    _, plan = service.context(session, submission)
+    _require_reporting_role(session, principal, plan, submission.organization_id, body.organization_id)
+    return service.correct_submission(session=session, submission=submission, correction_in=body)
+
+
+@router.post(
+    "/submissions/{submission_id}/retraction",
+    status_code=201,
+    summary="Retract a figure",
+    description="Withdraws the figure with a `reason`: stores a retraction row that repeats the current version and "
+    "supersedes it. From then on no version of the figure counts.\n\n" + VERSIONS,
+    response_model=SubmissionPublic,
+    responses=errors(404, 409, 422),
+)
+def retract_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionRetraction):
+    _, plan = service.context(session, submission)
+    _require_reporting_role(session, principal, plan, submission.organization_id)
+    return service.retract_submission(session=session, submission=submission, retraction_in=body)

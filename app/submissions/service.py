@@ -1,19 +1,50 @@
-"""Submission use cases. Figures are only inserted, never changed in place."""
+"""Submission use cases. Figures are only inserted, never changed in place.
+
+A correction or a retraction is a new row superseding the chain's current version
+(see `app.submissions.versions`); the UNIQUE constraint on `supersedes_id` makes
+two concurrent corrections of one version end in one success and one 409.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
+from sqlalchemy import and_, exists
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.common.crud import commit_or_conflict, paginate
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import is_within
-from app.plans.models import Plan
+from app.plans.models import Plan, PlanState
 from app.status.engine import Comparison
-from app.submissions.models import Submission, SubmissionCreate
+from app.submissions import versions
+from app.submissions.models import (
+    Submission,
+    SubmissionCorrection,
+    SubmissionCreate,
+    SubmissionDetail,
+    SubmissionPublic,
+    SubmissionRetraction,
+)
+from app.submissions.versions import Kind
 from app.targets.models import Target
+
+Versions = Literal["current", "all"]
+# The figure fields a retraction repeats from the version it withdraws.
+FIGURE_FIELDS = (
+    "target_id", "organization_id", "period_date", "value", "numerator", "denominator", "done", "is_estimate", "note",
+    "evidence_url",
+)
+
+
+def in_force():
+    """SQL condition: the row is its chain's current version and the chain is not retracted."""
+    later = aliased(Submission)
+    return and_(~exists().where(later.supersedes_id == Submission.id), Submission.kind != Kind.RETRACTION.value)
 
 
 def list_submissions(
@@ -23,11 +54,18 @@ def list_submissions(
     from_date: date | None,
     to_date: date | None,
     organization_id: int | None,
+    versions: Versions = "current",
     limit: int,
     offset: int,
 ):
-    """Lists a target's figures by date, optionally within dates or from one organisation."""
+    """Lists a target's figures by date, optionally within dates or from one organisation.
+
+    `versions="current"`: the figures in force (each chain's current version; retracted
+    chains left out). `"all"`: every stored row, originals, corrections and retractions.
+    """
     stmt = select(Submission).where(Submission.target_id == target.id).order_by(Submission.period_date, Submission.id)
+    if versions == "current":
+        stmt = stmt.where(in_force())
     if from_date is not None:
         stmt = stmt.where(Submission.period_date >= from_date)
     if to_date is not None:
@@ -56,12 +94,131 @@ def _check(session: Session, target: Target, plan: Plan, body: SubmissionCreate)
         raise InvalidInput.from_fields("The figure cannot be accepted for this target.", problems)
 
 
+def check_open(plan: Plan) -> None:
+    """A closed plan takes no new figures (409); its figures may still be corrected by an editor."""
+    if plan.state == PlanState.CLOSED.value:
+        raise Conflict(
+            f"Plan {plan.id} ({plan.code}) is closed: it takes no new figures. An editor may still correct or "
+            "retract its figures, or reopen the plan (state 'active')."
+        )
+
+
+def _check_not_archived(plan: Plan, target: Target) -> None:
+    for row, label in ((plan, "Plan"), (target, "Target")):
+        if row.archived_at is not None:
+            raise Conflict(f"{label} {row.id} is archived: its figures can be read but no longer changed.")
+
+
 def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> Submission:
-    """Records a figure for a target; the server sets the recorded time."""
+    """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409)."""
     plan = session.get(Plan, target.plan_id)
+    check_open(plan)
     _check(session, target, plan, submission_in)
     submission = Submission.model_validate({**submission_in.model_dump(), "target_id": target.id})
     session.add(submission)
     commit_or_conflict(session, "The figure could not be stored.")
     session.refresh(submission)
     return submission
+
+
+# ------------------------------------------------------------------ versions
+
+
+def chain_of(session: Session, submission: Submission) -> list[Submission]:
+    """Every version of the submission's chain in order, original first (one query)."""
+    root_id = submission.root_id or submission.id
+    rows = session.exec(select(Submission).where((Submission.id == root_id) | (Submission.root_id == root_id))).all()
+    return versions.chain(rows)
+
+
+def detail(*, session: Session, submission: Submission) -> SubmissionDetail:
+    """The row, its chain's versions in order, and which one is current."""
+    history = chain_of(session, submission)
+    current = history[-1]
+    return SubmissionDetail(
+        **SubmissionPublic.model_validate(submission, from_attributes=True).model_dump(),
+        current_id=current.id,
+        retracted=current.kind == Kind.RETRACTION.value,
+        history=[SubmissionPublic.model_validate(row, from_attributes=True) for row in history],
+    )
+
+
+def context(session: Session, submission: Submission) -> tuple[Target, Plan]:
+    """The target and plan a figure belongs to."""
+    target = session.get(Target, submission.target_id)
+    return target, session.get(Plan, target.plan_id)
+
+
+def _current_of(session: Session, submission: Submission, action: str) -> Submission:
+    """The submission itself, if it is its chain's current, unretracted version; else 409 naming the current one."""
+    current = chain_of(session, submission)[-1]
+    if current.kind == Kind.RETRACTION.value:
+        raise Conflict(
+            f"The figure of submission {submission.id} was retracted (submission {current.id}): "
+            f"a retracted figure cannot be {action}; submit a new figure instead."
+        )
+    if current.id != submission.id:
+        raise Conflict(
+            f"Submission {submission.id} has been superseded: the current version is submission {current.id}. "
+            f"Read it and send the request for submission {current.id}."
+        )
+    return current
+
+
+def _supersede(session: Session, current: Submission, row: Submission) -> Submission:
+    """Stores `row` as the next version after `current`; a lost race is 409 naming the winner."""
+    current_id, root_id = current.id, current.root_id or current.id
+    row.supersedes_id, row.root_id = current_id, root_id
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
+        if winner is None:
+            raise Conflict("The new version could not be stored.") from exc
+        latest = chain_of(session, session.get(Submission, winner))[-1]
+        raise Conflict(
+            f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
+            f"Read it and send the request for submission {latest.id}."
+        ) from exc
+    session.refresh(row)
+    return row
+
+
+def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCorrection) -> Submission:
+    """Records a corrected figure superseding the submission, which must be its chain's current version.
+
+    409 when the plan or target is archived, the chain was retracted, or the submission has been
+    superseded (the detail names the current version). The new figure passes the same checks as
+    a new one (422), except that a closed plan still takes corrections (the caller's role is the
+    router's concern).
+    """
+    target, plan = context(session, submission)
+    _check_not_archived(plan, target)
+    current = _current_of(session, submission, "corrected")
+    body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
+    _check(session, target, plan, body)
+    row = Submission.model_validate(
+        {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": correction_in.reason}
+    )
+    return _supersede(session, current, row)
+
+
+def retract_submission(*, session: Session, submission: Submission, retraction_in: SubmissionRetraction) -> Submission:
+    """Withdraws the figure: a retraction row repeating the current version, superseding it.
+
+    The submission must be its chain's current version (409 otherwise, naming it); archived plans
+    and targets refuse (409).
+    """
+    target, plan = context(session, submission)
+    _check_not_archived(plan, target)
+    current = _current_of(session, submission, "retracted again")
+    row = Submission.model_validate(
+        {
+            **{name: getattr(current, name) for name in FIGURE_FIELDS},
+            "kind": Kind.RETRACTION.value,
+            "reason": retraction_in.reason,
+        }
+    )
+    return _supersede(session, current, row)

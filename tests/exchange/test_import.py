@@ -274,10 +274,18 @@ def test_figures_import_then_reimport_then_a_changed_figure_is_a_new_row(client,
     rows[2][3] = "89"
     changed = imported(client, plan["id"], "submissions", csv_bytes(rows))
     assert counts(changed) == (0, 1, 1, 0) and changed["stored"] is True
-    stored = [(f["organization_id"], f["value"]) for f in figures(client, target["id"])]
+    every = client.get(f"{API}/targets/{target['id']}/submissions", params={"versions": "all"}).json()["items"]
+    stored = [(f["organization_id"], f["value"]) for f in every]
     assert sorted(stored) == sorted([(ward["id"], 85.5), (root["id"], 88.0), (root["id"], 89.0)])  # both kept
+    # The changed row is a correction of the figure in force for its key, saying where it came from.
+    old = next(f for f in every if f["value"] == 88.0)
+    new = next(f for f in every if f["value"] == 89.0)
+    assert (new["kind"], new["supersedes_id"], new["root_id"]) == ("correction", old["id"], old["id"])
+    assert new["reason"] == "import: csv row 3"
+    assert sorted(f["value"] for f in figures(client, target["id"])) == [85.5, 89.0]  # in force
     status = client.get(f"{API}/targets/{target['id']}/status", params={"as_of": "2019-07-01"})
     assert status.status_code == 200, status.text
+    assert new["id"] in status.json()["submission_ids"] and old["id"] not in status.json()["submission_ids"]
 
 
 def test_figures_from_outside_the_plans_tree_or_for_unknown_targets_fail_with_the_reason(client, make):
