@@ -35,7 +35,7 @@ An import records one event per row it created or changed.
 **Who sees what.** Any key may read the trail. Admin keys see every event; other keys see only
 the events of rows that belong to an organisation in their scope (their organisation and those
 under it: a plan's or target's issuing organisation, a figure's reporting organisation, a key's
-organisation). Events of admin keys and of root organisations created by admins are admins' only.
+organisation, an organisation itself). Events with no organisation (admin keys) are admins' only.
 
 **Order.** Newest first by default (`order=newest`); `order=oldest` reads the trail forwards.
 Ties (events of one write) keep the order they were recorded in.

@@ -18,7 +18,6 @@ from sqlmodel import Session, select
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.auth.service import CLI, Principal, hash_key
-from app.auth.models import Role
 from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.submissions.models import Submission
