@@ -141,6 +141,7 @@ class _Pending:
     action: str
     before: dict[str, Any] | None
     deleted: bool = False
+    organization_id: int | None = None  # of a deleted row: found before the flush, while its plan still exists
 
 
 def _created_action(obj: Any) -> str:
@@ -174,10 +175,12 @@ def _before_flush(session: OrmSession, _context, _instances) -> None:
             action = _updated_action(obj, before, changed)
             if action:
                 pending.append(_Pending(obj, action, before))
+    orgs = None
     for obj in session.deleted:
         if type(obj) in AUDITED:
             before, _ = _before_and_changed(session, obj)
-            pending.append(_Pending(obj, "delete", before, deleted=True))
+            orgs = orgs or _Orgs(session.connection())
+            pending.append(_Pending(obj, "delete", before, deleted=True, organization_id=orgs.of(before, AUDITED[type(obj)])))
     # Set, not appended to: a flush that failed before its after_flush leaves nothing behind.
     session.info[_PENDING] = pending
 
@@ -245,7 +248,7 @@ def _after_flush(session: OrmSession, _context) -> None:
                 "action": item.action,
                 "entity": entity,
                 "entity_id": values.get("id"),
-                "organization_id": orgs.of(values, entity),
+                "organization_id": item.organization_id if item.deleted else orgs.of(values, entity),
                 "before": item.before,
                 "after": after,
             }

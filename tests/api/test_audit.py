@@ -502,16 +502,34 @@ def test_corrections_and_retractions_over_http(client, app, tree):
     assert events_of(client, "stale") == []
 
 
-def test_archiving_over_http(client, app, tree):
+def test_delete_archives_what_has_records_and_deletes_the_rest(client, app, tree):
     paths = app.openapi()["paths"]
     if "delete" not in paths.get("/api/v1/targets/{target_id}", {}) or "delete" not in paths.get("/api/v1/plans/{plan_id}", {}):
         pytest.skip("no DELETE routes for plans and targets in this app")
-    target, plan = tree["target"], tree["plan"]
+    org_id = tree["province"]["id"]
+    plan, target = tree["plan"], tree["target"]
+    client.post(f"{API}/targets/{target['id']}/submissions",
+                json={"value": 5, "period_date": "2019-06-30", "organization_id": org_id})
+    empty = client.post(f"{API}/plans/{plan['id']}/targets", json={
+        "code": "EMPTY", "title": "Trống", "unit": "%", "comparison": "at_least", "value": 1}).json()
+
+    # A target with a figure is archived; one without any record is deleted.
     assert client.delete(f"{API}/targets/{target['id']}", headers=rid("archive-target")).status_code < 300
     e = only(events_of(client, "archive-target"))
-    assert (e["action"], e["entity"], e["entity_id"], e["before"]["archived_at"]) == ("archive", "target", target["id"], None)
-    assert e["after"]["archived_at"] is not None
+    assert (e["action"], e["entity"], e["entity_id"], e["organization_id"]) == ("archive", "target", target["id"], org_id)
+    assert e["before"]["archived_at"] is None and e["after"]["archived_at"] is not None
+    assert client.delete(f"{API}/targets/{empty['id']}", headers=rid("delete-target")).status_code < 300
+    e = only(events_of(client, "delete-target"))
+    assert (e["action"], e["entity_id"], e["organization_id"], e["after"]) == ("delete", empty["id"], org_id, None)
+    assert e["before"]["code"] == "EMPTY"
+
+    # Same for plans; deleting a plan deletes its (record-less) targets, each an event.
     assert client.delete(f"{API}/plans/{plan['id']}", headers=rid("archive-plan")).status_code < 300
-    events = events_of(client, "archive-plan")
-    assert ("archive", "plan", plan["id"]) in [(e["action"], e["entity"], e["entity_id"]) for e in events]
-    assert {e["action"] for e in events} == {"archive"}
+    assert [(e["action"], e["entity"]) for e in events_of(client, "archive-plan")] == [("archive", "plan")]
+    bare = client.post(f"{API}/plans", json={"code": "BARE", "title": "x", "organization_id": org_id,
+                                             "start_date": "2020-01-01", "end_date": "2020-12-31"}).json()
+    bare_target = client.post(f"{API}/plans/{bare['id']}/targets", json={
+        "code": "B1", "title": "x", "unit": "%", "comparison": "at_least", "value": 1}).json()
+    assert client.delete(f"{API}/plans/{bare['id']}", headers=rid("delete-plan")).status_code < 300
+    got = [(e["action"], e["entity"], e["entity_id"], e["organization_id"]) for e in events_of(client, "delete-plan")]
+    assert got == [("delete", "target", bare_target["id"], org_id), ("delete", "plan", bare["id"], org_id)]
