@@ -99,9 +99,30 @@ def upgrade() -> None:
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True))
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION chitieu_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'table % is append-only: % refused', TG_TABLE_NAME, TG_OP
+                    USING ERRCODE = 'insufficient_privilege';
+            END $$
+            """
+        )
+        for table in APPEND_ONLY:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION chitieu_append_only()"
+            )
+
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION chitieu_append_only()")
+
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.drop_column('archived_at')
 

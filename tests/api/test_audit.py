@@ -467,7 +467,6 @@ def test_openapi_documents_the_route(app):
 # ------------------------------------------------------------------ the trail cannot be rewritten
 
 
-@pytest.mark.xfail(strict=True, reason="migration 0003 creates no trigger on audit_event (its docstring says it does)")
 @pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 @pytest.mark.parametrize("statement", ["UPDATE audit_event SET actor = 'forged'", "DELETE FROM audit_event"])
 def test_postgres_refuses_rewriting_the_trail(app, client, statement):

@@ -328,17 +328,10 @@ def test_an_import_corrects_the_figure_in_force_and_chains_rows_of_one_file(clie
 # ------------------------------------------------------------------ the database refuses edits
 
 
-NO_TRIGGER = (
-    "migration 0003 names submission in APPEND_ONLY but creates no trigger: raw UPDATE/DELETE still succeed. "
-    "Strict: this turns red once the trigger exists; then drop the marker."
-)
-
-
 @pytest.mark.parametrize("statement", ["UPDATE submission SET value = 1", "DELETE FROM submission"])
-def test_postgres_refuses_raw_updates_and_deletes_of_figures(request, app, backend, client, scene, statement):
+def test_postgres_refuses_raw_updates_and_deletes_of_figures(app, backend, client, scene, statement):
     if backend != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's (SQLite has none)")
-    request.applymarker(pytest.mark.xfail(strict=True, reason=NO_TRIGGER))
     original = submit(client, scene, value=80.0)
     with pytest.raises(DBAPIError):
         with app.state.engine.begin() as conn:
