@@ -59,6 +59,7 @@ from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.submissions import versions
 from app.submissions.models import Submission, SubmissionCreate
+from app.organizations.service import subtree
 from app.submissions.service import _check as check_submission
 from app.submissions.service import check_open
 from app.targets.models import Target, TargetCreate, TargetUpdate
@@ -591,6 +592,7 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     stored, latest = _figures_in_force(session, [t.id for t in targets.values()])
     organizations: dict[str, Organization | None] = {}
+    plan_tree = subtree(session, plan.organization_id)  # read once, not per row
     new: list[Submission] = []
     supersedes: dict[int, Submission] = {}  # id() of a new correction -> the version it supersedes
     for row in table.rows:
@@ -627,7 +629,7 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
             run.counts.ignored += 1  # already stored (and checked then): nothing to do
             continue
         try:
-            check_submission(session, target, plan, body)
+            check_submission(session, target, plan, body, plan_tree=plan_tree)
         except DomainError as exc:
             run.fail(row, domain_problems(exc))
             continue

@@ -75,15 +75,25 @@ def list_submissions(
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
-def _check(session: Session, target: Target, plan: Plan, body: SubmissionCreate) -> None:
+def _check(
+    session: Session, target: Target, plan: Plan, body: SubmissionCreate, *, plan_tree: set[int] | None = None
+) -> None:
+    """The domain rules for one figure. `plan_tree` (the plan's organisation and those under it)
+    may be given by callers checking many figures, so the tree is read once, not per figure."""
     problems: dict[str, str] = {}
     if not plan.start_date <= body.period_date <= plan.end_date:
         problems["period_date"] = (
             f"must lie within the plan's period, {plan.start_date.isoformat()} to {plan.end_date.isoformat()}"
         )
-    if session.get(Organization, body.organization_id) is None:
+    if plan_tree is not None:
+        within = body.organization_id in plan_tree
+    elif session.get(Organization, body.organization_id) is None:
+        within = None
+    else:
+        within = is_within(session, body.organization_id, plan.organization_id)
+    if within is None:
         problems["organization_id"] = f"organisation {body.organization_id} does not exist"
-    elif not is_within(session, body.organization_id, plan.organization_id):
+    elif not within:
         problems["organization_id"] = "the reporting organisation must be the plan's organisation or one under it"
     is_milestone = target.comparison == Comparison.MILESTONE
     if is_milestone and body.done is None:
