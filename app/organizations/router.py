@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from app.common import etag
+from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
 from app.auth import policy
 from app.auth.models import Role
@@ -39,18 +41,37 @@ def create_organization(session: SessionDep, principal: PrincipalDep, body: Orga
     return service.create_organization(session=session, organization_in=body)
 
 
-@router.get("/{organization_id}", summary="Get an organisation", response_model=OrganizationPublic, responses=errors(404, 422))
-def get_organization(organization: OrganizationDep):
+@router.get(
+    "/{organization_id}",
+    summary="Get an organisation",
+    description="The `ETag` header names this version.",
+    response_model=OrganizationPublic,
+    responses={**etag.documented(200), **errors(404, 422)},
+)
+def get_organization(organization: OrganizationDep, response: Response):
+    etag.set_etag(response, OrganizationPublic, organization)
     return organization
 
 
 @router.patch(
-    "/{organization_id}", summary="Update an organisation", response_model=OrganizationPublic, responses=errors(404, 409, 422)
+    "/{organization_id}",
+    summary="Update an organisation",
+    response_model=OrganizationPublic,
+    responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
-def update_organization(session: SessionDep, principal: PrincipalDep, organization: OrganizationDep, body: OrganizationUpdate):
-    """Editors change organisations in their scope (and may move them only within it); roots are admins'."""
+def update_organization(
+    session: SessionDep, principal: PrincipalDep, organization: OrganizationDep, body: OrganizationUpdate,
+    response: Response, if_match: IfMatch = None,
+):
+    """Editors change organisations in their scope (and may move them only within it); roots are admins'.
+
+    With `If-Match`, only if the organisation is still that version (else 412).
+    """
     moving_to_root = "parent_id" in body.model_fields_set and body.parent_id is None
     policy.require(session, principal, Role.ADMIN if moving_to_root else Role.EDITOR, organization.id)
     if body.parent_id is not None:
         policy.require(session, principal, Role.EDITOR, body.parent_id)
-    return service.update_organization(session=session, organization=organization, organization_in=body)
+    etag.require_match(session, organization, OrganizationPublic, if_match)
+    updated = service.update_organization(session=session, organization=organization, organization_in=body)
+    etag.set_etag(response, OrganizationPublic, updated)
+    return updated

@@ -155,3 +155,6 @@ class PlanPublic(SQLModel):
     reporting_grace_days: int
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    archived_at: UtcDateTime | None = Field(
+        default=None, description="When the plan was archived (DELETE of a plan with figures); null when it is not."
+    )

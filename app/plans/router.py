@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from app.common import etag
+from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
 from fastapi import Request
 
@@ -29,8 +31,9 @@ def list_plans(
     organization_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Issued by this organisation.")] = None,
     state: Annotated[PlanState | None, Query(description="Only plans in this state.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Only plans whose period touches this year.")] = None,
+    include_archived: Annotated[bool, Query(description="Also list archived plans (deleted ones that had figures).")] = False,
 ):
-    """Drafts are listed only to keys whose scope covers them."""
+    """Drafts are listed only to keys whose scope covers them; archived plans only with `include_archived=true`."""
     policy.require_read(principal, open_reads=open_reads(request))
     return service.list_plans(
         session=session,
@@ -38,6 +41,7 @@ def list_plans(
         state=state,
         year=year,
         drafts_of=policy.visible_draft_organizations(session, principal),
+        include_archived=include_archived,
         limit=paging.limit,
         offset=paging.offset,
     )
@@ -49,13 +53,58 @@ def create_plan(session: SessionDep, principal: PrincipalDep, body: PlanCreate):
     return service.create_plan(session=session, plan_in=body)
 
 
-@router.get("/{plan_id}", summary="Get a plan", response_model=PlanPublic, responses=errors(404, 422))
-def get_plan(plan: PlanDep):
+@router.get(
+    "/{plan_id}",
+    summary="Get a plan",
+    description="Archived plans are still returned, with `archived_at`. The `ETag` header names this version.",
+    response_model=PlanPublic,
+    responses={**etag.documented(200), **errors(404, 422)},
+)
+def get_plan(plan: PlanDep, response: Response):
+    etag.set_etag(response, PlanPublic, plan)
     return plan
 
 
-@router.patch("/{plan_id}", summary="Update a plan", response_model=PlanPublic, responses=errors(404, 409, 422))
-def update_plan(session: SessionDep, principal: PrincipalDep, plan: EditablePlanDep, body: PlanUpdate):
+@router.patch(
+    "/{plan_id}",
+    summary="Update a plan",
+    description="Needs an editor in scope (of the new organisation too, when it changes). With `If-Match`, only if "
+    "the plan is still that version (else 412). Archived plans refuse (409). A closed plan takes no new figures; "
+    "set `state` back to `active` to reopen it.",
+    response_model=PlanPublic,
+    responses={**etag.documented(200), **errors(404, 409, 412, 422)},
+)
+def update_plan(
+    session: SessionDep, principal: PrincipalDep, plan: EditablePlanDep, body: PlanUpdate, response: Response,
+    if_match: IfMatch = None,
+):
+    etag.require_match(session, plan, PlanPublic, if_match)
     if body.organization_id is not None:
         policy.require(session, principal, Role.EDITOR, body.organization_id)
-    return service.update_plan(session=session, plan=plan, plan_in=body)
+    updated = service.update_plan(session=session, plan=plan, plan_in=body)
+    etag.set_etag(response, PlanPublic, updated)
+    return updated
+
+
+@router.delete(
+    "/{plan_id}",
+    summary="Delete or archive a plan",
+    description="A plan whose targets have figures or assessments is **archived**, never deleted: 200 with the plan "
+    "and its `archived_at`. It can still be read by id (and its status, targets and figures), but leaves the "
+    "lists (`include_archived=true` shows it) and refuses every change (409). A plan with no figures and no "
+    "assessments is deleted for real, with its targets: 204. Needs an editor in scope; with `If-Match`, only if "
+    "the plan is still that version (else 412).",
+    response_model=PlanPublic,
+    responses={
+        200: {"description": "Archived: the plan had figures or assessments, which are all kept.", "headers": etag.ETAG_HEADER},
+        204: {"description": "Deleted: the plan (and its targets) had no figures and no assessments."},
+        **errors(404, 409, 412, 422),
+    },
+)
+def delete_plan(session: SessionDep, plan: EditablePlanDep, response: Response, if_match: IfMatch = None):
+    etag.require_match(session, plan, PlanPublic, if_match)
+    archived = service.delete_plan(session=session, plan=plan)
+    if archived is None:
+        return Response(status_code=204)
+    etag.set_etag(response, PlanPublic, archived)
+    return archived

@@ -7,9 +7,12 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
+from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
+from app.targets.models import Target
+from app.targets.service import has_records
 from app.status.engine import Rules
 
 
@@ -25,15 +28,18 @@ def list_plans(
     state: PlanState | None,
     year: int | None,
     drafts_of: set[int] | None = None,
+    include_archived: bool = False,
     limit: int,
     offset: int,
 ):
     """Lists plans, filtered by issuing organisation, state and a year the period touches.
 
-    Archived plans are left out. Drafts are listed only for the organisations in `drafts_of`
-    (None: all drafts).
+    Archived plans are left out unless `include_archived`. Drafts are listed only for the
+    organisations in `drafts_of` (None: all drafts).
     """
-    stmt = select(Plan).where(Plan.archived_at.is_(None)).order_by(Plan.start_date.desc(), Plan.id)
+    stmt = select(Plan).order_by(Plan.start_date.desc(), Plan.id)
+    if not include_archived:
+        stmt = stmt.where(Plan.archived_at.is_(None))
     if drafts_of is not None:
         stmt = stmt.where((Plan.state != PlanState.DRAFT.value) | Plan.organization_id.in_(drafts_of))
     if organization_id is not None:
@@ -108,3 +114,24 @@ def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     commit_or_conflict(session, "The plan could not be updated (duplicate code?).")
     session.refresh(plan)
     return plan
+
+
+def delete_plan(*, session: Session, plan: Plan) -> Plan | None:
+    """Archives a plan that has figures or assessments (returns it); deletes one that has none, with its targets.
+
+    Figures are never lost: an archived plan keeps everything, can still be read (and its
+    status computed) but leaves the lists and refuses changes.
+    """
+    targets = list(session.exec(select(Target).where(Target.plan_id == plan.id)).all())
+    if has_records(session, [t.id for t in targets]):
+        plan.archived_at = plan.updated_at = utcnow()
+        session.add(plan)
+        commit_or_conflict(session, "The plan could not be archived.")
+        session.refresh(plan)
+        return plan
+    for target in targets:
+        session.delete(target)
+    session.flush()
+    session.delete(plan)
+    commit_or_conflict(session, "The plan could not be deleted (something refers to it).")
+    return None

@@ -177,3 +177,6 @@ class TargetPublic(SQLModel):
     frequency: Frequency | None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    archived_at: UtcDateTime | None = Field(
+        default=None, description="When the target was archived (DELETE of a target with figures); null when it is not."
+    )

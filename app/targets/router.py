@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from app.common import etag
+from app.common.etag import IfMatch
 from app.common.types import Page, ShortText
 from app.deps import EditablePlanDep, EditableTargetDep, PagingDep, PlanDep, SessionDep, TargetDep
 from app.openapi import errors
@@ -16,15 +18,23 @@ router = APIRouter(tags=["targets"])
 
 
 @router.get(
-    "/plans/{plan_id}/targets", summary="List a plan's targets", response_model=Page[TargetPublic], responses=errors(404, 422)
+    "/plans/{plan_id}/targets",
+    summary="List a plan's targets",
+    description="Archived targets are left out unless `include_archived=true`.",
+    response_model=Page[TargetPublic],
+    responses=errors(404, 422),
 )
 def list_targets(
     session: SessionDep,
     plan: PlanDep,
     paging: PagingDep,
     category: Annotated[ShortText | None, Query(description="Only targets in this category.")] = None,
+    include_archived: Annotated[bool, Query(description="Also list archived targets (deleted ones that had figures).")] = False,
 ):
-    return service.list_targets(session=session, plan=plan, category=category, limit=paging.limit, offset=paging.offset)
+    return service.list_targets(
+        session=session, plan=plan, category=category, include_archived=include_archived, limit=paging.limit,
+        offset=paging.offset,
+    )
 
 
 @router.post(
@@ -38,13 +48,52 @@ def create_target(session: SessionDep, plan: EditablePlanDep, body: TargetCreate
     return service.create_target(session=session, plan=plan, target_in=body)
 
 
-@router.get("/targets/{target_id}", summary="Get a target", response_model=TargetPublic, responses=errors(404, 422))
-def get_target(target: TargetDep):
+@router.get(
+    "/targets/{target_id}",
+    summary="Get a target",
+    description="Archived targets are still returned, with `archived_at`. The `ETag` header names this version.",
+    response_model=TargetPublic,
+    responses={**etag.documented(200), **errors(404, 422)},
+)
+def get_target(target: TargetDep, response: Response):
+    etag.set_etag(response, TargetPublic, target)
     return target
 
 
 @router.patch(
-    "/targets/{target_id}", summary="Update a target", response_model=TargetPublic, responses=errors(404, 409, 422)
+    "/targets/{target_id}",
+    summary="Update a target",
+    description="Needs an editor in scope of the plan's organisation. With `If-Match`, only if the target is still "
+    "that version (else 412). Archived targets, and targets of archived plans, refuse (409).",
+    response_model=TargetPublic,
+    responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
-def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUpdate):
-    return service.update_target(session=session, target=target, target_in=body)
+def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUpdate, response: Response, if_match: IfMatch = None):
+    etag.require_match(session, target, TargetPublic, if_match)
+    updated = service.update_target(session=session, target=target, target_in=body)
+    etag.set_etag(response, TargetPublic, updated)
+    return updated
+
+
+@router.delete(
+    "/targets/{target_id}",
+    summary="Delete or archive a target",
+    description="A target with figures or assessments is **archived**, never deleted: 200 with the target and its "
+    "`archived_at`. It can still be read by id (with its status, history and figures), but leaves the plan's list "
+    "(`include_archived=true` shows it) and its status, and refuses every change and new figure (409). A target "
+    "with no figures and no assessments is deleted for real: 204. Needs an editor in scope; with `If-Match`, only "
+    "if the target is still that version (else 412).",
+    response_model=TargetPublic,
+    responses={
+        200: {"description": "Archived: the target had figures or assessments, which are all kept.", "headers": etag.ETAG_HEADER},
+        204: {"description": "Deleted: the target had no figures and no assessments."},
+        **errors(404, 409, 412, 422),
+    },
+)
+def delete_target(session: SessionDep, target: EditableTargetDep, response: Response, if_match: IfMatch = None):
+    etag.require_match(session, target, TargetPublic, if_match)
+    archived = service.delete_target(session=session, target=target)
+    if archived is None:
+        return Response(status_code=204)
+    etag.set_etag(response, TargetPublic, archived)
+    return archived

@@ -11,12 +11,15 @@ from enum import Enum
 
 from sqlmodel import Session, select
 
+from app.assessments.models import Assessment
 from app.common.crud import apply_patch, commit_or_conflict, paginate
+from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.plans.models import Plan
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
 from app.status.pace import Checkpoint, Frequency
 from app.status.engine import default_direction
+from app.submissions.models import Submission
 from app.targets.models import Target, TargetCreate, TargetUpdate
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
@@ -72,9 +75,13 @@ def _follow_default_direction(target: Target, changes: dict) -> None:
         changes["direction"] = default_direction(new_comparison, changes.get("value", target.value)).value
 
 
-def list_targets(*, session: Session, plan: Plan, category: str | None, limit: int, offset: int):
-    """Lists a plan's targets in their order."""
+def list_targets(
+    *, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int
+):
+    """Lists a plan's targets in their order; archived ones only with `include_archived`."""
     stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
+    if not include_archived:
+        stmt = stmt.where(Target.archived_at.is_(None))
     if category is not None:
         stmt = stmt.where(Target.category == category)
     return paginate(session, stmt, limit=limit, offset=offset)
@@ -125,3 +132,26 @@ def update_target(*, session: Session, target: Target, target_in: TargetUpdate) 
     commit_or_conflict(session, "The target could not be updated (duplicate code?).")
     session.refresh(target)
     return target
+
+
+def has_records(session: Session, target_ids: list[int]) -> bool:
+    """Whether any of the targets has a figure (any version) or an assessment."""
+    if not target_ids:
+        return False
+    for model in (Submission, Assessment):
+        if session.exec(select(model.id).where(model.target_id.in_(target_ids)).limit(1)).first() is not None:
+            return True
+    return False
+
+
+def delete_target(*, session: Session, target: Target) -> Target | None:
+    """Archives a target that has figures or assessments (returns it); deletes one that has none."""
+    if has_records(session, [target.id]):
+        target.archived_at = target.updated_at = utcnow()
+        session.add(target)
+        commit_or_conflict(session, "The target could not be archived.")
+        session.refresh(target)
+        return target
+    session.delete(target)
+    commit_or_conflict(session, "The target could not be deleted (something refers to it).")
+    return None

@@ -60,9 +60,9 @@ TWO_ROUTES = [
     ("DELETE", f"{API}/organizations", {"GET", "POST"}),
     ("PUT", f"{API}/organizations/1", {"GET", "PATCH"}),
     ("DELETE", f"{API}/plans", {"GET", "POST"}),
-    ("DELETE", f"{API}/plans/1", {"GET", "PATCH"}),
+    ("PUT", f"{API}/plans/1", {"GET", "PATCH", "DELETE"}),
     ("PUT", f"{API}/plans/1/targets", {"GET", "POST"}),
-    ("DELETE", f"{API}/targets/1", {"GET", "PATCH"}),
+    ("PUT", f"{API}/targets/1", {"GET", "PATCH", "DELETE"}),
     ("PATCH", f"{API}/targets/1/submissions", {"GET", "POST"}),
 ]
 

@@ -1,0 +1,98 @@
+"""ETags and If-Match: one place for how a version of a row is named and checked.
+
+- The ETag of a row is strong: the SHA-256 of its public representation (the route's
+  response model, as JSON with sorted keys), quoted. Any change a client could see
+  changes it; `updated_at` is part of every representation, so every write does.
+- `If-Match` on PATCH and DELETE: a list of entity tags, or `*`. The write proceeds when
+  one of them equals the row's current ETag (strong comparison: a weak `W/"..."` tag
+  never matches), or with `*` (the row exists, or the loader would have answered 404).
+  Otherwise 412 problem+json, and nothing changes. Without the header the write proceeds.
+- Race safety: before comparing, the row is locked for the rest of the transaction
+  (a no-op UPDATE of its own id: a row lock on PostgreSQL, the write lock on SQLite)
+  and read again, so two writers holding the same ETag cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import Header, Response
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel
+
+from app.errors import PreconditionFailed
+
+_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The strong entity tag of this version of the resource; send it back in `If-Match` to "
+        "change or delete exactly this version.",
+        "schema": {"type": "string", "example": '"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'},
+    }
+}
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=2000,
+        description="Apply the change only if the resource's current ETag is one of these (`\"...\"`, "
+        "comma-separated) or `*`; otherwise 412 and nothing changes. Without it the change proceeds.",
+        examples=['"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'],
+    ),
+]
+
+
+def etag_of(model: type[BaseModel], row: Any) -> str:
+    """The strong ETag of a row as `model` (the route's response model) represents it."""
+    public = model.model_validate(row, from_attributes=True).model_dump(mode="json")
+    text = json.dumps(public, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest() + '"'
+
+
+def matches(if_match: str, current: str) -> bool:
+    """Whether an If-Match header value matches the current ETag (strong comparison; `*` matches any)."""
+    if if_match.strip() == "*":
+        return True
+    return any(not weak and tag == current for weak, tag in _tags(if_match))
+
+
+def _tags(header: str) -> list[tuple[str, str]]:
+    out, position = [], 0
+    while position < len(header):
+        match = _TAG.match(header, position)
+        if match is None or match.end() == position:
+            return out  # the rest is not a list of entity tags: it matches nothing
+        out.append((match.group(1) or "", match.group(2)))
+        position = match.end()
+    return out
+
+
+def require_match(session: Session, row: SQLModel, model: type[BaseModel], if_match: str | None) -> None:
+    """412 unless `If-Match` (when given) matches the row's current ETag; locks the row when it checks."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    table = type(row).__table__
+    session.execute(update(table).where(table.c.id == row.id).values(id=table.c.id))
+    session.refresh(row)
+    current = etag_of(model, row)
+    if not matches(if_match, current):
+        raise PreconditionFailed(
+            f"If-Match does not match the current version of this resource (ETag {current}): it was changed "
+            "since you read it. Read it again, then send the change with its new ETag."
+        )
+
+
+def set_etag(response: Response, model: type[BaseModel], row: Any) -> None:
+    """Puts the row's ETag on the response."""
+    response.headers["ETag"] = etag_of(model, row)
+
+
+def documented(status: int = 200) -> dict:
+    """`responses=` entry saying that `status` carries an ETag header."""
+    return {status: {"headers": ETAG_HEADER}}
