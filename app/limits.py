@@ -30,11 +30,18 @@ MIB = 1024 * 1024
 MAX_BODY_BYTES = 1 * MIB
 MAX_IMPORT_BYTES = 5 * MIB
 _IMPORT_PATH = re.compile(r"^/api/v1/plans/[^/]+/import/")
+_PARSE_PATH = re.compile(r"^/api/v1/plans/[^/]+/parse$")
 
 
 def body_limit(path: str) -> int:
-    """The largest body, in bytes, a request to this path may send."""
-    return MAX_IMPORT_BYTES if _IMPORT_PATH.match(path) else MAX_BODY_BYTES
+    """The largest body, in bytes, a request to this path may send.
+
+    Parsing takes up to 200,000 characters of text; written as JSON with \\uXXXX escapes
+    (6 bytes a character) that is up to 1.2 MB, so /parse gets the import limit too.
+    """
+    if _IMPORT_PATH.match(path) or _PARSE_PATH.match(path):
+        return MAX_IMPORT_BYTES
+    return MAX_BODY_BYTES
 
 
 def too_large_detail(limit: int) -> str:
@@ -116,6 +123,6 @@ def document(schema: dict) -> None:
     info = schema.setdefault("info", {})
     info["description"] = (
         info.get("description", "")
-        + f"\nRequest bodies are at most {MAX_BODY_BYTES // MIB} MiB ({MAX_IMPORT_BYTES // MIB} MiB for imports); "
+        + f"\nRequest bodies are at most {MAX_BODY_BYTES // MIB} MiB ({MAX_IMPORT_BYTES // MIB} MiB for imports and parsing); "
         "a larger one is refused with 413.\n"
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.common.types import MAX_DATE, MIN_DATE, IsoDateTime
+from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoDateTime
 from app.deps import LangDep, PlanDep, SessionDep, TargetDep, TodayDep
 from app.errors import InvalidInput
 from app.openapi import errors
@@ -17,7 +17,7 @@ from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistor
 router = APIRouter(tags=["status"])
 
 AsOf = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         ge=MIN_DATE,
         le=MAX_DATE,
