@@ -26,6 +26,7 @@ itself is achieved.
 from __future__ import annotations
 
 import math
+from itertools import groupby
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -461,10 +462,22 @@ def _locked_in(spec: TargetSpec) -> bool:
 
 
 def _series(spec: TargetSpec, kept: list[Observation]) -> list[tuple[date, float]]:
-    """The combined value as it stood at each figure's date (for trends and history)."""
-    dates = sorted({o.period_date for o in kept if o.value is not None or _is_ratio(o)})
+    """The combined value as it stood at each figure's date (for trends and history).
+
+    `kept` is in date order. "latest" depends only on the figures of the date itself, so each
+    date's group is aggregated alone: linear in the number of figures. Other aggregations
+    combine everything up to the date (a prefix each time: quadratic, so the forecast, which
+    needs the series only for levels, does not ask for it for flows).
+    """
+    numeric = [o for o in kept if o.value is not None or _is_ratio(o)]
     points = []
-    for d in dates:
+    if spec.aggregation == Aggregation.LATEST:
+        for d, group in groupby(numeric, key=lambda o: o.period_date):
+            value, _ = aggregate(spec, list(group))
+            if value is not None:
+                points.append((d, value))
+        return points
+    for d in sorted({o.period_date for o in numeric}):
         value, _ = aggregate(spec, [o for o in kept if o.period_date <= d])
         if value is not None:
             points.append((d, value))
@@ -515,7 +528,7 @@ def evaluate(
             share_due=share,
             is_flow=spec.is_flow,
             has_checkpoints=bool(spec.checkpoints),
-            series=_series(spec, kept),
+            series=[] if spec.is_flow else _series(spec, kept),  # a flow's forecast is linear: no series
             end=spec.period_end,
         )
         if forecast is not None:
