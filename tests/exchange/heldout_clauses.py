@@ -28,20 +28,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-H, L = "higher_is_better", "lower_is_better"
+from tests.exchange.labelled_clauses import D, H, L
 
 
-def R(comparison, value=None, unit="%", *, low=None, high=None, d=None, **extra):
-    """One accepted reading. Direction defaults to lower for ceilings and falls, else higher."""
-    if d is None:
-        d = L if comparison in ("at_most", "less_than") or (comparison == "change" and (value or 0) < 0) else H
-    out = {"comparison": comparison, "unit": unit, "direction": d}
-    if comparison == "between":
-        out.update(low=low, high=high)
-    elif comparison != "milestone":
-        out["value"] = value
-    out.update(extra)
-    return out
+# One accepted reading: the same builder as the labelled clauses' expected drafts (direction
+# defaults to lower for ceilings and falls, else higher).
+R = D
 
 
 def MS(**extra):
