@@ -45,3 +45,11 @@ test-reliability: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis chitieu.db chitieu.db-wal chitieu.db-shm
+
+# The benchmark (issue 6): the API against a floor, on SQLite and PostgreSQL; see docs/PERFORMANCE.md.
+# Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
+# Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
