@@ -32,8 +32,13 @@ DESCRIPTION = """
 Tracks the numeric targets (*chỉ tiêu*) of resolutions and plans, takes progress
 figures against them, and says per target and per plan where things stand and why.
 
+Reading active and closed plans needs no key. Writes, drafts, keys and the audit trail need
+an API key (`ct_...`, from `chitieu keys create` or an admin): press **Authorize** and paste
+it, or send `Authorization: Bearer <key>`. Roles: viewer < reporter < editor < admin, each
+over an organisation and everything under it.
+
 Errors are always `application/problem+json` (RFC 9457). Lists are paged with
-`limit` (at most 500) and `offset`.
+`limit` (at most 500) and `offset`. Every POST takes an `Idempotency-Key` for safe retries.
 """
 
 
