@@ -75,7 +75,11 @@ def current_principal(
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 
-def key_for_writes(request: Request, principal: PrincipalDep) -> None:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and each such hand-off costs more than the work itself (docs/PERFORMANCE.md).
+
+
+async def key_for_writes(request: Request, principal: PrincipalDep) -> None:
     """Every write needs a key: refused with 401 before the body is even read.
 
     Parsing text (without `apply`) stores nothing and is let through; the route checks `apply`.
@@ -91,18 +95,21 @@ def open_reads(request: Request) -> bool:
 class Paging:
     """limit/offset query parameters, with the documented cap."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")] = 100,
-        offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")] = 0,
-    ):
+    def __init__(self, limit: int, offset: int):
         self.limit, self.offset = limit, offset
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")] = 0,
+) -> Paging:
+    return Paging(limit, offset)
 
 
-def today(request: Request) -> date:
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+async def today(request: Request) -> date:
     """Today in the configured time zone (Asia/Ho_Chi_Minh by default)."""
     return request.app.state.settings.today()
 
@@ -110,7 +117,7 @@ def today(request: Request) -> date:
 TodayDep = Annotated[date, Depends(today)]
 
 
-def language(
+async def language(
     request: Request,
     lang: Annotated[Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")] = None,
 ) -> str:
