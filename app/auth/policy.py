@@ -70,3 +70,17 @@ def scope_of(session: Session, principal: Principal) -> set[int] | None:
 def visible_draft_organizations(session: Session, principal: Principal | None) -> set[int] | None:
     """Organisations whose draft plans this caller may list: None means all (admins)."""
     return set() if principal is None else scope_of(session, principal)
+
+
+def require_to_change_figures(session: Session, principal: Principal | None, plan: Plan, *organization_ids: int) -> None:
+    """Correcting or retracting figures: a reporter in scope of each organisation; on a closed plan, an editor."""
+    closed = plan.state == PlanState.CLOSED.value
+    for organization_id in dict.fromkeys(organization_ids):
+        try:
+            require(session, principal, Role.EDITOR if closed else Role.REPORTER, organization_id)
+        except Forbidden as exc:
+            if closed:
+                raise Forbidden(
+                    f"Plan {plan.id} ({plan.code}) is closed: only an editor may correct or retract its figures. {exc.detail}"
+                ) from exc
+            raise

@@ -10,9 +10,7 @@ from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
 from app.deps import PagingDep, PrincipalDep, ReportableTargetDep, SessionDep, SubmissionDep, TargetDep
-from app.errors import Forbidden
 from app.openapi import errors
-from app.plans.models import Plan, PlanState
 from app.submissions import service
 from app.submissions.models import (
     SubmissionCorrection,
@@ -98,20 +96,6 @@ def get_submission(session: SessionDep, submission: SubmissionDep):
     return service.detail(session=session, submission=submission)
 
 
-def _require_reporting_role(session, principal, plan: Plan, *organization_ids: int) -> None:
-    """Reporter in scope of each organisation; on a closed plan, editor."""
-    closed = plan.state == PlanState.CLOSED.value
-    for organization_id in dict.fromkeys(organization_ids):
-        try:
-            policy.require(session, principal, Role.EDITOR if closed else Role.REPORTER, organization_id)
-        except Forbidden as exc:
-            if closed:
-                raise Forbidden(
-                    f"Plan {plan.id} ({plan.code}) is closed: only an editor may correct or retract its figures. {exc.detail}"
-                ) from exc
-            raise
-
-
 @router.post(
     "/submissions/{submission_id}/corrections",
     status_code=201,
@@ -123,7 +107,7 @@ def _require_reporting_role(session, principal, plan: Plan, *organization_ids: i
 )
 def correct_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionCorrection):
     _, plan = service.context(session, submission)
-    _require_reporting_role(session, principal, plan, submission.organization_id, body.organization_id)
+    policy.require_to_change_figures(session, principal, plan, submission.organization_id, body.organization_id)
     return service.correct_submission(session=session, submission=submission, correction_in=body)
 
 
@@ -138,5 +122,5 @@ def correct_submission(session: SessionDep, principal: PrincipalDep, submission:
 )
 def retract_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionRetraction):
     _, plan = service.context(session, submission)
-    _require_reporting_role(session, principal, plan, submission.organization_id)
+    policy.require_to_change_figures(session, principal, plan, submission.organization_id)
     return service.retract_submission(session=session, submission=submission, retraction_in=body)
