@@ -8,38 +8,50 @@ route repeats a lookup-or-404 block or an access check.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
 from app.common.crud import get_or_404
-from app.errors import Conflict, Unauthorized
+from app.errors import Conflict, NotFound, Unauthorized
 from app.common.types import MAX_ID, MAX_PAGE
-from app.db import session_scope
 from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.submissions.models import Submission
 from app.targets.models import Target
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session on the app's engine, closed after the request.
 
     `session.info` carries what the audit trail and idempotency need to know about the
     request: its id (set by the request-id middleware), once authenticated, the caller, and
-    the idempotency record a commit marks 'committed' (app/idempotency/events.py).
+    the Idempotency-Key whose record the write's commit inserts (app/idempotency/events.py).
+
+    `async def`: making a session does no I/O (it connects at its first statement), so it
+    costs no thread-pool hand-off; closing one that still holds a connection (a rollback, a
+    round trip) goes to the thread pool. Rows keep their values after a commit
+    (`expire_on_commit=False`): the answer is built from what was just written, without
+    reading it back.
     """
-    for session in session_scope(request.app.state.engine):
-        session.info["request_id"] = getattr(request.state, "request_id", "")
-        session.info["idempotency_record_id"] = getattr(request.state, "idempotency_record_id", None)
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    session.info["request_id"] = getattr(request.state, "request_id", "")
+    session.info["idempotency"] = getattr(request.state, "idempotency", None)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -162,10 +174,18 @@ def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, pl
     return plan
 
 
+def _readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
+    """The target and its plan in one query (both then in the session: `session.get(Plan, ...)` is free)."""
+    row = session.exec(select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == target_id)).first()
+    if row is None:
+        raise NotFound(f"Target {target_id} does not exist.")
+    target, plan = row
+    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request))
+    return target, plan
+
+
 def load_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
-    target = get_or_404(session, Target, target_id, "Target")
-    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request))
-    return target
+    return _readable_target(request, session, principal, target_id)[0]
 
 
 def load_submission(
@@ -189,19 +209,24 @@ def editable_plan(session: SessionDep, principal: PrincipalDep, plan: Annotated[
     return plan
 
 
-def editable_target(session: SessionDep, principal: PrincipalDep, target: Annotated[Target, Depends(load_target)]) -> Target:
+# The Editable/Reportable target loaders load the target themselves rather than depend on
+# load_target: one dependency is one thread-pool hand-off.
+
+
+def editable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
     """A target the caller may change: editor in scope of its plan's organisation; neither archived."""
-    plan = session.get(Plan, target.plan_id)
+    target, plan = _readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.EDITOR, plan.organization_id)
     _not_archived(plan, "Plan")
     _not_archived(target, "Target")
     return target
 
 
-def reportable_target(session: SessionDep, principal: PrincipalDep, target: Annotated[Target, Depends(load_target)]) -> Target:
+def reportable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
     """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
+    target, plan = _readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.REPORTER)
-    _not_archived(session.get(Plan, target.plan_id), "Plan")
+    _not_archived(plan, "Plan")
     _not_archived(target, "Target")
     return target
 

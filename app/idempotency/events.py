@@ -1,53 +1,61 @@
-"""Marks an idempotency record 'committed' in the same transaction as the request's write.
+"""Inserts a request's idempotency record in the same transaction as the request's write.
 
-This closes the crash window between "the write committed" and "the answer was stored": if
-the process dies there, the record says 'committed', and a retry is answered 409 (the write
-was applied; read the resource) instead of running the write a second time. A record still
-'pending' after a crash means nothing was committed, and a retry may run again.
+The write and its record commit together or not at all: if the process dies after the commit,
+the record says 'committed' and a retry is never run a second time; if the write is rolled
+back, there is no record and a retry runs.
 
-How: the middleware puts the record id in the request's state; `get_session` (app/deps.py)
-copies it to `session.info["idempotency_record_id"]`; the `before_commit` listener below,
-registered once on every Session, runs
+How: the middleware puts a `store.Context` in the request's state; `get_session`
+(app/deps.py) copies it to `session.info["idempotency"]`; the `before_commit` listener below,
+registered once on every Session, inserts the record (`store.record_with_write`) in the
+transaction being committed, and `after_commit` notes its id on the context for the
+middleware. Only commits made once the caller is authenticated count
+(`session.info["principal"]` is set by `current_principal`): the earlier commit that notes the
+key's last use is bookkeeping, not the request's write. A request that commits twice records
+once.
 
-    UPDATE idempotency_record SET state='committed' WHERE id=:id AND state IN ('pending', 'committed')
-
-inside the transaction being committed. Only commits made once the caller is authenticated
-count (`session.info["principal"]` is set by `current_principal`): the earlier commit that
-notes the key's last use is bookkeeping, not the request's write.
-
-If no row matched, the record was taken over by a retry (this request was thought dead):
-the commit is refused with 409, so the write cannot happen twice.
+If another request with the same key committed first, the insert finds the key taken:
+`store.KeyTaken` (409) is raised, the commit does not happen, and the middleware answers from
+the other request's record.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict
-from app.idempotency.store import COMMITTED, PENDING, TABLE
+from app.idempotency import store
 
-INFO_KEY = "idempotency_record_id"
-STATE_KEY = "idempotency_record_id"  # request.state / scope["state"] name, set by the middleware
-
-
-class TakenOver(Conflict):
-    slug, title = "idempotency-taken-over", "Request taken over"
+INFO_KEY = "idempotency"
+STATE_KEY = "idempotency"  # request.state / scope["state"] name, set by the middleware
 
 
-def mark_committed(session: Session) -> None:
-    record_id = session.info.get(INFO_KEY)
-    if record_id is None or session.info.get("principal") is None:
-        return
-    stmt = update(TABLE).where(TABLE.c.id == record_id, TABLE.c.state.in_((PENDING, COMMITTED))).values(state=COMMITTED)
-    if session.execute(stmt).rowcount != 1:
-        raise TakenOver(
-            "A retry with the same Idempotency-Key took this request over while it was running; "
-            "nothing of this request was stored."
-        )
+def _context(session: Session) -> store.Context | None:
+    ctx = session.info.get(INFO_KEY)
+    if ctx is None or ctx.record_id is not None or session.info.get("principal") is None:
+        return None
+    return ctx
+
+
+def record_with_write(session: Session) -> None:
+    ctx = _context(session)
+    if ctx is not None:
+        ctx._pending_id = store.record_with_write(session.connection(), ctx)
+
+
+def confirm(session: Session) -> None:
+    ctx = session.info.get(INFO_KEY)
+    if ctx is not None and ctx._pending_id is not None:
+        ctx.record_id, ctx._pending_id = ctx._pending_id, None
+
+
+def forget(session: Session, _previous_transaction=None) -> None:
+    ctx = session.info.get(INFO_KEY)
+    if ctx is not None:
+        ctx._pending_id = None  # rolled back with the write
 
 
 def install() -> None:
-    """Registers the listener on every Session (idempotent)."""
-    if not event.contains(Session, "before_commit", mark_committed):
-        event.listen(Session, "before_commit", mark_committed)
+    """Registers the listeners on every Session (idempotent)."""
+    for name, listener in (("before_commit", record_with_write), ("after_commit", confirm), ("after_rollback", forget)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -10,28 +10,31 @@ Semantics (see also docs/ARCHITECTURE.md):
 - Keys are per API key: the owner is the SHA-256 of the bearer token (the key's stored hash).
 - The request is fingerprinted as SHA-256 over method, path, raw query string and raw body,
   byte for byte (so the same JSON with other spacing is another request).
-- First use: the key is claimed (a 'pending' record), the request runs, and its answer
-  (status, body and the headers in `STORED_HEADERS`) is stored before it is sent.
+- First use: the request runs; its write commits together with a record of the key
+  (app/idempotency/events.py), and its answer (status, body and the headers in
+  `STORED_HEADERS`) is added to the record before it is sent. A request that writes nothing
+  (a 4xx, a dry run) gets a record holding its answer.
 - Same key, same request, answer stored: the stored answer, with `Idempotent-Replayed: true`.
   This includes 4xx answers (a refused request is refused again the same way); to try other
   input, use a new key.
 - Same key, different request: 422 (`idempotency-key-reused`); nothing runs.
-- Same key while the first request is running: 409 (`idempotency-in-progress`, `Retry-After: 1`).
-- Same key after the first request's write committed but its answer was lost (the process
-  died in between): 409 (`idempotency-answer-lost`): read the resource instead of retrying.
-- A 5xx answer, an exception, or a 401 (the caller was not authenticated) is not stored: the
-  record is deleted, so a retry runs again, unless the write had already committed, in which
-  case the record stays 'committed' (above) so that the write is never made twice.
-- A record still 'pending' after 60 seconds belongs to a request that died before its write
-  committed: a retry takes it over and runs.
+- Same key while the first request is still running: the second one runs but cannot commit
+  (the key is taken at the first one's commit), and gets the first one's answer, or 409
+  (`idempotency-in-progress`, `Retry-After: 1`) when that answer is not stored yet.
+- Same key after the first request's write committed but its answer was lost (a 5xx after the
+  commit, or the process died in between): 409 (`idempotency-answer-lost`): read the resource
+  instead of retrying.
+- A 5xx answer, an exception, or a 401 (the caller was not authenticated) of a request that
+  committed nothing is not stored, so a retry runs again.
 - The answer to `POST /api/v1/api-keys` (the new key's secret) is never stored: the secret
   exists only in that one answer. A retry after it committed gets 409 (answer lost); list the
   keys, revoke the one whose answer was lost, and make another.
 - Records are kept 24 hours (`expires_at`); after that the key may be used afresh. Expired
-  records are deleted as new ones are claimed, at most 100 per claim.
+  records are deleted as answers are stored, at most 100 each time.
 
-Pure ASGI (no BaseHTTPMiddleware). The records are read and written in short transactions
-of their own on the app's engine (`scope["app"].state.engine`), through the thread pool.
+Pure ASGI (no BaseHTTPMiddleware). The lookup before the request and the answer after it are
+short transactions on the app's engine (`scope["app"].state.engine`), through the thread
+pool; the record itself is written by the request's own transaction (app/idempotency/store.py).
 """
 
 from __future__ import annotations
@@ -112,24 +115,17 @@ class IdempotencyMiddleware:
         if body is None:  # the client went away before sending the whole body
             return
         engine = scope["app"].state.engine
-        owner = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        now = utcnow()
-        outcome = await run_in_threadpool(store.claim, engine, owner=owner, key=key, fingerprint=_fingerprint(scope, body), now=now)
-        if isinstance(outcome, store.Replay):
-            await _replay(outcome, send)
+        ctx = store.Context(owner=hashlib.sha256(token.encode("utf-8")).hexdigest(), key=key,
+                            fingerprint=_fingerprint(scope, body))
+        settled = await run_in_threadpool(store.lookup, engine, ctx, now=utcnow())
+        if settled is not None:
+            await _settled(scope, receive, send, settled)
             return
-        if isinstance(outcome, store.Refused):
-            await _refuse(scope, receive, send, outcome.reason)
-            return
-        try:
-            await run_in_threadpool(store.purge, engine, now=now)
-        except Exception:  # noqa: BLE001 - housekeeping must not fail the request
-            log.exception("could not purge expired idempotency records")
-        await self._run(scope, _replaying(body, receive), send, engine, outcome.record_id)
+        await self._run(scope, _replaying(body, receive), send, engine, ctx)
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send, engine, record_id: int) -> None:
-        """Runs the request with the record id in its state; stores the answer, then sends it."""
-        scope.setdefault("state", {})[events.STATE_KEY] = record_id
+    async def _run(self, scope: Scope, receive: Receive, send: Send, engine, ctx: store.Context) -> None:
+        """Runs the request with the context in its state; stores the answer, then sends it."""
+        scope.setdefault("state", {})[events.STATE_KEY] = ctx
         start: Message | None = None
         chunks: list[bytes] = []
         complete = False
@@ -147,33 +143,47 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            with anyio.CancelScope(shield=True):  # also when the request is cancelled
-                await _release(engine, record_id)
+            if ctx.record_id is not None:
+                with anyio.CancelScope(shield=True):  # also when the request is cancelled
+                    await _mark_lost(engine, ctx)
             raise
+        if ctx.taken:  # another request with this key committed first: answer as it settled
+            await _settled(scope, receive, send, await run_in_threadpool(store.settled_by_other, engine, ctx))
+            return
         if start is None or not complete:  # pragma: no cover - the app always answers
-            await _release(engine, record_id)
             return
         body = b"".join(chunks)
         status = start["status"]
-        if _not_stored(status) or (scope["path"] in SECRET_ANSWERS and 200 <= status < 300):
-            # A secret answer is not kept either; its record stays 'committed' if the key was made.
-            await _release(engine, record_id)
+        secret = scope["path"] in SECRET_ANSWERS and 200 <= status < 300
+        if _not_stored(status) or secret:
+            if ctx.record_id is not None:  # committed: a retry must not run it again
+                await _mark_lost(engine, ctx)
         else:
             kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", []) if k.lower() in STORED_HEADERS]
             try:
-                if not await run_in_threadpool(store.finish, engine, record_id, status=status, headers=json.dumps(kept), body=body):
-                    log.warning("idempotency record %s was taken over before its answer was stored", record_id)
+                other = await run_in_threadpool(store.store_answer, engine, ctx, status=status, headers=json.dumps(kept), body=body)
             except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
-                log.exception("could not store the answer of idempotency record %s", record_id)
+                log.exception("could not store the answer for idempotency key %r", ctx.key)
+                other = None
+            if other is not None:  # this request wrote nothing, and another with the key settled first
+                await _settled(scope, receive, send, other)
+                return
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _release(engine, record_id: int) -> None:
+async def _mark_lost(engine, ctx: store.Context) -> None:
     try:
-        await run_in_threadpool(store.release, engine, record_id)
-    except Exception:  # noqa: BLE001 - a pending record left behind goes stale after 60 s
-        log.exception("could not release idempotency record %s", record_id)
+        await run_in_threadpool(store.mark_lost, engine, ctx)
+    except Exception:  # noqa: BLE001 - left 'committed', the record reads as lost after ANSWER_WITHIN
+        log.exception("could not mark idempotency record %s as lost", ctx.record_id)
+
+
+async def _settled(scope: Scope, receive: Receive, send: Send, outcome: store.Replay | store.Refused) -> None:
+    if isinstance(outcome, store.Replay):
+        await _replay(outcome, send)
+    else:
+        await _refuse(scope, receive, send, outcome.reason)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -24,8 +24,9 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(max_length=255)
     # SHA-256 of method, path, query and body: the same key with another request is refused.
     fingerprint: str = Field(max_length=64)
-    # pending -> committed (set in the same transaction as the write) -> done (answer stored).
-    state: str = Field(default="pending", max_length=16)
+    # committed (inserted in the same transaction as the write) -> done (answer stored) or lost.
+    # (Records made before 0.2 may say 'pending': a claim whose request never committed.)
+    state: str = Field(default="committed", max_length=16)
     response_status: int | None = None
     response_headers: str | None = Field(default=None, max_length=20_000)
     response_body: bytes | None = Field(default=None, sa_type=LargeBinary)

@@ -1,48 +1,73 @@
-"""The idempotency records in the database: claim, finish, release, purge.
+"""The idempotency records in the database: look up, record with the write, store the answer, purge.
 
-Each function is one short transaction of its own on the app's engine (never the request's
-session), so a claim is visible to every worker before the request runs. They are blocking
-and are called from the middleware through the thread pool.
+A record exists only once something is settled about its request, so a POST costs one
+durable commit, as it would without a key (docs/PERFORMANCE.md):
 
-States of a record (owner, key):
-- pending: claimed, the request is running (or died before its write committed);
-- committed: the request's write committed (set in the same transaction as the write, by
-  app/idempotency/events.py); its answer is not stored yet, or was lost;
-- done: the answer is stored and is replayed to every retry.
+- `lookup` (a read, no commit) runs before the request: an existing record decides the answer
+  (replay, or a refusal) and the request does not run;
+- `record_with_write` runs inside the request's own write transaction (from the session's
+  `before_commit`, app/idempotency/events.py): it inserts the record as 'committed', so the
+  write and the record commit together or not at all. The unique (owner, key) decides between
+  two concurrent requests with the same key: the second one's INSERT waits (PostgreSQL) or
+  queues (SQLite) and then finds the key taken: its write is refused (`KeyTaken`);
+- `store_answer` runs after the request, in a short transaction of its own: the answer is
+  added to the record ('done'), or, for a request that wrote nothing (a 4xx, a dry run), a
+  'done' record is inserted. This commit is not flushed to disk before it returns (SQLite
+  synchronous=NORMAL, PostgreSQL synchronous_commit=off for that transaction only): should it
+  be lost in a power cut, the record is left 'committed' and a retry is told the answer was
+  lost (409), which is the documented fallback; the write itself was durable.
+
+States:
+- committed: the write committed with the record; its answer is on its way (a retry is told to
+  retry shortly, 409 in progress), or, after `ANSWER_WITHIN`, was lost with its process;
+- done: the answer is stored and replayed to every retry;
+- lost: the write committed but its answer is never stored (a 5xx after the commit, or an answer
+  that holds a secret): a retry is told to read the resource (409).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from app.common.models import as_utc
+from app.common.models import as_utc, utcnow
+from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
 
 log = logging.getLogger("chitieu.idempotency")
 
 TABLE = IdempotencyRecord.__table__
-PENDING, COMMITTED, DONE = "pending", "committed", "done"
+COMMITTED, DONE, LOST = "committed", "done", "lost"
 # Kept at least this long; the key may be used for another request afterwards.
 TTL = timedelta(hours=24)
-# A record still pending after this long belongs to a request that died: a retry takes it over.
-STALE_AFTER = timedelta(seconds=60)
-# Expired records deleted per claim, at most.
+# A 'committed' record whose answer is not stored within this time lost it (its process died).
+ANSWER_WITHIN = timedelta(seconds=60)
+# Expired records deleted per stored answer, at most.
 PURGE_BATCH = 100
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """The record is ours: run the request."""
+@dataclass
+class Context:
+    """One request's key, handed from the middleware to the request's session (session.info).
 
-    record_id: int
+    `record_id` is set once the request's write committed with its record; `taken` when the
+    key turned out to be held by another request at commit time.
+    """
+
+    owner: str
+    key: str
+    fingerprint: str
+    record_id: int | None = None
+    taken: bool = False
+    _pending_id: int | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,103 +86,147 @@ class Refused:
     reason: str
 
 
-def _insert_if_absent(conn: Connection, owner: str, key: str, fingerprint: str, now: datetime) -> int | None:
-    """INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id: the new id, or None if the key is taken."""
-    values = {
-        "owner": owner, "key": key, "fingerprint": fingerprint, "state": PENDING, "created_at": now, "expires_at": now + TTL,
-    }
-    if conn.dialect.name == "postgresql":
-        stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
-    elif conn.dialect.name == "sqlite":
-        stmt = sqlite_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = insert(TABLE).values(**values)
-    return conn.execute(stmt.returning(TABLE.c.id)).scalar_one_or_none()
+class KeyTaken(Conflict):
+    """Raised at commit when another request holds the key: this request's write is rolled back."""
+
+    slug, title = "idempotency-in-progress", "Request in progress"
 
 
-def claim(engine: Engine, *, owner: str, key: str, fingerprint: str, now: datetime) -> Claimed | Replay | Refused:
-    """Claims (owner, key) for this request, or says what to answer instead.
+# Built once: SQLAlchemy caches their compiled form, and building them is most of their cost.
+_FIND = select(TABLE.c.id, TABLE.c.fingerprint, TABLE.c.state, TABLE.c.created_at, TABLE.c.expires_at, TABLE.c.response_status,
+               TABLE.c.response_headers, TABLE.c.response_body).where(
+    TABLE.c.owner == bindparam("owner"), TABLE.c.key == bindparam("key"))
+_FINISH = (
+    update(TABLE)
+    .where(TABLE.c.id == bindparam("record_id"), TABLE.c.state == COMMITTED)
+    .values(state=DONE, response_status=bindparam("status"), response_headers=bindparam("headers"),
+            response_body=bindparam("body"))
+)
+_DELETE_VOID_ONE = delete(TABLE).where(TABLE.c.id == bindparam("record_id"), TABLE.c.state == bindparam("state"))
 
-    The INSERT is the claim: if another record holds the key, it decides. An expired record
-    is deleted and the claim tried again; so is a stale pending one (its request died before
-    its write committed), deleted by id so that only one retry takes it over.
+
+def _void(row, now: datetime) -> bool:
+    """Expired, or a claim left 'pending' by the earlier design (nothing of it committed): as if absent."""
+    return as_utc(row.expires_at) <= now or row.state == "pending"
+
+
+def _outcome(row, fingerprint: str, now: datetime) -> Replay | Refused | None:
+    """What an existing record means for a request with this fingerprint (None: as if absent, run)."""
+    if row is None or _void(row, now):
+        return None
+    if row.fingerprint != fingerprint:
+        return Refused("reused")
+    if row.state == DONE:
+        return Replay(row.response_status, row.response_headers or "[]", row.response_body or b"")
+    if row.state == COMMITTED and as_utc(row.created_at) > now - ANSWER_WITHIN:
+        return Refused("in_progress")
+    return Refused("lost")
+
+
+def lookup(engine: Engine, ctx: Context, *, now: datetime) -> Replay | Refused | None:
+    """The answer an earlier request with this key settles, or None: run the request."""
+    with engine.connect() as conn:
+        row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()
+    return _outcome(row, ctx.fingerprint, now)
+
+
+def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
+    """INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id: the new id, or None if the key is held.
+
+    A void record (expired, or an old 'pending' claim) is deleted and the insert tried again.
     """
-    for _ in range(5):
-        with engine.begin() as conn:
-            record_id = _insert_if_absent(conn, owner, key, fingerprint, now)
+    values = {"owner": ctx.owner, "key": ctx.key, "fingerprint": ctx.fingerprint, "state": state,
+              "created_at": now, "expires_at": now + TTL, **answer}
+    dialect = conn.dialect.name
+    for _ in range(2):
+        if dialect == "postgresql":
+            stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
+        elif dialect == "sqlite":
+            stmt = sqlite_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            stmt = insert(TABLE).values(**values)
+        record_id = conn.execute(stmt.returning(TABLE.c.id)).scalar_one_or_none()
         if record_id is not None:
-            return Claimed(record_id)
-        with engine.begin() as conn:
-            row = conn.execute(select(TABLE).where(TABLE.c.owner == owner, TABLE.c.key == key)).first()
-            if row is None:  # deleted in between: claim again
-                continue
-            if as_utc(row.expires_at) <= now:
-                conn.execute(delete(TABLE).where(TABLE.c.id == row.id, TABLE.c.expires_at <= now))
-                continue
-            if row.fingerprint != fingerprint:
-                return Refused("reused")
-            if row.state == DONE:
-                return Replay(row.response_status, row.response_headers or "[]", row.response_body or b"")
-            if row.state == COMMITTED:
-                return Refused("lost")
-            if as_utc(row.created_at) > now - STALE_AFTER:
-                return Refused("in_progress")
-            stale_id = row.id
-        # Stale and pending: nothing of it was committed. Take it over under a new id.
-        record_id = _take_over(engine, stale_id, owner=owner, key=key, fingerprint=fingerprint, now=now)
-        if record_id is not None:
-            log.warning("idempotency key taken over from a stale request (record %s -> %s)", stale_id, record_id)
-            return Claimed(record_id)
-    return Refused("in_progress")
-
-
-def _take_over(engine: Engine, stale_id: int, *, owner: str, key: str, fingerprint: str, now: datetime) -> int | None:
-    """Replaces a stale pending record by a new one, in one transaction; the new id, or None if another
-    retry took it first (or it is no longer pending).
-
-    The new record gets a new id, so that the dead request, should it live after all, can no longer
-    mark or finish it (its commit is then refused: app/idempotency/events.py). The new row is inserted
-    under a placeholder owner before the old one is deleted: SQLite would otherwise hand the freed
-    largest id out again.
-    """
-    with engine.connect() as conn, conn.begin() as tx:
-        placeholder = uuid.uuid4().hex  # 32 characters: never an owner (a SHA-256 is 64)
-        record_id = _insert_if_absent(conn, placeholder, key, fingerprint, now)
-        if record_id is None or not conn.execute(delete(TABLE).where(TABLE.c.id == stale_id, TABLE.c.state == PENDING)).rowcount:
-            tx.rollback()
+            return record_id
+        row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()
+        if row is None or not _void(row, now):
             return None
-        conn.execute(update(TABLE).where(TABLE.c.id == record_id).values(owner=owner))
-        return record_id
+        conn.execute(_DELETE_VOID_ONE, {"record_id": row.id, "state": row.state})
+    return None
 
 
-def finish(engine: Engine, record_id: int, *, status: int, headers: str, body: bytes) -> bool:
-    """Stores the answer; False if the record is no longer ours (taken over)."""
-    with engine.begin() as conn:
-        stmt = (
-            update(TABLE)
-            .where(TABLE.c.id == record_id, TABLE.c.state.in_((PENDING, COMMITTED)))
-            .values(state=DONE, response_status=status, response_headers=headers, response_body=body)
+def record_with_write(conn: Connection, ctx: Context) -> int:
+    """Inside the write's transaction: the record, 'committed'. Raises KeyTaken if another request holds the key."""
+    record_id = _insert(conn, ctx, COMMITTED, utcnow())
+    if record_id is None:
+        ctx.taken = True
+        raise KeyTaken(
+            "Another request with this Idempotency-Key was applied while this one ran; nothing of this one was stored. "
+            "Retry shortly with the same key to get the first answer."
         )
-        return conn.execute(stmt).rowcount == 1
+    return record_id
 
 
-def release(engine: Engine, record_id: int) -> bool:
-    """Deletes the record if nothing of its request was committed, so that a retry runs again.
+@contextmanager
+def _not_flushed(engine: Engine) -> Iterator[Connection]:
+    """A transaction whose commit does not wait for the disk (see the module's docstring)."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # outside a transaction (the driver begins one at the first write)
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield conn
+        finally:
+            if sqlite:
+                conn.rollback()  # no-op after the commit; ends a failed transaction
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # the pool's connections stay durable
+                conn.commit()
 
-    A committed record stays: its write happened, and running it again would repeat it.
+
+def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, body: bytes) -> Replay | Refused | None:
+    """Stores the request's answer; purges some expired records on the way.
+
+    Returns None when stored. When the key is held by another request (this one wrote nothing,
+    and another with the same key settled meanwhile), returns what that record says instead.
     """
-    with engine.begin() as conn:
-        return conn.execute(delete(TABLE).where(TABLE.c.id == record_id, TABLE.c.state == PENDING)).rowcount == 1
+    now = utcnow()
+    answer = {"response_status": status, "response_headers": headers, "response_body": body}
+    with _not_flushed(engine) as conn:
+        if ctx.record_id is not None:
+            if conn.execute(_FINISH, {"record_id": ctx.record_id, "status": status, "headers": headers, "body": body}).rowcount != 1:
+                log.warning("idempotency record %s was gone before its answer was stored", ctx.record_id)
+            outcome = None
+        elif _insert(conn, ctx, DONE, now, **answer) is None:
+            outcome = _outcome(conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first(), ctx.fingerprint, now)
+            outcome = outcome or Refused("in_progress")
+        else:
+            outcome = None
+        purge(conn, now=now)
+    return outcome
 
 
-def purge(engine: Engine, *, now: datetime, batch: int = PURGE_BATCH) -> int:
+def mark_lost(engine: Engine, ctx: Context) -> None:
+    """The write committed but its answer will not be stored: retries are told to read the resource."""
+    with _not_flushed(engine) as conn:
+        conn.execute(update(TABLE).where(TABLE.c.id == ctx.record_id, TABLE.c.state == COMMITTED).values(state=LOST))
+
+
+def settled_by_other(engine: Engine, ctx: Context) -> Replay | Refused:
+    """The answer for a request whose write found the key taken: the other request's answer, or 409."""
+    return lookup(engine, ctx, now=utcnow()) or Refused("in_progress")
+
+
+def purge(conn: Connection, *, now: datetime, batch: int = PURGE_BATCH) -> int:
     """Deletes up to `batch` expired records; the number deleted.
 
     SKIP LOCKED (PostgreSQL; ignored on SQLite, where writers queue) keeps two purges from
     waiting on, or deadlocking over, the same rows.
     """
     expired = select(TABLE.c.id).where(TABLE.c.expires_at <= now).order_by(TABLE.c.expires_at).limit(batch)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            expired = expired.with_for_update(skip_locked=True)
-        return conn.execute(delete(TABLE).where(TABLE.c.id.in_(expired.scalar_subquery()))).rowcount
+    if conn.dialect.name == "postgresql":
+        expired = expired.with_for_update(skip_locked=True)
+    return conn.execute(delete(TABLE).where(TABLE.c.id.in_(expired.scalar_subquery()))).rowcount

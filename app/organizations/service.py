@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
@@ -21,16 +22,30 @@ def list_organizations(*, session: Session, parent_id: int | None, limit: int, o
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
-def ancestors(session: Session, organization_id: int) -> set[int]:
-    """Ids of the organisation itself and every organisation above it, in one query.
-
-    A recursive CTE with UNION (not UNION ALL) stops by itself even if the data
-    held a cycle, and has no depth limit.
-    """
+def _ancestors_statement():
+    """A recursive CTE with UNION (not UNION ALL): it stops by itself even if the data held a
+    cycle, and has no depth limit. Built once (bind parameter `organization_id`): building it is
+    most of its cost, and SQLAlchemy caches its compiled form."""
     org = Organization.__table__
-    up = select(org.c.id, org.c.parent_id).where(org.c.id == organization_id).cte("up", recursive=True)
+    up = select(org.c.id, org.c.parent_id).where(org.c.id == bindparam("organization_id")).cte("up", recursive=True)
     up = up.union(select(org.c.id, org.c.parent_id).where(org.c.id == up.c.parent_id))
-    return set(session.exec(select(up.c.id)).all())
+    return select(up.c.id)
+
+
+def _subtree_statement():
+    org = Organization.__table__
+    down = select(org.c.id).where(org.c.id == bindparam("organization_id")).cte("down", recursive=True)
+    down = down.union(select(org.c.id).where(org.c.parent_id == down.c.id))
+    return select(down.c.id)
+
+
+_ANCESTORS = _ancestors_statement()
+_SUBTREE = _subtree_statement()
+
+
+def ancestors(session: Session, organization_id: int) -> set[int]:
+    """Ids of the organisation itself and every organisation above it, in one query."""
+    return set(session.execute(_ANCESTORS, {"organization_id": organization_id}).scalars())
 
 
 def is_within(session: Session, organization_id: int, root_id: int) -> bool:
@@ -82,7 +97,4 @@ def update_organization(*, session: Session, organization: Organization, organiz
 
 def subtree(session: Session, organization_id: int) -> set[int]:
     """Ids of the organisation and every organisation under it, in one query (UNION stops on cycles)."""
-    org = Organization.__table__
-    down = select(org.c.id).where(org.c.id == organization_id).cte("down", recursive=True)
-    down = down.union(select(org.c.id).where(org.c.parent_id == down.c.id))
-    return set(session.exec(select(down.c.id)).all())
+    return set(session.execute(_SUBTREE, {"organization_id": organization_id}).scalars())

@@ -127,8 +127,7 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     submission = Submission.model_validate({**submission_in.model_dump(), "target_id": target.id})
     session.add(submission)
     commit_or_conflict(session, "The figure could not be stored.")
-    session.refresh(submission)
-    return submission
+    return submission  # every column was set here or at the flush: nothing to read back
 
 
 # ------------------------------------------------------------------ versions

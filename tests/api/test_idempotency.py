@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.common.models import as_utc, utcnow
-from app.idempotency import events, store
+from app.idempotency import store
 from app.idempotency.middleware import IdempotencyMiddleware, _fingerprint
 from app.organizations.models import Organization
 from tests.api.helpers import API, PROBLEM, PROBLEM_BASE, assert_problem, total
@@ -226,35 +226,84 @@ def test_keys_are_per_api_key(client, app, key_for):
     assert len({r.owner for r in records(app)}) == 2
 
 
-def test_a_running_request_makes_a_duplicate_409(client, app):
+def test_a_duplicate_of_a_request_whose_answer_is_on_its_way_is_409(client, app):
+    """Committed moments ago, answer not stored yet: the first request is still finishing."""
     key = "in-flight"
-    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="pending")
+    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="committed")
     r = post_json(client, ORGS, org_body(), key)
     assert r.status_code == 409 and r.headers["content-type"] == PROBLEM
     assert r.json()["type"] == PROBLEM_BASE + "idempotency-in-progress"
     assert r.headers["retry-after"] == "1"
     assert total(client, ORGS) == 0
-    assert [x.state for x in records(app)] == ["pending"]  # untouched
+    assert [x.state for x in records(app)] == ["committed"]  # untouched
+
+
+def test_a_duplicate_that_loses_the_race_at_commit_writes_nothing(client, app, monkeypatch):
+    """Both requests ran at once; the other one committed first with the key: this one's write is
+    rolled back, and it answers with the other's stored answer."""
+    from app.organizations import service
+
+    key = "race"
+    fp = fingerprint(ORGS, org_body())
+    real = service.create_organization
+
+    def other_commits_first(**kwargs):
+        put_record(app, owner=owner_of(client), key=key, fp=fp, state="done", response_status=201,
+                   response_headers=json.dumps([["content-type", "application/json"]]), response_body=b'{"id": 999}')
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "create_organization", other_commits_first)
+    r = post_json(client, ORGS, org_body(), key)
+    assert r.status_code == 201 and r.headers["idempotent-replayed"] == "true"
+    assert r.json() == {"id": 999}
+    assert total(client, ORGS) == 0  # this request's write was rolled back
+    assert [x.state for x in records(app)] == ["done"]
+
+
+def test_a_duplicate_that_loses_the_race_before_the_answer_is_stored_is_409(client, app, monkeypatch):
+    from app.organizations import service
+
+    key = "race-2"
+    real = service.create_organization
+
+    def other_commits_first(**kwargs):
+        put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="committed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "create_organization", other_commits_first)
+    r = post_json(client, ORGS, org_body(), key)
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM_BASE + "idempotency-in-progress"
+    assert total(client, ORGS) == 0
 
 
 def test_a_committed_record_without_answer_is_409_and_never_runs_again(client, app):
     key = "lost-answer"
-    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="committed")
+    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="lost")
     r = post_json(client, ORGS, org_body(), key)
     assert r.status_code == 409 and r.json()["type"] == PROBLEM_BASE + "idempotency-answer-lost"
     assert "read the resource" in r.json()["detail"]
     assert total(client, ORGS) == 0
 
 
-def test_a_stale_pending_record_is_taken_over(client, app):
-    """Pending for over 60 s: its request died before committing anything; the retry runs."""
+def test_a_committed_record_whose_answer_never_came_reads_as_lost(client, app):
+    """Committed over a minute ago and still no answer: its process died after the commit."""
     key = "died"
-    old = put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="pending",
-                     age=timedelta(seconds=90))
+    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="committed",
+               age=timedelta(seconds=90))
+    r = post_json(client, ORGS, org_body(), key)
+    assert r.status_code == 409 and r.json()["type"] == PROBLEM_BASE + "idempotency-answer-lost"
+    assert total(client, ORGS) == 0
+
+
+def test_a_pending_claim_of_the_earlier_design_does_not_block_the_key(client, app):
+    """Records made before the record moved into the write's transaction could be 'pending':
+    nothing of their request committed, so the key runs afresh."""
+    key = "old-claim"
+    put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="pending")
     r = post_json(client, ORGS, org_body(), key)
     assert r.status_code == 201 and "idempotent-replayed" not in r.headers
-    [row] = records(app)
-    assert row.id != old and row.state == "done"
+    assert [x.state for x in records(app)] == ["done"]
+    assert post_json(client, ORGS, org_body(), key).headers["idempotent-replayed"] == "true"
 
 
 def test_a_malformed_key_is_422(client, app):
@@ -318,7 +367,7 @@ def test_a_5xx_after_the_write_committed_keeps_the_record_committed(client, app,
     monkeypatch.setattr(service, "create_organization", commit_then_fail)
     key = str(uuid.uuid4())
     assert post_json(client, ORGS, org_body(), key).status_code == 500
-    assert [r.state for r in records(app)] == ["committed"]
+    assert [r.state for r in records(app)] == ["lost"]
     monkeypatch.setattr(service, "create_organization", real)
     again = post_json(client, ORGS, org_body(), key)
     assert again.status_code == 409 and again.json()["type"] == PROBLEM_BASE + "idempotency-answer-lost"
@@ -344,7 +393,7 @@ def test_a_new_api_keys_secret_is_never_stored(client, app):
     assert first.status_code == 201, first.text
     secret = first.json()["key"]
     [row] = records(app)
-    assert row.state == "committed" and row.response_body is None
+    assert row.state == "lost" and row.response_body is None
     again = post_json(client, f"{API}/api-keys", body, key)
     assert again.status_code == 409 and again.json()["type"] == PROBLEM_BASE + "idempotency-answer-lost"
     assert secret.encode() not in again.content
@@ -355,40 +404,64 @@ def test_a_new_api_keys_secret_is_never_stored(client, app):
     assert post_json(client, f"{API}/api-keys", {"name": "x", "role": "editor"}, "make-key-2").content == refused.content
 
 
-# ------------------------------------------------------------------ the commit mark
+# ------------------------------------------------------------------ the record and the write
 
 
-def test_the_commit_mark_is_in_the_same_transaction_as_the_write(app, session):
+def _context(key: str) -> store.Context:
+    return store.Context(owner="o", key=key, fingerprint="f")
+
+
+def test_the_record_commits_with_the_write_and_only_with_it(app, session):
     from app.auth.service import CLI
 
-    rid = put_record(app, owner="o", key="k", fp="f", state="pending")
-    # Rolled back with the write: still pending.
-    session.info.update(idempotency_record_id=rid, principal=CLI)
+    ctx = _context("k")
+    session.info.update(idempotency=ctx, principal=CLI)
     session.add(Organization(code="ROLLED", name="n"))
     session.flush()
     session.rollback()
-    assert records(app)[0].state == "pending"
+    assert records(app) == [] and ctx.record_id is None
     # Committed with the write.
     session.add(Organization(code="KEPT", name="n"))
     session.commit()
-    assert records(app)[0].state == "committed"
-    # Before the caller is known (no principal), a commit is bookkeeping and marks nothing.
-    rid2 = put_record(app, owner="o", key="k2", fp="f", state="pending")
-    with Session(app.state.engine, info={"idempotency_record_id": rid2}) as s:
+    [row] = records(app)
+    assert row.state == "committed" and ctx.record_id == row.id
+    # A second commit of the same request records nothing more.
+    session.add(Organization(code="KEPT-2", name="n"))
+    session.commit()
+    assert len(records(app)) == 1
+    # Before the caller is known (no principal), a commit is bookkeeping and records nothing.
+    early = _context("k2")
+    with Session(app.state.engine, info={"idempotency": early}) as s:
         s.add(Organization(code="EARLY", name="n"))
         s.commit()
-    assert records(app)[1].state == "pending"
+    assert len(records(app)) == 1 and early.record_id is None
 
 
-def test_a_taken_over_request_cannot_commit(app, session):
-    """If a retry took the record over (this request was thought dead), this request's write is refused."""
+def test_a_write_whose_flush_fails_leaves_no_record(app, session):
     from app.auth.service import CLI
 
-    session.info.update(idempotency_record_id=123456, principal=CLI)
-    session.add(Organization(code="LATE", name="n"))
-    with pytest.raises(events.TakenOver):
+    ctx = _context("dup")
+    session.add(Organization(code="SAME", name="n"))
+    session.commit()
+    session.info.update(idempotency=ctx, principal=CLI)
+    session.add(Organization(code="SAME", name="again"))  # unique code: the flush fails
+    with pytest.raises(Exception):
         session.commit()
     session.rollback()
+    assert records(app) == [] and ctx.record_id is None
+
+
+def test_a_key_taken_by_another_request_refuses_the_commit(app, session):
+    from app.auth.service import CLI
+
+    put_record(app, owner="o", key="taken", fp="f", state="done")
+    ctx = _context("taken")
+    session.info.update(idempotency=ctx, principal=CLI)
+    session.add(Organization(code="LATE", name="n"))
+    with pytest.raises(store.KeyTaken):
+        session.commit()
+    session.rollback()
+    assert ctx.taken and ctx.record_id is None
     with app.state.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Organization.__table__)).scalar_one() == 0
 
@@ -417,7 +490,7 @@ def test_expired_records_are_purged_in_bounded_batches(client, app):
     assert post_json(client, ORGS, org_body(), "trigger").status_code == 201
     left = {r.key for r in records(app)}
     assert "fresh" in left and "trigger" in left
-    assert len(left) == 2 + 5  # one batch of 100 went; 5 wait for the next claim
+    assert len(left) == 2 + 5  # one batch of 100 went; 5 wait for the next stored answer
     assert post_json(client, ORGS, org_body("B"), "trigger-2").status_code == 201
     assert {r.key for r in records(app)} == {"fresh", "trigger", "trigger-2"}
 
