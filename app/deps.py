@@ -63,18 +63,22 @@ _bearer = HTTPBearer(
 )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    """The caller's key, or None without an Authorization header. A bad or malformed key is 401."""
+    """The caller's key, or None without an Authorization header. A bad or malformed key is 401.
+
+    `async def`, so that a request without a key costs no thread-pool hand-off; the key's
+    lookup (a database read) goes to the thread pool.
+    """
     header = request.headers.get("authorization")
     if header is None:
         return None
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("The Authorization header must read 'Bearer <key>'.")
-    key = authenticate(session, credentials.credentials.strip())
+    key = await run_in_threadpool(authenticate, session, credentials.credentials.strip())
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
     principal = principal_of(key)
