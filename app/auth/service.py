@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from app.common.crud import commit_or_conflict, paginate
@@ -68,9 +69,13 @@ def create_key(*, session: Session, key_in: ApiKeyCreate, created_by: Principal 
     return key, secret
 
 
+# Built once (SQLAlchemy caches its compiled form): every request with a key runs it.
+_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
+
+
 def authenticate(session: Session, secret: str) -> ApiKey | None:
     """The live key with this secret, or None (unknown, revoked or expired). Notes the use."""
-    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
+    key = session.exec(_BY_HASH, params={"key_hash": hash_key(secret)}).first()
     now = utcnow()
     if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
         return None

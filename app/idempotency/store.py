@@ -130,22 +130,33 @@ def lookup(engine: Engine, ctx: Context, *, now: datetime) -> Replay | Refused |
     return _outcome(row, ctx.fingerprint, now)
 
 
+def _insert_statement(dialect: str):
+    values = {name: bindparam(name) for name in
+              ("owner", "key", "fingerprint", "state", "created_at", "expires_at", "response_status", "response_headers",
+               "response_body")}
+    if dialect == "postgresql":
+        stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = insert(TABLE).values(**values)
+    return stmt.returning(TABLE.c.id)
+
+
+_INSERT = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
     """INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id: the new id, or None if the key is held.
 
     A void record (expired, or an old 'pending' claim) is deleted and the insert tried again.
     """
     values = {"owner": ctx.owner, "key": ctx.key, "fingerprint": ctx.fingerprint, "state": state,
-              "created_at": now, "expires_at": now + TTL, **answer}
-    dialect = conn.dialect.name
+              "created_at": now, "expires_at": now + TTL, "response_status": None, "response_headers": None,
+              "response_body": None, **answer}
+    stmt = _INSERT[conn.dialect.name]
     for _ in range(2):
-        if dialect == "postgresql":
-            stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
-        elif dialect == "sqlite":
-            stmt = sqlite_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            stmt = insert(TABLE).values(**values)
-        record_id = conn.execute(stmt.returning(TABLE.c.id)).scalar_one_or_none()
+        record_id = conn.execute(stmt, values).scalar_one_or_none()
         if record_id is not None:
             return record_id
         row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()
@@ -220,13 +231,20 @@ def settled_by_other(engine: Engine, ctx: Context) -> Replay | Refused:
     return lookup(engine, ctx, now=utcnow()) or Refused("in_progress")
 
 
-def purge(conn: Connection, *, now: datetime, batch: int = PURGE_BATCH) -> int:
-    """Deletes up to `batch` expired records; the number deleted.
-
-    SKIP LOCKED (PostgreSQL; ignored on SQLite, where writers queue) keeps two purges from
-    waiting on, or deadlocking over, the same rows.
-    """
-    expired = select(TABLE.c.id).where(TABLE.c.expires_at <= now).order_by(TABLE.c.expires_at).limit(batch)
-    if conn.dialect.name == "postgresql":
+def _purge_statement(dialect: str):
+    """SKIP LOCKED (PostgreSQL; SQLite has none, its writers queue) keeps two purges from waiting
+    on, or deadlocking over, the same rows."""
+    expired = select(TABLE.c.id).where(TABLE.c.expires_at <= bindparam("now")).order_by(TABLE.c.expires_at)
+    expired = expired.limit(bindparam("batch"))
+    if dialect == "postgresql":
         expired = expired.with_for_update(skip_locked=True)
-    return conn.execute(delete(TABLE).where(TABLE.c.id.in_(expired.scalar_subquery()))).rowcount
+    return delete(TABLE).where(TABLE.c.id.in_(expired.scalar_subquery()))
+
+
+_PURGE = {dialect: _purge_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def purge(conn: Connection, *, now: datetime, batch: int = PURGE_BATCH) -> int:
+    """Deletes up to `batch` expired records (the oldest first); the number deleted."""
+    stmt = _PURGE[conn.dialect.name]
+    return conn.execute(stmt, {"now": now, "batch": batch}).rowcount
