@@ -123,9 +123,14 @@ class TargetSpec:
         return self.aggregation == Aggregation.SUM
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Observation:
-    """One reported figure: a value, a ratio, or done/not done."""
+    """One reported figure: a value, a ratio, or done/not done.
+
+    Not frozen, on purpose: a plan's status builds up to a million of these, and a frozen
+    dataclass's __init__ (object.__setattr__ per field) cost more than reading the row.
+    Treat it as a value all the same: nothing in the engine changes one.
+    """
 
     period_date: date
     recorded_at: datetime

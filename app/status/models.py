@@ -1,4 +1,4 @@
-"""Response models for statuses (computed, never stored)."""
+"""Response models for statuses (computed by the engine; the plan status keeps a disposable copy per target, app/status/cache.py)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,11 @@ class TargetStatus(BaseModel):
     compared: float | None = Field(description="What was judged: the measured value, or for `change` its change.")
     done: bool | None = Field(description="Milestones: the latest report.")
     rests_on_estimate: bool = Field(description="Some figure the status rests on is an estimate.")
-    submission_ids: list[int] = Field(description="The figures the status rests on.")
+    submission_ids: list[int] = Field(
+        description="The figures the status rests on, in date order. A target's own status lists them all; "
+        "the plan views (`/plans/{id}/status`, `/plans/{id}/status/organizations`) list at most the 20 latest-dated."
+    )
+    submission_count: int = Field(description="How many figures the status rests on (all of them, even where the list is cut).")
     goal: float | None = Field(description="The value the measured figure must reach.")
     expected: float | None = Field(description="In progress: where the figure should be by `as_of`.")
     expected_share: float | None = Field(description="In progress: share of the goal due by `as_of` (0–1).")
