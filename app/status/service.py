@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 
 from sqlalchemy import bindparam, func, or_, select
@@ -124,7 +124,8 @@ def _stream(session: Session, target_ids: list[int], as_of: date, known_at: date
     result = session.execute(
         _FIGURES_OF_TARGETS, {"target_ids": target_ids, "as_of": as_of}, execution_options={"yield_per": 5000}
     )
-    for target_id, rows in groupby(result, key=itemgetter(1)):
+    # Rows arrive in batches (a server-side cursor on PostgreSQL): memory holds a batch and one target.
+    for target_id, rows in groupby(chain.from_iterable(result.partitions()), key=itemgetter(1)):
         yield target_id, _in_force(list(rows), as_of, known_at)
 
 
