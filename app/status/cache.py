@@ -29,9 +29,9 @@ own transaction (app/submissions), see the report in docs/PERFORMANCE.md.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, bindparam, select
 from sqlalchemy.engine import Engine
@@ -39,6 +39,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from app.common.models import utcnow
 from app.plans.models import Plan
+from app.status.engine import Status
 from app.submissions.models import Submission
 from app.targets.models import Target
 
@@ -59,7 +60,11 @@ class TargetEvaluation(SQLModel, table=True):
     )
     as_of: date = Field(primary_key=True)
     fingerprint: str = Field(max_length=200)
-    # JSON of the status fields the engine decides (see service._payload), stored as text.
+    # Read without parsing the payload: the counts per status, and `message` in either language.
+    status: str = Field(max_length=32)
+    message_vi: str = Field(sa_type=Text)
+    message_en: str = Field(sa_type=Text)
+    # The target's TargetJudged part (app/status/models.py) as pydantic writes it: written out as is.
     payload: str = Field(sa_type=Text)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
@@ -76,10 +81,19 @@ _T = Target.__table__
 
 # The stored rows of a plan's (live) targets for one date: joined, so no list of ids is sent.
 READ = (
-    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.payload)
+    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.status, TABLE.c.message_vi, TABLE.c.message_en, TABLE.c.payload)
     .join(_T, _T.c.id == TABLE.c.target_id)
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None), TABLE.c.as_of == bindparam("as_of"))
 )
+
+
+class Stored(NamedTuple):
+    """One target's judged part: what is stored, or what was just computed."""
+
+    status: Status
+    message_vi: str
+    message_en: str
+    payload: bytes  # a JSON object: TargetJudged as pydantic writes it
 
 
 def fingerprint(target, plan: Plan, rules, max_submission_id: int | None) -> str:
@@ -93,13 +107,16 @@ def fingerprint(target, plan: Plan, rules, max_submission_id: int | None) -> str
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
 
 
-def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, str]]:
-    """target_id -> (fingerprint, payload JSON) of the plan's stored evaluations on as_of."""
-    return {row[0]: (row[1], row[2]) for row in session.execute(READ, {"plan_id": plan.id, "as_of": as_of})}
+def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
+    """target_id -> (fingerprint, stored judged part) of the plan's live targets on as_of."""
+    return {
+        row[0]: (row[1], Stored(Status(row[2]), row[3], row[4], row[5].encode()))
+        for row in session.execute(READ, {"plan_id": plan.id, "as_of": as_of})
+    }
 
 
-def write(bind: Engine, as_of: date, rows: list[tuple[int, str, dict]]) -> None:
-    """Upserts (target_id, fingerprint, payload) in a short transaction of its own.
+def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
+    """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own.
 
     Two workers may store the same target at once: the last one wins, and both computed the
     same thing from the same fingerprint. A failure is logged, never raised: the answer the
@@ -110,8 +127,9 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, dict]]) -> None:
     try:
         now = utcnow()
         values = [
-            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "payload": json.dumps(payload, separators=(",", ":")), "computed_at": now}
-            for tid, fp, payload in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
+            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "message_vi": st.message_vi,
+             "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
+            for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
         ]
         _upsert(bind, values)
     except Exception:  # a cache write must never fail the read
@@ -126,7 +144,7 @@ def _upsert(bind: Engine, values: list[dict]) -> None:
     stmt = insert(TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
-        set_={"fingerprint": stmt.excluded.fingerprint, "payload": stmt.excluded.payload, "computed_at": stmt.excluded.computed_at},
+        set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "message_vi", "message_en", "payload", "computed_at")},
     )
     with bind.begin() as conn:
         conn.execute(stmt, values)

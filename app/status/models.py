@@ -36,8 +36,8 @@ class OverdueOut(BaseModel):
     days: int
 
 
-class TargetStatus(BaseModel):
-    """Where one target stands on `as_of`, and why."""
+class TargetHead(BaseModel):
+    """The part of a target's status read at each request: the target itself, the view, the assessment."""
 
     target_id: int
     code: str
@@ -46,6 +46,14 @@ class TargetStatus(BaseModel):
     category: str
     as_of: date
     known_at: datetime | None = Field(description="Only figures recorded by this moment counted (null: all).")
+    lang: Lang
+    message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
+    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
+
+
+class TargetJudged(BaseModel):
+    """The part of a target's status the engine decides: what the plan status stores per target (app/status/cache.py)."""
+
     phase: Phase = Field(description="`final` once the plan's period has ended, else `in_progress`.")
     status: Status = Field(
         description="Final: exceeded, achieved, basically_achieved, not_achieved, no_data. "
@@ -68,12 +76,18 @@ class TargetStatus(BaseModel):
     forecast: ForecastOut | None
     required: RequiredOut | None
     overdue: OverdueOut | None
-    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
     explanation: dict[str, Any] = Field(description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast.")
-    lang: Lang
-    message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
     message_vi: str
     message_en: str
+
+
+class TargetStatus(TargetJudged, TargetHead):
+    """Where one target stands on `as_of`, and why.
+
+    TargetHead's fields come first, then TargetJudged's (this base order gives that field order),
+    so a target's JSON is its head's JSON followed by its judged part's: the plan status writes
+    stored judged parts out as they are (service.plan_status_json).
+    """
 
 
 class GroupStatus(BaseModel):

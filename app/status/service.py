@@ -11,7 +11,6 @@ a read recomputes only the targets whose fingerprint changed. `known_at` reads a
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +34,8 @@ from app.status.models import (
     PlanStatus,
     PlanStatusByOrganization,
     TargetHistory,
+    TargetHead,
+    TargetJudged,
     TargetStatus,
 )
 from app.status.rollup import Summary, summarize, summarize_by
@@ -47,6 +48,10 @@ from app.targets.service import spec_of
 # `submission_count`: a sum or mean target over a year of daily figures would otherwise list
 # thousands. A target's own status lists them all.
 PLAN_VIEW_IDS = 20
+
+_HEAD_JSON = TargetHead.__pydantic_serializer__.to_json
+_JUDGED_JSON = TargetJudged.__pydantic_serializer__.to_json
+_PLAN_JSON = PlanStatus.__pydantic_serializer__.to_json
 
 _S = Submission.__table__
 _T = Target.__table__
@@ -142,12 +147,8 @@ def _latest_assessments(session: Session, statement, params: dict, known_at: dat
     return {tid: AssessmentPublic.model_validate(row, from_attributes=True) for tid, row in latest.items()}
 
 
-def _payload(ev: engine.Evaluation, max_ids: int | None = None) -> dict:
-    """What the engine decided for one target, as JSON-ready values (also what the cache stores).
-
-    Everything of TargetStatus except what is read at each request: the target's own fields,
-    the assessment, known_at and the language choice.
-    """
+def _judged(ev: engine.Evaluation, max_ids: int | None = None) -> dict:
+    """TargetJudged's fields for one evaluation: everything of TargetStatus but its head."""
     ids = list(ev.observation_ids)
     return {
         "phase": ev.phase.value,
@@ -176,8 +177,8 @@ def _payload(ev: engine.Evaluation, max_ids: int | None = None) -> dict:
     }
 
 
-def _shape(target, payload: dict, *, as_of: date, lang: str, known_at, assessment: AssessmentPublic | None) -> TargetStatus:
-    """The answer for one target: its own fields (a Target or a _PLAN_TARGETS row) and a payload."""
+def _shape(target, judged: dict, *, as_of: date, lang: str, known_at, assessment: AssessmentPublic | None) -> TargetStatus:
+    """The answer for one target: its own fields (a Target or a _PLAN_TARGETS row) and what the engine decided."""
     return TargetStatus.model_validate(
         {
             "target_id": target.id,
@@ -189,8 +190,8 @@ def _shape(target, payload: dict, *, as_of: date, lang: str, known_at, assessmen
             "known_at": known_at,
             "assessment": assessment,
             "lang": lang,
-            "message": payload["message_vi"] if lang == "vi" else payload["message_en"],
-            **payload,
+            "message": judged["message_vi"] if lang == "vi" else judged["message_en"],
+            **judged,
         }
     )
 
@@ -212,16 +213,22 @@ def target_status(*, session: Session, target: Target, as_of: date, known_at: da
     rows = session.execute(_FIGURES_OF_TARGET, {"target_id": target.id, "as_of": as_of}).all()
     ev = engine.evaluate(spec_of(target, plan), _in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan))
     assessment = _latest_assessments(session, _ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(target.id)
-    return _shape(target, _payload(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
+    return _shape(target, _judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
 
 
-def _plan_payloads(session: Session, plan: Plan, targets: list, as_of: date, known_at: datetime | None) -> dict[int, dict]:
-    """target_id -> payload for the plan's targets: stored ones whose fingerprint still holds, the rest computed.
+def _stored(ev: engine.Evaluation) -> cache.Stored:
+    """A target's judged part for the plan views, as stored and as written out."""
+    judged = TargetJudged.model_validate(_judged(ev, PLAN_VIEW_IDS))
+    return cache.Stored(ev.status, ev.message_vi, ev.message_en, _JUDGED_JSON(judged))
 
-    The computed ones are stored (known_at None only) after being read, in their own transaction.
+
+def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known_at: datetime | None) -> dict[int, cache.Stored]:
+    """target_id -> judged part, for the plan's targets: stored ones whose fingerprint still holds, the rest computed.
+
+    The computed ones are stored (known_at None only) in their own transaction.
     """
     rules = rules_of(plan)
-    payloads: dict[int, dict] = {}
+    judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
     if known_at is None:
         stored = cache.read(session, plan, as_of)
@@ -229,35 +236,37 @@ def _plan_payloads(session: Session, plan: Plan, targets: list, as_of: date, kno
             prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id)
             got = stored.get(t.id)
             if got is not None and got[0] == prints[t.id]:
-                payloads[t.id] = json.loads(got[1])
-    stale = {t.id: t for t in targets if t.id not in payloads}
+                judged[t.id] = got[1]
+    stale = {t.id: t for t in targets if t.id not in judged}
     if not stale:
-        return payloads
+        return judged
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
-    computed: dict[int, dict] = {}
+    computed: dict[int, cache.Stored] = {}
     for target_id, figures in _stream(session, list(stale), as_of, known_at):
-        ev = engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules)
-        computed[target_id] = _payload(ev, PLAN_VIEW_IDS)
+        computed[target_id] = _stored(engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules))
     for target_id in stale.keys() - computed.keys():  # no figure at all
-        computed[target_id] = _payload(engine.evaluate(specs[target_id], [], as_of=as_of, known_at=known_at, rules=rules), PLAN_VIEW_IDS)
+        computed[target_id] = _stored(engine.evaluate(specs[target_id], [], as_of=as_of, known_at=known_at, rules=rules))
     if known_at is None:
-        cache.write(session.get_bind(), as_of, [(tid, prints[tid], p) for tid, p in computed.items()])
-    payloads.update(computed)
-    return payloads
+        cache.write(session.get_bind(), as_of, [(tid, prints[tid], st) for tid, st in computed.items()])
+    judged.update(computed)
+    return judged
 
 
-def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> PlanStatus:
-    """Gets every target's status, the plan's counts and headline, and the same per category."""
+def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> bytes:
+    """The plan's status (PlanStatus) as JSON: every target, counts and headline, and the same per category.
+
+    Written out piece by piece: each target is its head (TargetHead, read now) followed by its
+    judged part as stored, so a warm read parses and validates nothing per target. The result
+    is byte for byte what PlanStatus would serialise to (TargetStatus's field order allows it;
+    tests/status/test_cache.py checks it).
+    """
     targets = session.execute(_PLAN_TARGETS, {"plan_id": plan.id}).all()
-    payloads = _plan_payloads(session, plan, targets, as_of, known_at)
+    judged = _plan_judged(session, plan, targets, as_of, known_at)
     assessments = _latest_assessments(session, _ASSESSMENTS_OF_PLAN, {"plan_id": plan.id}, known_at)
-    statuses = [
-        _shape(t, payloads[t.id], as_of=as_of, lang=lang, known_at=known_at, assessment=assessments.get(t.id)) for t in targets
-    ]
     phase = engine.phase_on(plan.end_date, as_of)
-    summary = summarize(statuses, as_of=as_of, phase=phase)
-    by_category = summarize_by(((s.category, s) for s in statuses), as_of=as_of, phase=phase)
-    return PlanStatus(
+    summary = summarize((judged[t.id] for t in targets), as_of=as_of, phase=phase)
+    by_category = summarize_by(((t.category, judged[t.id]) for t in targets), as_of=as_of, phase=phase)
+    envelope = PlanStatus(
         plan_id=plan.id,
         code=plan.code,
         title=plan.title,
@@ -271,8 +280,24 @@ def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime
         headline_vi=summary.headline_vi,
         headline_en=summary.headline_en,
         by_category=[_group(key, s, lang) for key, s in by_category.items()],
-        targets=statuses,
+        targets=[],
     )
+    out = _PLAN_JSON(envelope)
+    assert out.endswith(b"[]}"), "targets must stay PlanStatus's last field"
+    parts = []
+    for t in targets:
+        st = judged[t.id]
+        head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
+            target_id=t.id, code=t.code, title=t.title, unit=t.unit, category=t.category, as_of=as_of, known_at=known_at,
+            lang=lang, message=st.message_vi if lang == "vi" else st.message_en, assessment=assessments.get(t.id),
+        )
+        parts.append(_HEAD_JSON(head)[:-1] + b"," + st.payload[1:])
+    return out[:-2] + b",".join(parts) + b"]}"
+
+
+def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> PlanStatus:
+    """The plan's status as a model (for the export), read from plan_status_json: one way to build it."""
+    return PlanStatus.model_validate_json(plan_status_json(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang))
 
 
 def plan_status_by_organization(
@@ -308,7 +333,7 @@ def plan_status_by_organization(
                 name=orgs[org_id].name,
                 summary=_group(orgs[org_id].code, summary, lang),
                 targets=[
-                    _shape(t, _payload(ev, PLAN_VIEW_IDS), as_of=as_of, lang=lang, known_at=known_at, assessment=None)
+                    _shape(t, _judged(ev, PLAN_VIEW_IDS), as_of=as_of, lang=lang, known_at=known_at, assessment=None)
                     for t, ev in pairs
                 ],
             )

@@ -210,3 +210,22 @@ def test_the_plan_views_list_the_20_latest_figures_and_count_them_all(app, clien
     orgs = client.get(f"{API}/plans/{scene['plan']}/status/organizations", params={"as_of": AS_OF}).json()
     flow = {t["code"]: t for t in orgs["organizations"][0]["targets"]}["FLOW"]
     assert (flow["submission_ids"], flow["submission_count"]) == (everything[-20:], 26)
+
+
+def test_the_answer_written_piece_by_piece_is_what_the_model_writes(app, client, scene):
+    """plan_status_json splices stored judged parts after each target's head: byte for byte PlanStatus's JSON."""
+    from app.status.models import PlanStatus
+
+    r = client.post(f"{API}/targets/{scene['flow']}/assessments",
+                    json={"verdict": "not_achieved", "reason": "Chưa đạt", "assessed_by": "BTV", "assessed_on": "2019-07-01"})
+    assert r.status_code == 201, r.text
+    answers = []
+    for params in ({}, {}, {"lang": "en"}, {"known_at": "2019-07-01T00:00:00+07:00"}):  # computed, stored, stored in English, known_at
+        r = client.get(f"{API}/plans/{scene['plan']}/status", params={"as_of": AS_OF, **params})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert PlanStatus.model_validate_json(r.content).model_dump_json().encode() == r.content, params
+        answers.append(by_code(r.json())["FLOW"])
+    computed, stored_vi, stored_en, known = answers
+    assert computed == stored_vi and computed["assessment"]["verdict"] == "not_achieved"
+    assert stored_vi["message"] == stored_vi["message_vi"] and stored_en["message"] == stored_en["message_en"] != stored_vi["message"]
+    assert known["assessment"] is None and known["known_at"] is not None  # recorded after that moment
