@@ -11,19 +11,26 @@ Only the plain status (no `known_at`) is cached; a `known_at` read takes the ful
 
 The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
-- the target's definition and the plan's period and judging settings, as the engine sees
-  them (the hash of `spec_of` and `rules_of`);
+- the target's definition and the plan's period and judging settings: a hash of the target's
+  columns that `spec_of` reads (and its code and category), the plan's dates and `rules_of`;
 - the target's largest submission id. Figures are append-only (corrections and retractions
   are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
   when a row is added, and then the largest id changes.
-Assessments, the language and the target's code/title/category are read live at every
-request, not stored. The engine is pure: `as_of` (the key) is its only other input.
+Assessments, the language and the answer's target fields (code, title, unit, category) are
+read at every request, not stored (title and unit also shape the messages, hence the hash).
+The engine is pure: `as_of` (the key) is its only other input.
+
+The fingerprint is read before the figures (two statements): a figure committed in between is
+evaluated but not fingerprinted, so the stored row looks stale at the next read and is
+recomputed, never the reverse.
 
 Known limit (PostgreSQL): ids come from a sequence, and transactions may commit out of id
 order. If a figure with id N commits after one with id N+1 for the SAME target, and a plan
 status read falls between the two commits, the row stored then carries max id N+1 and is not
-seen as stale when N arrives. Closing this needs a per-target version bumped in the figure's
-own transaction (app/submissions), see the report in docs/PERFORMANCE.md.
+seen as stale when N arrives (until the next figure of that target, or a definition change).
+Closing this needs a per-target counter bumped in each figure's own transaction (it locks the
+target row, so such writes serialise) and read into the fingerprint instead of max(id): a change
+in app/submissions, not made here. SQLite has one writer at a time, so ids commit in order.
 """
 
 from __future__ import annotations
