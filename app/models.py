@@ -6,7 +6,8 @@ from app.auth.models import ApiKey
 from app.idempotency.models import IdempotencyRecord
 from app.organizations.models import Organization
 from app.plans.models import Plan
+from app.status.cache import TargetEvaluation
 from app.submissions.models import Submission
 from app.targets.models import Target
 
-__all__ = ["ApiKey", "Assessment", "AuditEvent", "IdempotencyRecord", "Organization", "Plan", "Submission", "Target"]
+__all__ = ["ApiKey", "Assessment", "AuditEvent", "IdempotencyRecord", "Organization", "Plan", "Submission", "Target", "TargetEvaluation"]

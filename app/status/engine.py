@@ -123,9 +123,14 @@ class TargetSpec:
         return self.aggregation == Aggregation.SUM
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Observation:
-    """One reported figure: a value, a ratio, or done/not done."""
+    """One reported figure: a value, a ratio, or done/not done.
+
+    Not frozen, on purpose: a plan's status builds up to a million of these, and a frozen
+    dataclass's __init__ (object.__setattr__ per field) cost more than reading the row.
+    Treat it as a value all the same: nothing in the engine changes one.
+    """
 
     period_date: date
     recorded_at: datetime
@@ -464,10 +469,10 @@ def _locked_in(spec: TargetSpec) -> bool:
 def _series(spec: TargetSpec, kept: list[Observation]) -> list[tuple[date, float]]:
     """The combined value as it stood at each figure's date (for trends and history).
 
-    `kept` is in date order. "latest" depends only on the figures of the date itself, so each
-    date's group is aggregated alone: linear in the number of figures. Other aggregations
-    combine everything up to the date (a prefix each time: quadratic, so the forecast, which
-    needs the series only for levels, does not ask for it for flows).
+    `kept` is in date order. Each point equals `aggregate` over the figures up to its date,
+    but is computed in one pass: "latest" needs only the date's own figures; sums and means
+    keep exact running sums (`_add_exact`, so each point is the same correctly rounded
+    `math.fsum` as over the whole prefix); max and min keep a running extreme.
     """
     numeric = [o for o in kept if o.value is not None or _is_ratio(o)]
     points = []
@@ -477,11 +482,50 @@ def _series(spec: TargetSpec, kept: list[Observation]) -> list[tuple[date, float
             if value is not None:
                 points.append((d, value))
         return points
-    for d in sorted({o.period_date for o in numeric}):
-        value, _ = aggregate(spec, [o for o in kept if o.period_date <= d])
-        if value is not None:
-            points.append((d, value))
+    scale = scale_for_unit(spec.unit)
+    agg = spec.aggregation
+    nums: list[float] = []
+    dens: list[float] = []
+    values: list[float] = []
+    count, all_ratios, extreme = 0, True, None
+    pick = max if agg == Aggregation.MAX else min
+    for d, group in groupby(numeric, key=lambda o: o.period_date):
+        for o in group:
+            ratio = _is_ratio(o)
+            all_ratios = all_ratios and ratio
+            if ratio:
+                _add_exact(nums, o.numerator)
+                _add_exact(dens, o.denominator)
+            single = _single(o, scale)
+            _add_exact(values, single)
+            extreme = single if extreme is None else pick(extreme, single)
+            count += 1
+        if all_ratios and agg in (Aggregation.SUM, Aggregation.MEAN):
+            value = math.fsum(nums) / math.fsum(dens) * scale
+        elif agg == Aggregation.SUM:
+            value = math.fsum(values)
+        elif agg == Aggregation.MEAN:
+            value = math.fsum(values) / count
+        else:
+            value = extreme
+        points.append((d, value))
     return points
+
+
+def _add_exact(partials: list[float], x: float) -> None:
+    """Adds x to a running sum kept exactly, as non-overlapping partials (Shewchuk's algorithm,
+    the one math.fsum uses); math.fsum(partials) is then the correctly rounded total."""
+    i = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo:
+            partials[i] = lo
+            i += 1
+        x = hi
+    partials[i:] = [x]
 
 
 def evaluate(

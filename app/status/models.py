@@ -1,4 +1,4 @@
-"""Response models for statuses (computed, never stored)."""
+"""Response models for statuses (computed by the engine; the plan status keeps a disposable copy per target, app/status/cache.py)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ class OverdueOut(BaseModel):
     days: int
 
 
-class TargetStatus(BaseModel):
-    """Where one target stands on `as_of`, and why."""
+class TargetHead(BaseModel):
+    """The part of a target's status read at each request: the target itself, the view, the assessment."""
 
     target_id: int
     code: str
@@ -46,6 +46,14 @@ class TargetStatus(BaseModel):
     category: str
     as_of: date
     known_at: datetime | None = Field(description="Only figures recorded by this moment counted (null: all).")
+    lang: Lang
+    message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
+    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
+
+
+class TargetJudged(BaseModel):
+    """The part of a target's status the engine decides: what the plan status stores per target (app/status/cache.py)."""
+
     phase: Phase = Field(description="`final` once the plan's period has ended, else `in_progress`.")
     status: Status = Field(
         description="Final: exceeded, achieved, basically_achieved, not_achieved, no_data. "
@@ -56,7 +64,11 @@ class TargetStatus(BaseModel):
     compared: float | None = Field(description="What was judged: the measured value, or for `change` its change.")
     done: bool | None = Field(description="Milestones: the latest report.")
     rests_on_estimate: bool = Field(description="Some figure the status rests on is an estimate.")
-    submission_ids: list[int] = Field(description="The figures the status rests on.")
+    submission_ids: list[int] = Field(
+        description="The figures the status rests on, in date order. A target's own status lists them all; "
+        "the plan views (`/plans/{id}/status`, `/plans/{id}/status/organizations`) list at most the 20 latest-dated."
+    )
+    submission_count: int = Field(description="How many figures the status rests on (all of them, even where the list is cut).")
     goal: float | None = Field(description="The value the measured figure must reach.")
     expected: float | None = Field(description="In progress: where the figure should be by `as_of`.")
     expected_share: float | None = Field(description="In progress: share of the goal due by `as_of` (0–1).")
@@ -64,12 +76,18 @@ class TargetStatus(BaseModel):
     forecast: ForecastOut | None
     required: RequiredOut | None
     overdue: OverdueOut | None
-    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
     explanation: dict[str, Any] = Field(description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast.")
-    lang: Lang
-    message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
     message_vi: str
     message_en: str
+
+
+class TargetStatus(TargetJudged, TargetHead):
+    """Where one target stands on `as_of`, and why.
+
+    TargetHead's fields come first, then TargetJudged's (this base order gives that field order),
+    so a target's JSON is its head's JSON followed by its judged part's: the plan status writes
+    stored judged parts out as they are (service.plan_status_json).
+    """
 
 
 class GroupStatus(BaseModel):

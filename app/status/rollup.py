@@ -22,7 +22,10 @@ class Summary:
 
 
 def summarize(evaluations: Iterable[Evaluation], *, as_of: date, phase: Phase) -> Summary:
-    """Counts statuses and writes the headline for one group of targets."""
+    """Counts statuses and writes the headline for one group of targets.
+
+    Anything with a `status` counts: evaluations, or a plan status's stored rows (cache.Stored).
+    """
     counts = {s.value: 0 for s in Status}
     total = 0
     for ev in evaluations:

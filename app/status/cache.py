@@ -1,0 +1,157 @@
+"""Stored per-target evaluations: a disposable, self-validating cache of the plan status.
+
+Why: a plan's status over a million figures cannot be computed per request in time
+(docs/PERFORMANCE.md section 3), so each target's evaluation for an `as_of` is kept in
+`target_evaluation`, with a fingerprint of everything it depends on. A read recomputes only
+the targets whose stored fingerprint differs from the one read now; nothing is invalidated on
+write and nothing lives in the process, so every worker agrees and any row may be deleted at
+any time (`DELETE FROM target_evaluation` is always safe: the next read rebuilds it).
+
+Only the plain status (no `known_at`) is cached; a `known_at` read takes the full path.
+
+The fingerprint (`fingerprint`) covers:
+- ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
+- the target's definition and the plan's period and judging settings: a hash of the target's
+  columns that `spec_of` reads (and its code and category), the plan's dates and `rules_of`;
+- the target's largest submission id. Figures are append-only (corrections and retractions
+  are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
+  when a row is added, and then the largest id changes.
+Assessments, the language and the answer's target fields (code, title, unit, category) are
+read at every request, not stored (title and unit also shape the messages, hence the hash).
+The engine is pure: `as_of` (the key) is its only other input.
+
+The fingerprint is read before the figures (two statements): a figure committed in between is
+evaluated but not fingerprinted, so the stored row looks stale at the next read and is
+recomputed, never the reverse.
+
+Known limit (PostgreSQL): ids come from a sequence, and transactions may commit out of id
+order. If a figure with id N commits after one with id N+1 for the SAME target, and a plan
+status read falls between the two commits, the row stored then carries max id N+1 and is not
+seen as stale when N arrives (until the next figure of that target, or a definition change).
+Closing this needs a per-target counter bumped in each figure's own transaction (it locks the
+target row, so such writes serialise) and read into the fingerprint instead of max(id): a change
+in app/submissions, not made here. SQLite has one writer at a time, so ids commit in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date, datetime
+from typing import NamedTuple
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, bindparam, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel
+
+from app.common.models import utcnow
+from app.plans.models import Plan
+from app.status.engine import Status
+from app.submissions.models import Submission
+from app.targets.models import Target
+
+log = logging.getLogger(__name__)
+
+# Bump whenever app/status/engine.py, wording.py, pace.py or the payload below change what a
+# stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
+ENGINE_VERSION = "1"
+
+
+class TargetEvaluation(SQLModel, table=True):
+    """One target's evaluation on one date (no known_at), with what it was computed from."""
+
+    __tablename__ = "target_evaluation"
+
+    target_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("target.id", ondelete="CASCADE"), primary_key=True, nullable=False)
+    )
+    as_of: date = Field(primary_key=True)
+    fingerprint: str = Field(max_length=200)
+    # Read without parsing the payload: the counts per status, and `message` in either language.
+    status: str = Field(max_length=32)
+    message_vi: str = Field(sa_type=Text)
+    message_en: str = Field(sa_type=Text)
+    # The target's TargetJudged part (app/status/models.py) as pydantic writes it: written out as is.
+    payload: str = Field(sa_type=Text)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+# The fingerprint reads each target's largest submission id with one index probe per target.
+# The index on (target_id, period_date) cannot answer max(id) without reading every row of the
+# target (PostgreSQL: it is not ordered by id; SQLite: the rowid follows period_date), so this
+# one can. Declared here because the cache needs it (migration 0004); it belongs with the
+# Submission model's other indexes if that file is next changed.
+Index("ix_submission_target_id_id", Submission.__table__.c.target_id, Submission.__table__.c.id)
+
+TABLE = TargetEvaluation.__table__
+_T = Target.__table__
+
+# The stored rows of a plan's (live) targets for one date: joined, so no list of ids is sent.
+READ = (
+    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.status, TABLE.c.message_vi, TABLE.c.message_en, TABLE.c.payload)
+    .join(_T, _T.c.id == TABLE.c.target_id)
+    .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None), TABLE.c.as_of == bindparam("as_of"))
+)
+
+
+class Stored(NamedTuple):
+    """One target's judged part: what is stored, or what was just computed."""
+
+    status: Status
+    message_vi: str
+    message_en: str
+    payload: bytes  # a JSON object: TargetJudged as pydantic writes it
+
+
+def fingerprint(target, plan: Plan, rules, max_submission_id: int | None) -> str:
+    """What a stored evaluation depends on besides as_of (see the module docstring).
+
+    `target` is a row of the target's columns that spec_of reads (service._PLAN_TARGETS,
+    without its last column, the max id): hashing the stored values is cheaper than building
+    the spec, and any change of them changes the hash.
+    """
+    definition = repr((tuple(target)[:-1], plan.start_date, plan.end_date, rules)).encode()
+    return f"{ENGINE_VERSION}:{max_submission_id or 0}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
+
+
+def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
+    """target_id -> (fingerprint, stored judged part) of the plan's live targets on as_of."""
+    return {
+        row[0]: (row[1], Stored(Status(row[2]), row[3], row[4], row[5].encode()))
+        for row in session.execute(READ, {"plan_id": plan.id, "as_of": as_of})
+    }
+
+
+def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
+    """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own.
+
+    Two workers may store the same target at once: the last one wins, and both computed the
+    same thing from the same fingerprint. A failure is logged, never raised: the answer the
+    caller gets is already computed, and the next read simply computes again.
+    """
+    if not rows:
+        return
+    try:
+        now = utcnow()
+        values = [
+            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "message_vi": st.message_vi,
+             "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
+            for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
+        ]
+        _upsert(bind, values)
+    except Exception:  # a cache write must never fail the read
+        log.warning("could not store %d target evaluations for %s", len(rows), as_of, exc_info=True)
+
+
+def _upsert(bind: Engine, values: list[dict]) -> None:
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(TABLE)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TABLE.c.target_id, TABLE.c.as_of],
+        set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "message_vi", "message_en", "payload", "computed_at")},
+    )
+    with bind.begin() as conn:
+        conn.execute(stmt, values)

@@ -1,0 +1,231 @@
+"""The plan status's stored evaluations (app/status/cache.py), over HTTP, on both databases.
+
+The one promise: a plan status served from `target_evaluation` equals one computed from
+scratch, whatever changed in between. Each test reads the plan status (which stores every
+target's evaluation), changes one thing, reads again, then empties the table and reads a
+third time (computed from scratch): the second answer must equal the third, and must differ
+from the first (else the change proved nothing about the fingerprint).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from app.status import cache
+from tests.api.helpers import API
+
+AS_OF = "2019-06-30"
+
+
+@pytest.fixture
+def scene(make):
+    """A 2019 plan with three targets: a level (at least 90 %), a flow (sum, at least 1000 t) and a ceiling."""
+    org = make.org()
+    plan = make.plan(org["id"])
+    level = make.target(plan["id"], code="LEVEL")
+    flow = make.target(plan["id"], code="FLOW", unit="tấn", value=1000, aggregation="sum")
+    ceiling = make.target(plan["id"], code="CEIL", unit="%", comparison="at_most", value=5)
+    figures = {
+        "level": make.submission(level["id"], value=85, period_date="2019-03-31", organization_id=org["id"]),
+        "flow": make.submission(flow["id"], value=300, period_date="2019-03-31", organization_id=org["id"]),
+        "ceiling": make.submission(ceiling["id"], value=4.5, period_date="2019-03-31", organization_id=org["id"]),
+    }
+    return {"org": org["id"], "plan": plan["id"], "level": level["id"], "flow": flow["id"], "ceiling": ceiling["id"], **{
+        f"{k}_figure": v["id"] for k, v in figures.items()}}
+
+
+def plan_status(client, scene, **params) -> dict:
+    r = client.get(f"{API}/plans/{scene['plan']}/status", params={"as_of": AS_OF, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def stored(app) -> int:
+    with app.state.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM target_evaluation")).scalar_one()
+
+
+def from_scratch(app, client, scene) -> dict:
+    with app.state.engine.begin() as conn:
+        conn.execute(text("DELETE FROM target_evaluation"))
+    return plan_status(client, scene)
+
+
+def check(app, client, scene, change) -> tuple[dict, dict]:
+    """Reads (stores), changes, reads again; the second read must equal a computation from scratch."""
+    before = plan_status(client, scene)
+    assert stored(app) == len(before["targets"])
+    change()
+    after = plan_status(client, scene)
+    assert after == from_scratch(app, client, scene)
+    assert after != before, "the change did not change the status: the test proves nothing"
+    return before, after
+
+
+def by_code(answer: dict) -> dict[str, dict]:
+    return {t["code"]: t for t in answer["targets"]}
+
+
+def test_stored_evaluations_are_used_when_nothing_changed(app, client, scene):
+    first = plan_status(client, scene)
+    assert stored(app) == 3
+    # Tamper with a stored row: served as stored, which shows the table is read...
+    with app.state.engine.begin() as conn:
+        conn.execute(text("UPDATE target_evaluation SET payload = replace(payload, 'on_track', 'off_track') WHERE target_id = :t"),
+                     {"t": scene["ceiling"]})
+    tampered = plan_status(client, scene)
+    assert by_code(first)["CEIL"]["status"] == "on_track"
+    assert by_code(tampered)["CEIL"]["status"] == "off_track"
+    # ...and a new engine version makes every stored row stale.
+    cache_version = cache.ENGINE_VERSION
+    try:
+        cache.ENGINE_VERSION = cache_version + "-next"
+        assert plan_status(client, scene) == first
+    finally:
+        cache.ENGINE_VERSION = cache_version
+
+
+def test_known_at_is_never_served_from_the_table(app, client, scene):
+    plan_status(client, scene)
+    with app.state.engine.begin() as conn:
+        conn.execute(text("UPDATE target_evaluation SET payload = replace(payload, 'on_track', 'off_track')"))
+    later = plan_status(client, scene, known_at="2100-01-01T00:00:00Z")
+    assert by_code(later)["CEIL"]["status"] == "on_track"
+    assert later["known_at"] is not None
+
+
+def test_a_new_figure_is_seen(app, client, scene, make):
+    check(app, client, scene, lambda: make.submission(scene["flow"], value=200, period_date="2019-04-30", organization_id=scene["org"]))
+
+
+def test_a_correction_is_seen(app, client, scene):
+    def change():
+        r = client.post(f"{API}/submissions/{scene['level_figure']}/corrections",
+                        json={"value": 95, "period_date": "2019-03-31", "organization_id": scene["org"], "reason": "số chính thức"})
+        assert r.status_code == 201, r.text
+
+    _, after = check(app, client, scene, change)
+    assert by_code(after)["LEVEL"]["measured"] == 95
+
+
+def test_a_retraction_is_seen(app, client, scene):
+    def change():
+        r = client.post(f"{API}/submissions/{scene['ceiling_figure']}/retraction", json={"reason": "gửi nhầm"})
+        assert r.status_code == 201, r.text
+
+    _, after = check(app, client, scene, change)
+    assert by_code(after)["CEIL"]["status"] == "no_data"
+
+
+def test_a_changed_target_is_seen(app, client, scene):
+    def change():
+        r = client.patch(f"{API}/targets/{scene['level']}", json={"value": 80})
+        assert r.status_code == 200, r.text
+
+    check(app, client, scene, change)
+
+
+def test_a_changed_unit_or_title_is_seen_in_the_messages(app, client, scene):
+    def change():
+        r = client.patch(f"{API}/targets/{scene['flow']}", json={"unit": "nghìn tấn", "title": "Sản lượng"})
+        assert r.status_code == 200, r.text
+
+    _, after = check(app, client, scene, change)
+    assert "nghìn tấn" in by_code(after)["FLOW"]["message_vi"]
+
+
+def test_changed_judging_settings_are_seen(app, client, scene):
+    def change():
+        r = client.patch(f"{API}/plans/{scene['plan']}", json={"on_track_from": 0.5, "at_risk_from": 0.2})
+        assert r.status_code == 200, r.text
+
+    check(app, client, scene, change)
+
+
+def test_a_changed_period_is_seen(app, client, scene):
+    def change():
+        r = client.patch(f"{API}/plans/{scene['plan']}", json={"end_date": "2019-06-30"})
+        assert r.status_code == 200, r.text
+
+    _, after = check(app, client, scene, change)
+    assert after["phase"] == "final"
+
+
+def test_an_archived_target_leaves_and_a_new_one_comes(app, client, scene, make):
+    def change():
+        assert client.delete(f"{API}/targets/{scene['ceiling']}").status_code == 200
+        make.target(scene["plan"], code="NEW")
+
+    _, after = check(app, client, scene, change)
+    assert sorted(by_code(after)) == ["FLOW", "LEVEL", "NEW"]
+
+
+def test_an_assessment_is_read_live(app, client, scene):
+    def change():
+        r = client.post(f"{API}/targets/{scene['level']}/assessments",
+                        json={"verdict": "achieved", "reason": "Ban Thường vụ đánh giá", "assessed_by": "BTV", "assessed_on": "2019-07-01"})
+        assert r.status_code == 201, r.text
+
+    _, after = check(app, client, scene, change)
+    assert by_code(after)["LEVEL"]["assessment"]["verdict"] == "achieved"
+
+
+def test_a_deleted_target_takes_its_stored_rows_with_it(app, client, scene, make):
+    bare = make.target(scene["plan"], code="BARE")  # no figures: DELETE removes it for good
+    plan_status(client, scene)
+    assert stored(app) == 4
+    assert client.delete(f"{API}/targets/{bare['id']}").status_code in (200, 204)
+    assert stored(app) == 3
+
+
+def test_a_failed_store_does_not_fail_the_read(app, client, scene, monkeypatch, caplog):
+    def broken(bind, values):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(cache, "_upsert", broken)
+    with caplog.at_level(logging.WARNING, logger="app.status.cache"):
+        answer = plan_status(client, scene)
+    assert len(answer["targets"]) == 3 and stored(app) == 0
+    assert "could not store 3 target evaluations" in caplog.text
+    monkeypatch.undo()
+    assert plan_status(client, scene) == answer and stored(app) == 3
+
+
+def test_the_plan_views_list_the_20_latest_figures_and_count_them_all(app, client, scene, make):
+    ids = [
+        make.submission(scene["flow"], value=1, period_date=f"2019-05-{day:02d}", organization_id=scene["org"])["id"]
+        for day in range(1, 26)
+    ]
+    everything = [scene["flow_figure"], *ids]
+    own = client.get(f"{API}/targets/{scene['flow']}/status", params={"as_of": AS_OF}).json()
+    assert (own["submission_ids"], own["submission_count"]) == (everything, 26)
+    for answer in (plan_status(client, scene), plan_status(client, scene)):  # computed, then stored
+        flow = by_code(answer)["FLOW"]
+        assert (flow["submission_ids"], flow["submission_count"], flow["measured"]) == (everything[-20:], 26, 325)
+        assert by_code(answer)["LEVEL"]["submission_count"] == 1
+    orgs = client.get(f"{API}/plans/{scene['plan']}/status/organizations", params={"as_of": AS_OF}).json()
+    flow = {t["code"]: t for t in orgs["organizations"][0]["targets"]}["FLOW"]
+    assert (flow["submission_ids"], flow["submission_count"]) == (everything[-20:], 26)
+
+
+def test_the_answer_written_piece_by_piece_is_what_the_model_writes(app, client, scene):
+    """plan_status_json splices stored judged parts after each target's head: byte for byte PlanStatus's JSON."""
+    from app.status.models import PlanStatus
+
+    r = client.post(f"{API}/targets/{scene['flow']}/assessments",
+                    json={"verdict": "not_achieved", "reason": "Chưa đạt", "assessed_by": "BTV", "assessed_on": "2019-07-01"})
+    assert r.status_code == 201, r.text
+    answers = []
+    for params in ({}, {}, {"lang": "en"}, {"known_at": "2019-07-01T00:00:00+07:00"}):  # computed, stored, stored in English, known_at
+        r = client.get(f"{API}/plans/{scene['plan']}/status", params={"as_of": AS_OF, **params})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert PlanStatus.model_validate_json(r.content).model_dump_json().encode() == r.content, params
+        answers.append(by_code(r.json())["FLOW"])
+    computed, stored_vi, stored_en, known = answers
+    assert computed == stored_vi and computed["assessment"]["verdict"] == "not_achieved"
+    assert stored_vi["message"] == stored_vi["message_vi"] and stored_en["message"] == stored_en["message_en"] != stored_vi["message"]
+    assert known["assessment"] is None and known["known_at"] is not None  # recorded after that moment
