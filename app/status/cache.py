@@ -24,13 +24,13 @@ The fingerprint is read before the figures (two statements): a figure committed 
 evaluated but not fingerprinted, so the stored row looks stale at the next read and is
 recomputed, never the reverse.
 
-Known limit (PostgreSQL): ids come from a sequence, and transactions may commit out of id
-order. If a figure with id N commits after one with id N+1 for the SAME target, and a plan
-status read falls between the two commits, the row stored then carries max id N+1 and is not
-seen as stale when N arrives (until the next figure of that target, or a definition change).
-Closing this needs a per-target counter bumped in each figure's own transaction (it locks the
-target row, so such writes serialise) and read into the fingerprint instead of max(id): a change
-in app/submissions, not made here. SQLite has one writer at a time, so ids commit in order.
+PostgreSQL also needs `target_figures.version`: ids come from a sequence, and transactions may
+commit out of id order. Had a figure with id N committed after one with id N+1 for the same
+target, a read between the two commits would store max id N+1, and N's arrival would not
+change it. So on PostgreSQL a statement-level trigger (migration 0004) adds the number of
+inserted rows to the target's `version` in the inserting transaction itself: the row lock
+serialises those transactions, each commit moves the version, and the fingerprint reads it.
+SQLite has one writer at a time, so its ids commit in order; the table stays empty there.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import logging
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, bindparam, select
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -83,6 +83,18 @@ class TargetEvaluation(SQLModel, table=True):
 # Submission model's other indexes if that file is next changed.
 Index("ix_submission_target_id_id", Submission.__table__.c.target_id, Submission.__table__.c.id)
 
+class TargetFigures(SQLModel, table=True):
+    """PostgreSQL: how many figures (any version) each target has had inserted, kept by a trigger
+    in the inserting transaction (migration 0004); part of the fingerprint. Empty on SQLite."""
+
+    __tablename__ = "target_figures"
+
+    target_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("target.id", ondelete="CASCADE"), primary_key=True, nullable=False)
+    )
+    version: int = Field(sa_type=BigInteger, nullable=False)
+
+
 TABLE = TargetEvaluation.__table__
 _T = Target.__table__
 
@@ -103,15 +115,16 @@ class Stored(NamedTuple):
     payload: bytes  # a JSON object: TargetJudged as pydantic writes it
 
 
-def fingerprint(target, plan: Plan, rules, max_submission_id: int | None) -> str:
+def fingerprint(target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None) -> str:
     """What a stored evaluation depends on besides as_of (see the module docstring).
 
     `target` is a row of the target's columns that spec_of reads (service._PLAN_TARGETS,
-    without its last column, the max id): hashing the stored values is cheaper than building
-    the spec, and any change of them changes the hash.
+    without its last two columns, the max id and the figures' version): hashing the stored
+    values is cheaper than building the spec, and any change of them changes the hash.
     """
-    definition = repr((tuple(target)[:-1], plan.start_date, plan.end_date, rules)).encode()
-    return f"{ENGINE_VERSION}:{max_submission_id or 0}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
+    definition = repr((tuple(target)[:-2], plan.start_date, plan.end_date, rules)).encode()
+    digest = hashlib.blake2b(definition, digest_size=16).hexdigest()
+    return f"{ENGINE_VERSION}:{max_submission_id or 0}:{figures_version or 0}:{digest}"
 
 
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:

@@ -82,15 +82,22 @@ _FIGURES_OF_TARGET = _figures_statement(_S.c.target_id == bindparam("target_id")
 _FIGURES_OF_TARGETS = _figures_statement(_S.c.target_id.in_(bindparam("target_ids", expanding=True)))
 
 # The target columns the engine and the answer read (spec_of takes these rows as it takes a Target),
-# and the largest submission id (one index probe per target: the cache's fingerprint).
+# and the largest submission id (one index probe per target) and, on PostgreSQL, the figures'
+# version: the cache's fingerprint (app/status/cache.py).
 _SPEC_COLUMNS = (
     _T.c.id, _T.c.code, _T.c.title, _T.c.title_en, _T.c.category, _T.c.unit, _T.c.comparison, _T.c.value, _T.c.low,
     _T.c.high, _T.c.tolerance, _T.c.direction, _T.c.baseline_value, _T.c.change_basis, _T.c.aggregation,
     _T.c.checkpoints, _T.c.frequency,
 )
 _MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
+_FIGURES_VERSION = (
+    select(cache.TargetFigures.__table__.c.version)
+    .where(cache.TargetFigures.__table__.c.target_id == _T.c.id)
+    .correlate(_T)
+    .scalar_subquery()
+)
 _PLAN_TARGETS = (
-    select(*_SPEC_COLUMNS, _MAX_SUBMISSION_ID.label("max_submission_id"))
+    select(*_SPEC_COLUMNS, _MAX_SUBMISSION_ID.label("max_submission_id"), _FIGURES_VERSION.label("figures_version"))
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None))  # archived targets leave the status
     .order_by(_T.c.position, _T.c.id)
 )
@@ -233,7 +240,7 @@ def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known
     if known_at is None:
         stored = cache.read(session, plan, as_of)
         for t in targets:
-            prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id)
+            prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id, t.figures_version)
             got = stored.get(t.id)
             if got is not None and got[0] == prints[t.id]:
                 judged[t.id] = got[1]

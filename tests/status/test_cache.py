@@ -10,6 +10,7 @@ from the first (else the change proved nothing about the fingerprint).
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import pytest
 from sqlalchemy import text
@@ -229,3 +230,28 @@ def test_the_answer_written_piece_by_piece_is_what_the_model_writes(app, client,
     assert computed == stored_vi and computed["assessment"]["verdict"] == "not_achieved"
     assert stored_vi["message"] == stored_vi["message_vi"] and stored_en["message"] == stored_en["message_en"] != stored_vi["message"]
     assert known["assessment"] is None and known["known_at"] is not None  # recorded after that moment
+
+
+def test_a_figure_committed_out_of_id_order_is_seen(app, client, scene, backend):
+    """PostgreSQL hands out ids from a sequence: a figure with a lower id may commit after one with a
+    higher id. A read between the two commits stores an evaluation whose largest id is already the
+    higher one; the lower one's commit must still make it stale (target_figures.version)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its ids commit in order")
+    insert = text(
+        "INSERT INTO submission (id, target_id, organization_id, period_date, value, is_estimate, recorded_at, kind, reason, "
+        "note, evidence_url) VALUES (:id, :t, :org, :day, :v, false, now(), 'original', '', '', '')"
+    )
+    with app.state.engine.connect() as late:  # takes the lower id first, commits last
+        lower = late.execute(text("SELECT nextval(pg_get_serial_sequence('submission', 'id'))")).scalar_one()
+        late.commit()
+        with app.state.engine.begin() as early:
+            higher = early.execute(text("SELECT nextval(pg_get_serial_sequence('submission', 'id'))")).scalar_one()
+            early.execute(insert, {"id": higher, "t": scene["flow"], "org": scene["org"], "day": date(2019, 5, 31), "v": 100})
+        assert lower < higher
+        between = plan_status(client, scene)  # stores the flow target's evaluation with max id = higher
+        late.execute(insert, {"id": lower, "t": scene["flow"], "org": scene["org"], "day": date(2019, 4, 30), "v": 250})
+        late.commit()
+    after = plan_status(client, scene)
+    assert after == from_scratch(app, client, scene)
+    assert by_code(after)["FLOW"]["measured"] == by_code(between)["FLOW"]["measured"] + 250
