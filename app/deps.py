@@ -165,6 +165,9 @@ def _id(name: str):
     return Annotated[int, Path(ge=1, le=MAX_ID, description=f"The {name}'s id.")]
 
 
+TargetId = _id("target")
+
+
 def load_organization(
     request: Request, session: SessionDep, principal: PrincipalDep, organization_id: _id("organisation")
 ) -> Organization:
@@ -178,8 +181,12 @@ def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, pl
     return plan
 
 
-def _readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
-    """The target and its plan in one query (both then in the session: `session.get(Plan, ...)` is free)."""
+def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
+    """The target and its plan in one query, if the caller may read them (404, 401/403 for drafts).
+
+    `load_target` and the Editable/Reportable loaders use it as dependencies; the busiest read
+    (a target's status) calls it inside its one thread-pool hand-off (app/status/router.py).
+    """
     row = session.exec(select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == target_id)).first()
     if row is None:
         raise NotFound(f"Target {target_id} does not exist.")
@@ -189,7 +196,7 @@ def _readable_target(request: Request, session: Session, principal: Principal | 
 
 
 def load_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
-    return _readable_target(request, session, principal, target_id)[0]
+    return readable_target(request, session, principal, target_id)[0]
 
 
 def load_submission(
@@ -219,7 +226,7 @@ def editable_plan(session: SessionDep, principal: PrincipalDep, plan: Annotated[
 
 def editable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
     """A target the caller may change: editor in scope of its plan's organisation; neither archived."""
-    target, plan = _readable_target(request, session, principal, target_id)
+    target, plan = readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.EDITOR, plan.organization_id)
     _not_archived(plan, "Plan")
     _not_archived(target, "Target")
@@ -228,7 +235,7 @@ def editable_target(request: Request, session: SessionDep, principal: PrincipalD
 
 def reportable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
     """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
-    target, plan = _readable_target(request, session, principal, target_id)
+    target, plan = readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.REPORTER)
     _not_archived(plan, "Plan")
     _not_archived(target, "Target")

@@ -214,9 +214,13 @@ def _group(key: str, summary: Summary, lang: str) -> GroupStatus:
     )
 
 
-def target_status(*, session: Session, target: Target, as_of: date, known_at: datetime | None, lang: str) -> TargetStatus:
-    """Gets one target's status on a date, with what was recorded by known_at (never cached: one target is cheap)."""
-    plan = session.get(Plan, target.plan_id)  # in the identity map already: the route's loader read it
+def target_status(
+    *, session: Session, target: Target, as_of: date, known_at: datetime | None, lang: str, plan: Plan | None = None
+) -> TargetStatus:
+    """Gets one target's status on a date, with what was recorded by known_at (never cached: one target is cheap).
+
+    `plan`: the target's plan when the caller has it already (else it is read)."""
+    plan = plan if plan is not None else session.get(Plan, target.plan_id)
     rows = session.execute(_FIGURES_OF_TARGET, {"target_id": target.id, "as_of": as_of}).all()
     ev = engine.evaluate(spec_of(target, plan), _in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan))
     assessment = _latest_assessments(session, _ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(target.id)
