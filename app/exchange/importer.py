@@ -47,11 +47,11 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.audit.bulk import record_inserted
+from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
 from app.common.crud import apply_patch, commit_or_conflict
 from app.common.models import as_utc, utcnow
@@ -647,14 +647,12 @@ def _stored_figures(session: Session, keys: set[Key]) -> tuple[dict[Key, set[tup
     return stored, latest
 
 
-# Inserted with RETURNING id in file order (ids ascend with the rows, as the unit of work gave them);
-# `sort_by_parameter_order` makes the ids match the rows on every backend.
-_INSERT_FIGURES = insert(Submission.__table__).returning(Submission.__table__.c.id, sort_by_parameter_order=True)
-_INSERT_CHUNK = 2000  # rows per executemany: bounds the statement and the audit events held at once
+_INSERT_CHUNK = 2000  # rows per bulk insert: bounds the statement and the audit events held at once
 
 
 def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: dict[int, int]) -> None:
-    """Inserts the new figures (Core executemany, in file order) and one audit event per figure.
+    """Inserts the new figures in file order (ids ascend with the rows, as the unit of work gave them),
+    with one audit event per figure (app/audit/bulk.py), in the import's transaction.
 
     `corrects_row`: index of a row -> index of the earlier row of the file it corrects; that row's
     id must be known first, so the rows go in runs that end before such a row.
@@ -663,11 +661,7 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
 
     def insert_rows(first: int, stop: int) -> None:
         for begin in range(first, stop, _INSERT_CHUNK):
-            chunk = rows[begin:min(begin + _INSERT_CHUNK, stop)]
-            ids = session.execute(_INSERT_FIGURES, chunk).scalars().all()
-            for row, row_id in zip(chunk, ids, strict=True):
-                row["id"] = row_id
-            record_inserted(session, Submission, chunk, context=context)
+            insert_audited(session, Submission, rows[begin:min(begin + _INSERT_CHUNK, stop)], context=context)
 
     done = 0
     for index in sorted(corrects_row):
