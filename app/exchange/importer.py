@@ -44,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -588,10 +589,8 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
 # ------------------------------------------------------------------ submissions
 
 
-def _content(body: Any) -> tuple:
-    """What two versions under one key are compared by (a SubmissionCreate, or a stored row)."""
-    return (body.value, body.numerator, body.denominator, body.done, body.note, body.evidence_url)
-
+# What two versions under one key are compared by; `_content(fields)` of a row's fields (or a stored row's mapping).
+_content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
 
 Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
 
@@ -622,13 +621,14 @@ class _InForce:
     order: tuple[datetime, int]  # (recorded_at, id): the last recorded counts, as in the status engine
 
 
-def _stored_figures(session: Session, keys: set[Key]) -> tuple[dict[Key, set[tuple]], dict[Key, _InForce]]:
-    """Per key of the file: the contents of every stored version, and the figure in force a different row corrects.
+def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[Key, _InForce]]:
+    """For the keys of the file: key + content of every stored version, and per key the figure in
+    force that a different row corrects.
 
     Several chains may share a key (figures submitted twice); the one the status engine
     counts, the last recorded, is the one corrected.
     """
-    stored: dict[Key, set[tuple]] = {}
+    stored: set[tuple] = set()
     latest: dict[Key, _InForce] = {}
     if not keys:
         return stored, latest
@@ -639,7 +639,7 @@ def _stored_figures(session: Session, keys: set[Key]) -> tuple[dict[Key, set[tup
         key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
         if key not in keys:
             continue
-        stored.setdefault(key, set()).add(_content(row))
+        stored.add(key + _content(row._mapping))
         if row.in_force:
             version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))
             if key not in latest or version.order > latest[key].order:
@@ -680,10 +680,11 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     `scope`: the organisations the caller may report for (None: all); other rows fail.
     A closed or archived plan refuses the whole file (409).
 
-    Two passes: the first reads and validates every row (cells, target, organisation, the
-    input model); then the stored figures of the keys the good rows name are read at once, and
-    the second pass, in file order, ignores what is stored, checks the domain rules and plans
-    the new rows (as dicts: an ORM object per row costs more than everything else together).
+    Two passes: the first reads and checks every row (cells, target, organisation, the input
+    model, the domain rules); then the stored figures of the keys the good rows name are read at
+    once, and the second pass, in file order, ignores what is stored (even if the domain rules
+    would now refuse it: it was checked when stored), reports the refusals and plans the new
+    rows, as dicts (an ORM object per row cost more than everything else together).
     """
     if plan.archived_at is not None:
         raise Conflict(f"Plan {plan.id} is archived: its figures can be read but no longer changed.")
@@ -697,7 +698,7 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     organizations: dict[str, Organization | None] = {}
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
-    readable: list[tuple[tabular.Row, Target, SubmissionCreate, Key]] = []
+    readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
     for row in table.rows:
         values, unread = _read_cells(row.cells, SUBMISSION_KINDS, style)
         problems = list(unread)
@@ -727,24 +728,29 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         if problems:
             run.fail(row, problems)
             continue
-        readable.append((row, target, body, (target.id, organization.id, body.period_date, body.is_estimate)))
+        try:
+            check_submission(session, target, plan, body, plan_tree=plan_tree)
+            refusal = None
+        except DomainError as exc:
+            refusal = domain_problems(exc)
+        # The fields alone are kept (not the model): 20,000 of them are held until the insert.
+        key = (target.id, organization.id, body.period_date, body.is_estimate)
+        readable.append((row, {**body.model_dump(), "target_id": target.id}, key, refusal))
 
-    stored, latest = _stored_figures(session, {key for *_, key in readable})
+    stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
     corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
     in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
-    for row, target, body, key in readable:
-        content = _content(body)
-        if content in stored.get(key, ()):
+    for row, fields, key, refusal in readable:
+        version = key + _content(fields)
+        if version in stored:
             run.counts.ignored += 1  # already stored (and checked then): nothing to do
             continue
-        try:
-            check_submission(session, target, plan, body, plan_tree=plan_tree)
-        except DomainError as exc:
-            run.fail(row, domain_problems(exc))
+        if refusal is not None:
+            run.fail(row, refusal)
             continue
-        fields = {**body.model_dump(), "target_id": target.id, "recorded_at": utcnow(), "kind": versions.Kind.ORIGINAL.value,
-                  "supersedes_id": None, "root_id": None, "reason": ""}
+        fields.update(recorded_at=utcnow(), kind=versions.Kind.ORIGINAL.value, supersedes_id=None, root_id=None,
+                      reason="")
         if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
             run.counts.updated += 1
             fields["kind"] = versions.Kind.CORRECTION.value
@@ -755,7 +761,7 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
                 fields["supersedes_id"], fields["root_id"] = latest[key].id, latest[key].root_id or latest[key].id
         else:
             run.counts.created += 1
-        stored.setdefault(key, set()).add(content)
+        stored.add(version)
         in_file[key] = len(new)
         new.append(fields)
 

@@ -359,6 +359,21 @@ def test_stored_versions_are_found_by_key_whatever_made_them(client, make):
     assert sorted(f["value"] for f in figures(client, target["id"])) == [12.0, 21.0]
 
 
+def test_a_stored_figure_the_rules_would_now_refuse_is_still_ignored_and_a_changed_one_fails(client, make):
+    root = make.org()
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header, ["01", root["code"], "2019-11-30", "10"]]
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (1, 0, 0, 0)
+    r = client.patch(f"{API}/plans/{plan['id']}", json={"end_date": "2019-10-31"})
+    assert r.status_code == 200, r.text
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 0, 1, 0)
+    rows[1][3] = "11"
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(report) == (0, 0, 0, 1) and "within the plan's period" in report["errors"][0]["reason"]
+
+
 def test_rows_of_one_file_for_one_key_chain_in_file_order(client, make):
     root = make.org()
     plan = make.plan(root["id"])
