@@ -9,6 +9,12 @@ the plan's tree, figure shape). The services' public functions commit once per
 call; an import must commit once per *file*, so this module calls their checking
 parts and commits itself, once, at the end.
 
+Figures go in as plain rows, not ORM objects: a file holds up to 20,000 of them, and an
+ORM object per row cost more than everything else together (docs/PERFORMANCE.md, section
+4). `app/audit/bulk.py` inserts them (INSERT ... RETURNING on SQLite, COPY on PostgreSQL)
+and writes their audit events, the same events the recorder writes for an ORM insert.
+Targets (a few hundred per file at most) still go through the ORM and the recorder.
+
 Rules:
 
 - All-or-nothing by default: any failing row (or a header problem) and nothing
