@@ -618,6 +618,9 @@ _STORED_FIGURES = select(
 ).execution_options(yield_per=5000)
 
 
+_ORGANIZATIONS_PER_QUERY = 1000
+
+
 @dataclass(frozen=True)
 class _InForce:
     """A stored figure in force: what a different row for its key corrects."""
@@ -639,17 +642,21 @@ def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[
     if not keys:
         return stored, latest
     dates = [key[2] for key in keys]
-    params = {"target_ids": sorted({key[0] for key in keys}), "organization_ids": sorted({key[1] for key in keys}),
-              "first_date": min(dates), "last_date": max(dates)}
-    for row in session.execute(_STORED_FIGURES, params):
-        key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
-        if key not in keys:
-            continue
-        stored.add(key + _content(row._mapping))
-        if row.in_force:
-            version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))
-            if key not in latest or version.order > latest[key].order:
-                latest[key] = version
+    target_ids, organization_ids = sorted({key[0] for key in keys}), sorted({key[1] for key in keys})
+    # Organisations by the thousand: a file naming thousands of them must not reach SQLite's
+    # limit on bound parameters (32,766); the plan's targets are already a bounded list.
+    for first in range(0, len(organization_ids), _ORGANIZATIONS_PER_QUERY):
+        params = {"target_ids": target_ids, "organization_ids": organization_ids[first:first + _ORGANIZATIONS_PER_QUERY],
+                  "first_date": min(dates), "last_date": max(dates)}
+        for row in session.execute(_STORED_FIGURES, params):
+            key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
+            if key not in keys:
+                continue
+            stored.add(key + _content(row._mapping))
+            if row.in_force:
+                version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))
+                if key not in latest or version.order > latest[key].order:
+                    latest[key] = version
     return stored, latest
 
 

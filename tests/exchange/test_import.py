@@ -374,6 +374,24 @@ def test_a_stored_figure_the_rules_would_now_refuse_is_still_ignored_and_a_chang
     assert counts(report) == (0, 0, 0, 1) and "within the plan's period" in report["errors"][0]["reason"]
 
 
+def test_stored_figures_are_read_for_every_organisation_of_the_file(client, make, monkeypatch):
+    """The lookup goes by batches of organisations (SQLite's limit on parameters); none is missed."""
+    from app.exchange import importer
+
+    monkeypatch.setattr(importer, "_ORGANIZATIONS_PER_QUERY", 2)
+    root = make.org()
+    wards = [make.org(parent_id=root["id"]) for _ in range(4)]
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header] + [["01", o["code"], "2019-06-30", str(i)] for i, o in enumerate([root, *wards])]
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (5, 0, 0, 0)
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 0, 5, 0)
+    rows[5][3] = "40"
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 1, 4, 0)
+    assert sorted(f["value"] for f in figures(client, target["id"])) == [0.0, 1.0, 2.0, 3.0, 40.0]
+
+
 def test_rows_of_one_file_for_one_key_chain_in_file_order(client, make):
     root = make.org()
     plan = make.plan(root["id"])
