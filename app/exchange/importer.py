@@ -600,24 +600,28 @@ _content = itemgetter("value", "numerator", "denominator", "done", "note", "evid
 
 Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
 
-# The stored versions a file may meet: the figures of the file's targets, from its organisations,
-# within its dates (the key columns are indexed: target_id + period_date, organization_id), with the
-# compared columns and whether each is its chain's version in force (never superseded, not a
-# retraction: the same SQL condition as the submissions service's lists). Columns only, no ORM
-# objects; rows of other keys that the ranges let through are dropped as they stream in.
+# The stored versions a file may meet, in two steps. First the ids and keys of the figures of the
+# file's targets, from its organisations, within its dates (the key columns are indexed: target_id +
+# period_date, organization_id); the ranges let other keys through (a file reporting for busy
+# organisations over a whole year meets most of their figures), so this step reads as few columns as
+# possible and Python keeps the ids whose key the file names. Then, for those ids only, the compared
+# columns and whether each is its chain's version in force (never superseded, not a retraction: the
+# same SQL condition as the submissions service's lists). Columns only, no ORM objects.
 # A correction keeps its target but may move to another key; each row is judged by its own key,
 # as before, and "in force" comes from the database, so a chain need not be loaded whole.
-_STORED_FIGURES = select(
+_STORED_KEYS = select(
     Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
-    Submission.value, Submission.numerator, Submission.denominator, Submission.done, Submission.note,
-    Submission.evidence_url, Submission.root_id, Submission.recorded_at, in_force().label("in_force"),
 ).where(
     Submission.target_id.in_(bindparam("target_ids", expanding=True)),
     Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
     Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
-).execution_options(yield_per=5000)
-
-
+).execution_options(yield_per=10_000)
+_STORED_VERSIONS = select(
+    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
+    Submission.value, Submission.numerator, Submission.denominator, Submission.done, Submission.note,
+    Submission.evidence_url, Submission.root_id, Submission.recorded_at, in_force().label("in_force"),
+).where(Submission.id.in_(bindparam("ids", expanding=True)))
+_IDS_PER_QUERY = 5000
 _ORGANIZATIONS_PER_QUERY = 1000
 
 
@@ -645,13 +649,14 @@ def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[
     target_ids, organization_ids = sorted({key[0] for key in keys}), sorted({key[1] for key in keys})
     # Organisations by the thousand: a file naming thousands of them must not reach SQLite's
     # limit on bound parameters (32,766); the plan's targets are already a bounded list.
+    ids = []
     for first in range(0, len(organization_ids), _ORGANIZATIONS_PER_QUERY):
         params = {"target_ids": target_ids, "organization_ids": organization_ids[first:first + _ORGANIZATIONS_PER_QUERY],
                   "first_date": min(dates), "last_date": max(dates)}
-        for row in session.execute(_STORED_FIGURES, params):
+        ids += [row_id for row_id, *key in session.execute(_STORED_KEYS, params) if tuple(key) in keys]
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        for row in session.execute(_STORED_VERSIONS, {"ids": ids[first:first + _IDS_PER_QUERY]}):
             key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
-            if key not in keys:
-                continue
             stored.add(key + _content(row._mapping))
             if row.in_force:
                 version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))

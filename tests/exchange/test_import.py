@@ -375,10 +375,11 @@ def test_a_stored_figure_the_rules_would_now_refuse_is_still_ignored_and_a_chang
 
 
 def test_stored_figures_are_read_for_every_organisation_of_the_file(client, make, monkeypatch):
-    """The lookup goes by batches of organisations (SQLite's limit on parameters); none is missed."""
+    """The lookup goes by batches of organisations and of ids (SQLite's limit on parameters); none is missed."""
     from app.exchange import importer
 
     monkeypatch.setattr(importer, "_ORGANIZATIONS_PER_QUERY", 2)
+    monkeypatch.setattr(importer, "_IDS_PER_QUERY", 2)
     root = make.org()
     wards = [make.org(parent_id=root["id"]) for _ in range(4)]
     plan = make.plan(root["id"])
