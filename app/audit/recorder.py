@@ -68,7 +68,12 @@ def set_default_actor(name: str) -> None:
     _default_actor = name
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _json_safe(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: nothing to convert (checked first, for bulk writes)
+        return value
     if isinstance(value, datetime):  # as the API writes times: UTC, with "Z"
         return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -87,11 +92,22 @@ def _keys(model: type) -> list[str]:
     return [attr.key for attr in inspect(model).column_attrs if attr.key not in secret]
 
 
+def column_values(model: type, values: dict[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
+    """The audited columns found in `values` (a row's attributes, or a dict a bulk insert wrote), JSON-safe,
+    in the model's column order. `keys`: `audited_columns(model)`, when the caller already has it."""
+    return {key: _json_safe(values[key]) for key in (keys or _keys(model)) if key in values}
+
+
+def audited_columns(model: type) -> list[str]:
+    """The columns of `model` that events copy (secrets left out), in column order."""
+    return _keys(model)
+
+
 def _current(obj: Any, before: dict[str, Any] | None) -> dict[str, Any]:
     """The column values after the flush: those in memory, the unchanged rest as they were (no query)."""
     state = inspect(obj)
     values = dict(before or {})
-    values.update({key: _json_safe(state.dict[key]) for key in _keys(type(obj)) if key in state.dict})
+    values.update(column_values(type(obj), state.dict))
     return values
 
 
@@ -144,14 +160,19 @@ class _Pending:
     organization_id: int | None = None  # of a deleted row: found before the flush, while its plan still exists
 
 
-def _created_action(obj: Any) -> str:
-    if isinstance(obj, Submission):
-        return {"correction": "correct", "retraction": "retract"}.get(obj.kind, "create")
-    if isinstance(obj, Assessment):
+def created_action(model: type, kind: str | None = None) -> str:
+    """The action of an inserted row of `model` (`kind`: a submission's version kind)."""
+    if issubclass(model, Submission):
+        return {"correction": "correct", "retraction": "retract"}.get(kind, "create")
+    if issubclass(model, Assessment):
         return "assess"
-    if isinstance(obj, ApiKey):
+    if issubclass(model, ApiKey):
         return "key_create"
     return "create"
+
+
+def _created_action(obj: Any) -> str:
+    return created_action(type(obj), getattr(obj, "kind", None))
 
 
 def _updated_action(obj: Any, before: dict[str, Any], changed: set[str]) -> str | None:
@@ -227,33 +248,57 @@ def _after_flush(session: OrmSession, _context) -> None:
     pending: list[_Pending] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    principal = session.info.get("principal")
-    actor_key_id = principal.key_id if principal is not None else None
-    actor = principal.name if principal is not None else _default_actor
-    request_id = str(session.info.get("request_id") or "")
     connection = session.connection()
     orgs = _Orgs(connection)
-    now = utcnow()
+    who = EventContext.of(session)
     rows = []
     for item in pending:
         entity = AUDITED[type(item.obj)]
         after = None if item.deleted else _current(item.obj, item.before)
         values = after if after is not None else item.before or {}
-        rows.append(
-            {
-                "occurred_at": now,
-                "actor_key_id": actor_key_id,
-                "actor": actor[:500],
-                "request_id": request_id[:200],
-                "action": item.action,
-                "entity": entity,
-                "entity_id": values.get("id"),
-                "organization_id": item.organization_id if item.deleted else orgs.of(values, entity),
-                "before": item.before,
-                "after": after,
-            }
-        )
+        organization_id = item.organization_id if item.deleted else orgs.of(values, entity)
+        rows.append(who.event(item.action, entity, values.get("id"), organization_id, item.before, after))
     connection.execute(AuditEvent.__table__.insert(), rows)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """Who acts, in which request, and when: the same for every event of one flush (or one bulk write).
+
+    Shared with app/audit/bulk.py, which writes the events of rows inserted with Core, so that
+    both produce identical events.
+    """
+
+    actor_key_id: int | None
+    actor: str
+    request_id: str
+    now: datetime
+
+    @classmethod
+    def of(cls, session: OrmSession) -> EventContext:
+        principal = session.info.get("principal")
+        return cls(
+            actor_key_id=principal.key_id if principal is not None else None,
+            actor=(principal.name if principal is not None else _default_actor)[:500],
+            request_id=str(session.info.get("request_id") or "")[:200],
+            now=utcnow(),
+        )
+
+    def event(self, action: str, entity: str, entity_id: int | None, organization_id: int | None,
+              before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+        """One audit_event row, as a dict for an executemany."""
+        return {
+            "occurred_at": self.now,
+            "actor_key_id": self.actor_key_id,
+            "actor": self.actor,
+            "request_id": self.request_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "organization_id": organization_id,
+            "before": before,
+            "after": after,
+        }
 
 
 _installed = False

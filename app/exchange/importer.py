@@ -9,6 +9,12 @@ the plan's tree, figure shape). The services' public functions commit once per
 call; an import must commit once per *file*, so this module calls their checking
 parts and commits itself, once, at the end.
 
+Figures go in as plain rows, not ORM objects: a file holds up to 20,000 of them, and an
+ORM object per row cost more than everything else together (docs/PERFORMANCE.md, section
+4). `app/audit/bulk.py` inserts them (INSERT ... RETURNING on SQLite, COPY on PostgreSQL)
+and writes their audit events, the same events the recorder writes for an ORM insert.
+Targets (a few hundred per file at most) still go through the ORM and the recorder.
+
 Rules:
 
 - All-or-nothing by default: any failing row (or a header problem) and nothing
@@ -40,17 +46,22 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.audit.bulk import insert_audited
+from app.audit.recorder import EventContext
 from app.common.crud import apply_patch, commit_or_conflict
-from app.common.models import as_utc
+from app.common.models import as_utc, utcnow
 from app.errors import Conflict, DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, fold
@@ -61,7 +72,7 @@ from app.submissions import versions
 from app.submissions.models import Submission, SubmissionCreate
 from app.organizations.service import subtree
 from app.submissions.service import _check as check_submission
-from app.submissions.service import check_open
+from app.submissions.service import check_open, in_force
 from app.targets.models import Target, TargetCreate, TargetUpdate
 from app.targets.service import _follow_default_direction, _new_target, _stored_checkpoints, _validate
 
@@ -165,7 +176,7 @@ def number_style(table: tabular.Table, figure_fields: tuple[str, ...]) -> Number
     for row in table.rows:
         for name in figure_fields:
             raw = row.cells.get(name)
-            if isinstance(raw, str):
+            if isinstance(raw, str) and not _never_english(raw):
                 token = _number_token(raw)
                 if token and _english_style(token):
                     return NumberStyle((row.number, table.column_of(name), raw))
@@ -176,8 +187,45 @@ def _g(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(float(x))
 
 
+# Number cells that mean one thing in any file, read without the general parser (which looks for
+# units, words, years and references that a number cell does not have): a whole number, a decimal
+# comma not followed by exactly three digits ("17,4", "0,25": "3,098" stays with the general
+# parser, which reports it ambiguous), and, unless the file writes '.' as a decimal point, '.'
+# grouping thousands ("9.720", "1.234.567"). ASCII digits and '-' only: anything else ('+', '−',
+# spaces, other scripts' digits) goes through the general path. tests/exchange/test_number_cells.py
+# checks on generated cells that this gives exactly what the general path gives.
+_WHOLE = re.compile(r"-?[0-9]+")
+_COMMA_DECIMAL = re.compile(r"(-?[0-9]+),([0-9]+)")
+_DOT_THOUSANDS = re.compile(r"-?[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
+
+
+def _plain_number(text: str, style: NumberStyle) -> float | None:
+    """The value of a cell that cannot be ambiguous in this file, or None to use the general parser."""
+    if _WHOLE.fullmatch(text):
+        return float(text)
+    match = _COMMA_DECIMAL.fullmatch(text)
+    if match:
+        whole, decimals = match.groups()
+        return None if len(decimals) == 3 else float(f"{whole}.{decimals}")
+    if style.english_at is None and _DOT_THOUSANDS.fullmatch(text):
+        return float(text.replace(".", ""))
+    return None
+
+
+def _never_english(text: str) -> bool:
+    """Cells that are no evidence of '.' as a decimal point: whole numbers, one decimal comma."""
+    return _WHOLE.fullmatch(text) is not None or _COMMA_DECIMAL.fullmatch(text) is not None
+
+
 def read_number(raw: Any, style: NumberStyle) -> float:
     """A figure cell: a spreadsheet number, or text read the Vietnamese way (never guessed when ambiguous)."""
+    if type(raw) is str and (value := _plain_number(raw, style)) is not None:
+        return value
+    return _read_number(raw, style)
+
+
+def _read_number(raw: Any, style: NumberStyle) -> float:
+    """read_number's general path: every cell can go this way (the fast path is only a shortcut)."""
     if isinstance(raw, bool):
         raise CellError(f"expected a number, not {'TRUE' if raw else 'FALSE'}")
     if isinstance(raw, (int, float)):
@@ -441,25 +489,24 @@ def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run:
 
 def _finish(
     *, session: Session, plan: Plan, kind: str, run: _Run, style: NumberStyle, dry_run: bool, keep_good_rows: bool,
-    writes: list[Any], apply: Any = None,
+    writes: int, store: Callable[[], None] | None = None,
 ) -> ImportReport:
+    """Stores (`store()`, then one commit) when there is something to write and the rules allow it; the report."""
     header_problems = bool(run.table.problems)
-    store = bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
+    stored = bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
     plan_id, plan_code = plan.id, plan.code  # read before the commit or rollback expires the row
-    if store:
-        if apply is not None:
-            apply()
-        session.add_all(writes)
+    if stored:
+        store()
         commit_or_conflict(session, f"The {kind} could not be stored (changed meanwhile?); nothing was stored.")
     else:
         session.rollback()
     run.errors.sort(key=lambda e: e.row)
     rows = len(run.table.rows)
     summary = _summary(run.counts, rows=rows, header_problems=header_problems, dry_run=dry_run,
-                       keep_good_rows=keep_good_rows, stored=store)
+                       keep_good_rows=keep_good_rows, stored=stored)
     return ImportReport(
         kind=kind, plan_id=plan_id, plan_code=plan_code, format=run.table.format, rows=rows, dry_run=dry_run,
-        keep_good_rows=keep_good_rows, stored=store, counts=run.counts, summary=summary, errors=run.errors,
+        keep_good_rows=keep_good_rows, stored=stored, counts=run.counts, summary=summary, errors=run.errors,
         notes=_notes(run.table, style),
     )
 
@@ -495,7 +542,7 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
     if table.problems:
         _header_failures(run)
         return _finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
-                       keep_good_rows=keep_good_rows, writes=[])
+                       keep_good_rows=keep_good_rows, writes=0)
     existing = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     present = table.present
     first_row: dict[str, int] = {}
@@ -536,41 +583,112 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
         except DomainError as exc:
             run.fail(row, domain_problems(exc))
 
-    def apply() -> None:
+    def store() -> None:
         for target, changes in patches:
             apply_patch(target, changes, nullable=PATCH_NULLABLE)
+        session.add_all(new)  # through the unit of work: the recorder writes their events
 
     return _finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
-                   keep_good_rows=keep_good_rows, writes=new + [t for t, _ in patches], apply=apply)
+                   keep_good_rows=keep_good_rows, writes=len(new) + len(patches), store=store)
 
 
 # ------------------------------------------------------------------ submissions
 
 
-def _content(body: SubmissionCreate | Submission) -> tuple:
-    return (body.value, body.numerator, body.denominator, body.done, body.note, body.evidence_url)
+# What two versions under one key are compared by; `_content(fields)` of a row's fields (or a stored row's mapping).
+_content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
+
+Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
+
+# The stored versions a file may meet, in two steps. First the ids and keys of the figures of the
+# file's targets, from its organisations, within its dates (the key columns are indexed: target_id +
+# period_date, organization_id); the ranges let other keys through (a file reporting for busy
+# organisations over a whole year meets most of their figures), so this step reads as few columns as
+# possible and Python keeps the ids whose key the file names. Then, for those ids only, the compared
+# columns and whether each is its chain's version in force (never superseded, not a retraction: the
+# same SQL condition as the submissions service's lists). Columns only, no ORM objects.
+# A correction keeps its target but may move to another key; each row is judged by its own key,
+# as before, and "in force" comes from the database, so a chain need not be loaded whole.
+_STORED_KEYS = select(
+    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
+).where(
+    Submission.target_id.in_(bindparam("target_ids", expanding=True)),
+    Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
+    Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
+).execution_options(yield_per=10_000)
+_STORED_VERSIONS = select(
+    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
+    Submission.value, Submission.numerator, Submission.denominator, Submission.done, Submission.note,
+    Submission.evidence_url, Submission.root_id, Submission.recorded_at, in_force().label("in_force"),
+).where(Submission.id.in_(bindparam("ids", expanding=True)))
+_IDS_PER_QUERY = 5000
+_ORGANIZATIONS_PER_QUERY = 1000
 
 
-def _key(sub: Submission) -> tuple:
-    return (sub.target_id, sub.organization_id, sub.period_date, sub.is_estimate)
+@dataclass(frozen=True)
+class _InForce:
+    """A stored figure in force: what a different row for its key corrects."""
+
+    id: int
+    root_id: int | None
+    order: tuple[datetime, int]  # (recorded_at, id): the last recorded counts, as in the status engine
 
 
-def _figures_in_force(session: Session, target_ids: list[int]) -> tuple[dict[tuple, set[tuple]], dict[tuple, Submission]]:
-    """Per key: the contents of every stored version, and the figure in force a different row corrects.
+def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[Key, _InForce]]:
+    """For the keys of the file: key + content of every stored version, and per key the figure in
+    force that a different row corrects.
 
     Several chains may share a key (figures submitted twice); the one the status engine
     counts, the last recorded, is the one corrected.
     """
-    stored: dict[tuple, set[tuple]] = {}
-    latest: dict[tuple, Submission] = {}
-    rows = session.exec(select(Submission).where(Submission.target_id.in_(target_ids))).all() if target_ids else []
-    for sub in rows:
-        stored.setdefault(_key(sub), set()).add(_content(sub))
-    for sub in versions.in_force(rows):
-        key = _key(sub)
-        if key not in latest or (as_utc(sub.recorded_at), sub.id) > (as_utc(latest[key].recorded_at), latest[key].id):
-            latest[key] = sub
+    stored: set[tuple] = set()
+    latest: dict[Key, _InForce] = {}
+    if not keys:
+        return stored, latest
+    dates = [key[2] for key in keys]
+    target_ids, organization_ids = sorted({key[0] for key in keys}), sorted({key[1] for key in keys})
+    # Organisations by the thousand: a file naming thousands of them must not reach SQLite's
+    # limit on bound parameters (32,766); the plan's targets are already a bounded list.
+    ids = []
+    for first in range(0, len(organization_ids), _ORGANIZATIONS_PER_QUERY):
+        params = {"target_ids": target_ids, "organization_ids": organization_ids[first:first + _ORGANIZATIONS_PER_QUERY],
+                  "first_date": min(dates), "last_date": max(dates)}
+        ids += [row_id for row_id, *key in session.execute(_STORED_KEYS, params) if tuple(key) in keys]
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        for row in session.execute(_STORED_VERSIONS, {"ids": ids[first:first + _IDS_PER_QUERY]}):
+            key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
+            stored.add(key + _content(row._mapping))
+            if row.in_force:
+                version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))
+                if key not in latest or version.order > latest[key].order:
+                    latest[key] = version
     return stored, latest
+
+
+_INSERT_CHUNK = 2000  # rows per bulk insert: bounds the statement and the audit events held at once
+
+
+def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: dict[int, int]) -> None:
+    """Inserts the new figures in file order (ids ascend with the rows, as the unit of work gave them),
+    with one audit event per figure (app/audit/bulk.py), in the import's transaction.
+
+    `corrects_row`: index of a row -> index of the earlier row of the file it corrects; that row's
+    id must be known first, so the rows go in runs that end before such a row.
+    """
+    context = EventContext.of(session)  # one time for all the file's events, like one flush
+
+    def insert_rows(first: int, stop: int) -> None:
+        for begin in range(first, stop, _INSERT_CHUNK):
+            insert_audited(session, Submission, rows[begin:min(begin + _INSERT_CHUNK, stop)], context=context)
+
+    done = 0
+    for index in sorted(corrects_row):
+        earlier = rows[corrects_row[index]]
+        if corrects_row[index] >= done:
+            insert_rows(done, index)
+            done = index
+        rows[index]["supersedes_id"], rows[index]["root_id"] = earlier["id"], earlier["root_id"] or earlier["id"]
+    insert_rows(done, len(rows))
 
 
 def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
@@ -579,6 +697,12 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
 
     `scope`: the organisations the caller may report for (None: all); other rows fail.
     A closed or archived plan refuses the whole file (409).
+
+    Two passes: the first reads and checks every row (cells, target, organisation, the input
+    model, the domain rules); then the stored figures of the keys the good rows name are read at
+    once, and the second pass, in file order, ignores what is stored (even if the domain rules
+    would now refuse it: it was checked when stored), reports the refusals and plans the new
+    rows, as dicts (an ORM object per row cost more than everything else together).
     """
     if plan.archived_at is not None:
         raise Conflict(f"Plan {plan.id} is archived: its figures can be read but no longer changed.")
@@ -588,13 +712,11 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     if table.problems:
         _header_failures(run)
         return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
-                       keep_good_rows=keep_good_rows, writes=[])
+                       keep_good_rows=keep_good_rows, writes=0)
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
-    stored, latest = _figures_in_force(session, [t.id for t in targets.values()])
     organizations: dict[str, Organization | None] = {}
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
-    new: list[Submission] = []
-    supersedes: dict[int, Submission] = {}  # id() of a new correction -> the version it supersedes
+    readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
     for row in table.rows:
         values, unread = _read_cells(row.cells, SUBMISSION_KINDS, style)
         problems = list(unread)
@@ -624,47 +746,52 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         if problems:
             run.fail(row, problems)
             continue
-        key, content = (target.id, organization.id, body.period_date, body.is_estimate), _content(body)
-        if content in stored.get(key, ()):
-            run.counts.ignored += 1  # already stored (and checked then): nothing to do
-            continue
         try:
             check_submission(session, target, plan, body, plan_tree=plan_tree)
+            refusal = None
         except DomainError as exc:
-            run.fail(row, domain_problems(exc))
+            refusal = domain_problems(exc)
+        # The fields alone are kept (not the model): 20,000 of them are held until the insert.
+        key = (target.id, organization.id, body.period_date, body.is_estimate)
+        readable.append((row, {**body.model_dump(), "target_id": target.id}, key, refusal))
+
+    stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
+    new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
+    corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
+    in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
+    for row, fields, key, refusal in readable:
+        version = key + _content(fields)
+        if version in stored:
+            run.counts.ignored += 1  # already stored (and checked then): nothing to do
             continue
-        fields = {**body.model_dump(), "target_id": target.id}
-        previous = latest.get(key)
-        if previous is not None:  # a different figure for a key in force: it corrects the current version
+        if refusal is not None:
+            run.fail(row, refusal)
+            continue
+        fields.update(recorded_at=utcnow(), kind=versions.Kind.ORIGINAL.value, supersedes_id=None, root_id=None,
+                      reason="")
+        if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
             run.counts.updated += 1
-            sub = Submission.model_validate(
-                {**fields, "kind": versions.Kind.CORRECTION.value, "reason": f"import: {table.format} row {row.number}"}
-            )
-            supersedes[id(sub)] = previous
+            fields["kind"] = versions.Kind.CORRECTION.value
+            fields["reason"] = f"import: {table.format} row {row.number}"
+            if key in in_file:
+                corrects_row[len(new)] = in_file[key]
+            else:
+                fields["supersedes_id"], fields["root_id"] = latest[key].id, latest[key].root_id or latest[key].id
         else:
             run.counts.created += 1
-            sub = Submission.model_validate(fields)
-        stored.setdefault(key, set()).add(content)
-        latest[key] = sub
-        new.append(sub)
+        stored.add(version)
+        in_file[key] = len(new)
+        new.append(fields)
 
-    def apply() -> None:
-        # In file order, so that a row correcting an earlier row of the file finds it stored (with an id).
-        needed = {id(previous) for previous in supersedes.values()}
+    def store() -> None:
         try:
-            for sub in new:
-                previous = supersedes.get(id(sub))
-                if previous is not None:
-                    sub.supersedes_id, sub.root_id = previous.id, previous.root_id or previous.id
-                session.add(sub)
-                if id(sub) in needed:
-                    session.flush()
+            _store_figures(session, new, corrects_row)
         except IntegrityError as exc:
             session.rollback()
             raise Conflict("The figures could not be stored (changed meanwhile?); nothing was stored.") from exc
 
     return _finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
-                   keep_good_rows=keep_good_rows, writes=new, apply=apply)
+                   keep_good_rows=keep_good_rows, writes=len(new), store=store)
 
 
 # ------------------------------------------------------------------ from bytes

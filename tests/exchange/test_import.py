@@ -327,6 +327,175 @@ def test_an_export_imports_back_unchanged(client, seeded, session):
             assert counts(report) == (0, 0, len(table.rows), 0), report
 
 
+def test_stored_versions_are_found_by_key_whatever_made_them(client, make):
+    """Identical to a superseded or a retracted version: ignored; different: corrects the version in force,
+    or starts a new chain when the key's figure was retracted."""
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    first = make.submission(target["id"], organization_id=root["id"], period_date="2019-03-31", value=10)
+    r = client.post(f"{API}/submissions/{first['id']}/corrections",
+                    json={"organization_id": root["id"], "period_date": "2019-03-31", "value": 11, "reason": "sửa"})
+    assert r.status_code == 201, r.text
+    corrected = r.json()
+    gone = make.submission(target["id"], organization_id=root["id"], period_date="2019-06-30", value=20)
+    r = client.post(f"{API}/submissions/{gone['id']}/retraction", json={"reason": "nhầm"})
+    assert r.status_code == 201, r.text
+
+    same = imported(client, plan["id"], "submissions", csv_bytes([
+        header, ["01", root["code"], "2019-03-31", "10"], ["01", root["code"], "2019-03-31", "11"],
+        ["01", root["code"], "2019-06-30", "20"]]))
+    assert counts(same) == (0, 0, 3, 0) and same["stored"] is False
+
+    changed = imported(client, plan["id"], "submissions", csv_bytes([
+        header, ["01", root["code"], "2019-03-31", "12"], ["01", root["code"], "2019-06-30", "21"]]))
+    assert counts(changed) == (1, 1, 0, 0), changed
+    every = {f["value"]: f for f in client.get(f"{API}/targets/{target['id']}/submissions",
+                                               params={"versions": "all"}).json()["items"]}
+    assert (every[12.0]["kind"], every[12.0]["supersedes_id"], every[12.0]["root_id"]) == (
+        "correction", corrected["id"], first["id"])
+    assert (every[21.0]["kind"], every[21.0]["supersedes_id"], every[21.0]["root_id"]) == ("original", None, None)
+    assert sorted(f["value"] for f in figures(client, target["id"])) == [12.0, 21.0]
+
+
+def test_a_stored_figure_the_rules_would_now_refuse_is_still_ignored_and_a_changed_one_fails(client, make):
+    root = make.org()
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header, ["01", root["code"], "2019-11-30", "10"]]
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (1, 0, 0, 0)
+    r = client.patch(f"{API}/plans/{plan['id']}", json={"end_date": "2019-10-31"})
+    assert r.status_code == 200, r.text
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 0, 1, 0)
+    rows[1][3] = "11"
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(report) == (0, 0, 0, 1) and "within the plan's period" in report["errors"][0]["reason"]
+
+
+def test_stored_figures_are_read_for_every_organisation_of_the_file(client, make, monkeypatch):
+    """The lookup goes by batches of organisations and of ids (SQLite's limit on parameters); none is missed."""
+    from app.exchange import importer
+
+    monkeypatch.setattr(importer, "_ORGANIZATIONS_PER_QUERY", 2)
+    monkeypatch.setattr(importer, "_IDS_PER_QUERY", 2)
+    root = make.org()
+    wards = [make.org(parent_id=root["id"]) for _ in range(4)]
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header] + [["01", o["code"], "2019-06-30", str(i)] for i, o in enumerate([root, *wards])]
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (5, 0, 0, 0)
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 0, 5, 0)
+    rows[5][3] = "40"
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (0, 1, 4, 0)
+    assert sorted(f["value"] for f in figures(client, target["id"])) == [0.0, 1.0, 2.0, 3.0, 40.0]
+
+
+def test_rows_of_one_file_for_one_key_chain_in_file_order(client, make):
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header, ["01", root["code"], "2019-03-31", "1"], ["01", root["code"], "2019-06-30", "5"],
+            ["01", root["code"], "2019-03-31", "2"], ["01", root["code"], "2019-03-31", "2"],
+            ["01", root["code"], "2019-03-31", "3"], ["01", root["code"], "2019-09-30", "7"]]
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(report) == (3, 2, 1, 0), report
+    every = client.get(f"{API}/targets/{target['id']}/submissions", params={"versions": "all"}).json()["items"]
+    by_value = {f["value"]: f for f in every}
+    ids = [by_value[v]["id"] for v in (1.0, 5.0, 2.0, 3.0, 7.0)]
+    assert ids == sorted(ids)  # ids ascend in file order
+    assert (by_value[2.0]["supersedes_id"], by_value[2.0]["root_id"], by_value[2.0]["reason"]) == (
+        by_value[1.0]["id"], by_value[1.0]["id"], "import: csv row 4")
+    assert (by_value[3.0]["supersedes_id"], by_value[3.0]["root_id"], by_value[3.0]["reason"]) == (
+        by_value[2.0]["id"], by_value[1.0]["id"], "import: csv row 6")
+    assert sorted(f["value"] for f in figures(client, target["id"])) == [3.0, 5.0, 7.0]
+
+
+def test_a_figure_corrected_meanwhile_is_a_conflict_and_nothing_is_stored(app, client, make, monkeypatch):
+    """Between reading what is stored and writing, another request corrects the same figure: the
+    UNIQUE supersedes_id refuses the second correction; 409, and no figure and no event is stored."""
+    from app.audit.models import AuditEvent
+    from app.exchange import importer
+    from app.submissions.models import Submission
+    from sqlalchemy import func, select as sql_select
+
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    first = make.submission(target["id"], organization_id=root["id"], period_date="2019-03-31", value=10)
+    header = ["target_code", "organization_code", "period_date", "value"]
+    looked_up = importer._stored_figures
+
+    def and_meanwhile(session, keys):
+        found = looked_up(session, keys)
+        r = client.post(f"{API}/submissions/{first['id']}/corrections",
+                        json={"organization_id": root["id"], "period_date": "2019-03-31", "value": 11, "reason": "x"})
+        assert r.status_code == 201, r.text
+        return found
+
+    def count(model) -> int:
+        with Session(app.state.engine) as s:
+            return s.execute(sql_select(func.count()).select_from(model)).scalar_one()
+
+    figures_before, events_before = count(Submission), None
+    monkeypatch.setattr(importer, "_stored_figures", and_meanwhile)
+    data = csv_bytes([header, ["01", root["code"], "2019-06-30", "5"], ["01", root["code"], "2019-03-31", "12"]])
+    events_before = count(AuditEvent) + 1  # + the concurrent correction's own event
+    r = upload(client, plan["id"], "submissions", data)
+    assert_problem(r, 409)
+    assert count(Submission) == figures_before + 1  # the concurrent correction only
+    assert count(AuditEvent) == events_before
+
+
+def test_bulk_events_are_the_events_the_recorder_writes(app, make):
+    """app/audit/bulk.py (what the import uses) and the session events record the same figure alike."""
+    from app.audit.bulk import insert_audited
+    from app.audit.models import AuditEvent
+    from app.auth.service import CLI
+    from app.common.models import utcnow
+    from app.submissions.models import Submission
+    from sqlmodel import select
+
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    fields = {"target_id": target["id"], "organization_id": root["id"], "period_date": date(2019, 3, 31), "value": 1.5,
+              "numerator": None, "denominator": None, "done": None, "is_estimate": True, "note": "ghi chú",
+              "evidence_url": "", "recorded_at": utcnow(), "kind": "original", "supersedes_id": None, "root_id": None,
+              "reason": ""}
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI, request_id="orm")
+        orm = Submission.model_validate(fields)
+        s.add(orm)
+        s.commit()
+        orm_id = orm.id
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI, request_id="bulk")
+        rows = [{**fields, "period_date": date(2019, 6, 30)},
+                {**fields, "kind": "correction", "supersedes_id": orm_id, "root_id": orm_id, "reason": "r"}]
+        insert_audited(s, Submission, rows)
+        s.commit()
+    with Session(app.state.engine) as s:
+        events = list(s.exec(select(AuditEvent).where(AuditEvent.entity == "submission").order_by(AuditEvent.id)))
+    orm_event, created, corrected = events
+
+    def shape(event, **changes):
+        after = {**event.after, "id": "id", "recorded_at": "t"}
+        return {**event.model_dump(exclude={"id", "occurred_at", "request_id", "entity_id", "after"}),
+                "after": {**after, **changes}, "same_id": event.entity_id == event.after["id"]}
+
+    assert list(created.after) == list(orm_event.after)  # every column, in column order
+    assert shape(created, period_date="2019-03-31") == shape(orm_event)
+    assert shape(corrected, kind="original", supersedes_id=None, root_id=None, reason="") == {
+        **shape(orm_event), "action": "correct"}
+    assert (created.request_id, orm_event.request_id) == ("bulk", "orm")
+    assert created.after["recorded_at"] == orm_event.after["recorded_at"]  # same value, same JSON form
+    assert created.entity_id < corrected.entity_id and orm_event.before is None and created.before is None
+
+
 # ------------------------------------------------------------------ the upload itself
 
 
