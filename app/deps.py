@@ -22,6 +22,7 @@ from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
 from app.common.crud import get_or_404
 from app.errors import Conflict, NotFound, Unauthorized
+from app.idempotency import store
 from app.common.types import MAX_ID, MAX_PAGE
 from app.organizations.models import Organization
 from app.plans.models import Plan
@@ -78,14 +79,22 @@ async def current_principal(
         return None
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("The Authorization header must read 'Bearer <key>'.")
-    key = await run_in_threadpool(authenticate, session, credentials.credentials.strip())
-    if key is None:
-        raise Unauthorized("The API key is unknown, revoked or expired.")
+    key = await run_in_threadpool(_identify, session, credentials.credentials.strip())
     principal = principal_of(key)
     # The audit trail reads who acts from the session; the request id comes from the middleware.
     session.info["principal"] = principal
     request.state.principal = principal
     return principal
+
+
+def _identify(session: Session, secret: str):
+    """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
+    request with it settles the answer (`store.Settled`). One thread hop for both."""
+    key = authenticate(session, secret)
+    if key is None:
+        raise Unauthorized("The API key is unknown, revoked or expired.")
+    store.settle(session, session.info.get("idempotency"))
+    return key
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]

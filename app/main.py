@@ -14,7 +14,8 @@ from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_respo
 from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
-from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency
+from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency, settled_answer
+from app.idempotency.store import Settled
 from app.limits import LimitsMiddleware, document as document_limits
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
+    app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
     # Outermost last: request id -> body limits -> idempotency (reads the limited body) -> app.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(LimitsMiddleware)

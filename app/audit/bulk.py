@@ -13,7 +13,8 @@ How the rows go in:
 
 - SQLite: one `INSERT ... RETURNING id` executemany (`sort_by_parameter_order`: the ids come
   back in the rows' order); events with one executemany.
-- PostgreSQL: the ids are taken from the table's sequence first (one query), then the rows and
+- PostgreSQL, more than `COPY_FROM` rows (fewer go in as on SQLite): the ids are taken from the
+  table's sequence first (one query), then the rows and
   their events go in with `COPY` on the session's own connection and transaction. A multi-row
   INSERT with 20,000 parameter sets spends most of its time in the driver turning the long
   statement into PostgreSQL's form; COPY is several times faster. JSON is written with
@@ -37,6 +38,10 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.audit.recorder import AUDITED, EventContext, _Orgs, audited_columns, column_values, created_action
 
+# PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
+# one round trip instead of the sequence query and the COPY.
+COPY_FROM = 50
+
 _EVENTS = AuditEvent.__table__
 _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name != "id"]
 _JSON_COLUMNS = {"before", "after"}
@@ -53,7 +58,7 @@ def insert_audited(session: Session, model: type, rows: Sequence[dict[str, Any]]
         return
     connection = session.connection()
     table: Table = model.__table__
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
         ids = connection.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
             {"table": table.name, "n": len(rows)},
@@ -85,7 +90,7 @@ def record_inserted(session: Session, model: type, rows: Sequence[dict[str, Any]
         after = column_values(model, row, keys)
         events.append(who.event(created_action(model, row.get("kind")), entity, after.get("id"),
                                 orgs.of(after, entity), None, after))
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(events) > COPY_FROM:
         _copy(connection, _EVENTS, _EVENT_COLUMNS,
               ([json.dumps(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events))
     else:

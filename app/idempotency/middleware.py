@@ -32,9 +32,11 @@ Semantics (see also docs/ARCHITECTURE.md):
 - Records are kept 24 hours (`expires_at`); after that the key may be used afresh. Expired
   records are deleted as answers are stored, at most 100 each time.
 
-Pure ASGI (no BaseHTTPMiddleware). The lookup before the request and the answer after it are
-short transactions on the app's engine (`scope["app"].state.engine`), through the thread
-pool; the record itself is written by the request's own transaction (app/idempotency/store.py).
+Pure ASGI (no BaseHTTPMiddleware). The record is looked up on the request's own session once
+the key is authenticated (`store.settle`, called by app/deps.py current_principal, which raises
+`store.Settled`, answered by `settled_answer`), inserted by the request's own write transaction,
+and its answer stored after the request in a short transaction on the app's engine
+(`scope["app"].state.engine`), through the thread pool (app/idempotency/store.py).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import re
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.common.models import utcnow
@@ -117,10 +120,8 @@ class IdempotencyMiddleware:
         engine = scope["app"].state.engine
         ctx = store.Context(owner=hashlib.sha256(token.encode("utf-8")).hexdigest(), key=key,
                             fingerprint=_fingerprint(scope, body))
-        settled = await run_in_threadpool(store.lookup, engine, ctx, now=utcnow())
-        if settled is not None:
-            await _settled(scope, receive, send, settled)
-            return
+        # The record is looked up once the key is authenticated, in the same thread hop
+        # (store.settle, from current_principal); an answer it settles comes back as the app's.
         await self._run(scope, _replaying(body, receive), send, engine, ctx)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, engine, ctx: store.Context) -> None:
@@ -153,6 +154,12 @@ class IdempotencyMiddleware:
         if start is None or not complete:  # pragma: no cover - the app always answers
             return
         body = b"".join(chunks)
+        if ctx.settled:  # the earlier request's answer (settled_answer): sent as it is, stored already
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        if not ctx.looked_up and start["status"] != 401:  # pragma: no cover - every /api/v1 route authenticates
+            log.warning("idempotency key of %s %s was not looked up before the request ran", scope["method"], scope["path"])
         status = start["status"]
         secret = scope["path"] in SECRET_ANSWERS and 200 <= status < 300
         if _not_stored(status) or secret:
@@ -209,6 +216,19 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def settled_answer(request: Request, exc: store.Settled) -> Response:
+    """The exception handler for store.Settled: the stored answer, or the refusal."""
+    outcome = exc.outcome
+    if isinstance(outcome, store.Replay):
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
+        response = Response(content=outcome.body, status_code=outcome.status)
+        response.raw_headers = [*headers, (b"content-length", str(len(outcome.body)).encode()), (REPLAYED, b"true")]
+        return response
+    status, slug, title, detail = _REFUSALS[outcome.reason]
+    headers = {"Retry-After": "1"} if outcome.reason == "in_progress" else None
+    return problem_response(request, status, detail, slug=slug, title=title, headers=headers)
 
 
 async def _replay(answer: store.Replay, send: Send) -> None:

@@ -3,8 +3,9 @@
 A record exists only once something is settled about its request, so a POST costs one
 durable commit, as it would without a key (docs/PERFORMANCE.md):
 
-- `lookup` (a read, no commit) runs before the request: an existing record decides the answer
-  (replay, or a refusal) and the request does not run;
+- `settle` (a read, no commit) runs before the request, once the caller is authenticated, in
+  the same thread hop and on the same session (app/deps.py current_principal): an existing
+  record decides the answer (replay, or a refusal: `Settled`) and the request does not run;
 - `record_with_write` runs inside the request's own write transaction (from the session's
   `before_commit`, app/idempotency/events.py): it inserts the record as 'committed', so the
   write and the record commit together or not at all. The unique (owner, key) decides between
@@ -66,6 +67,8 @@ class Context:
     key: str
     fingerprint: str
     record_id: int | None = None
+    looked_up: bool = False
+    settled: bool = False
     taken: bool = False
     _pending_id: int | None = field(default=None, repr=False)
 
@@ -123,11 +126,33 @@ def _outcome(row, fingerprint: str, now: datetime) -> Replay | Refused | None:
     return Refused("lost")
 
 
-def lookup(engine: Engine, ctx: Context, *, now: datetime) -> Replay | Refused | None:
-    """The answer an earlier request with this key settles, or None: run the request."""
-    with engine.connect() as conn:
-        row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()
+class Settled(Exception):  # noqa: N818 - not an error: the answer is already known
+    """Raised once the caller is known (app/deps.py current_principal) when an earlier request with
+    the key settles the answer; app/idempotency/middleware.py turns it into that answer."""
+
+    def __init__(self, outcome: Replay | Refused):
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def lookup(conn, ctx: Context, *, now: datetime) -> Replay | Refused | None:
+    """The answer an earlier request with this key settles, or None: run the request.
+
+    `conn`: a connection or the request's session (a read; no transaction is left open on SQLite)."""
+    row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()
     return _outcome(row, ctx.fingerprint, now)
+
+
+def settle(session, ctx: Context | None) -> None:
+    """Before the request runs (in the caller's thread hop, on its session): raises Settled when an
+    earlier request with the key decides the answer."""
+    if ctx is None:
+        return
+    ctx.looked_up = True
+    outcome = lookup(session, ctx, now=utcnow())
+    if outcome is not None:
+        ctx.settled = True
+        raise Settled(outcome)
 
 
 def _insert_statement(dialect: str):
@@ -228,7 +253,8 @@ def mark_lost(engine: Engine, ctx: Context) -> None:
 
 def settled_by_other(engine: Engine, ctx: Context) -> Replay | Refused:
     """The answer for a request whose write found the key taken: the other request's answer, or 409."""
-    return lookup(engine, ctx, now=utcnow()) or Refused("in_progress")
+    with engine.connect() as conn:
+        return lookup(conn, ctx, now=utcnow()) or Refused("in_progress")
 
 
 def _purge_statement(dialect: str):

@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from app.audit.bulk import insert_audited
 from app.common.crud import commit_or_conflict, paginate
+from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import is_within
@@ -119,15 +121,25 @@ def _check_not_archived(plan: Plan, target: Target) -> None:
             raise Conflict(f"{label} {row.id} is archived: its figures can be read but no longer changed.")
 
 
-def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> Submission:
-    """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409)."""
+def new_figure(body: SubmissionCreate, target_id: int) -> dict:
+    """The columns of a new original figure, as inserted (`insert_audited` adds the id)."""
+    return {**body.model_dump(), "target_id": target_id, "recorded_at": utcnow(), "kind": Kind.ORIGINAL.value,
+            "supersedes_id": None, "root_id": None, "reason": ""}
+
+
+def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> SubmissionPublic:
+    """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409).
+
+    New figures, the busiest write, go in as plain rows with their audit event
+    (`app.audit.bulk.insert_audited`, as the import does), not through the ORM's unit of work.
+    """
     plan = session.get(Plan, target.plan_id)
     check_open(plan)
     _check(session, target, plan, submission_in)
-    submission = Submission.model_validate({**submission_in.model_dump(), "target_id": target.id})
-    session.add(submission)
+    row = new_figure(submission_in, target.id)
+    insert_audited(session, Submission, [row])
     commit_or_conflict(session, "The figure could not be stored.")
-    return submission  # every column was set here or at the flush: nothing to read back
+    return SubmissionPublic.model_validate(row)
 
 
 # ------------------------------------------------------------------ versions

@@ -22,8 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.common.models import as_utc, utcnow
+from app.auth.models import ApiKey
 from app.idempotency import store
-from app.idempotency.middleware import IdempotencyMiddleware, _fingerprint
+from app.idempotency.middleware import IdempotencyMiddleware, _fingerprint, settled_answer
 from app.organizations.models import Organization
 from tests.api.helpers import API, PROBLEM, PROBLEM_BASE, assert_problem, total
 
@@ -168,10 +169,17 @@ def test_a_4xx_answer_is_stored_and_replayed(client, app):
 
 
 def test_stored_headers_location_etag_content_type_are_replayed(app):
-    """Relevant headers (Location, ETag, Content-Type) come back; others (here X-Other) are not stored."""
+    """Relevant headers (Location, ETag, Content-Type) come back; others (here X-Other) are not stored.
+
+    The app behind the middleware settles the key before it runs (as current_principal does)."""
     calls = []
 
     async def create(request):
+        try:
+            with app.state.engine.connect() as conn:
+                store.settle(conn, request.state.idempotency)
+        except store.Settled as exc:
+            return await settled_answer(request, exc)
         calls.append(await request.body())
         return Response(b'{"id": 7}', status_code=201, media_type="application/json",
                         headers={"Location": "/api/v1/things/7", "ETag": '"v1"', "X-Other": "x"})
@@ -512,3 +520,16 @@ def test_openapi_documents_the_header_on_every_post(client):
         for method, op in ops.items():
             if method != "post":
                 assert all(p["name"] != "Idempotency-Key" for p in op.get("parameters", [])), (method, path)
+
+
+def test_a_retry_is_authenticated_before_it_is_replayed(app, client):
+    """The key's record is looked up only once the caller is known: a retry with a revoked key is 401."""
+    from tests.conftest import bearer, new_key
+
+    with TestClient(app, headers=bearer(new_key(app))) as fresh:
+        assert post_json(fresh, ORGS, org_body(), "revoked-later").status_code == 201
+        with app.state.engine.begin() as conn:
+            conn.execute(update(ApiKey.__table__).where(ApiKey.__table__.c.key_hash == owner_of(fresh)).values(revoked_at=utcnow()))
+        again = post_json(fresh, ORGS, org_body(), "revoked-later")
+    assert again.status_code == 401 and "idempotent-replayed" not in again.headers
+    assert [r.state for r in records(app)] == ["done"]

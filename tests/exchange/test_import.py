@@ -414,10 +414,15 @@ def test_rows_of_one_file_for_one_key_chain_in_file_order(client, make):
     assert sorted(f["value"] for f in figures(client, target["id"])) == [3.0, 5.0, 7.0]
 
 
-def test_a_figure_corrected_meanwhile_is_a_conflict_and_nothing_is_stored(app, client, make, monkeypatch):
+@pytest.mark.parametrize("copy_from", [0, 50], ids=["copy", "insert"])
+def test_a_figure_corrected_meanwhile_is_a_conflict_and_nothing_is_stored(app, client, make, monkeypatch, copy_from):
     """Between reading what is stored and writing, another request corrects the same figure: the
-    UNIQUE supersedes_id refuses the second correction; 409, and no figure and no event is stored."""
+    UNIQUE supersedes_id refuses the second correction; 409, and no figure and no event is stored.
+    On PostgreSQL both ways rows go in are tried: COPY (many rows) and INSERT (a few)."""
+    from app.audit import bulk
     from app.audit.models import AuditEvent
+
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
     from app.exchange import importer
     from app.submissions.models import Submission
     from sqlalchemy import func, select as sql_select
@@ -450,9 +455,14 @@ def test_a_figure_corrected_meanwhile_is_a_conflict_and_nothing_is_stored(app, c
     assert count(AuditEvent) == events_before
 
 
-def test_bulk_events_are_the_events_the_recorder_writes(app, make):
-    """app/audit/bulk.py (what the import uses) and the session events record the same figure alike."""
+@pytest.mark.parametrize("copy_from", [0, 50], ids=["copy", "insert"])
+def test_bulk_events_are_the_events_the_recorder_writes(app, make, monkeypatch, copy_from):
+    """app/audit/bulk.py (what the import and a new figure use) and the session events record the same
+    figure alike, whichever way the rows go in on PostgreSQL (COPY for many, INSERT for a few)."""
+    from app.audit import bulk
     from app.audit.bulk import insert_audited
+
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
     from app.audit.models import AuditEvent
     from app.auth.service import CLI
     from app.common.models import utcnow
