@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
@@ -190,13 +191,17 @@ def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, pl
     return plan
 
 
+# Built once (bind parameter): building the statement cost as much as running it.
+_TARGET_AND_PLAN = select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == bindparam("target_id"))
+
+
 def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
     """The target and its plan in one query, if the caller may read them (404, 401/403 for drafts).
 
     `load_target` and the Editable/Reportable loaders use it as dependencies; the busiest read
     (a target's status) calls it inside its one thread-pool hand-off (app/status/router.py).
     """
-    row = session.exec(select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == target_id)).first()
+    row = session.exec(_TARGET_AND_PLAN, params={"target_id": target_id}).first()
     if row is None:
         raise NotFound(f"Target {target_id} does not exist.")
     target, plan = row
