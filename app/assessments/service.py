@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment, AssessmentCreate
 from app.common.crud import commit_or_conflict, paginate
-from app.common.models import as_utc
 from app.targets.models import Target
 
 
@@ -25,19 +22,3 @@ def create_assessment(*, session: Session, target: Target, assessment_in: Assess
     commit_or_conflict(session, "The assessment could not be stored.")
     session.refresh(row)
     return row
-
-
-def latest_assessments(session: Session, target_ids: list[int], known_at: datetime | None) -> dict[int, Assessment]:
-    """The latest assessment per target, among those recorded by `known_at`.
-
-    The time filter runs here, on timezone-aware values, not in SQL: SQLite keeps
-    datetimes as text without an offset, so comparing there would mix clocks.
-    """
-    if not target_ids:
-        return {}
-    stmt = select(Assessment).where(Assessment.target_id.in_(target_ids)).order_by(Assessment.recorded_at, Assessment.id)
-    latest: dict[int, Assessment] = {}
-    for row in session.exec(stmt).all():
-        if known_at is None or as_utc(row.recorded_at) <= known_at:
-            latest[row.target_id] = row
-    return latest

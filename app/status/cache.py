@@ -40,14 +40,13 @@ import logging
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, bindparam, select
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
 from app.common.models import utcnow
 from app.plans.models import Plan
 from app.status.engine import Status
-from app.submissions.models import Submission
 from app.targets.models import Target
 
 log = logging.getLogger(__name__)
@@ -76,12 +75,6 @@ class TargetEvaluation(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
-# The fingerprint reads each target's largest submission id with one index probe per target.
-# The index on (target_id, period_date) cannot answer max(id) without reading every row of the
-# target (PostgreSQL: it is not ordered by id; SQLite: the rowid follows period_date), so this
-# one can. Declared here because the cache needs it (migration 0004); it belongs with the
-# Submission model's other indexes if that file is next changed.
-Index("ix_submission_target_id_id", Submission.__table__.c.target_id, Submission.__table__.c.id)
 
 class TargetFigures(SQLModel, table=True):
     """PostgreSQL: how many figures (any version) each target has had inserted, kept by a trigger

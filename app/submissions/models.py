@@ -27,6 +27,9 @@ class Submission(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(FIGURE_SHAPE, name="one_figure"),
         Index("ix_submission_target_id_period_date", "target_id", "period_date"),
+        # A target's largest id in one index probe: the plan status's stored evaluations are
+        # fingerprinted by it (app/status/cache.py). The index above cannot answer max(id).
+        Index("ix_submission_target_id_id", "target_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
