@@ -67,7 +67,6 @@ class Context:
     key: str
     fingerprint: str
     record_id: int | None = None
-    looked_up: bool = False
     settled: bool = False
     taken: bool = False
     _pending_id: int | None = field(default=None, repr=False)
@@ -148,7 +147,6 @@ def settle(session, ctx: Context | None) -> None:
     earlier request with the key decides the answer."""
     if ctx is None:
         return
-    ctx.looked_up = True
     outcome = lookup(session, ctx, now=utcnow())
     if outcome is not None:
         ctx.settled = True
@@ -227,7 +225,8 @@ def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, bod
     """Stores the request's answer; purges some expired records on the way.
 
     Returns None when stored. When the key is held by another request (this one wrote nothing,
-    and another with the same key settled meanwhile), returns what that record says instead.
+    and another with the same key settled meanwhile, or earlier: a body that is not JSON is
+    answered 400 before the key is looked up), returns what that record says instead.
     """
     now = utcnow()
     answer = {"response_status": status, "response_headers": headers, "response_body": body}

@@ -533,3 +533,16 @@ def test_a_retry_is_authenticated_before_it_is_replayed(app, client):
         again = post_json(fresh, ORGS, org_body(), "revoked-later")
     assert again.status_code == 401 and "idempotent-replayed" not in again.headers
     assert [r.state for r in records(app)] == ["done"]
+
+
+def test_a_body_answered_before_the_key_is_looked_up_still_respects_the_key(client, app):
+    """A body that is not JSON is answered 400 before the caller is authenticated (and the key looked
+    up); storing that answer finds the key taken, and the key's record decides: reused (422)."""
+    key = "early-answer"
+    assert post_json(client, ORGS, org_body(), key).status_code == 201
+    broken = client.post(ORGS, content=b"{not json", headers={"content-type": "application/json", **idem(key)})
+    assert broken.status_code == 422 and broken.json()["type"] == PROBLEM_BASE + "idempotency-key-reused"
+    fresh = client.post(ORGS, content=b"{not json", headers={"content-type": "application/json", **idem("early-2")})
+    assert fresh.status_code == 400
+    again = client.post(ORGS, content=b"{not json", headers={"content-type": "application/json", **idem("early-2")})
+    assert again.status_code == 400 and again.headers["idempotent-replayed"] == "true"
