@@ -52,7 +52,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.common.models import utcnow
 from app.errors import FieldError, problem_response
 from app.idempotency import events, store
 
@@ -185,10 +184,7 @@ async def _mark_lost(engine, ctx: store.Context) -> None:
 
 
 async def _settled(scope: Scope, receive: Receive, send: Send, outcome: store.Replay | store.Refused) -> None:
-    if isinstance(outcome, store.Replay):
-        await _replay(outcome, send)
-    else:
-        await _refuse(scope, receive, send, outcome.reason)
+    await _answer(Request(scope), outcome)(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -218,7 +214,11 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 async def settled_answer(request: Request, exc: store.Settled) -> Response:
     """The exception handler for store.Settled: the stored answer, or the refusal."""
-    outcome = exc.outcome
+    return _answer(request, exc.outcome)
+
+
+def _answer(request: Request, outcome: store.Replay | store.Refused) -> Response:
+    """What a settled key answers: the stored answer (`Idempotent-Replayed: true`), or the refusal."""
     if isinstance(outcome, store.Replay):
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
         response = Response(content=outcome.body, status_code=outcome.status)
@@ -227,13 +227,6 @@ async def settled_answer(request: Request, exc: store.Settled) -> Response:
     status, slug, title, detail = _REFUSALS[outcome.reason]
     headers = {"Retry-After": "1"} if outcome.reason == "in_progress" else None
     return problem_response(request, status, detail, slug=slug, title=title, headers=headers)
-
-
-async def _replay(answer: store.Replay, send: Send) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(answer.headers)]
-    headers += [(b"content-length", str(len(answer.body)).encode()), (REPLAYED, b"true")]
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body, "more_body": False})
 
 
 _REFUSALS = {
@@ -252,12 +245,6 @@ _REFUSALS = {
         "read the resource instead of retrying.",
     ),
 }
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
-    status, slug, title, detail = _REFUSALS[reason]
-    headers = {"Retry-After": "1"} if reason == "in_progress" else None
-    await problem_response(Request(scope), status, detail, slug=slug, title=title, headers=headers)(scope, receive, send)
 
 
 async def _bad_key(scope: Scope, receive: Receive, send: Send, *, several: bool) -> None:
