@@ -34,7 +34,9 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document; some problems add extension members (e.g. `existing_submission_id`)."""
+
+    model_config = {"extra": "allow"}
 
     type: str
     title: str
@@ -52,10 +54,11 @@ class DomainError(Exception):
     title = "Bad request"
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None):
+    def __init__(self, detail: str, errors: list[FieldError] | None = None, extra: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.extra = extra  # RFC 9457 extension members, for machines (ids, links)
 
 
 class NotFound(DomainError):
@@ -123,6 +126,7 @@ def problem_response(
     title: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict | None = None,
 ) -> JSONResponse:
     """Renders one problem document."""
     default_slug, default_title = HTTP_TITLES.get(status, ("error", "Error"))
@@ -133,6 +137,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=errors,
+        **(extra or {}),
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -189,7 +194,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
         return problem_response(
-            request, exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, headers=exc.headers
+            request, exc.status, exc.detail, slug=exc.slug, title=exc.title, errors=exc.errors, headers=exc.headers,
+            extra=exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
@@ -15,6 +16,8 @@ class Organization(Timestamped, table=True):
     code: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=500)
     kind: str = Field(default="", max_length=120)
+    # Expected to report on its parent's plans by default (the plan's or target's list overrides).
+    is_reporting_unit: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
     parent_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
 
 
@@ -33,6 +36,10 @@ class OrganizationCreate(InputModel):
     name: Name
     kind: ShortText = ""
     parent_id: Id | None = None
+    is_reporting_unit: bool = Field(
+        default=True,
+        description="Expected to report on its parent's plans (coverage), unless a plan or target names its own list.",
+    )
 
 
 class OrganizationUpdate(InputModel):
@@ -44,6 +51,7 @@ class OrganizationUpdate(InputModel):
     name: Name | None = None
     kind: ShortText | None = None
     parent_id: Id | None = None
+    is_reporting_unit: bool | None = None
 
 
 class OrganizationPublic(SQLModel):
@@ -54,5 +62,6 @@ class OrganizationPublic(SQLModel):
     name: str
     kind: str
     parent_id: int | None
+    is_reporting_unit: bool
     created_at: UtcDateTime
     updated_at: UtcDateTime

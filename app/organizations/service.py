@@ -98,3 +98,17 @@ def update_organization(*, session: Session, organization: Organization, organiz
 def subtree(session: Session, organization_id: int) -> set[int]:
     """Ids of the organisation and every organisation under it, in one query (UNION stops on cycles)."""
     return set(session.execute(_SUBTREE, {"organization_id": organization_id}).scalars())
+
+
+def check_reporting_units(session: Session, organization_id: int, ids: list[int] | None) -> None:
+    """A list of units expected to report must name organisations in the plan organisation's tree, once each (422)."""
+    if not ids:
+        return
+    if len(set(ids)) != len(ids):
+        raise InvalidInput.from_fields("The list of reporting units is not valid.", {"reporting_unit_ids": "an organisation is named twice"})
+    outside = sorted(set(ids) - subtree(session, organization_id))
+    if outside:
+        raise InvalidInput.from_fields(
+            "The list of reporting units is not valid.",
+            {"reporting_unit_ids": f"not the plan's organisation or one under it: {', '.join(map(str, outside[:20]))}"},
+        )

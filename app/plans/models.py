@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, text
+from sqlalchemy import JSON, CheckConstraint, DateTime, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
@@ -58,6 +58,9 @@ class Plan(Timestamped, table=True):
     on_track_from: float = Field(default=0.95, sa_column_kwargs={"server_default": text("0.95")})
     at_risk_from: float = Field(default=0.85, sa_column_kwargs={"server_default": text("0.85")})
     reporting_grace_days: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # The organisations expected to report on the plan's targets; null: the organisation's
+    # direct children marked as reporting units (app/status/units.py).
+    reporting_unit_ids: list[int] | None = Field(default=None, sa_type=JSON, nullable=True)
 
 
 class PlanFields(InputModel):
@@ -87,6 +90,13 @@ class PlanFields(InputModel):
     )
     reporting_grace_days: Days | None = Field(
         default=None, description="Days after a due date before a missing report is overdue (default 0)."
+    )
+    reporting_unit_ids: list[Id] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="The organisations expected to report on the plan's targets (each status says how many did, "
+        "and a verdict on incomplete reporting is provisional). Null: the plan organisation's direct children marked "
+        "`is_reporting_unit`; a target may name its own list.",
     )
 
 
@@ -153,6 +163,7 @@ class PlanPublic(SQLModel):
     on_track_from: float
     at_risk_from: float
     reporting_grace_days: int
+    reporting_unit_ids: list[int] | None
     created_at: UtcDateTime
     updated_at: UtcDateTime
     archived_at: UtcDateTime | None = Field(

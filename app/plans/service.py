@@ -10,6 +10,7 @@ from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginat
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
+from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
 from app.targets.models import Target
 from app.targets.service import has_records
@@ -89,6 +90,7 @@ def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
     _check_period(plan_in.start_date, plan_in.end_date)
     _check_bands(plan_in.on_track_from, plan_in.at_risk_from)
     _check(session, code=plan_in.code, organization_id=plan_in.organization_id)
+    check_reporting_units(session, plan_in.organization_id, plan_in.reporting_unit_ids)
     plan = Plan.model_validate(plan_in.model_dump())
     session.add(plan)
     commit_or_conflict(session, f"Plan '{plan_in.code}' could not be stored (duplicate code?).")
@@ -109,7 +111,8 @@ def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     )
     if "state" in changes and changes["state"] is not None:
         changes["state"] = PlanState(changes["state"]).value
-    apply_patch(plan, changes, nullable={"adopted_date", "ceiling_exceed_margin", "near_miss_band"})
+    apply_patch(plan, changes, nullable={"adopted_date", "ceiling_exceed_margin", "near_miss_band", "reporting_unit_ids"})
+    check_reporting_units(session, plan.organization_id, plan.reporting_unit_ids)
     session.add(plan)
     commit_or_conflict(session, "The plan could not be updated (duplicate code?).")
     session.refresh(plan)

@@ -40,7 +40,7 @@ import logging
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, select
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 # Bump whenever app/status/engine.py, wording.py, pace.py or the payload below change what a
 # stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 class TargetEvaluation(SQLModel, table=True):
@@ -68,6 +68,7 @@ class TargetEvaluation(SQLModel, table=True):
     fingerprint: str = Field(max_length=200)
     # Read without parsing the payload: the counts per status, and `message` in either language.
     status: str = Field(max_length=32)
+    provisional: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     message_vi: str = Field(sa_type=Text)
     message_en: str = Field(sa_type=Text)
     # The target's TargetJudged part (app/status/models.py) as pydantic writes it: written out as is.
@@ -93,7 +94,8 @@ _T = Target.__table__
 
 # The stored rows of a plan's (live) targets for one date: joined, so no list of ids is sent.
 READ = (
-    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.status, TABLE.c.message_vi, TABLE.c.message_en, TABLE.c.payload)
+    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.status, TABLE.c.message_vi, TABLE.c.message_en, TABLE.c.payload,
+           TABLE.c.provisional)
     .join(_T, _T.c.id == TABLE.c.target_id)
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None), TABLE.c.as_of == bindparam("as_of"))
 )
@@ -106,16 +108,17 @@ class Stored(NamedTuple):
     message_vi: str
     message_en: str
     payload: bytes  # a JSON object: TargetJudged as pydantic writes it
+    provisional: bool = False  # a verdict while some expected units have not reported
 
 
-def fingerprint(target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None) -> str:
+def fingerprint(target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None, units_key: str = "") -> str:
     """What a stored evaluation depends on besides as_of (see the module docstring).
 
     `target` is a row of the target's columns that spec_of reads (service._PLAN_TARGETS,
     without its last two columns, the max id and the figures' version): hashing the stored
     values is cheaper than building the spec, and any change of them changes the hash.
     """
-    definition = repr((tuple(target)[:-2], plan.start_date, plan.end_date, rules)).encode()
+    definition = repr((tuple(target)[:-2], plan.start_date, plan.end_date, rules, units_key)).encode()
     digest = hashlib.blake2b(definition, digest_size=16).hexdigest()
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{figures_version or 0}:{digest}"
 
@@ -123,7 +126,7 @@ def fingerprint(target, plan: Plan, rules, max_submission_id: int | None, figure
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
     """target_id -> (fingerprint, stored judged part) of the plan's live targets on as_of."""
     return {
-        row[0]: (row[1], Stored(Status(row[2]), row[3], row[4], row[5].encode()))
+        row[0]: (row[1], Stored(Status(row[2]), row[3], row[4], row[5].encode(), bool(row[6])))
         for row in session.execute(READ, {"plan_id": plan.id, "as_of": as_of})
     }
 
@@ -140,7 +143,8 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> Non
     try:
         now = utcnow()
         values = [
-            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "message_vi": st.message_vi,
+            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "provisional": st.provisional,
+             "message_vi": st.message_vi,
              "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
         ]
@@ -157,7 +161,7 @@ def _upsert(bind: Engine, values: list[dict]) -> None:
     stmt = insert(TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
-        set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "message_vi", "message_en", "payload", "computed_at")},
+        set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")},
     )
     with bind.begin() as conn:
         conn.execute(stmt, values)

@@ -26,14 +26,22 @@ itself is achieved.
 from __future__ import annotations
 
 import math
-from itertools import groupby
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from app.status import combine, pace
+from app.status.combine import (  # re-exported: the engine's vocabulary
+    FLOW_AGGREGATIONS,
+    AcrossUnits,
+    Aggregation,
+    Coverage,
+    Observation,
+    Units,
+)
 from app.status.pace import Checkpoint, Forecast, Frequency
-from app.status import pace
 from app.status.wording import describe
+
 
 
 class Comparison(StrEnum):
@@ -57,14 +65,6 @@ class ChangeBasis(StrEnum):
     RELATIVE_PERCENT = "relative_percent"  # (value - baseline) / |baseline| * 100
     PERCENTAGE_POINTS = "percentage_points"  # value - baseline, both in %
     ABSOLUTE = "absolute"  # value - baseline, in the target's unit
-
-
-class Aggregation(StrEnum):
-    LATEST = "latest"
-    SUM = "sum"
-    MEAN = "mean"
-    MAX = "max"
-    MIN = "min"
 
 
 class Status(StrEnum):
@@ -110,7 +110,12 @@ class TargetSpec:
     tolerance: float | None = None
     baseline_value: float | None = None
     change_basis: ChangeBasis | None = None
-    aggregation: Aggregation = Aggregation.LATEST
+    aggregation: Aggregation = Aggregation.LATEST  # over time, within one unit
+    across_units: AcrossUnits = AcrossUnits.OWN
+    # Ratios are x100 into a percentage target; a share's numerator never exceeds its
+    # denominator (nor its forecast 100 %) unless the target says it may.
+    is_percentage: bool = False
+    may_exceed_whole: bool = False
     unit: str = ""
     title: str = ""
     title_en: str = ""
@@ -119,28 +124,18 @@ class TargetSpec:
 
     @property
     def is_flow(self) -> bool:
-        """Figures add up over the period (tonnes harvested, money collected)."""
-        return self.aggregation == Aggregation.SUM
+        """Figures accumulate over the period (tonnes harvested, money collected): increments or to-date figures."""
+        return self.aggregation in FLOW_AGGREGATIONS
 
+    @property
+    def ratio_scale(self) -> float:
+        """How a ratio becomes a figure in the target's unit: x100 for a percentage."""
+        return 100.0 if self.is_percentage else 1.0
 
-@dataclass(slots=True)
-class Observation:
-    """One reported figure: a value, a ratio, or done/not done.
-
-    Not frozen, on purpose: a plan's status builds up to a million of these, and a frozen
-    dataclass's __init__ (object.__setattr__ per field) cost more than reading the row.
-    Treat it as a value all the same: nothing in the engine changes one.
-    """
-
-    period_date: date
-    recorded_at: datetime
-    organization_id: int = 0
-    value: float | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    done: bool | None = None
-    is_estimate: bool = False
-    id: int | None = None
+    @property
+    def is_share(self) -> bool:
+        """A percentage that cannot exceed its whole (100 %)."""
+        return self.is_percentage and not self.may_exceed_whole
 
 
 @dataclass(frozen=True)
@@ -183,6 +178,13 @@ class Evaluation:
     months_remaining: float | None = None
     overdue_since: date | None = None
     overdue_days: int | None = None
+    forecast_capped_at: float | None = None  # a share's forecast held at 100 % (or 0 %)
+    started: bool = True  # False when as_of is before the period starts
+    provisional: bool = False  # a verdict while some units expected to report have not
+    coverage: Coverage | None = None
+    counted_units: int = 0
+    context_units: int = 0  # units whose figures are shown but do not count (context, covered)
+    pooled: tuple[float, float] | None = None  # pooled_ratio: (Σ numerators, Σ denominators)
     explanation: dict = field(default_factory=dict)
     message_vi: str = ""
     message_en: str = ""
@@ -237,6 +239,10 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
             errors["tolerance"] = "only 'approximately' and 'change' targets take a tolerance"
     if kind == Comparison.MILESTONE and spec.aggregation != Aggregation.LATEST:
         errors["aggregation"] = "a milestone is judged on its latest report"
+    if kind == Comparison.MILESTONE and spec.across_units not in (AcrossUnits.OWN, AcrossUnits.MIN, AcrossUnits.MAX):
+        errors["across_units"] = "a milestone takes own (the plan organisation's report), min (every unit done) or max (any unit done)"
+    if spec.may_exceed_whole and not spec.is_percentage:
+        errors["may_exceed_whole"] = "only a percentage target is a share of a whole"
     checkpoints = sorted(spec.checkpoints, key=lambda c: c.on)
     if any(not spec.period_start <= c.on <= spec.period_end for c in checkpoints):
         errors["checkpoints"] = "every checkpoint must fall within the plan's period"
@@ -251,94 +257,13 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
     return errors
 
 
-# ---------------------------------------------------------------- selection
+# ---------------------------------------------------------------- selection and combination
+# (app/status/combine.py: over time within a unit, across units, coverage)
 
 
 def select_observations(observations, as_of: date, known_at: datetime | None = None) -> list[Observation]:
-    """Keeps the figures that count on `as_of`: one per organisation and date.
-
-    Figures dated after `as_of`, or recorded after `known_at` (when given), do
-    not count: that is what makes "what did the 6-month review see?" answerable
-    after later corrections. For the same organisation and date an official
-    figure supersedes an estimate, and among equals the one recorded last wins.
-    """
-    best: dict[tuple[int, date], Observation] = {}
-    for obs in observations:
-        if obs.period_date > as_of or (known_at is not None and obs.recorded_at > known_at):
-            continue
-        key = (obs.organization_id, obs.period_date)
-        current = best.get(key)
-        if current is None or _rank(obs) > _rank(current):
-            best[key] = obs
-    return sorted(best.values(), key=lambda o: (o.period_date, o.organization_id))
-
-
-def _rank(obs: Observation) -> tuple:
-    return (not obs.is_estimate, obs.recorded_at, obs.id or 0)
-
-
-def scale_for_unit(unit: str) -> float:
-    """How a ratio becomes a figure in the unit: % → ×100, ‰ → ×1000."""
-    u = unit.strip().lower()
-    if u.startswith("%o") or u.startswith("‰") or u.startswith("0/00"):
-        return 1000.0
-    if u.startswith("%"):
-        return 100.0
-    return 1.0
-
-
-def _is_ratio(obs: Observation) -> bool:
-    # A ratio over nothing says nothing; the API refuses it, the engine ignores it.
-    return obs.numerator is not None and obs.denominator is not None and obs.denominator > 0
-
-
-def _pooled(observations: list[Observation], scale: float) -> float:
-    """Ratio of sums, never mean of ratios."""
-    num = math.fsum(o.numerator for o in observations)
-    den = math.fsum(o.denominator for o in observations)
-    return num / den * scale
-
-
-def _single(obs: Observation, scale: float) -> float:
-    if _is_ratio(obs):
-        return obs.numerator / obs.denominator * scale
-    return obs.value
-
-
-def aggregate(spec: TargetSpec, kept: list[Observation]) -> tuple[float | None, list[Observation]]:
-    """Combines the kept figures into one value; returns it and the figures used.
-
-    - latest: the figures of the latest date; several organisations' ratios at
-      that date are pooled; among several plain values an official figure wins
-      over an estimate, then the one recorded last.
-    - sum / mean: over all figures; ratios pool (sum of numerators over sum of
-      denominators) whatever the aggregation, since percentages never add.
-    - max / min: the largest / smallest single figure.
-    """
-    numeric = [o for o in kept if o.value is not None or _is_ratio(o)]
-    if not numeric:
-        return None, []
-    scale = scale_for_unit(spec.unit)
-    agg = spec.aggregation
-    if agg == Aggregation.LATEST:
-        last_date = numeric[-1].period_date
-        used = [o for o in numeric if o.period_date == last_date]
-        ratios = [o for o in used if _is_ratio(o)]
-        if len(ratios) == len(used):
-            return _pooled(ratios, scale), used
-        chosen = max(used, key=_rank)
-        return _single(chosen, scale), [chosen]
-    if all(_is_ratio(o) for o in numeric) and agg in (Aggregation.SUM, Aggregation.MEAN):
-        return _pooled(numeric, scale), numeric
-    values = [_single(o, scale) for o in numeric]
-    if agg == Aggregation.SUM:
-        return math.fsum(values), numeric
-    if agg == Aggregation.MEAN:
-        return math.fsum(values) / len(values), numeric
-    pick = max if agg == Aggregation.MAX else min
-    chosen_value = pick(values)
-    chosen = [o for o, v in zip(numeric, values) if v == chosen_value][-1:]
-    return chosen_value, chosen
+    """The figures that count on `as_of`: one per organisation and date (see combine.select)."""
+    return combine.select(observations, as_of, known_at)[0]
 
 
 def change_from_baseline(spec: TargetSpec, level: float) -> float:
@@ -457,75 +382,82 @@ def _judged_value(spec: TargetSpec, measured: float) -> float:
 
 
 def _locked_in(spec: TargetSpec) -> bool:
-    """Whether a met target stays met whatever later figures say (so it is achieved early)."""
+    """Whether a met target stays met whatever later figures say (so it is achieved early).
+
+    Over time, increments and maxima only grow (minima only fall); across units, so do a sum,
+    a maximum (a minimum) and the plan organisation's own figure. A mean or a pooled share can
+    move either way when another unit reports.
+    """
     higher = spec.direction == Direction.HIGHER_IS_BETTER
-    if spec.aggregation in (Aggregation.SUM, Aggregation.MAX):
+    across = spec.across_units
+    if spec.aggregation in (Aggregation.SUM, Aggregation.MAX) and across in (AcrossUnits.OWN, AcrossUnits.SUM, AcrossUnits.MAX):
         return higher and spec.comparison not in CEILING_KINDS
-    if spec.aggregation == Aggregation.MIN:
+    if spec.aggregation == Aggregation.MIN and across in (AcrossUnits.OWN, AcrossUnits.MIN):
         return not higher and spec.comparison not in FLOOR_KINDS
     return False
 
 
-def _series(spec: TargetSpec, kept: list[Observation]) -> list[tuple[date, float]]:
-    """The combined value as it stood at each figure's date (for trends and history).
+def _series(spec: TargetSpec, kept: list[Observation], units: Units = Units()) -> list[tuple[date, float]]:
+    """The combined value as it stood at each figure's date (for trends and history): combine.series."""
+    return combine.series(spec.aggregation, spec.across_units, spec.ratio_scale, units, kept)
 
-    `kept` is in date order. Each point equals `aggregate` over the figures up to its date,
-    but is computed in one pass: "latest" needs only the date's own figures; sums and means
-    keep exact running sums (`_add_exact`, so each point is the same correctly rounded
-    `math.fsum` as over the whole prefix); max and min keep a running extreme.
+
+def _cap(spec: TargetSpec, forecast: Forecast | None) -> tuple[Forecast | None, float | None]:
+    """A share's forecast stays within 0..100 %: returns the forecast and the bound it was held at (or None)."""
+    if forecast is None or not spec.is_share:
+        return forecast, None
+    if forecast.value > 100.0:
+        return replace(forecast, value=100.0), 100.0
+    if forecast.value < 0.0:
+        return replace(forecast, value=0.0), 0.0
+    return forecast, None
+
+
+def _unit_entry(u: combine.UnitValue, units: Units) -> dict:
+    entry = {
+        "organization_id": u.organization_id,
+        "code": units.label(u.organization_id),
+        "date": u.on.isoformat(),
+        "counted": u.counted,
+        "reason": u.reason,
+        "figures": len(u.used),
+        "submission_id": u.used[-1].id if u.used else None,
+    }
+    if u.done is not None:
+        entry["done"] = u.done
+    else:
+        entry["value"] = u.value
+        if u.numerator is not None:
+            entry.update(numerator=u.numerator, denominator=u.denominator)
+    return entry
+
+
+def _overdue(spec: TargetSpec, units: Units, kept: list[Observation], as_of: date, rules: Rules):
+    """Overdue reports, per expected unit: [(unit, due date, days)], the longest overdue first.
+
+    A unit's report is in when it, or an organisation above it, has a figure for the period.
+    Without expected units (a bare engine call), the target's figures are read as one unit's.
     """
-    numeric = [o for o in kept if o.value is not None or _is_ratio(o)]
-    points = []
-    if spec.aggregation == Aggregation.LATEST:
-        for d, group in groupby(numeric, key=lambda o: o.period_date):
-            value, _ = aggregate(spec, list(group))
-            if value is not None:
-                points.append((d, value))
-        return points
-    scale = scale_for_unit(spec.unit)
-    agg = spec.aggregation
-    nums: list[float] = []
-    dens: list[float] = []
-    values: list[float] = []
-    count, all_ratios, extreme = 0, True, None
-    pick = max if agg == Aggregation.MAX else min
-    for d, group in groupby(numeric, key=lambda o: o.period_date):
-        for o in group:
-            ratio = _is_ratio(o)
-            all_ratios = all_ratios and ratio
-            if ratio:
-                _add_exact(nums, o.numerator)
-                _add_exact(dens, o.denominator)
-            single = _single(o, scale)
-            _add_exact(values, single)
-            extreme = single if extreme is None else pick(extreme, single)
-            count += 1
-        if all_ratios and agg in (Aggregation.SUM, Aggregation.MEAN):
-            value = math.fsum(nums) / math.fsum(dens) * scale
-        elif agg == Aggregation.SUM:
-            value = math.fsum(values)
-        elif agg == Aggregation.MEAN:
-            value = math.fsum(values) / count
-        else:
-            value = extreme
-        points.append((d, value))
-    return points
-
-
-def _add_exact(partials: list[float], x: float) -> None:
-    """Adds x to a running sum kept exactly, as non-overlapping partials (Shewchuk's algorithm,
-    the one math.fsum uses); math.fsum(partials) is then the correctly rounded total."""
-    i = 0
-    for y in partials:
-        if abs(x) < abs(y):
-            x, y = y, x
-        hi = x + y
-        lo = y - (hi - x)
-        if lo:
-            partials[i] = lo
-            i += 1
-        x = hi
-    partials[i:] = [x]
+    if spec.frequency is None:
+        return []
+    expected = combine.expected_units(units, spec.across_units)
+    if not expected:
+        due = pace.overdue(start=spec.period_start, end=spec.period_end, frequency=spec.frequency,
+                           figure_dates=[o.period_date for o in kept], as_of=as_of, grace_days=rules.reporting_grace_days)
+        return [(units.root, *due)] if due else []
+    dates: dict[int, list[date]] = {}
+    for o in kept:
+        dates.setdefault(o.organization_id, []).append(o.period_date)
+    out = []
+    for e in expected:
+        mine = list(dates.get(e, ()))
+        for above in units.ancestors(e):
+            mine += dates.get(above, ())
+        due = pace.overdue(start=spec.period_start, end=spec.period_end, frequency=spec.frequency,
+                           figure_dates=sorted(mine), as_of=as_of, grace_days=rules.reporting_grace_days)
+        if due:
+            out.append((e, *due))
+    return sorted(out, key=lambda x: (-x[2], units.label(x[0])))
 
 
 def evaluate(
@@ -535,32 +467,48 @@ def evaluate(
     as_of: date,
     known_at: datetime | None = None,
     rules: Rules = Rules(),
+    units: Units = Units(),
+    excluded: list[tuple[Observation, str]] = (),
 ) -> Evaluation:
-    """Says where a target stands on `as_of` (with what was recorded by `known_at`), and why."""
+    """Says where a target stands on `as_of` (with what was recorded by `known_at`), and why.
+
+    `units`: the plan's organisation, its tree and the units expected to report. Every figure
+    handed in either counts (`observation_ids`) or is listed in the explanation's `not_counted`
+    with the reason; every unit that reported is in `units`, counted or not and why.
+    `excluded`: figures the caller already set aside (versions replaced by a correction), with why.
+    """
     phase = phase_on(spec.period_end, as_of)
-    kept = [o for o in select_observations(observations, as_of, known_at) if o.period_date >= spec.period_start]
+    selected, not_counted = combine.select(observations, as_of, known_at)
+    not_counted += list(excluded)
+    kept = [o for o in selected if o.period_date >= spec.period_start]
+    not_counted += [(o, combine.BEFORE_PERIOD) for o in selected if o.period_date < spec.period_start]
     higher = spec.direction == Direction.HIGHER_IS_BETTER
+    started = as_of >= spec.period_start
 
     measured = compared = done = None
-    used: list[Observation] = []
     verdict, rule, facts = Status.NO_DATA, "no figure yet", {}
     if spec.comparison == Comparison.MILESTONE:
-        reports = [o for o in kept if o.done is not None]
-        if reports:
-            last = max(reports, key=lambda o: (o.period_date, _rank(o)))
-            used, done = [last], last.done
+        roll = combine.rollup_done(spec.across_units, units, kept)
+        done = roll.done
+        if done is not None:
             verdict = Status.ACHIEVED if done else Status.NOT_ACHIEVED
             rule = "milestone: reported done" if done else "milestone: reported not done"
     else:
-        measured, used = aggregate(spec, kept)
+        roll = combine.rollup(spec.aggregation, spec.across_units, spec.ratio_scale, units, kept)
+        measured = roll.measured
         if measured is not None:
             compared = _judged_value(spec, measured)
             verdict, rule, facts = judge(spec, compared, rules)
+    used = roll.used
+    not_counted += roll.not_counted
+    reporters = {u.organization_id for u in roll.units}
+    coverage = combine.coverage(units, spec.across_units, reporters)
+    provisional = bool(used) and coverage is not None and not coverage.complete
 
     # Pace: where the figure should be by now, and where it is heading.
     goal = goal_of(spec)
     share = pace.expected_share(spec.period_start, spec.period_end, min(as_of, spec.period_end), spec.checkpoints)
-    expected = performance = forecast = forecast_verdict = None
+    expected = performance = forecast = forecast_verdict = capped_at = None
     required_total = per_month = months_left = None
     if goal is not None:
         expected = pace.expected_at(goal=goal, share=share, is_flow=spec.is_flow, baseline=spec.baseline_value)
@@ -572,9 +520,10 @@ def evaluate(
             share_due=share,
             is_flow=spec.is_flow,
             has_checkpoints=bool(spec.checkpoints),
-            series=[] if spec.is_flow else _series(spec, kept),  # a flow's forecast is linear: no series
+            series=[] if spec.is_flow else _series(spec, kept, units),  # a flow's forecast is linear: no series
             end=spec.period_end,
         )
+        forecast, capped_at = _cap(spec, forecast)
         if forecast is not None:
             forecast_verdict = judge(spec, _judged_value(spec, forecast.value), rules)[0]
         months_left = pace.months_between(as_of, spec.period_end)
@@ -583,22 +532,18 @@ def evaluate(
             per_month = required_total / months_left if months_left >= 1 / 31 else None
         elif not spec.is_flow:
             required_total = goal
-    due = pace.overdue(
-        start=spec.period_start,
-        end=spec.period_end,
-        frequency=spec.frequency,
-        figure_dates=[o.period_date for o in kept],
-        as_of=as_of,
-        grace_days=rules.reporting_grace_days,
-    )
+    overdue = _overdue(spec, units, kept, as_of, rules)
+    due = (overdue[0][1], overdue[0][2]) if overdue else None
 
     if not used:
         status = Status.NO_DATA
+        if not started:
+            rule = "not started: the period has not begun"
     elif phase == Phase.FINAL:
         status = verdict
     elif spec.comparison == Comparison.MILESTONE:
         status, rule = (Status.ACHIEVED_EARLY, rule) if done else (Status.ON_TRACK, "milestone: not done yet, due by the end")
-    elif verdict in MET and _locked_in(spec):
+    elif verdict in MET and _locked_in(spec) and not provisional:
         status, rule = Status.ACHIEVED_EARLY, rule + "; already met and cannot be undone by later figures"
     elif verdict in MET and not spec.is_flow:
         status = Status.ON_TRACK  # a level that meets its condition today is on track
@@ -614,14 +559,20 @@ def evaluate(
         "comparison": str(spec.comparison),
         "direction": str(spec.direction),
         "aggregation": str(spec.aggregation),
+        "across_units": str(spec.across_units),
+        "is_percentage": spec.is_percentage,
         "verdict_if_final": str(verdict),
         "inputs": len(used),
         **facts,
     }
+    if not started:
+        explanation["started"] = False
     if known_at is not None:
         explanation["known_at"] = known_at.isoformat()
     if measured is not None:
         explanation["measured"] = measured
+    if roll.numerator is not None and spec.across_units == AcrossUnits.POOLED_RATIO:
+        explanation["pooled"] = {"numerator": roll.numerator, "denominator": roll.denominator}
     if compared is not None and spec.comparison == Comparison.CHANGE:
         explanation.update(baseline=spec.baseline_value, change=compared, change_basis=str(spec.change_basis))
     gap = _gap(spec, compared)
@@ -633,10 +584,27 @@ def evaluate(
             explanation["pace"] = round(performance, 6)
         if forecast is not None:
             explanation["forecast"] = {"method": forecast.method, "value": forecast.value, "verdict": str(forecast_verdict)}
+            if capped_at is not None:
+                explanation["forecast"]["capped_at"] = capped_at
         if required_total is not None:
             explanation["required"] = {"total": required_total, "per_month": per_month, "months_remaining": round(months_left, 2)}
     if due is not None:
         explanation["overdue"] = {"due_date": due[0].isoformat(), "days": due[1]}
+    explanation["units"] = [_unit_entry(u, units) for u in roll.units]
+    if coverage is not None:
+        explanation["coverage"] = {
+            "expected": coverage.expected,
+            "reported": coverage.reported,
+            "missing": [{"organization_id": m, "code": units.label(m)} for m in coverage.missing],
+        }
+    if overdue and (len(overdue) > 1 or overdue[0][0] != units.root):
+        explanation["overdue_units"] = [
+            {"organization_id": org, "code": units.label(org), "due_date": d.isoformat(), "days": days} for org, d, days in overdue
+        ]
+    explanation["not_counted"] = [
+        {"submission_id": o.id, "organization_id": o.organization_id, "date": o.period_date.isoformat(), "reason": why}
+        for o, why in sorted(not_counted, key=lambda p: (p[0].period_date, p[0].organization_id, p[0].id or 0))
+    ]
 
     result = Evaluation(
         phase=phase,
@@ -655,11 +623,18 @@ def evaluate(
         pace=performance if phase == Phase.IN_PROGRESS else None,
         forecast=forecast,
         forecast_verdict=forecast_verdict,
+        forecast_capped_at=capped_at,
         required_total=required_total,
         required_per_month=per_month,
         months_remaining=months_left,
         overdue_since=due[0] if due else None,
         overdue_days=due[1] if due else None,
+        started=started,
+        provisional=provisional,
+        coverage=coverage,
+        counted_units=sum(1 for u in roll.units if u.counted),
+        context_units=sum(1 for u in roll.units if not u.counted),
+        pooled=(roll.numerator, roll.denominator) if roll.numerator is not None and spec.across_units == AcrossUnits.POOLED_RATIO else None,
         explanation=explanation,
     )
     vi, en = describe(spec, result)
@@ -682,10 +657,11 @@ def _gap(spec: TargetSpec, x: float | None) -> float | None:
 
 
 def history(
-    spec: TargetSpec, observations, *, as_of: date, known_at: datetime | None = None, rules: Rules = Rules()
+    spec: TargetSpec, observations, *, as_of: date, known_at: datetime | None = None, rules: Rules = Rules(),
+    units: Units = Units(),
 ) -> list[Evaluation]:
     """The status as it stood on each date a figure refers to, up to `as_of`."""
     observations = list(observations)
     kept = select_observations(observations, as_of, known_at)
     dates = sorted({o.period_date for o in kept if o.period_date >= spec.period_start})
-    return [evaluate(spec, observations, as_of=d, known_at=known_at, rules=rules) for d in dates]
+    return [evaluate(spec, observations, as_of=d, known_at=known_at, rules=rules, units=units) for d in dates]

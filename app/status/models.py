@@ -36,6 +36,19 @@ class OverdueOut(BaseModel):
     days: int
 
 
+class MissingUnit(BaseModel):
+    organization_id: int
+    code: str
+
+
+class CoverageOut(BaseModel):
+    """The reporting rate: units expected to report, how many did by `as_of`, and the missing ones."""
+
+    expected: int
+    reported: int
+    missing: list[MissingUnit]
+
+
 class TargetHead(BaseModel):
     """The part of a target's status read at each request: the target itself, the view, the assessment."""
 
@@ -76,7 +89,18 @@ class TargetJudged(BaseModel):
     forecast: ForecastOut | None
     required: RequiredOut | None
     overdue: OverdueOut | None
-    explanation: dict[str, Any] = Field(description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast.")
+    explanation: dict[str, Any] = Field(
+        description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast; `units`: each unit "
+        "that reported (organisation, value, date, counted or not and why); `not_counted`: every figure that does not "
+        "count, with the reason (superseded, outside the period, an earlier level, covered by a parent's figure, context); "
+        "`coverage`; `pooled` (Σ numerators and denominators of a pooled ratio)."
+    )
+    provisional: bool = Field(
+        default=False, description="The verdict rests on incomplete reporting: not every unit expected to report has."
+    )
+    coverage: CoverageOut | None = Field(
+        default=None, description="How many of the units expected to report did so by `as_of`, and which are missing."
+    )
     message_vi: str
     message_en: str
 

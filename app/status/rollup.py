@@ -19,20 +19,22 @@ class Summary:
     counts: dict[str, int]
     headline_vi: str
     headline_en: str
+    provisional: int = 0  # verdicts on incomplete reporting
 
 
 def summarize(evaluations: Iterable[Evaluation], *, as_of: date, phase: Phase) -> Summary:
     """Counts statuses and writes the headline for one group of targets.
 
-    Anything with a `status` counts: evaluations, or a plan status's stored rows (cache.Stored).
+    Anything with a `status` and `provisional` counts: evaluations, or a plan status's stored rows (cache.Stored).
     """
     counts = {s.value: 0 for s in Status}
-    total = 0
+    total = provisional = 0
     for ev in evaluations:
         counts[ev.status.value] += 1
         total += 1
-    vi, en = headline(counts, total, as_of=as_of, phase=phase)
-    return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en)
+        provisional += ev.provisional
+    vi, en = headline(counts, total, as_of=as_of, phase=phase, provisional=provisional)
+    return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en, provisional=provisional)
 
 
 def summarize_by(keyed: Iterable[tuple[str, Evaluation]], *, as_of: date, phase: Phase) -> dict[str, Summary]:

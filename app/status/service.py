@@ -26,6 +26,7 @@ from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.plans.service import rules_of
 from app.status import cache, engine, pace
+from app.status.units import expected_for, load_tree
 from app.status.models import (
     GroupStatus,
     HistoryPoint,
@@ -60,7 +61,7 @@ _A = Assessment.__table__
 # Column order matters: _observation reads them by position.
 _FIGURE_COLUMNS = (
     _S.c.id, _S.c.target_id, _S.c.organization_id, _S.c.period_date, _S.c.value, _S.c.numerator, _S.c.denominator,
-    _S.c.done, _S.c.is_estimate, _S.c.recorded_at, _S.c.kind, _S.c.supersedes_id, _S.c.root_id,
+    _S.c.done, _S.c.is_estimate, _S.c.recorded_at, _S.c.kind, _S.c.supersedes_id, _S.c.root_id, _S.c.period_start,
 )
 
 
@@ -87,7 +88,7 @@ _FIGURES_OF_TARGETS = _figures_statement(_S.c.target_id.in_(bindparam("target_id
 _SPEC_COLUMNS = (
     _T.c.id, _T.c.code, _T.c.title, _T.c.title_en, _T.c.category, _T.c.unit, _T.c.comparison, _T.c.value, _T.c.low,
     _T.c.high, _T.c.tolerance, _T.c.direction, _T.c.baseline_value, _T.c.change_basis, _T.c.aggregation,
-    _T.c.checkpoints, _T.c.frequency,
+    _T.c.checkpoints, _T.c.frequency, _T.c.across_units, _T.c.is_percentage, _T.c.may_exceed_whole, _T.c.reporting_unit_ids,
 )
 _MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
 _FIGURES_VERSION = (
@@ -113,7 +114,8 @@ def _observation(row) -> engine.Observation:
     recorded = row[9]
     # SQLite hands back naive datetimes, all UTC; PostgreSQL aware ones (compared as instants).
     return engine.Observation(
-        row[3], recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC), row[2], row[4], row[5], row[6], row[7], row[8], row[0]
+        row[3], recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC), row[2], row[4], row[5], row[6], row[7], row[8], row[0],
+        row[13],
     )
 
 
@@ -127,6 +129,27 @@ def _in_force(rows: list, as_of: date, known_at: datetime | None) -> list[engine
     if known_at is not None or any(row[11] is not None for row in rows):
         rows = versions.in_force(rows, known_at)
     return [_observation(row) for row in rows if row[3] <= as_of]
+
+
+def _replaced(rows: list, kept: list[engine.Observation], as_of: date, known_at: datetime | None) -> list[tuple[engine.Observation, str]]:
+    """The versions that do not count because a later version replaced them, with why (a target's own status lists them)."""
+    kept_ids = {o.id for o in kept}
+    by_root: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_root[row[12] or row[0]].append(row)
+    out = []
+    for chain in by_root.values():
+        known = [r for r in chain if known_at is None or _observation(r).recorded_at <= known_at]
+        if not known:
+            continue
+        last = max(known, key=itemgetter(0))
+        for r in known:
+            if r[0] in kept_ids or r[0] == last[0] or r[3] > as_of:
+                continue  # counts; or is the chain's last version (a retraction row withdraws, it is not a figure)
+            why = (f"retracted by submission {last[0]}" if last[10] == versions.Kind.RETRACTION.value
+                   else f"superseded: corrected by submission {last[0]}")
+            out.append((_observation(r), why))
+    return out
 
 
 def _stream(session: Session, target_ids: list[int], as_of: date, known_at: datetime | None) -> Iterator[tuple[int, list[engine.Observation]]]:
@@ -178,10 +201,28 @@ def _judged(ev: engine.Evaluation, max_ids: int | None = None) -> dict:
         if ev.required_total is not None
         else None,
         "overdue": {"due_date": ev.overdue_since.isoformat(), "days": ev.overdue_days} if ev.overdue_since else None,
-        "explanation": ev.explanation,
+        "explanation": ev.explanation if max_ids is None else _trimmed(ev.explanation, max_ids),
+        "provisional": ev.provisional,
+        "coverage": _coverage(ev),
         "message_vi": ev.message_vi,
         "message_en": ev.message_en,
     }
+
+
+def _trimmed(explanation: dict, max_items: int) -> dict:
+    """The plan views' explanation: the figures that do not count are cut to the latest `max_items`, with their count."""
+    not_counted = explanation.get("not_counted") or []
+    if len(not_counted) <= max_items:
+        return explanation
+    return {**explanation, "not_counted": not_counted[-max_items:], "not_counted_count": len(not_counted)}
+
+
+def _coverage(ev: engine.Evaluation) -> dict | None:
+    c = ev.coverage
+    if c is None:
+        return None
+    missing = ev.explanation.get("coverage", {}).get("missing", [])
+    return {"expected": c.expected, "reported": c.reported, "missing": missing}
 
 
 def _shape(target, judged: dict, *, as_of: date, lang: str, known_at, assessment: AssessmentPublic | None) -> TargetStatus:
@@ -222,7 +263,12 @@ def target_status(
     `plan`: the target's plan when the caller has it already (else it is read)."""
     plan = plan if plan is not None else session.get(Plan, target.plan_id)
     rows = session.execute(_FIGURES_OF_TARGET, {"target_id": target.id, "as_of": as_of}).all()
-    ev = engine.evaluate(spec_of(target, plan), _in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan))
+    tree = load_tree(session, plan.organization_id)
+    figures = _in_force(rows, as_of, known_at)
+    ev = engine.evaluate(
+        spec_of(target, plan), figures, as_of=as_of, known_at=known_at, rules=rules_of(plan),
+        units=tree.units(plan.organization_id, expected_for(plan, target)), excluded=_replaced(rows, figures, as_of, known_at),
+    )
     assessment = _latest_assessments(session, _ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(target.id)
     return _shape(target, _judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
 
@@ -230,7 +276,7 @@ def target_status(
 def _stored(ev: engine.Evaluation) -> cache.Stored:
     """A target's judged part for the plan views, as stored and as written out."""
     judged = TargetJudged.model_validate(_judged(ev, PLAN_VIEW_IDS))
-    return cache.Stored(ev.status, ev.message_vi, ev.message_en, _JUDGED_JSON(judged))
+    return cache.Stored(ev.status, ev.message_vi, ev.message_en, _JUDGED_JSON(judged), ev.provisional)
 
 
 def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known_at: datetime | None) -> dict[int, cache.Stored]:
@@ -239,12 +285,14 @@ def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known
     The computed ones are stored (known_at None only) in their own transaction.
     """
     rules = rules_of(plan)
+    tree = load_tree(session, plan.organization_id)
+    units_key = f"{tree.key}:{plan.organization_id}:{plan.reporting_unit_ids}"
     judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
     if known_at is None:
         stored = cache.read(session, plan, as_of)
         for t in targets:
-            prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id, t.figures_version)
+            prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id, t.figures_version, units_key)
             got = stored.get(t.id)
             if got is not None and got[0] == prints[t.id]:
                 judged[t.id] = got[1]
@@ -252,11 +300,16 @@ def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known
     if not stale:
         return judged
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
+    units = {tid: tree.units(plan.organization_id, expected_for(plan, t)) for tid, t in stale.items()}
     computed: dict[int, cache.Stored] = {}
     for target_id, figures in _stream(session, list(stale), as_of, known_at):
-        computed[target_id] = _stored(engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules))
+        computed[target_id] = _stored(
+            engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id])
+        )
     for target_id in stale.keys() - computed.keys():  # no figure at all
-        computed[target_id] = _stored(engine.evaluate(specs[target_id], [], as_of=as_of, known_at=known_at, rules=rules))
+        computed[target_id] = _stored(
+            engine.evaluate(specs[target_id], [], as_of=as_of, known_at=known_at, rules=rules, units=units[target_id])
+        )
     if known_at is None:
         cache.write(session.get_bind(), as_of, [(tid, prints[tid], st) for tid, st in computed.items()])
     judged.update(computed)
@@ -314,19 +367,25 @@ def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime
 def plan_status_by_organization(
     *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str
 ) -> PlanStatusByOrganization:
-    """Judges each reporting organisation's own figures, target by target (targets it reported on). Not cached."""
+    """Judges, for each organisation that reported, its part of the plan: target by target (those it or its
+    units reported on), with the target's own rules from that organisation down, so a ward's status here and
+    its line in the city's breakdown agree. Not cached."""
     targets = {t.id: t for t in session.execute(_PLAN_TARGETS, {"plan_id": plan.id}).all()}
     rules = rules_of(plan)
     phase = engine.phase_on(plan.end_date, as_of)
+    tree = load_tree(session, plan.organization_id)
+    plan_units = tree.units(plan.organization_id)
     evaluated: dict[int, list[tuple[int, engine.Evaluation]]] = {}
     for target_id, figures in _stream(session, list(targets), as_of, known_at):
         spec = spec_of(targets[target_id], plan)
-        by_org: dict[int, list[engine.Observation]] = defaultdict(list)
-        for obs in figures:
-            by_org[obs.organization_id].append(obs)
-        evaluated[target_id] = [
-            (org_id, engine.evaluate(spec, obs, as_of=as_of, known_at=known_at, rules=rules)) for org_id, obs in by_org.items()
-        ]
+        reporters = {obs.organization_id for obs in figures}
+        above = {org: set(plan_units.ancestors(org)) for org in reporters}
+        evaluated[target_id] = []
+        for org_id in reporters:
+            units = tree.units(org_id)
+            mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
+            ev = engine.evaluate(spec, mine, as_of=as_of, known_at=known_at, rules=rules, units=units)
+            evaluated[target_id].append((org_id, ev))
     per_org: dict[int, list[tuple[object, engine.Evaluation]]] = defaultdict(list)
     for t in targets.values():  # in the plan's order
         for org_id, ev in evaluated.get(t.id, ()):
@@ -357,7 +416,10 @@ def target_history(*, session: Session, target: Target, as_of: date, known_at: d
     plan = session.get(Plan, target.plan_id)
     spec = spec_of(target, plan)
     rows = session.execute(_FIGURES_OF_TARGET, {"target_id": target.id, "as_of": as_of}).all()
-    evaluations = engine.history(spec, _in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan))
+    units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, target))
+    evaluations = engine.history(
+        spec, _in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units
+    )
     goal = engine.goal_of(spec)
     path: list[PathPoint] = []
     if goal is not None:

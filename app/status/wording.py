@@ -93,6 +93,54 @@ def _change_unit(spec, lang: str) -> str:
     return spec.unit
 
 
+AGGREGATION_WORDS = {  # over time, within one unit, as a report would name it
+    "sum": ("cộng dồn các kỳ", "increments added up"),
+    "cumulative": ("lũy kế", "to date"),
+    "mean": ("bình quân các kỳ", "mean over time"),
+    "max": ("cao nhất trong kỳ", "highest in the period"),
+    "min": ("thấp nhất trong kỳ", "lowest in the period"),
+}
+
+
+def _units_phrase(spec, ev) -> tuple[str, str]:
+    """How the figure was made from units: "cộng dồn 3 đơn vị", "tỷ lệ gộp 45/70", ...; empty for one unit's own figure."""
+    across, n = str(spec.across_units), ev.counted_units
+    over_vi, over_en = AGGREGATION_WORDS.get(str(spec.aggregation), ("", ""))
+    parts_vi, parts_en = [], []
+    if across == "own":
+        if ev.context_units:
+            parts_vi.append(f"số của cấp mình; số của {ev.context_units} đơn vị khác chỉ để tham khảo")
+            parts_en.append(f"the organisation's own figure; {ev.context_units} other units' figures shown as context only")
+    elif ev.pooled is not None:
+        num, den = ev.pooled
+        parts_vi.append(f"tỷ lệ gộp {format_number(num, 'vi')}/{format_number(den, 'vi')} của {n} đơn vị")
+        parts_en.append(f"pooled ratio {format_number(num, 'en')}/{format_number(den, 'en')} of {n} units")
+    elif n:
+        word = {"sum": ("cộng dồn", "sum of"), "mean": ("bình quân", "mean of"), "max": ("cao nhất trong", "highest of"),
+                "min": ("thấp nhất trong", "lowest of"), "pooled_ratio": ("số của", "figure of")}[across]
+        parts_vi.append(f"{word[0]} {n} đơn vị")
+        parts_en.append(f"{word[1]} {n} unit{'s' if n != 1 else ''}")
+    if over_vi:
+        parts_vi.append(over_vi)
+        parts_en.append(over_en)
+    if across != "own" and ev.context_units:
+        parts_vi.append(f"{ev.context_units} đơn vị có số liệu đã nằm trong số của cấp trên")
+        parts_en.append(f"{ev.context_units} units covered by a higher level's figure")
+    if not parts_vi:
+        return "", ""
+    return f" ({'; '.join(parts_vi)})", f" ({'; '.join(parts_en)})"
+
+
+def _provisional(ev) -> tuple[str, str]:
+    if not ev.provisional:
+        return "", ""
+    c = ev.coverage
+    return (
+        f" (tạm tính: {c.reported}/{c.expected} đơn vị đã báo cáo)",
+        f" (provisional: {c.reported} of {c.expected} units reported)",
+    )
+
+
 def describe(spec, ev) -> tuple[str, str]:
     """One sentence per language saying what was measured, what was due, where it heads, and the verdict."""
     # Once the period is over, figures speak of its end, not of today.
@@ -106,10 +154,20 @@ def describe(spec, ev) -> tuple[str, str]:
     if ev.overdue_since is not None:
         overdue_vi = f" Quá hạn báo cáo {ev.overdue_days} ngày (kỳ đến {format_date(ev.overdue_since, 'vi')})."
         overdue_en = f" Report overdue by {ev.overdue_days} days (due {format_date(ev.overdue_since, 'en')})."
-    if str(ev.status) == "no_data":
+    if not ev.started:
+        start_vi, start_en = format_date(spec.period_start, "vi"), format_date(spec.period_start, "en")
         return (
-            f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).{overdue_vi}",
-            f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).{overdue_en}",
+            f"{title}: chưa bắt đầu kỳ thực hiện (bắt đầu từ {start_vi}; chỉ tiêu {crit_vi}).",
+            f"{title_en}: the period has not started (it starts on {start_en}; target: {crit_en}).",
+        )
+    if str(ev.status) == "no_data":
+        context_vi = context_en = ""
+        if ev.context_units:
+            context_vi = f" {ev.context_units} đơn vị khác có số liệu, chỉ để tham khảo."
+            context_en = f" {ev.context_units} other units reported figures, shown as context only."
+        return (
+            f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).{context_vi}{overdue_vi}",
+            f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).{context_en}{overdue_en}",
         )
     if ev.done is not None:
         fig_vi = "đã hoàn thành" if ev.done else "chưa hoàn thành"
@@ -119,9 +177,11 @@ def describe(spec, ev) -> tuple[str, str]:
         if str(spec.comparison) == "change":
             fig_vi += f" (thay đổi {_amount(ev.compared, _change_unit(spec, 'vi'), 'vi')})"
             fig_en += f" (a change of {_amount(ev.compared, _change_unit(spec, 'en'), 'en')})"
+    units_vi, units_en = _units_phrase(spec, ev)
     est_vi = ", số liệu ước" if ev.rests_on_estimate else ""
     est_en = ", on estimates" if ev.rests_on_estimate else ""
     pace_vi = pace_en = ""
+    status_vi, status_en = verdict_vi, verdict_en
     if str(ev.phase) == "in_progress" and ev.expected is not None and ev.done is None:
         if spec.is_flow or spec.baseline_value is not None:  # a path through time
             share = format_number(ev.expected_share * 100, "vi", 0)
@@ -133,16 +193,30 @@ def describe(spec, ev) -> tuple[str, str]:
         if ev.forecast is not None:
             word_vi, word_en = METHOD_WORDS[ev.forecast.method]
             fc_vi, fc_en = _amount(ev.forecast.value, spec.unit, "vi"), _amount(ev.forecast.value, spec.unit, "en")
+            if ev.forecast_capped_at is not None:
+                cap_vi, cap_en = _amount(ev.forecast_capped_at, spec.unit, "vi"), _amount(ev.forecast_capped_at, spec.unit, "en")
+                fc_vi += f", giới hạn ở {cap_vi} vì tỷ lệ không vượt quá tổng thể"
+                fc_en += f", held at {cap_en}: a share cannot exceed its whole"
             pace_vi += f"; dự báo cả kỳ {fc_vi} ({word_vi}), {VERDICT_WORDS[str(ev.forecast_verdict)][0]}"
             pace_en += f"; forecast for the period {fc_en} ({word_en}), {VERDICT_WORDS[str(ev.forecast_verdict)][1]}"
+            missing = str(ev.forecast_verdict) in ("not_achieved", "basically_achieved")
+            if str(ev.status) == "on_track" and missing and ev.pace is not None:
+                # On track today (within the band) but heading for a miss: say both, and why.
+                pct_vi, pct_en = format_number(ev.pace * 100, "vi", 0), format_number(ev.pace * 100, "en", 0)
+                short = abs(ev.goal - ev.forecast.value) if ev.goal is not None else None
+                short_vi = f", {word_vi} sẽ thiếu {_amount(short, spec.unit, 'vi')}" if short else ""
+                short_en = f", {word_en} it would fall short by {_amount(short, spec.unit, 'en')}" if short else ""
+                status_vi = f"gần đúng tiến độ ({pct_vi}% mức cần có){short_vi}"
+                status_en = f"close to on track ({pct_en}% of the expected level){short_en}"
+    prov_vi, prov_en = _provisional(ev)
     return (
-        f"{title}: {fig_vi} đến ngày {vi_when}{est_vi}{pace_vi}; chỉ tiêu {crit_vi}: {verdict_vi}.{overdue_vi}",
-        f"{title_en}: {fig_en} as of {en_when}{est_en}{pace_en}; target {crit_en}: {verdict_en}.{overdue_en}",
+        f"{title}: {fig_vi}{units_vi} đến ngày {vi_when}{est_vi}{pace_vi}; chỉ tiêu {crit_vi}: {status_vi}{prov_vi}.{overdue_vi}",
+        f"{title_en}: {fig_en}{units_en} as of {en_when}{est_en}{pace_en}; target {crit_en}: {status_en}{prov_en}.{overdue_en}",
     )
 
 
-def headline(counts: dict[str, int], total: int, *, as_of: date, phase) -> tuple[str, str]:
-    """The one-line summary, as a committee's report would put it."""
+def headline(counts: dict[str, int], total: int, *, as_of: date, phase, provisional: int = 0) -> tuple[str, str]:
+    """The one-line summary, as a committee's report would put it; `provisional`: verdicts on incomplete reporting."""
     no_data = counts.get("no_data", 0)
     if str(phase) == "final":
         exceeded = counts.get("exceeded", 0)
@@ -171,4 +245,7 @@ def headline(counts: dict[str, int], total: int, *, as_of: date, phase) -> tuple
     if no_data:
         vi += f"; {no_data} chỉ tiêu chưa có số liệu"
         en += f"; {no_data} without data"
+    if provisional:
+        vi += f" ({provisional} chỉ tiêu tạm tính: chưa đủ đơn vị báo cáo)"
+        en += f" ({provisional} provisional: not every unit has reported)"
     return vi, en

@@ -36,6 +36,8 @@ class Submission(SQLModel, table=True):
     target_id: int = Field(foreign_key="target.id")
     organization_id: int = Field(foreign_key="organization.id", index=True)
     period_date: date
+    # Increments: the first day the figure covers (its period ends on period_date). Null: not given.
+    period_start: date | None = None
     value: float | None = None
     numerator: float | None = None
     denominator: float | None = None
@@ -68,6 +70,11 @@ class SubmissionCreate(InputModel):
 
     period_date: SaneDate = Field(description="The date the figure refers to (within the plan's period).")
     organization_id: Id = Field(description="The reporting organisation: the plan's own or one of its descendants.")
+    period_start: SaneDate | None = Field(
+        default=None,
+        description="Increments (`aggregation: sum`): the first day the figure covers; it ends on `period_date`. "
+        "Two increments of one unit may not overlap.",
+    )
     value: Figure | None = None
     numerator: NonNegativeFigure | None = Field(default=None, description="Ratio figures: how many meet the condition.")
     denominator: NonNegativeFigure | None = Field(default=None, gt=0, description="Ratio figures: out of how many.")
@@ -87,6 +94,8 @@ class SubmissionCreate(InputModel):
             raise ValueError("give exactly one of: value; numerator and denominator; done")
         if (self.numerator is None) != (self.denominator is None):
             raise ValueError("a ratio needs both numerator and denominator")
+        if self.period_start is not None and self.period_start > self.period_date:
+            raise ValueError("period_start must not come after period_date")
         return self
 
 
@@ -138,6 +147,7 @@ class SubmissionPublic(SQLModel):
     target_id: int
     organization_id: int
     period_date: date
+    period_start: date | None = None
     value: float | None
     numerator: float | None
     denominator: float | None

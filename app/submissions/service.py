@@ -23,7 +23,7 @@ from app.organizations.models import Organization
 from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
 from app.status.engine import Comparison
-from app.submissions import versions
+from app.submissions import rules, versions
 from app.submissions.models import (
     Submission,
     SubmissionCorrection,
@@ -102,6 +102,7 @@ def _check(
         problems["done"] = "this target is a milestone: report done (true or false)"
     if not is_milestone and body.done is not None:
         problems["done"] = "this target is numeric: report a value, or a numerator and denominator"
+    problems = {**rules.shape_problems(target, plan, body), **problems}
     if problems:
         raise InvalidInput.from_fields("The figure cannot be accepted for this target.", problems)
 
@@ -136,6 +137,7 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     plan = session.get(Plan, target.plan_id)
     check_open(plan)
     _check(session, target, plan, submission_in)
+    rules.check_against_stored(session, target, submission_in)
     row = new_figure(submission_in, target.id)
     insert_audited(session, Submission, [row])
     commit_or_conflict(session, "The figure could not be stored.")
@@ -220,6 +222,7 @@ def correct_submission(*, session: Session, submission: Submission, correction_i
     current = _current_of(session, submission, "corrected")
     body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
     _check(session, target, plan, body)
+    rules.check_against_stored(session, target, body, chain=current.root_id or current.id)
     row = Submission.model_validate(
         {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": correction_in.reason}
     )

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, DateTime, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
-from app.common.types import Code, Figure, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
-from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction
+from app.common.types import Code, Figure, Id, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
+from app.status.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, default_direction
 from app.status.pace import Frequency
 
 
@@ -37,7 +37,12 @@ class Target(Timestamped, table=True):
     baseline_value: float | None = None
     baseline_date: date | None = None
     change_basis: str | None = Field(default=None, max_length=24)
-    aggregation: str = Field(default=Aggregation.LATEST.value, max_length=16)
+    aggregation: str = Field(default=Aggregation.LATEST.value, max_length=16)  # over time, within one unit
+    across_units: str = Field(default=AcrossUnits.OWN.value, max_length=16, sa_column_kwargs={"server_default": "own"})
+    is_percentage: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    may_exceed_whole: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # The organisations expected to report on this target; null: the plan's (app/status/units.py).
+    reporting_unit_ids: list[int] | None = Field(default=None, sa_type=JSON, nullable=True)
     clause: str = Field(default="", max_length=20_000)
     notes: str = Field(default="", max_length=20_000)
     position: int = 0
@@ -86,7 +91,32 @@ class TargetFields(InputModel):
         default=None, description="`change`: relative_percent, percentage_points or absolute."
     )
     aggregation: Aggregation | None = Field(
-        default=None, description="How the period's figures combine: latest, sum (flows), mean, max, min."
+        default=None,
+        description="Over time, within one unit: `latest` (a level: the last figure dated up to as-of), `sum` "
+        "(increments: each figure covers its own period), `cumulative` (each figure is to date since the period "
+        "start: the latest counts, never added), `mean`, `max`, `min`. Default `latest`.",
+    )
+    across_units: AcrossUnits | None = Field(
+        default=None,
+        description="Across units: `own` (only the plan organisation's figure counts; units' figures are context), "
+        "`sum`, `pooled_ratio` (Σ numerators / Σ denominators of each unit's value: shares), `mean`, `min`, `max`. "
+        "An organisation's figure stands for its whole subtree: its descendants' figures are its breakdown, never added "
+        "on top. Default `own`.",
+    )
+    is_percentage: bool | None = Field(
+        default=None,
+        description="The target is a percentage: ratio figures are x100. Default: true when `unit` is `%`.",
+    )
+    may_exceed_whole: bool | None = Field(
+        default=None,
+        description="A percentage that may exceed 100 % (e.g. revenue as a share of its estimate). Default false: "
+        "a ratio's numerator may not exceed its denominator, and forecasts stop at 100 %.",
+    )
+    reporting_unit_ids: list[Id] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="The organisations expected to report on this target (coverage, overdue reports). "
+        "Null: the plan's list, or by default the plan organisation's direct children marked as reporting units.",
     )
     clause: LongText | None = Field(default=None, description="The verbatim clause the target comes from.")
     notes: LongText | None = None
@@ -133,14 +163,18 @@ class TargetCreate(TargetFields):
     unit: ShortText = ""
     comparison: Comparison
     aggregation: Aggregation = Aggregation.LATEST
+    across_units: AcrossUnits = AcrossUnits.OWN
+    may_exceed_whole: bool = False
     clause: LongText = ""
     notes: LongText = ""
     position: int = Field(default=0, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
-    def _direction(self):
+    def _defaults(self):
         if self.direction is None:
             self.direction = default_direction(self.comparison, self.value)
+        if self.is_percentage is None:
+            self.is_percentage = self.unit.strip().startswith("%")
         return self
 
 
@@ -170,6 +204,10 @@ class TargetPublic(SQLModel):
     baseline_date: date | None
     change_basis: ChangeBasis | None
     aggregation: Aggregation
+    across_units: AcrossUnits
+    is_percentage: bool
+    may_exceed_whole: bool
+    reporting_unit_ids: list[int] | None
     clause: str
     notes: str
     position: int

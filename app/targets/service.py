@@ -15,8 +15,9 @@ from app.assessments.models import Assessment
 from app.common.crud import apply_patch, commit_or_conflict, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
+from app.organizations.service import check_reporting_units
 from app.plans.models import Plan
-from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.status.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
 from app.status.pace import Checkpoint, Frequency
 from app.status.engine import default_direction
 from app.submissions.models import Submission
@@ -36,6 +37,9 @@ def spec_of(target: Target, plan: Plan) -> TargetSpec:
         baseline_value=target.baseline_value,
         change_basis=ChangeBasis(target.change_basis) if target.change_basis else None,
         aggregation=Aggregation(target.aggregation),
+        across_units=AcrossUnits(target.across_units),
+        is_percentage=bool(target.is_percentage),
+        may_exceed_whole=bool(target.may_exceed_whole),
         unit=target.unit,
         title=target.title,
         title_en=target.title_en,
@@ -93,6 +97,7 @@ def _new_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target
     fields["checkpoints"] = _stored_checkpoints(fields.get("checkpoints"))
     target = Target.model_validate({**fields, "plan_id": plan.id})
     _validate(target, plan)
+    check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
     return target
 
 
@@ -125,9 +130,12 @@ def update_target(*, session: Session, target: Target, target_in: TargetUpdate) 
         changes["checkpoints"] = _stored_checkpoints(changes["checkpoints"])
     _follow_default_direction(target, changes)
     apply_patch(
-        target, changes, nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency"}
+        target, changes,
+        nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency",
+                  "reporting_unit_ids"},
     )
     _validate(target, plan)
+    check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
     session.add(target)
     commit_or_conflict(session, "The target could not be updated (duplicate code?).")
     session.refresh(target)

@@ -14,6 +14,8 @@ Layout:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import math
 from datetime import date, datetime, timedelta
 
@@ -22,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.status.engine import (
+    AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
@@ -33,7 +36,6 @@ from app.status.engine import (
     TargetSpec,
     definition_errors,
     evaluate,
-    scale_for_unit,
 )
 from app.status.rollup import summarize
 
@@ -63,7 +65,7 @@ def spec(
     base=None,
     basis=None,
     agg=Aggregation.LATEST,
-    unit="",
+    unit="", across="own",
     start=START,
     end=END,
     title="",
@@ -81,6 +83,8 @@ def spec(
         change_basis=basis,
         aggregation=Aggregation(agg),
         unit=unit,
+        across_units=AcrossUnits(across),
+        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
         title=title,
     )
 
@@ -415,23 +419,30 @@ def test_latest_plain_takes_the_latest_date_not_the_largest():
     assert ev.observation_ids == (3,)
 
 
-def test_latest_plain_same_date_several_organisations_recorded_last_wins():
+def test_own_rule_counts_only_the_plan_organisations_figure_and_shows_units_as_context():
+    # Two wards' growth rates for one date: neither is the city's, and neither is picked.
     figures = [obs(10, on=D3, org=1, at=5, id=1), obs(20, on=D3, org=2, at=3, id=2)]
     ev = final(agg_spec("latest"), figures)
-    assert ev.measured == 10
-    assert ev.observation_ids == (1,)
+    assert ev.measured is None and ev.status == ND
+    assert [u["counted"] for u in ev.explanation["units"]] == [False, False]
+    assert {n["submission_id"] for n in ev.explanation["not_counted"]} == {1, 2}
+    ev = final(agg_spec("latest"), figures + [obs(15, on=D3, org=0, id=3)])
+    assert ev.measured == 15 and ev.observation_ids == (3,)
 
 
 def test_latest_ratios_of_several_organisations_are_pooled():
     figures = [
         obs(num=1, den=2, on=D3, org=1, id=1),
         obs(num=99, den=100, on=D3, org=2, id=2),
-        obs(num=0, den=1000, on=D1, org=3, id=3),  # an earlier date: not part of "latest"
+        obs(num=0, den=1000, on=D1, org=3, id=3),  # an earlier date, but unit 3's latest
     ]
-    ev = final(agg_spec("latest", "%"), figures)
+    ev = final(replace(agg_spec("latest", "%"), across_units=AcrossUnits.POOLED_RATIO), figures)
+    # each unit's latest figure is pooled, whatever its date: 100 / 1102
+    assert ev.measured == pytest.approx(100 / 1102 * 100)
+    assert set(ev.observation_ids) == {1, 2, 3}
+    ev = final(replace(agg_spec("latest", "%"), across_units=AcrossUnits.POOLED_RATIO), figures[:2])
     assert ev.measured == pytest.approx(POOLED_1_2_99_100)
     assert ev.measured != pytest.approx(74.5)
-    assert set(ev.observation_ids) == {1, 2}
 
 
 @pytest.mark.parametrize("agg", ["sum", "mean"])
@@ -458,7 +469,7 @@ def test_sum_plain():
 
 
 def test_sum_plain_counts_every_organisation():
-    ev = final(agg_spec("sum"), [obs(10, org=1), obs(20, org=2), obs(5, org=3)])
+    ev = final(replace(agg_spec("sum"), across_units=AcrossUnits.SUM), [obs(10, org=1), obs(20, org=2), obs(5, org=3)])
     assert ev.measured == 35
 
 
@@ -490,7 +501,7 @@ def test_max_min_ratios_take_the_single_scaled_ratio(agg, expected):
     "unit, expected",
     [
         ("%", 25.0),
-        ("‰", 250.0),
+        ("‰", 0.25),  # not a percentage: a plain quotient
         ("", 0.25),
         ("tấn", 0.25),
         ("lần", 0.25),
@@ -500,32 +511,22 @@ def test_ratio_scaled_by_unit(unit, expected):
     assert final(agg_spec("latest", unit), [obs(num=1, den=4)]).measured == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(
-    "unit, factor",
-    [
-        ("%", 100),
-        (" % ", 100),
-        ("% GDP", 100),
-        ("‰", 1000),
-        ("%o", 1000),
-        ("0/00", 1000),
-        ("", 1),
-        ("tấn", 1),
-        ("người", 1),
-        ("tỷ đồng", 1),
-    ],
-)
-def test_scale_for_unit(unit, factor):
-    assert scale_for_unit(unit) == factor
+@pytest.mark.parametrize("unit", ["%", "phần trăm", "tỷ lệ", ""])
+def test_ratios_are_percentages_when_the_target_says_so_whatever_its_unit(unit):
+    # Whether a ratio becomes a percent is a property of the target, not read from its unit text.
+    figures = [obs(num=3, den=5)]
+    assert final(replace(agg_spec("latest", unit), is_percentage=True), figures).measured == pytest.approx(60)
+    assert final(replace(agg_spec("latest", unit), is_percentage=False), figures).measured == pytest.approx(0.6)
 
 
 def test_plain_values_are_not_scaled_by_unit():
     assert final(agg_spec("latest", "%"), [obs(42.5)]).measured == 42.5
 
 
-def test_per_mille_pooling():
-    ev = final(agg_spec("latest", "‰"), [obs(num=3, den=1000, org=1), obs(num=5, den=1000, org=2)])
-    assert ev.measured == pytest.approx(4.0)
+def test_pooling_across_units_of_a_non_percentage():
+    sp = replace(agg_spec("latest", "hộ/hộ"), across_units=AcrossUnits.POOLED_RATIO)
+    ev = final(sp, [obs(num=3, den=1000, org=1), obs(num=5, den=1000, org=2)])
+    assert ev.measured == pytest.approx(0.004)
 
 
 # ---------------------------------------------------------------- 4. selection
@@ -585,14 +586,14 @@ def test_official_does_not_supersede_another_organisation_or_date():
         obs(2, org=2, on=D1, est=True),  # another organisation: still counts
         obs(4, org=1, on=D2, est=True),  # another date: still counts
     ]
-    ev = final(agg_spec("sum"), figures)
+    ev = final(replace(agg_spec("sum"), across_units=AcrossUnits.SUM), figures)
     assert ev.measured == 7
     assert ev.rests_on_estimate is True
 
 
 def test_rests_on_estimate_when_a_pooled_ratio_includes_an_estimate():
     figures = [obs(num=1, den=2, org=1), obs(num=1, den=2, org=2, est=True)]
-    assert final(agg_spec("latest", "%"), figures).rests_on_estimate is True
+    assert final(replace(agg_spec("latest", "%"), across_units=AcrossUnits.POOLED_RATIO), figures).rests_on_estimate is True
 
 
 def test_rests_on_estimate_only_for_figures_actually_used():
@@ -683,7 +684,7 @@ def test_change_is_reported_in_compared_and_explanation(basis, base, level, expe
 
 def test_change_of_pooled_ratio():
     # coverage 40% → pooled 45% this year (9/20): +5 percentage points, target +5 → achieved
-    sp = change(5, 40, PP, unit="%")
+    sp = replace(change(5, 40, PP, unit="%"), across_units=AcrossUnits.POOLED_RATIO)
     ev = final(sp, [obs(num=4, den=10, org=1), obs(num=5, den=10, org=2)])
     assert ev.measured == pytest.approx(45)
     assert ev.status == A
@@ -987,14 +988,16 @@ RATIO_PARTS = st.tuples(
     agg=st.sampled_from(["latest", "sum", "mean"]),
 )
 def test_property_pooled_ratio_is_ratio_of_sums(parts, unit, agg):
-    if agg == "latest":  # several organisations on the same, latest date
-        figures = [obs(num=n, den=d, org=i, on=END) for i, (n, d) in enumerate(parts)]
-        figures.append(obs(num=1, den=1e9, org=99, on=D1))  # earlier: must not be pooled in
+    if agg == "latest":  # several organisations, each one's latest figure pooled
+        figures = [obs(num=n, den=d, org=i + 1, on=END - timedelta(days=i)) for i, (n, d) in enumerate(parts)]
+        figures.append(obs(num=1, den=1e9, org=1, on=D1))  # the unit's earlier level: must not be pooled in
+        sp = replace(agg_spec(agg, unit), across_units=AcrossUnits.POOLED_RATIO)
     else:  # one organisation over several dates
         figures = [obs(num=n, den=d, on=START + timedelta(days=i)) for i, (n, d) in enumerate(parts)]
-    ev = final(agg_spec(agg, unit), figures)
+        sp = agg_spec(agg, unit)
+    ev = final(sp, figures)
     nums, dens = [n for n, _ in parts], [d for _, d in parts]
-    expected = math.fsum(nums) / math.fsum(dens) * scale_for_unit(unit)
+    expected = math.fsum(nums) / math.fsum(dens) * sp.ratio_scale
     assert ev.measured == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 

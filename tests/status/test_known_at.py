@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.status.engine import (
+    AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
@@ -34,7 +35,6 @@ from app.status.engine import (
     definition_errors,
     evaluate,
     history,
-    scale_for_unit,
 )
 from app.status.pace import Checkpoint, Frequency
 
@@ -47,7 +47,7 @@ ON, RISK, OFF, EARLY, ND = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK, St
 REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, ChangeBasis.ABSOLUTE
 
 
-def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", **kw):
+def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", across="own", **kw):
     return TargetSpec(
         comparison=Comparison(kind),
         period_start=kw.pop("start", START),
@@ -61,6 +61,8 @@ def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, bas
         change_basis=basis,
         aggregation=Aggregation(agg),
         unit=unit,
+        across_units=AcrossUnits(across),
+        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
         **kw,
     )
 
@@ -122,15 +124,16 @@ def test_six_month_review_story(known_at, measured, on_estimate, ids, status, re
 def test_six_month_review_story_messages():
     seen = evaluate(FOOD, STORY, as_of=H1, known_at=datetime(2019, 7, 31, 23, 59))
     assert seen.message_vi == (
-        "Sản lượng lương thực: 4.600 tấn đến ngày 30/06/2019, số liệu ước; "
+        "Sản lượng lương thực: 4.600 tấn (cộng dồn các kỳ) đến ngày 30/06/2019, số liệu ước; "
         "theo tiến độ cần 4.820,05 tấn (50% kỳ); "
         "dự báo cả kỳ 9.276,24 tấn (theo tốc độ hiện tại), không đạt chỉ tiêu; "
-        "chỉ tiêu từ 9.720 tấn trở lên: đúng tiến độ."
+        # on track within the band (95 %), but heading for a miss: the sentence says both, and by how much
+        "chỉ tiêu từ 9.720 tấn trở lên: gần đúng tiến độ (95% mức cần có), theo tốc độ hiện tại sẽ thiếu 443,76 tấn."
     )
     assert ", on estimates;" in seen.message_en
     now = evaluate(FOOD, STORY, as_of=H1)
     assert now.message_vi.startswith(
-        "Sản lượng lương thực: 4.400 tấn đến ngày 30/06/2019; theo tiến độ cần 4.820,05 tấn"
+        "Sản lượng lương thực: 4.400 tấn (cộng dồn các kỳ) đến ngày 30/06/2019; theo tiến độ cần 4.820,05 tấn"
     )
     assert now.message_vi.endswith(": có nguy cơ không đạt.")
     # the answer a review gave is the answer it still gives after the correction
@@ -181,7 +184,7 @@ BEFORE, AFTER = T0 - timedelta(days=3), T0 + timedelta(days=3)
     ],
 )
 def test_known_at_selection(figures, measured, on_estimate):
-    ev = evaluate(spec("at_least", 1, agg="sum"), figures, as_of=END, known_at=T0)
+    ev = evaluate(spec("at_least", 1, agg="sum", across="sum"), figures, as_of=END, known_at=T0)
     assert ev.measured == measured
     assert ev.rests_on_estimate is on_estimate
 
@@ -197,16 +200,16 @@ def test_known_at_milestone():
 
 
 def test_history_one_evaluation_per_figure_date_as_it_stood():
-    sp = spec("at_least", 1000, agg="sum")
+    sp = spec("at_least", 1000, agg="sum", across="sum")
     figures = [
         obs(300, on=date(2019, 3, 31), at=BEFORE, org=1, id=1),
         obs(100, on=date(2019, 3, 31), at=BEFORE, org=2, id=2),  # same date, another org: one entry
-        obs(90, on=date(2019, 2, 28), at=BEFORE, id=3),  # listed out of order
-        obs(400, on=date(2019, 6, 30), at=BEFORE, est=True, id=4),
-        obs(380, on=date(2019, 6, 30), at=AFTER, id=5),  # correction recorded after known_at
-        obs(50, on=date(2019, 5, 31), at=AFTER, id=6),  # a date only known later
-        obs(999, on=date(2018, 12, 31), at=BEFORE, id=7),  # before the period
-        obs(999, on=date(2019, 9, 30), at=BEFORE, id=8),  # after as_of
+        obs(90, on=date(2019, 2, 28), at=BEFORE, id=3, org=3),  # listed out of order
+        obs(400, on=date(2019, 6, 30), at=BEFORE, est=True, id=4, org=3),
+        obs(380, on=date(2019, 6, 30), at=AFTER, id=5, org=3),  # correction recorded after known_at
+        obs(50, on=date(2019, 5, 31), at=AFTER, id=6, org=3),  # a date only known later
+        obs(999, on=date(2018, 12, 31), at=BEFORE, id=7, org=3),  # before the period
+        obs(999, on=date(2019, 9, 30), at=BEFORE, id=8, org=3),  # after as_of
     ]
     hist = history(sp, figures, as_of=date(2019, 7, 15), known_at=T0)
     assert [ev.as_of for ev in hist] == [date(2019, 2, 28), date(2019, 3, 31), date(2019, 6, 30)]
@@ -413,16 +416,17 @@ def test_property_a_better_value_never_gets_a_worse_verdict(data):
 def test_property_pooled_ratio_is_ratio_of_sums_across_organisations(parts, noise, unit, agg):
     # one ratio per organisation on the same date; plus figures that must not count: estimates
     # the official figure supersedes, and corrections recorded after known_at
-    counted = [obs(num=n, den=d, org=i, on=H1, est=est, at=BEFORE, id=i + 1) for i, (n, d, est) in enumerate(parts)]
+    # units 1..n under the root 0 (a root figure would stand for them all)
+    counted = [obs(num=n, den=d, org=i + 1, on=H1, est=est, at=BEFORE, id=i + 1) for i, (n, d, est) in enumerate(parts)]
     ignored = []
     for j, (org, n, d) in enumerate(noise):
         if org < len(parts):
             if not parts[org][2]:  # an estimate for an organisation that has an official figure
-                ignored.append(obs(num=n, den=d, org=org, on=H1, est=True, at=T0, id=100 + j))
-            ignored.append(obs(num=n, den=d, org=org, on=H1, at=AFTER + timedelta(minutes=j), id=200 + j))
-    sp = spec("at_least", 50, agg=agg, unit=unit)
+                ignored.append(obs(num=n, den=d, org=org + 1, on=H1, est=True, at=T0, id=100 + j))
+            ignored.append(obs(num=n, den=d, org=org + 1, on=H1, at=AFTER + timedelta(minutes=j), id=200 + j))
+    sp = spec("at_least", 50, agg=agg, unit=unit, across="pooled_ratio")
     ev = evaluate(sp, counted + ignored, as_of=END, known_at=T0)
-    expected = math.fsum(n for n, _, _ in parts) / math.fsum(d for _, d, _ in parts) * scale_for_unit(unit)
+    expected = math.fsum(n for n, _, _ in parts) / math.fsum(d for _, d, _ in parts) * sp.ratio_scale
     assert ev.measured == pytest.approx(expected, rel=1e-12, abs=1e-12)
     assert set(ev.observation_ids) == {o.id for o in counted}
 

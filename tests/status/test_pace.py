@@ -23,6 +23,7 @@ import pytest
 
 from app.status import pace
 from app.status.engine import (
+    AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
@@ -63,7 +64,7 @@ def spec(
     base=None,
     basis=None,
     agg="latest",
-    unit="",
+    unit="", across="own",
     start=P_START,
     end=P_END,
     title="",
@@ -83,6 +84,8 @@ def spec(
         change_basis=basis,
         aggregation=Aggregation(agg),
         unit=unit,
+        across_units=AcrossUnits(across),
+        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
         title=title,
         checkpoints=tuple(checkpoints),
         frequency=frequency,
@@ -617,7 +620,7 @@ FORECASTS = [
     # ...and the pooled ratio of the latest date (40% then 50%)
     frow(
         "level-trend-of-pooled-ratios",
-        spec("at_least", 60, unit="%"),
+        spec("at_least", 60, unit="%", across="pooled_ratio"),
         [
             obs(num=3, den=10, org=1, on=D1),
             obs(num=5, den=10, org=2, on=D1),
@@ -641,7 +644,7 @@ FORECASTS = [
     frow("level-last-value-met", spec("at_least", 100), [obs(120, on=D3)], "last_value", 120, E),
     frow(
         "level-last-value-several-orgs-same-date",
-        spec("at_least", 50, unit="%"),
+        spec("at_least", 50, unit="%", across="pooled_ratio"),
         [obs(num=1, den=2, org=1, on=D3), obs(num=99, den=100, org=2, on=D3)],
         "last_value",
         100 / 102 * 100,
@@ -1028,12 +1031,12 @@ def test_message_in_progress_flow_vi_en():
     ev = evaluate(sp, figures, as_of=date(2020, 7, 1))
     assert ev.status == RISK  # 4500 / 4820.05 = 0.934
     assert ev.message_vi == (
-        "Sản lượng lương thực: 4.500 tấn đến ngày 01/07/2020; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
+        "Sản lượng lương thực: 4.500 tấn (cộng dồn các kỳ) đến ngày 01/07/2020; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
         "dự báo cả kỳ 9.000 tấn (theo tốc độ hiện tại), không đạt chỉ tiêu; "
         "chỉ tiêu từ 9.640,1 tấn trở lên: có nguy cơ không đạt."
     )
     assert ev.message_en == (
-        "Sản lượng lương thực: 4,500 tấn as of 2020-07-01; on pace it should be 4,820.05 tấn (50% of the period); "
+        "Sản lượng lương thực: 4,500 tấn (increments added up) as of 2020-07-01; on pace it should be 4,820.05 tấn (50% of the period); "
         "forecast for the period 9,000 tấn (at the current rate), not achieved; "
         "target at least 9,640.1 tấn: at risk."
     )
@@ -1059,7 +1062,7 @@ def test_message_in_progress_flow_vi_en():
             [
                 "theo tiến độ cần 80% (50% kỳ)",
                 "dự báo cả kỳ 83,5% (theo xu hướng các kỳ báo cáo), không đạt chỉ tiêu",
-                ": đúng tiến độ.",
+                ": gần đúng tiến độ (95% mức cần có), theo xu hướng các kỳ báo cáo sẽ thiếu 16,5%.",
             ],
             id="baseline-trend",
         ),

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pytest
 
 from app.status.engine import (
+    AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
@@ -41,7 +42,7 @@ COMMITTEE = Rules(near_miss_band=0.05)  # the committee accepts a miss within 5 
 
 
 def spec(
-    kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", title=""
+    kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", across="own", title=""
 ):
     return TargetSpec(
         comparison=Comparison(kind),
@@ -56,6 +57,8 @@ def spec(
         change_basis=basis,
         aggregation=Aggregation(agg),
         unit=unit,
+        across_units=AcrossUnits(across),
+        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
         title=title,
     )
 
@@ -80,7 +83,7 @@ DEFICIT = spec("at_most", 3.6, d=L, unit="%", title="Bội chi ngân sách")
 UNEMPLOYMENT = spec("less_than", 4, d=L, unit="%", title="Tỷ lệ thất nghiệp khu vực thành thị")
 NEW_FIRMS = spec("at_least", 500, agg="sum", unit="doanh nghiệp", title="Doanh nghiệp thành lập mới")
 HIGHWAY = spec("milestone", title="Khởi công cao tốc Đồng Đăng - Trà Lĩnh")
-INSURANCE = spec("more_than", 95, unit="%", title="Tỷ lệ dân số tham gia bảo hiểm y tế")
+INSURANCE = spec("more_than", 95, unit="%", across="pooled_ratio", title="Tỷ lệ dân số tham gia bảo hiểm y tế")
 INVESTMENT = spec("change", 10, base=20000, basis=REL, unit="tỷ đồng", title="Vốn đầu tư toàn xã hội")
 POVERTY = spec("change", -1.5, d=L, base=5.2, basis=PP, tol=0.25, unit="%", title="Tỷ lệ hộ nghèo")
 CPI = spec("approximately", 4, d=L, unit="%", title="Chỉ số giá tiêu dùng")
@@ -204,7 +207,7 @@ def test_practice_half_year_review_message_with_overdue_quarter():
     sp = TargetSpec(**{**NEW_FIRMS.__dict__, "frequency": Frequency.QUARTERLY})
     ev = evaluate(sp, [obs(100, on=date(2019, 3, 31))], as_of=date(2019, 7, 20), rules=Rules(reporting_grace_days=15))
     assert ev.message_vi == (
-        "Doanh nghiệp thành lập mới: 100 doanh nghiệp đến ngày 20/07/2019; "
+        "Doanh nghiệp thành lập mới: 100 doanh nghiệp (cộng dồn các kỳ) đến ngày 20/07/2019; "
         "theo tiến độ cần 275,34 doanh nghiệp (55% kỳ); "  # 500 × 201/365
         "dự báo cả kỳ 181,59 doanh nghiệp (theo tốc độ hiện tại), không đạt chỉ tiêu; "
         "chỉ tiêu từ 500 doanh nghiệp trở lên: chậm tiến độ. "

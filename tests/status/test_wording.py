@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.status.engine import (
+    AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
@@ -29,7 +30,7 @@ MID = date(2023, 6, 30)
 H, L = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
 
 
-def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, unit="", title=""):
+def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, unit="", across="own", title=""):
     return TargetSpec(
         comparison=Comparison(kind),
         period_start=START,
@@ -43,6 +44,8 @@ def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, bas
         change_basis=basis,
         aggregation=Aggregation.LATEST,
         unit=unit,
+        across_units=AcrossUnits(across),
+        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
         title=title,
     )
 

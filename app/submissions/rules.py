@@ -1,0 +1,121 @@
+"""The rules a figure must follow against its target and the figures already stored.
+
+Two parts, so that the API and the import share them:
+- `shape_problems` (pure): what the target's rules allow a single figure to be;
+- `check_against_stored` (reads the figures in force): one unit, one figure per date and
+  estimate flag (409 naming it); values and ratios never mix on one target; increments of one
+  unit never overlap. The import applies the same rules over the whole file at once
+  (`app/exchange/importer.py`), where a figure for a key already in force is a correction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import bindparam, select, update
+
+from app.common.types import MAX_FIGURE
+from app.errors import Conflict, FieldError, InvalidInput
+from app.status.engine import AcrossUnits, Aggregation, Comparison
+from app.submissions.models import Submission
+from app.targets.models import Target
+
+_S = Submission.__table__
+
+
+def shape_problems(target: Target, plan, body) -> dict[str, str]:
+    """What is wrong with one figure's shape for this target, by field (empty: nothing)."""
+    problems: dict[str, str] = {}
+    if target.comparison == Comparison.MILESTONE.value:
+        return problems
+    ratio = body.numerator is not None and body.denominator is not None
+    across = target.across_units
+    if ratio:
+        if target.is_percentage and not target.may_exceed_whole and body.numerator > body.denominator:
+            problems["numerator"] = (
+                f"a share cannot exceed its whole: numerator {body.numerator:g} > denominator {body.denominator:g} "
+                "(a target that may exceed 100 % says so with may_exceed_whole)"
+            )
+        elif body.denominator > 0 and body.numerator / body.denominator * (100.0 if target.is_percentage else 1.0) > MAX_FIGURE:
+            problems["denominator"] = f"the ratio's value would exceed {MAX_FIGURE:g}: the denominator is too small"
+        if across == AcrossUnits.SUM.value:
+            problems["numerator"] = "this target adds the units' figures (across_units: sum): report a value, not a ratio"
+    elif body.value is not None and across == AcrossUnits.POOLED_RATIO.value:
+        problems["value"] = "this target pools shares across units (across_units: pooled_ratio): report numerator and denominator"
+    if body.period_start is not None:
+        if target.aggregation != Aggregation.SUM.value:
+            problems["period_start"] = "period_start is for increments: only targets with aggregation 'sum' take it"
+        elif body.period_start < plan.start_date:
+            problems["period_start"] = f"must not come before the plan's start, {plan.start_date.isoformat()}"
+    return problems
+
+
+# The figures in force of one target: each chain's current version, retractions left out.
+_later = Submission.__table__.alias("later")
+_IN_FORCE = (
+    ~select(_later.c.id).where(_later.c.supersedes_id == _S.c.id).exists()
+) & (_S.c.kind != "retraction")
+_OTHER_SHAPE_VALUE = select(_S.c.id).where(
+    _S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.value.is_not(None),
+    (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
+).limit(1)
+_OTHER_SHAPE_RATIO = select(_S.c.id).where(
+    _S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.numerator.is_not(None),
+    (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
+).limit(1)
+_SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, _S.c.is_estimate).where(
+    _S.c.target_id == bindparam("target_id"), _S.c.organization_id == bindparam("organization_id"), _IN_FORCE,
+)
+_LOCK_TARGET = update(Target.__table__).where(Target.__table__.c.id == bindparam("target_id")).values(id=Target.__table__.c.id)
+
+
+def correction_path(submission_id: int) -> str:
+    return f"/api/v1/submissions/{submission_id}/corrections"
+
+
+def overlaps(a_start: date | None, a_end: date, b_start: date | None, b_end: date) -> bool:
+    """Whether two increments' periods share a day (a figure without period_start covers its own date)."""
+    return (a_start or a_end) <= b_end and (b_start or b_end) <= a_end
+
+
+def check_against_stored(session, target: Target, body, *, chain: int | None = None) -> None:
+    """The rules against the figures in force; `chain`: the original id of the figure being corrected (left out).
+
+    The target's row is locked first (a no-op UPDATE: a row lock on PostgreSQL, the write lock
+    on SQLite), so two concurrent figures for one key cannot both pass the check.
+    """
+    session.execute(_LOCK_TARGET, {"target_id": target.id})
+    if target.comparison != Comparison.MILESTONE.value:
+        ratio = body.numerator is not None
+        params = {"target_id": target.id, "chain": chain or 0}
+        other = session.execute(_OTHER_SHAPE_VALUE if ratio else _OTHER_SHAPE_RATIO, params).scalar()
+        if other is not None:
+            mine, theirs = ("a ratio", "values") if ratio else ("a value", "ratios (numerator and denominator)")
+            raise InvalidInput.from_fields(
+                f"Target {target.id} already has {theirs} (submission {other}): {mine} cannot be mixed with them.",
+                {"numerator" if ratio else "value": f"this target takes {theirs}; see submission {other}"},
+            )
+    rows = session.execute(_SAME_UNIT, {"target_id": target.id, "organization_id": body.organization_id}).all()
+    for row in rows:
+        if chain is not None and (row.root_id or row.id) == chain:
+            continue
+        if row.period_date == body.period_date and row.is_estimate == body.is_estimate:
+            kind = "estimate" if body.is_estimate else "official figure"
+            raise Conflict(
+                f"Organisation {body.organization_id} already has an {kind} for {body.period_date.isoformat()} on target "
+                f"{target.id}: submission {row.id}. To change it, correct it: POST {correction_path(row.id)}.",
+                extra={"existing_submission_id": row.id, "correction_url": correction_path(row.id)},
+            )
+        if (
+            target.aggregation == Aggregation.SUM.value
+            and row.is_estimate == body.is_estimate
+            and (body.period_start is not None or row.period_start is not None)
+            and overlaps(body.period_start, body.period_date, row.period_start, row.period_date)
+        ):
+            start = (row.period_start or row.period_date).isoformat()
+            raise InvalidInput(
+                f"This increment overlaps submission {row.id} of the same organisation ({start} to "
+                f"{row.period_date.isoformat()}): increments of one unit must cover separate periods.",
+                [FieldError(field="period_start", message=f"overlaps submission {row.id}")],
+                extra={"overlapping_submission_id": row.id},
+            )
