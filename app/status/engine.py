@@ -184,6 +184,7 @@ class Evaluation:
     coverage: Coverage | None = None
     counted_units: int = 0
     context_units: int = 0  # units whose figures are shown but do not count (context, covered)
+    root_alone: bool = False  # the only counting figures are the root organisation's own
     pooled: tuple[float, float] | None = None  # pooled_ratio: (Σ numerators, Σ denominators)
     explanation: dict = field(default_factory=dict)
     message_vi: str = ""
@@ -634,6 +635,7 @@ def evaluate(
         coverage=coverage,
         counted_units=sum(1 for u in roll.units if u.counted),
         context_units=sum(1 for u in roll.units if not u.counted),
+        root_alone=[u.organization_id for u in roll.units if u.counted] == [units.root],
         pooled=(roll.numerator, roll.denominator) if roll.numerator is not None and spec.across_units == AcrossUnits.POOLED_RATIO else None,
         explanation=explanation,
     )

@@ -107,7 +107,7 @@ def _units_phrase(spec, ev) -> tuple[str, str]:
     across, n = str(spec.across_units), ev.counted_units
     over_vi, over_en = AGGREGATION_WORDS.get(str(spec.aggregation), ("", ""))
     parts_vi, parts_en = [], []
-    if across == "own":
+    if across == "own" or ev.root_alone:  # the organisation's own figure: nothing was combined across units
         if ev.context_units:
             parts_vi.append(f"số của cấp mình; số của {ev.context_units} đơn vị khác chỉ để tham khảo")
             parts_en.append(f"the organisation's own figure; {ev.context_units} other units' figures shown as context only")

@@ -24,6 +24,7 @@ About 500 requests per database, in one test, which reports every failing cell a
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 import io
 import itertools
 from collections.abc import Callable
@@ -117,7 +118,11 @@ class World:
 
     def new_figure(self, target: dict, org: str) -> dict:
         return self.post(f"{API}/targets/{target['id']}/submissions",
-                         {"value": 50 + self.n(), "period_date": "2019-06-30", "organization_id": self.orgs[org]["id"]})
+                         {"value": 50, "period_date": self.new_day(), "organization_id": self.orgs[org]["id"]})
+
+    def new_day(self) -> str:
+        """A date of 2019 not used before: one unit has one figure per date and estimate flag."""
+        return (date(2019, 1, 1) + timedelta(days=self.n() % 365)).isoformat()
 
 
 def csv_file(rows: list[list]) -> dict:
@@ -127,7 +132,7 @@ def csv_file(rows: list[list]) -> dict:
 
 
 def figure_body(w: World, org: str) -> dict:
-    return {"value": 10 + w.n(), "period_date": "2019-06-30", "organization_id": w.orgs[org]["id"]}
+    return {"value": 10, "period_date": w.new_day(), "organization_id": w.orgs[org]["id"]}
 
 
 # ------------------------------------------------------------------ the rules: one entry per operation

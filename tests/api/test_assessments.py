@@ -134,8 +134,11 @@ def test_the_status_shows_the_latest_assessment_beside_the_computed_one(client, 
     plan_view = client.get(f"{API}/plans/{plan['id']}/status").json()
     assert (plan_view["targets"][0]["status"], plan_view["targets"][0]["assessment"]) == ("exceeded", latest)
     assert plan_view["counts"]["exceeded"] == 1 and plan_view["counts"]["achieved"] == 0
-    # a later figure changes the computed status, never the recorded assessment
-    make.submission(target["id"], period_date="2019-12-31", organization_id=org["id"], value=85)
+    # a corrected figure changes the computed status, never the recorded assessment
+    (figure,) = client.get(f"{API}/targets/{target['id']}/submissions").json()["items"]
+    r = client.post(f"{API}/submissions/{figure['id']}/corrections",
+                    json={"period_date": "2019-12-31", "organization_id": org["id"], "value": 85, "reason": "số chính thức"})
+    assert r.status_code == 201, r.text
     st = target_status(client, target["id"])
     assert (st["status"], st["assessment"]) == ("not_achieved", latest)
     assert [a["id"] for a in client.get(assessments_of(target["id"])).json()["items"]] == [latest["id"], disagree["id"]]

@@ -29,10 +29,11 @@ def two_reporters(make):
     second = make.org(code="M-WARD", name="Phường M", parent_id=root["id"])
     first = make.org(code="B-WARD", name="Phường B", parent_id=root["id"])
     plan = make.plan(root["id"])
-    ratio = make.target(plan["id"], code="R", position=1, title="Tỷ lệ TCCS Đảng HTTNV", unit="%", comparison="at_least", value=60)
+    ratio = make.target(plan["id"], code="R", position=1, title="Tỷ lệ TCCS Đảng HTTNV", unit="%", comparison="at_least", value=60,
+                        across_units="pooled_ratio")
     flow = make.target(plan["id"], code="F", position=2, title="Sản lượng", unit="tấn", comparison="more_than", value=1000,
-                       aggregation="sum")
-    plain = make.target(plan["id"], code="P", position=3, unit="%", comparison="at_least", value=90)
+                       aggregation="sum", across_units="sum")
+    plain = make.target(plan["id"], code="P", position=3, unit="%", comparison="at_least", value=90, across_units="mean")
     make.target(plan["id"], code="N", position=4)  # nobody reports it
     ids = {
         "R-B": make.submission(ratio["id"], period_date="2019-12-31", organization_id=first["id"], numerator=46, denominator=70)["id"],

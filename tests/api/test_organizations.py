@@ -23,7 +23,7 @@ def test_create_echoes_fields_and_sets_server_fields(client, make):
     org = r.json()
     assert {k: org[k] for k in body} == body
     assert isinstance(org["id"], int) and org["id"] >= 1 and org["id"] != parent["id"]
-    assert set(org) == {"id", "code", "name", "kind", "parent_id", "created_at", "updated_at"}
+    assert set(org) == {"id", "code", "name", "kind", "parent_id", "is_reporting_unit", "created_at", "updated_at"}
     assert_recent_aware(org["created_at"])
     assert_recent_aware(org["updated_at"])
 

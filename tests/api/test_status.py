@@ -135,17 +135,29 @@ def test_a_plan_without_targets_has_an_empty_status(client, make):
 
 
 def test_ratios_from_two_organisations_on_one_date_are_pooled(client, make, org_plan):
-    """46/70 and 4/10 on the same date give 50/80 = 62.5 %, not the mean of 65.7 % and 40 %."""
+    """46/70 and 4/10 give 50/80 = 62.5 %, not the mean of 65.7 % and 40 %; the root's own figure covers both."""
     root, child, plan = org_plan
-    t = make.target(plan["id"], title="Tỷ lệ TCCS Đảng HTTNV", unit="%", comparison="at_least", value=60)
-    a = figure(make, t, root, "2019-12-31", numerator=46, denominator=70)
+    other = make.org(parent_id=root["id"])
+    t = make.target(plan["id"], title="Tỷ lệ TCCS Đảng HTTNV", unit="%", comparison="at_least", value=60,
+                    across_units="pooled_ratio")
+    a = figure(make, t, other, "2019-12-31", numerator=46, denominator=70)
     b = figure(make, t, child, "2019-12-31", numerator=4, denominator=10)
     st = target_status(client, t["id"])
     assert st["measured"] == pytest.approx(62.5, abs=1e-9)
     assert st["status"] == "exceeded"
     assert sorted(st["submission_ids"]) == sorted([a["id"], b["id"]])
     assert st["explanation"]["inputs"] == 2
-    assert st["message_vi"] == "Tỷ lệ TCCS Đảng HTTNV: 62,5% đến ngày 31/12/2019; chỉ tiêu từ 60% trở lên: vượt chỉ tiêu."
+    assert st["explanation"]["pooled"] == {"numerator": 50, "denominator": 80}
+    assert (st["provisional"], st["coverage"]["expected"], st["coverage"]["reported"]) == (False, 2, 2)
+    assert st["message_vi"] == (
+        "Tỷ lệ TCCS Đảng HTTNV: 62,5% (tỷ lệ gộp 50/80 của 2 đơn vị) đến ngày 31/12/2019; chỉ tiêu từ 60% trở lên: vượt chỉ tiêu."
+    )
+    # the root's own figure stands for its whole subtree: the wards' become its breakdown, never added on top
+    c = figure(make, t, root, "2019-12-31", numerator=30, denominator=80)
+    st = target_status(client, t["id"])
+    assert (st["measured"], st["status"], st["submission_ids"]) == (pytest.approx(37.5), "not_achieved", [c["id"]])
+    assert {u["organization_id"]: u["counted"] for u in st["explanation"]["units"]} == {
+        root["id"]: True, child["id"]: False, other["id"]: False}
 
 
 def test_an_official_figure_supersedes_an_estimate_for_the_same_date(client, make, org_plan):
@@ -170,13 +182,26 @@ def test_an_estimate_alone_counts_and_is_flagged(client, make, org_plan):
     assert st["message_en"] == "Target: 95% as of 2019-12-31, on estimates; target at least 90%: exceeded."
 
 
-def test_a_later_official_figure_corrects_an_earlier_one(client, make, org_plan):
+def test_a_second_figure_for_the_same_unit_and_date_is_refused_and_names_the_correction_route(client, make, org_plan):
     root, _, plan = org_plan
     t = make.target(plan["id"], comparison="at_least", value=90)
-    figure(make, t, root, "2019-12-31", value=85)
-    corrected = figure(make, t, root, "2019-12-31", value=91)
+    first = figure(make, t, root, "2019-12-31", value=85)
+    r = client.post(f"{API}/targets/{t['id']}/submissions", json={"period_date": "2019-12-31", "organization_id": root["id"], "value": 91})
+    problem = assert_problem(r, 409)
+    assert problem["existing_submission_id"] == first["id"]
+    assert problem["correction_url"] == f"/api/v1/submissions/{first['id']}/corrections"
+    # an official figure after an estimate for the same date stays allowed, and wins
+    estimate = figure(make, t, root, "2019-11-30", value=95, is_estimate=True)
+    official = figure(make, t, root, "2019-11-30", value=96)
+    corrected = client.post(problem["correction_url"], json={"period_date": "2019-12-31", "organization_id": root["id"],
+                                                             "value": 91, "reason": "số chính thức"})
+    assert corrected.status_code == 201, corrected.text
     st = target_status(client, t["id"])
-    assert (st["status"], st["measured"], st["submission_ids"]) == ("exceeded", 91.0, [corrected["id"]])
+    assert (st["status"], st["measured"], st["submission_ids"]) == ("exceeded", 91.0, [corrected.json()["id"]])
+    reasons = {n["submission_id"]: n["reason"] for n in st["explanation"]["not_counted"]}
+    assert reasons[first["id"]].startswith("superseded: corrected by")
+    assert reasons[estimate["id"]].startswith("superseded: an official figure")
+    assert reasons[official["id"]].startswith("an earlier level")
 
 
 def test_vietnamese_messages_use_vietnamese_number_formatting(client, make, org_plan):
@@ -188,8 +213,8 @@ def test_vietnamese_messages_use_vietnamese_number_formatting(client, make, org_
     figure(make, t, root, "2019-12-31", value=5400)
     st = target_status(client, t["id"])
     assert (st["status"], st["measured"], st["explanation"]["gap"]) == ("not_achieved", 9500.25, -219.75)
-    assert st["message_vi"] == "Sản lượng rau: 9.500,25 tấn đến ngày 31/12/2019; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
-    assert st["message_en"] == "Vegetable output: 9,500.25 tấn as of 2019-12-31; target more than 9,720 tấn: not achieved."
+    assert st["message_vi"] == "Sản lượng rau: 9.500,25 tấn (cộng dồn các kỳ) đến ngày 31/12/2019; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
+    assert st["message_en"] == "Vegetable output: 9,500.25 tấn (increments added up) as of 2019-12-31; target more than 9,720 tấn: not achieved."
 
 
 def test_a_milestone_reported_done_is_achieved(client, make, org_plan):
@@ -298,10 +323,10 @@ def test_seeded_vegetable_target_speaks_vietnamese_numbers(client, seeded):
     veg = next(t for t in st["targets"] if t["code"] == "04")
     assert (veg["measured"], veg["rests_on_estimate"], len(veg["submission_ids"])) == (9500.0, True, 2)
     assert veg["message_vi"] == (
-        "Sản lượng rau: 9.500 tấn đến ngày 31/12/2019, số liệu ước; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
+        "Sản lượng rau: 9.500 tấn (cộng dồn các kỳ) đến ngày 31/12/2019, số liệu ước; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
     )
     assert veg["message_en"] == (
-        "Vegetable output: 9,500 tấn as of 2019-12-31, on estimates; target more than 9,720 tấn: not achieved."
+        "Vegetable output: 9,500 tấn (increments added up) as of 2019-12-31, on estimates; target more than 9,720 tấn: not achieved."
     )
 
 

@@ -62,7 +62,7 @@ def test_create_value_echoes_fields_and_sets_recorded_at(client, setup):
     assert {k: s[k] for k in body} == body
     assert s["target_id"] == t["id"]
     assert (s["numerator"], s["denominator"], s["done"]) == (None, None, None)
-    assert set(s) == {"id", "target_id", "organization_id", "period_date", "value", "numerator", "denominator", "done",
+    assert set(s) == {"id", "target_id", "organization_id", "period_date", "period_start", "value", "numerator", "denominator", "done",
                       "is_estimate", "note", "evidence_url", "recorded_at", "kind", "supersedes_id", "root_id", "reason"}
     assert (s["kind"], s["supersedes_id"], s["root_id"], s["reason"]) == ("original", None, None, "")
     assert isinstance(s["id"], int) and s["id"] >= 1

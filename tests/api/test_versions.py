@@ -173,7 +173,11 @@ def test_a_correction_may_move_the_figure_to_another_date_or_organisation(client
     # On 30 June the figure no longer exists: the correction dates it at the year end.
     mid = status(client, scene, as_of="2019-06-30")
     assert mid["status"] == "no_data" and mid["submission_ids"] == []
-    assert status(client, scene)["submission_ids"] == [moved["id"]]
+    # Moved to the ward: the target counts the plan organisation's own figure, so the ward's is context, listed with why.
+    end = status(client, scene)
+    assert end["submission_ids"] == []
+    assert [(n["submission_id"], n["reason"].split(":")[0]) for n in end["explanation"]["not_counted"]] == [
+        (original["id"], "superseded"), (moved["id"], "context")]
 
 
 # ------------------------------------------------------------------ status uses the current version, as known then
