@@ -25,7 +25,10 @@ TARGET_COLUMNS: dict[str, str] = {
     "baseline_value": "giá trị cơ sở",
     "baseline_date": "ngày cơ sở",
     "change_basis": "cách tính thay đổi",
-    "aggregation": "cách tổng hợp",
+    "aggregation": "cách tổng hợp",  # over time, within one unit
+    "across_units": "tổng hợp các đơn vị",
+    "is_percentage": "là tỷ lệ phần trăm",
+    "may_exceed_whole": "được vượt 100%",
     "frequency": "tần suất báo cáo",
     "checkpoints": "mốc tiến độ",  # "2019-06-30:50; 2019-09-30:75"
     "clause": "nguyên văn",
@@ -37,6 +40,7 @@ SUBMISSION_COLUMNS: dict[str, str] = {
     "target_code": "mã chỉ tiêu",
     "organization_code": "mã đơn vị",
     "period_date": "ngày số liệu",
+    "period_start": "từ ngày",
     "value": "giá trị",
     "numerator": "tử số",
     "denominator": "mẫu số",

@@ -64,12 +64,15 @@ STATUS_KINDS: dict[str, str] = {
     "status": TEXT,
     "verdict_if_final": TEXT,
     "rests_on_estimate": BOOL,
+    "provisional": BOOL,
+    "units_reported": INTEGER,
+    "units_expected": INTEGER,
     "message": TEXT,
 }
 _TARGET_KINDS = {"value": FIGURE, "low": FIGURE, "high": FIGURE, "tolerance": FIGURE, "baseline_value": FIGURE,
-                 "baseline_date": DATE, "position": INTEGER}
+                 "baseline_date": DATE, "position": INTEGER, "is_percentage": BOOL, "may_exceed_whole": BOOL}
 TARGET_KINDS: dict[str, str] = {name: _TARGET_KINDS.get(name, TEXT) for name in TARGET_COLUMNS}
-_SUBMISSION_KINDS = {"period_date": DATE, "value": FIGURE, "numerator": FIGURE, "denominator": FIGURE, "done": BOOL,
+_SUBMISSION_KINDS = {"period_date": DATE, "period_start": DATE, "value": FIGURE, "numerator": FIGURE, "denominator": FIGURE, "done": BOOL,
                      "is_estimate": BOOL}
 SUBMISSION_KINDS: dict[str, str] = {
     **{name: _SUBMISSION_KINDS.get(name, TEXT) for name in SUBMISSION_COLUMNS},
@@ -136,6 +139,9 @@ def status_table(session: Session, plan: Plan, *, as_of: date, lang: str) -> Tab
             "status": str(t.status),
             "verdict_if_final": str(t.verdict_if_final),
             "rests_on_estimate": t.rests_on_estimate,
+            "provisional": t.provisional,
+            "units_reported": t.coverage.reported if t.coverage else None,
+            "units_expected": t.coverage.expected if t.coverage else None,
             "message": t.message,
         }
         for t in answer.targets

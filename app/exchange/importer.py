@@ -71,6 +71,7 @@ from app.plans.models import Plan
 from app.submissions import versions
 from app.submissions.models import Submission, SubmissionCreate
 from app.organizations.service import subtree
+from app.submissions.rules import FileRules
 from app.submissions.service import _check as check_submission
 from app.submissions.service import check_open, in_force
 from app.targets.models import Target, TargetCreate, TargetUpdate
@@ -346,7 +347,9 @@ READERS = {TEXT: read_text, CHOICE: read_choice, FIGURE: read_number, DATE: read
            BOOL: read_bool, CHECKPOINTS: read_checkpoints}
 TARGET_KINDS: dict[str, str] = {
     **{name: TEXT for name in TARGET_COLUMNS},
-    **{name: CHOICE for name in ("comparison", "direction", "change_basis", "aggregation", "frequency")},
+    **{name: CHOICE for name in ("comparison", "direction", "change_basis", "aggregation", "across_units", "frequency")},
+    "is_percentage": BOOL,
+    "may_exceed_whole": BOOL,
     **{name: FIGURE for name in ("value", "low", "high", "tolerance", "baseline_value")},
     "baseline_date": DATE,
     "position": INTEGER,
@@ -355,6 +358,7 @@ TARGET_KINDS: dict[str, str] = {
 SUBMISSION_KINDS: dict[str, str] = {
     **{name: TEXT for name in SUBMISSION_COLUMNS},
     "period_date": DATE,
+    "period_start": DATE,
     **{name: FIGURE for name in ("value", "numerator", "denominator")},
     "done": BOOL,
     "is_estimate": BOOL,
@@ -756,6 +760,8 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         readable.append((row, {**body.model_dump(), "target_id": target.id}, key, refusal))
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
+    file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
+    targets_by_id = {t.id: t for t in targets.values()}
     new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
     corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
     in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
@@ -766,6 +772,9 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
             continue
         if refusal is not None:
             run.fail(row, refusal)
+            continue
+        if against := file_rules.problems(targets_by_id[key[0]], SubmissionCreate.model_construct(**fields)):
+            run.fail(row, against)
             continue
         fields.update(recorded_at=utcnow(), kind=versions.Kind.ORIGINAL.value, supersedes_id=None, root_id=None,
                       reason="")

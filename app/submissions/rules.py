@@ -119,3 +119,73 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
                 [FieldError(field="period_start", message=f"overlaps submission {row.id}")],
                 extra={"overlapping_submission_id": row.id},
             )
+
+
+# ------------------------------------------------------------------ the same rules over a file
+
+_HAS_VALUE = select(_S.c.id).where(_S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.value.is_not(None)).limit(1)
+_HAS_PERIOD = select(_S.c.id).where(_S.c.target_id == bindparam("target_id"), _S.c.period_start.is_not(None)).limit(1)
+_HAS_RATIO = select(_S.c.id).where(_S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.numerator.is_not(None)).limit(1)
+
+
+class FileRules:
+    """`check_against_stored` for an import: rows are checked in file order against what is stored
+    and what the file added before them. A row for a key already in force is a correction (the
+    importer's rule), so the one-figure-per-key rule is the importer's own; values and ratios
+    must not mix on a target, and increments of one unit must not overlap. Stored figures are read
+    once per target (its shapes) and once per (target, unit) of an increment target."""
+
+    def __init__(self, session):
+        self.session = session
+        self.shapes: dict[int, dict[str, int]] = {}  # target -> {"value": an id or 0, "ratio": ...}
+        self.periods: dict[tuple[int, int], dict[tuple, tuple]] = {}  # (target, org) -> {(date, est): (start, id)}
+        self.with_periods: dict[int, bool] = {}
+
+    def _shapes(self, target: Target) -> dict[str, int]:
+        if target.id not in self.shapes:
+            got = {}
+            for name, stmt in (("value", _HAS_VALUE), ("ratio", _HAS_RATIO)):
+                found = self.session.execute(stmt, {"target_id": target.id}).scalar()
+                if found is not None:
+                    got[name] = found
+            self.shapes[target.id] = got
+        return self.shapes[target.id]
+
+    def _has_periods(self, target: Target) -> bool:
+        """Whether any increment of the target (stored or earlier in the file) names its period_start."""
+        if target.id not in self.with_periods:
+            found = self.session.execute(_HAS_PERIOD, {"target_id": target.id}).scalar()
+            self.with_periods[target.id] = found is not None
+        return self.with_periods[target.id]
+
+    def _periods(self, target: Target, org: int) -> dict[tuple, tuple]:
+        key = (target.id, org)
+        if key not in self.periods:
+            rows = self.session.execute(_SAME_UNIT, {"target_id": target.id, "organization_id": org}).all()
+            self.periods[key] = {(r.period_date, r.is_estimate): (r.period_start, r.id) for r in rows}
+        return self.periods[key]
+
+    def problems(self, target: Target, body) -> list[tuple[str, str]]:
+        """What is wrong with the row against the stored figures and the file so far (empty: nothing); then remembers it."""
+        if target.comparison == Comparison.MILESTONE.value:
+            return []
+        shapes = self._shapes(target)
+        mine, other = ("ratio", "value") if body.numerator is not None else ("value", "ratio")
+        if other in shapes:
+            theirs = "values" if other == "value" else "ratios (numerator and denominator)"
+            field = "numerator" if mine == "ratio" else "value"
+            return [(field, f"this target already has {theirs} (submission {shapes[other] or 'in this file'}): "
+                            f"a {mine} cannot be mixed with them")]
+        if target.aggregation == Aggregation.SUM.value and (body.period_start is not None or self._has_periods(target)):
+            periods = self._periods(target, body.organization_id)
+            for (day, est), (start, row_id) in periods.items():
+                if (day, est) == (body.period_date, body.is_estimate) or est != body.is_estimate:
+                    continue
+                if (body.period_start is not None or start is not None) and overlaps(body.period_start, body.period_date, start, day):
+                    where = f"submission {row_id}" if row_id else "an earlier row of this file"
+                    return [("period_start", f"overlaps {where} of the same organisation ({(start or day).isoformat()} "
+                                             f"to {day.isoformat()}): increments of one unit must cover separate periods")]
+            periods[(body.period_date, body.is_estimate)] = (body.period_start, 0)
+            self.with_periods[target.id] = self.with_periods.get(target.id, False) or body.period_start is not None
+        shapes.setdefault(mine, 0)
+        return []

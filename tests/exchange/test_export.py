@@ -37,7 +37,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "json": "application/js
 SAMPLE_NOTE = "DỮ LIỆU MẪU, không phải số liệu thật / SAMPLE DATA, not a real report"
 
 STATUS_HEADER = ["code", "title", "unit", "category", "comparison", "goal", "measured", "expected", "status",
-                 "verdict_if_final", "rests_on_estimate", "message"]
+                 "verdict_if_final", "rests_on_estimate", "provisional", "units_reported", "units_expected", "message"]
 TARGETS_HEADER = list(TARGET_COLUMNS)
 SUBMISSIONS_HEADER = [*SUBMISSION_COLUMNS, "id", "recorded_at"]
 HEADERS = {"status": STATUS_HEADER, "targets": TARGETS_HEADER, "submissions": SUBMISSIONS_HEADER}
@@ -137,11 +137,15 @@ def _check_status_rows(client, plan_id, fmt, lang, api, comparisons):
     assert [row["code"] for row in rows] == [t["code"] for t in api]
     if fmt == "csv":
         rows = [{**row, **{k: figure(row[k]) for k in ("goal", "measured", "expected")},
-                 "rests_on_estimate": {"true": True, "false": False}[row["rests_on_estimate"]]} for row in rows]
+                 "rests_on_estimate": {"true": True, "false": False}[row["rests_on_estimate"]],
+                 "provisional": {"true": True, "false": False}[row["provisional"]]} for row in rows]
     for row, t in zip(rows, api, strict=True):
         for name in ("code", "title", "unit", "category", "goal", "measured", "expected", "status",
-                     "verdict_if_final", "rests_on_estimate", "message"):
+                     "verdict_if_final", "rests_on_estimate", "provisional", "message"):
             assert row[name] == t[name], (name, row, t)  # numbers exact, Vietnamese intact
+        expected_units = (t["coverage"]["reported"], t["coverage"]["expected"]) if t["coverage"] else (None, None)
+        got_units = tuple(int(row[k]) if row[k] not in (None, "") else None for k in ("units_reported", "units_expected"))
+        assert got_units == expected_units, row
         assert row["comparison"] == comparisons[t["code"]]
         assert row["message"] == t[f"message_{lang}"]
     by_code = {row["code"]: row for row in rows}
@@ -223,7 +227,7 @@ def test_submissions_rows_carry_codes_flags_then_id_and_recorded_at(client, plan
     assert [r["target_code"] for r in rows] == sorted(r["target_code"] for r in rows)  # target order
     mine = rows[-1]
     assert list(mine) == SUBMISSIONS_HEADER
-    assert mine == {"target_code": "13", "organization_code": "DU-PHUONG-CHILANG", "period_date": "2019-11-30",
+    assert mine == {"target_code": "13", "organization_code": "DU-PHUONG-CHILANG", "period_date": "2019-11-30", "period_start": None,
                     "value": None, "numerator": None, "denominator": None, "done": True, "is_estimate": False,
                     "note": "Biên bản nghiệm thu", "evidence_url": "https://example.org/bien-ban.pdf",
                     "id": posted["id"], "recorded_at": mine["recorded_at"]}
