@@ -49,14 +49,20 @@ def _context_notes(context: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def load_plans(session: Session, data: dict, report: SeedReport) -> None:
-    """Creates the organisations, plans and targets of one seed file that are missing."""
+def load_organizations(session: Session, data: dict, report: SeedReport) -> None:
+    """Creates the organisations of one seed file that are missing (parents before children)."""
     for org in data.get("organizations", []):
         if _org_by_code(session, org["code"]) is None:
             parent = _org_by_code(session, org["parent_code"]) if org.get("parent_code") else None
-            body = OrganizationCreate(**{k: v for k, v in org.items() if k != "parent_code"}, parent_id=parent and parent.id)
+            fields = {k: v for k, v in org.items() if k not in ("parent_code", "sample")}
+            body = OrganizationCreate(**fields, parent_id=parent and parent.id)
             organizations.create_organization(session=session, organization_in=body)
             report.created["organizations"] += 1
+
+
+def load_plans(session: Session, data: dict, report: SeedReport) -> None:
+    """Creates the organisations, plans and targets of one seed file that are missing."""
+    load_organizations(session, data, report)
     for plan_data in data.get("plans", []):
         plan = session.exec(select(Plan).where(Plan.code == plan_data["code"])).first()
         if plan is None:
@@ -74,7 +80,8 @@ def load_plans(session: Session, data: dict, report: SeedReport) -> None:
 
 
 def load_samples(session: Session, data: dict, report: SeedReport) -> None:
-    """Adds the sample figures to targets that have none yet."""
+    """Adds the sample organisations, and the sample figures to targets that have none yet."""
+    load_organizations(session, data, report)
     plan = session.exec(select(Plan).where(Plan.code == data["plan_code"])).one()
     by_code = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     reported = set(
