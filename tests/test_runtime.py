@@ -62,7 +62,7 @@ def test_cli_migrates_and_seeds_once(tmp_path, monkeypatch):
     assert first.exit_code == 0, first.output
     assert "1 organizations, 1 plans, 12 targets, 0 submissions" in first.output
     second = runner.invoke(cli, ["seed"])
-    assert "0 organizations, 0 plans, 0 targets, 15 submissions" in second.output
+    assert "8 organizations, 0 plans, 0 targets, 28 submissions" in second.output  # the sample wards and communes, and their figures
     third = runner.invoke(cli, ["seed"])
     assert "0 organizations, 0 plans, 0 targets, 0 submissions" in third.output
 

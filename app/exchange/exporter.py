@@ -200,7 +200,8 @@ def _organizations(session: Session, ids: set[int]) -> list[dict[str, Any]]:
 
     ordered = sorted(found.values(), key=lambda o: (depth(o), o.code))
     return [
-        {"code": o.code, "name": o.name, "kind": o.kind, "parent_code": found[o.parent_id].code if o.parent_id else None}
+        {"code": o.code, "name": o.name, "kind": o.kind, "parent_code": found[o.parent_id].code if o.parent_id else None,
+         "is_reporting_unit": o.is_reporting_unit}
         for o in ordered
     ]
 
@@ -212,6 +213,7 @@ def _plan_entry(plan: Plan, organization_code: str, targets: list[Target]) -> di
             organization_code if name == "organization_id" else getattr(plan, name)
         )
         for name in PlanCreate.model_fields
+        if name != "reporting_unit_ids"  # ids do not travel between databases (left out of the bundle)
     }
     return {**_without_none(fields), "targets": [_target_entry(t) for t in targets]}
 

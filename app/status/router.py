@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoDateTime
@@ -29,17 +30,26 @@ AsOf = Annotated[
 KnownAt = Annotated[
     IsoDateTime | None,
     Query(
-        description="Count only figures and assessments recorded by this moment (ISO 8601; no zone means UTC). "
+        description="Count only figures and assessments recorded by this moment (ISO 8601). A time without a zone "
+        "is read in the server's configured time zone (TIMEZONE, Asia/Ho_Chi_Minh by default), as office staff write it. "
         "With as_of, answers exactly what a past review saw, whatever was corrected since.",
         examples=["2019-07-15T00:00:00+07:00"],
     ),
 ]
 
 
-def _known_at(value: datetime | None) -> datetime | None:
+async def known_at_param(request: Request, known_at: KnownAt = None) -> datetime | None:
+    """`known_at` as an instant: a time without a zone is read in the configured time zone."""
+    return _known_at(known_at, request.app.state.settings.timezone)
+
+
+KnownAtDep = Annotated[datetime | None, Depends(known_at_param)]
+
+
+def _known_at(value: datetime | None, zone: str) -> datetime | None:
     if value is None:
         return None
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # echoed as given; compared as instants
+    aware = value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))  # compared as instants
     if not datetime(1900, 1, 1, tzinfo=UTC) <= aware <= datetime(2101, 1, 1, tzinfo=UTC):
         raise InvalidInput.from_fields("known_at is out of range.", {"query.known_at": "must lie between 1900 and 2100"})
     return aware
@@ -58,12 +68,11 @@ async def get_target_status(
     target_id: TargetId,
     today: TodayDep,
     lang: LangDep,
+    known: KnownAtDep,
     as_of: AsOf = None,
-    known_at: KnownAt = None,
 ):
     # The busiest read: loading (with the access check) and judging in one thread-pool hand-off,
     # and the answer validated on the event loop without another (docs/PERFORMANCE.md).
-    known = _known_at(known_at)
 
     def answer():
         target, plan = readable_target(request, session, principal, target_id)
@@ -78,8 +87,8 @@ async def get_target_status(
     response_model=TargetHistory,
     responses=errors(404, 422),
 )
-def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, as_of: AsOf = None, known_at: KnownAt = None):
-    return service.target_history(session=session, target=target, as_of=as_of or today, known_at=_known_at(known_at))
+def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, known_at: KnownAtDep, as_of: AsOf = None):
+    return service.target_history(session=session, target=target, as_of=as_of or today, known_at=known_at)
 
 
 @router.get(
@@ -89,11 +98,11 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
     responses=errors(404, 422),
 )
 def get_plan_status(
-    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, as_of: AsOf = None, known_at: KnownAt = None
+    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None
 ):
     # Already PlanStatus as JSON (see service.plan_status_json): a Response skips re-validating
     # and re-serialising a thousand targets; response_model still documents it.
-    body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=_known_at(known_at), lang=lang)
+    body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
     return Response(content=body, media_type="application/json")
 
 
@@ -104,8 +113,6 @@ def get_plan_status(
     responses=errors(404, 422),
 )
 def get_plan_status_by_organization(
-    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, as_of: AsOf = None, known_at: KnownAt = None
+    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None
 ):
-    return service.plan_status_by_organization(
-        session=session, plan=plan, as_of=as_of or today, known_at=_known_at(known_at), lang=lang
-    )
+    return service.plan_status_by_organization(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)

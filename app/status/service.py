@@ -380,8 +380,10 @@ def plan_status_by_organization(
         spec = spec_of(targets[target_id], plan)
         reporters = {obs.organization_id for obs in figures}
         above = {org: set(plan_units.ancestors(org)) for org in reporters}
+        # every organisation that reported, and every one above it (its view rolls its units up)
+        viewers = reporters.union(*above.values()) if above else set()
         evaluated[target_id] = []
-        for org_id in reporters:
+        for org_id in viewers:
             units = tree.units(org_id)
             mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
             ev = engine.evaluate(spec, mine, as_of=as_of, known_at=known_at, rules=rules, units=units)

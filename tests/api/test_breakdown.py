@@ -47,7 +47,7 @@ def two_reporters(make):
 
 
 def test_each_reporting_organisation_is_judged_on_its_own_figures(client, two_reporters):
-    plan, (first, second, _), ids = two_reporters
+    plan, (first, second, root), ids = two_reporters
     # the plan pools: 50/80 = 62.5 % (exceeded), 1,400 t (exceeded), 95 % (exceeded), nothing for N
     st = get(client, f"{API}/plans/{plan['id']}/status")
     assert [(t["code"], t["status"], t["measured"]) for t in st["targets"]] == [
@@ -55,10 +55,13 @@ def test_each_reporting_organisation_is_judged_on_its_own_figures(client, two_re
 
     br = get(client, f"{API}/plans/{plan['id']}/status/organizations")
     assert (br["plan_id"], br["phase"], br["known_at"]) == (plan["id"], "final", None)
-    # one entry per organisation that reported, by code; the root reported nothing
+    # one entry per organisation that reported, and the root above them (its view rolls them up), by code
     assert [(o["organization_id"], o["code"], o["name"]) for o in br["organizations"]] == [
-        (first["id"], "B-WARD", "Phường B"), (second["id"], "M-WARD", "Phường M")]
-    b, m = br["organizations"]
+        (first["id"], "B-WARD", "Phường B"), (second["id"], "M-WARD", "Phường M"), (root["id"], "Z-ROOT", "Thành ủy")]
+    b, m, r = br["organizations"]
+    # the root's view is the plan's, with the same rules
+    assert [(t["code"], t["status"], t["measured"]) for t in r["targets"]] == [
+        (t["code"], t["status"], t["measured"]) for t in st["targets"] if t["status"] != "no_data"]
     # B: its own ratio 46/70, its own 1,100 t, its 95 %
     assert [(t["code"], t["status"], t["submission_ids"]) for t in b["targets"]] == [
         ("R", "exceeded", [ids["R-B"]]), ("F", "exceeded", [ids["F-B1"], ids["F-B2"]]), ("P", "exceeded", [ids["P-B"]])]
@@ -85,8 +88,8 @@ def test_the_breakdown_at_mid_year_and_in_english(client, two_reporters):
     br = r.json()
     assert (br["as_of"], br["phase"]) == ("2019-06-30", "in_progress")
     # only B had reported by 30 June: 400 t against 1,000 x 181/365 due, and 95 % against 90 %
-    assert [o["code"] for o in br["organizations"]] == ["B-WARD"]
-    (b,) = br["organizations"]
+    assert [o["code"] for o in br["organizations"]] == ["B-WARD", "Z-ROOT"]
+    b, _ = br["organizations"]
     assert [(t["code"], t["status"], t["submission_ids"]) for t in b["targets"]] == [
         ("F", "off_track", [ids["F-B1"]]), ("P", "on_track", [ids["P-B"]])]
     flow = b["targets"][0]
@@ -186,14 +189,27 @@ def test_seeded_plan_categories(client, seeded):
         counts(exceeded=2, not_achieved=1, no_data=1),
     ]
     assert [g["headline_vi"] for g in groups] == [
-        "Đạt và vượt 2/4 chỉ tiêu, trong đó 1 chỉ tiêu vượt; 2 chỉ tiêu không đạt",
+        # grain (03) rests on 5 of the 8 sample wards and communes: provisional
+        "Đạt và vượt 2/4 chỉ tiêu, trong đó 1 chỉ tiêu vượt; 2 chỉ tiêu không đạt (1 chỉ tiêu tạm tính: chưa đủ đơn vị báo cáo)",
         "Đạt và vượt 1/1 chỉ tiêu, trong đó 0 chỉ tiêu vượt",
         "Đạt và vượt 2/2 chỉ tiêu, trong đó 2 chỉ tiêu vượt",
         "Đạt và vượt 1/1 chỉ tiêu, trong đó 0 chỉ tiêu vượt",
-        "Đạt và vượt 2/4 chỉ tiêu, trong đó 2 chỉ tiêu vượt; 1 chỉ tiêu không đạt; 1 chỉ tiêu chưa có số liệu",
+        "Đạt và vượt 2/4 chỉ tiêu, trong đó 2 chỉ tiêu vượt; 1 chỉ tiêu không đạt; 1 chỉ tiêu chưa có số liệu "
+        "(1 chỉ tiêu tạm tính: chưa đủ đơn vị báo cáo)",
     ]
-    assert groups[4]["headline_en"] == "2 of 4 targets achieved or exceeded, 2 exceeded; 1 not achieved; 1 without data"
-    # the seeded plan has one reporting organisation, judged exactly as the plan (less the target without data)
+    assert groups[4]["headline_en"] == (
+        "2 of 4 targets achieved or exceeded, 2 exceeded; 1 not achieved; 1 without data (1 provisional: not every unit has reported)")
+    # the city's view rolls its units up with each target's rules: exactly the plan (less the target without data);
+    # each ward or commune that reported is judged on its own figures, and its value is its line in the city's breakdown
     br = get(client, f"{API}/plans/{plan_id}/status/organizations", as_of="2019-12-31")
-    assert [(o["code"], o["summary"]["total"], o["summary"]["counts"]) for o in br["organizations"]] == [
-        ("DB-TPLANGSON", 11, counts(exceeded=5, achieved=3, not_achieved=3))]
+    city, *units = br["organizations"]
+    assert (city["code"], city["summary"]["total"], city["summary"]["counts"]) == (
+        "DB-TPLANGSON", 11, counts(exceeded=5, achieved=3, not_achieved=3))
+    assert [o["code"] for o in units] == ["P-CHILANG", "P-DONGKINH", "P-HOANGVANTHU", "P-TAMTHANH", "P-VINHTRAI",
+                                          "X-HOANGDONG", "X-MAIPHA", "X-QUANGLAC"]
+    rating = next(t for t in st["targets"] if t["code"] == "09")
+    breakdown = {u["code"]: u["value"] for u in rating["explanation"]["units"]}
+    for unit in units:
+        for t in unit["targets"]:
+            if t["code"] == "09":
+                assert t["measured"] == pytest.approx(breakdown[unit["code"]]), unit["code"]

@@ -298,14 +298,19 @@ def _seeded_plan_id(client) -> int:
 
 def test_seeded_plan_final_statuses(client, seeded):
     """The Lạng Sơn 2019 plan with its sample figures: 5 exceeded, 3 achieved, 3 missed, 1 without data."""
-    assert seeded.created == {"organizations": 1, "plans": 1, "targets": 12, "submissions": 15}
+    assert seeded.created == {"organizations": 9, "plans": 1, "targets": 12, "submissions": 28}
     st = plan_status(client, _seeded_plan_id(client))
     assert (st["phase"], st["total"]) == ("final", 12)
     assert st["counts"] == counts(exceeded=5, achieved=3, not_achieved=3, no_data=1)
     assert st["headline_vi"] == (
         "Đạt và vượt 8/12 chỉ tiêu, trong đó 5 chỉ tiêu vượt; 3 chỉ tiêu không đạt; 1 chỉ tiêu chưa có số liệu"
+        " (2 chỉ tiêu tạm tính: chưa đủ đơn vị báo cáo)"
     )
-    assert st["headline_en"] == "8 of 12 targets achieved or exceeded, 5 exceeded; 3 not achieved; 1 without data"
+    assert st["headline_en"] == (
+        "8 of 12 targets achieved or exceeded, 5 exceeded; 3 not achieved; 1 without data (2 provisional: not every unit has reported)")
+    # 03 and 09 are rolled up from the sample wards and communes: 5 and 6 of the 8 reported
+    units = {t["code"]: (t["provisional"], t["coverage"]["reported"], t["coverage"]["expected"]) for t in st["targets"]}
+    assert units["03"] == (True, 5, 8) and units["09"] == (True, 6, 8) and units["01"] == (False, 1, 1)
     assert {t["code"]: t["status"] for t in st["targets"]} == SEEDED_FINAL
     assert [t["code"] for t in st["targets"]] == sorted(SEEDED_FINAL)
 
@@ -337,7 +342,7 @@ def test_seeded_plan_at_mid_year(client, seeded):
     assert st["counts"] == counts(at_risk=4, no_data=8)
     assert st["headline_vi"] == (
         "Đến ngày 30/06/2019: 0/12 chỉ tiêu đúng tiến độ, 4 chỉ tiêu có nguy cơ không đạt, 0 chỉ tiêu chậm tiến độ; "
-        "8 chỉ tiêu chưa có số liệu"
+        "8 chỉ tiêu chưa có số liệu (1 chỉ tiêu tạm tính: chưa đủ đơn vị báo cáo)"
     )
     assert sorted(t["code"] for t in st["targets"] if t["status"] == "at_risk") == ["01", "03", "04", "12"]
     # grain: 2,350 t by 30 June against 5,000 t x 181/365 = 2,479.45 t due (pace 0.948)
@@ -359,7 +364,7 @@ def test_seeding_twice_creates_nothing_the_second_time(client, session, seeded):
         )
 
     before = counts()
-    assert before == (1, 1, 12, 15)
+    assert before == (9, 1, 12, 28)
     again = seed(session)
     assert again.created == {"organizations": 0, "plans": 0, "targets": 0, "submissions": 0}
     assert counts() == before

@@ -43,6 +43,9 @@ SUBMISSIONS_HEADER = [*SUBMISSION_COLUMNS, "id", "recorded_at"]
 HEADERS = {"status": STATUS_HEADER, "targets": TARGETS_HEADER, "submissions": SUBMISSIONS_HEADER}
 FIGURE_COLUMNS = {"goal", "measured", "expected", "value", "low", "high", "tolerance", "baseline_value", "numerator", "denominator"}
 
+# The sample wards and communes that report on targets 03 and 09 (seed_data/samples_langson_2019.json).
+SAMPLE_UNITS = {"P-CHILANG", "P-DONGKINH", "P-HOANGVANTHU", "P-TAMTHANH", "P-VINHTRAI", "X-HOANGDONG", "X-MAIPHA", "X-QUANGLAC"}
+
 
 def include_export_router(application) -> None:
     """Adds the export route to an app once (a no-op once app/main.py registers it)."""
@@ -104,10 +107,10 @@ def test_every_content_and_format(client, plan_id, content):
         assert r.headers["content-disposition"] == f'attachment; filename="TPLS-2019-{content}.{fmt}"'
         header, rows = read_rows(r, fmt)
         assert header == HEADERS[content], fmt
-        assert len(rows) == (15 if content == "submissions" else 12)
+        assert len(rows) == (28 if content == "submissions" else 12)
         if content == "submissions":
             assert {row["target_code"] for row in rows} >= {"01", "03", "12"}
-            assert {row["organization_code"] for row in rows} == {"DB-TPLANGSON"}
+            assert {row["organization_code"] for row in rows} == {"DB-TPLANGSON"} | SAMPLE_UNITS
         else:
             assert "Tổng sản lượng lương thực có hạt" in {row["title"] for row in rows}
     if content == "status":  # the defaults: status, as CSV
@@ -259,7 +262,7 @@ def test_exported_files_import_back_unchanged(client, plan_id, make, session):
                          checkpoints=[{"date": "2019-06-30", "share": 40}], position=13)
     make.submission(target["id"], period_date="2019-03-31", organization_id=1, value=1.234, note="ước, quý I")
     plan = session.get(Plan, plan_id)
-    for kind, rows in (("targets", 13), ("submissions", 16)):
+    for kind, rows in (("targets", 13), ("submissions", 29)):
         for fmt in ("csv", "xlsx"):
             report = importer.import_bytes(session=session, plan=plan, kind=kind, data=export(client, plan_id, kind, fmt).content,
                                            dry_run=True)
@@ -310,7 +313,9 @@ def test_bundle_has_the_seed_file_shapes(client, plan_id):
     doc = r.json()
     seed_plan = json.loads(open("seed_data/langson_2019.json", encoding="utf-8").read())
     assert set(doc) == {"plan", "figures"}
-    assert doc["plan"]["organizations"] == [{**seed_plan["organizations"][0], "parent_code": None}]
+    seed_units = json.loads(open("seed_data/samples_langson_2019.json", encoding="utf-8").read())["organizations"]
+    assert doc["plan"]["organizations"] == [{**seed_plan["organizations"][0], "parent_code": None, "is_reporting_unit": True}] + [
+        {**{k: v for k, v in unit.items() if k != "sample"}, "is_reporting_unit": True} for unit in seed_units]
     plan = doc["plan"]["plans"][0]
     assert plan["organization_code"] == "DB-TPLANGSON" and plan["code"] == "TPLS-2019"
     assert plan["notes"].startswith("Kết quả năm 2018")  # the seed's context, stored as notes, travels as notes
@@ -377,7 +382,7 @@ def test_bundle_round_trip_into_an_empty_database(client, plan_id, make, tmp_pat
     original = export(client, plan_id, "bundle").json()
     fresh, report = _load_into_fresh_database(migrated_template, tmp_path, original)
     try:
-        assert report.created == {"organizations": 2, "plans": 1, "targets": 15, "submissions": 19}
+        assert report.created == {"organizations": 10, "plans": 1, "targets": 15, "submissions": 32}
         with TestClient(fresh, raise_server_exceptions=False) as copy:
             copy_id = copy.get(f"{API}/plans").json()["items"][0]["id"]
             assert export(copy, copy_id, "bundle").json() == original  # field by field, nothing lost or changed
