@@ -97,6 +97,10 @@ IsoDateTime = Annotated[
     AfterValidator(lambda v: v if datetime(1900, 1, 1, tzinfo=UTC) <= v <= datetime(2101, 1, 1, tzinfo=UTC) else _out_of_range()),
 ]
 
+# An input date-time that may come without a zone; the caller reads such a time in the configured
+# time zone (status `known_at`) and checks the range.
+IsoWallDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
 
 def _out_of_range():
     raise ValueError("must lie between 1900 and 2100")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoDateTime
+from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
 from app.deps import LangDep, PlanDep, PrincipalDep, SessionDep, TargetDep, TargetId, TodayDep, readable_target
 from app.errors import InvalidInput
 from app.openapi import errors
@@ -28,7 +28,7 @@ AsOf = Annotated[
     ),
 ]
 KnownAt = Annotated[
-    IsoDateTime | None,
+    IsoWallDateTime | None,
     Query(
         description="Count only figures and assessments recorded by this moment (ISO 8601). A time without a zone "
         "is read in the server's configured time zone (TIMEZONE, Asia/Ho_Chi_Minh by default), as office staff write it. "

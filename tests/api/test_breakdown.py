@@ -119,7 +119,9 @@ def test_the_breakdown_respects_known_at(client, session, make):
     cases = [
         ("2020-01-01T00:00:00Z", []),
         ("2020-01-10T00:00:00+07:00", [("A-EARLY", "exceeded", [rows[0]])]),
-        ("2020-01-20T03:00:00", [("A-EARLY", "exceeded", [rows[0]]), ("B-LATE", "not_achieved", [rows[1]])]),
+        # no zone: read in the configured zone (Asia/Ho_Chi_Minh), so 10:00 there is 03:00 UTC
+        ("2020-01-20T09:59:00", [("A-EARLY", "exceeded", [rows[0]])]),
+        ("2020-01-20T10:00:00", [("A-EARLY", "exceeded", [rows[0]]), ("B-LATE", "not_achieved", [rows[1]])]),
     ]
     for known_at, expected in cases:
         br = get(client, path, known_at=known_at)
