@@ -125,3 +125,63 @@ def test_each_revision_upgrades_a_filled_database(empty_database, step):  # noqa
     _fill(empty_database)
     upgrade(empty_database, step)
     assert _normalise(_snapshot(empty_database)) == _normalise(_expected())
+
+
+# Figures from several organisations, as a database before the rules across units held them (0004).
+UNIT_ROWS = {
+    "organization": [{"id": 3, "code": "PHUONG-A", "name": "Phường A", "kind": "", "parent_id": 2}],
+    "target": [
+        {"id": 3, "plan_id": 1, "code": "04", "title": "Rau", "unit": "tấn", "comparison": "more_than", "value": 100.0,
+         "direction": "higher_is_better", "aggregation": "sum"},
+        {"id": 4, "plan_id": 1, "code": "10", "title": "Thu so với dự toán", "unit": "% dự toán", "comparison": "at_least",
+         "value": 100.0, "direction": "higher_is_better", "aggregation": "latest"},
+        {"id": 5, "plan_id": 1, "code": "11", "title": "Tăng trưởng phường", "unit": "%", "comparison": "at_least",
+         "value": 5.0, "direction": "higher_is_better", "aggregation": "latest"},
+        {"id": 6, "plan_id": 1, "code": "12", "title": "Hoàn thành đề án", "unit": "", "comparison": "milestone",
+         "value": None, "direction": "higher_is_better", "aggregation": "latest"},
+    ],
+    "submission": [
+        {"id": 3, "target_id": 3, "organization_id": 2, "period_date": date(2019, 6, 30), "value": 40.0,
+         "numerator": None, "denominator": None, "done": None, "is_estimate": False},
+        {"id": 4, "target_id": 3, "organization_id": 3, "period_date": date(2019, 6, 30), "value": 70.0,
+         "numerator": None, "denominator": None, "done": None, "is_estimate": False},
+        {"id": 5, "target_id": 4, "organization_id": 3, "period_date": date(2019, 12, 31), "value": None,
+         "numerator": 105.0, "denominator": 100.0, "done": None, "is_estimate": False},
+        {"id": 6, "target_id": 5, "organization_id": 3, "period_date": date(2019, 12, 31), "value": 6.5,
+         "numerator": None, "denominator": None, "done": None, "is_estimate": False},
+        {"id": 7, "target_id": 6, "organization_id": 3, "period_date": date(2019, 12, 31), "value": None,
+         "numerator": None, "denominator": None, "done": True, "is_estimate": False},
+    ],
+}
+
+
+def test_0005_gives_existing_targets_the_rules_their_figures_mean(empty_database):  # noqa: F811
+    upgrade(empty_database, "0004")
+    _fill(empty_database)
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        for table, rows in UNIT_ROWS.items():
+            defaults = _defaults(conn, table, list(rows[0]))
+            for row in rows:
+                values = {**defaults, **row}
+                conn.execute(text(f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join(":" + c for c in values)})'), values)
+        before = conn.execute(text("SELECT * FROM submission ORDER BY id")).all()
+    upgrade(empty_database)
+    with engine.connect() as conn:
+        after = conn.execute(text(
+            "SELECT " + ", ".join(before[0]._fields) + " FROM submission ORDER BY id")).all()
+        rules = conn.execute(text(
+            "SELECT code, across_units, is_percentage, may_exceed_whole, reporting_unit_ids FROM target ORDER BY id")).all()
+        starts = conn.execute(text("SELECT period_start FROM submission")).scalars().all()
+        reporting = conn.execute(text("SELECT is_reporting_unit FROM organization")).scalars().all()
+    engine.dispose()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]  # every figure intact
+    assert set(starts) == {None} and all(reporting)
+    assert [(code, across, bool(percent), bool(over), ids) for code, across, percent, over, ids in rules] == [
+        ("03", "own", False, False, None),  # only the plan's organisation reported
+        ("09", "own", True, False, None),
+        ("04", "sum", False, False, None),  # the city and a ward: added, as the old engine did
+        ("10", "pooled_ratio", True, True, None),  # a '%' unit whose stored ratio exceeds its whole: allowed to
+        ("11", "mean", True, False, None),  # a ward's percentages: averaged, never added
+        ("12", "max", False, False, None),  # a milestone a unit reported done
+    ]
