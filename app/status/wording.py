@@ -94,7 +94,7 @@ def _change_unit(spec, lang: str) -> str:
 
 
 AGGREGATION_WORDS = {  # over time, within one unit, as a report would name it
-    "sum": ("cộng dồn các kỳ", "increments added up"),
+    "sum": ("tổng các kỳ", "increments added up"),
     "cumulative": ("lũy kế", "to date"),
     "mean": ("bình quân các kỳ", "mean over time"),
     "max": ("cao nhất trong kỳ", "highest in the period"),

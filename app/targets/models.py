@@ -151,6 +151,27 @@ class TargetCreate(TargetFields):
                     "comparison": "between",
                     "low": 11,
                     "high": 13,
+                    "across_units": "own",
+                },
+                {
+                    "code": "09",
+                    "title": "Tỷ lệ tổ chức cơ sở Đảng hoàn thành tốt nhiệm vụ trở lên",
+                    "category": "xây dựng Đảng",
+                    "unit": "%",
+                    "comparison": "more_than",
+                    "value": 65,
+                    "aggregation": "latest",
+                    "across_units": "pooled_ratio",
+                    "is_percentage": True,
+                },
+                {
+                    "code": "03",
+                    "title": "Tổng sản lượng lương thực có hạt",
+                    "unit": "tấn",
+                    "comparison": "more_than",
+                    "value": 5000,
+                    "aggregation": "cumulative",
+                    "across_units": "sum",
                 },
             ]
         }

@@ -117,7 +117,7 @@ def test_flow_and_level_statuses_at_mid_year_with_pace_forecast_and_required(cli
 
     risk = by_code["F-RISK"]
     assert risk["message_vi"] == (
-        "Target: 1.629 tấn (cộng dồn các kỳ) đến ngày 30/06/2019; theo tiến độ cần 1.810 tấn (50% kỳ); dự báo cả kỳ 3.285 tấn "
+        "Target: 1.629 tấn (tổng các kỳ) đến ngày 30/06/2019; theo tiến độ cần 1.810 tấn (50% kỳ); dự báo cả kỳ 3.285 tấn "
         "(theo tốc độ hiện tại), không đạt chỉ tiêu; chỉ tiêu từ 3.650 tấn trở lên: có nguy cơ không đạt."
     )
     # the single-target endpoint agrees with the plan view
@@ -487,6 +487,6 @@ def test_seeded_plan_at_the_six_month_review(client, seeded):
     assert veg["forecast"] == {"method": "linear", "value": approx(4100 * 365 / 181), "verdict": "not_achieved"}
     assert veg["required"] == {"total": 5620, "per_month": approx(5620 / (184 / (365.25 / 12))), "months_remaining": MONTHS_LEFT_MID}
     assert veg["message_vi"] == (
-        "Sản lượng rau: 4.100 tấn (cộng dồn các kỳ) đến ngày 30/06/2019, số liệu ước; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
+        "Sản lượng rau: 4.100 tấn (tổng các kỳ) đến ngày 30/06/2019, số liệu ước; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
         "dự báo cả kỳ 8.267,96 tấn (theo tốc độ hiện tại), không đạt chỉ tiêu; chỉ tiêu trên 9.720 tấn: có nguy cơ không đạt."
     )

@@ -213,7 +213,7 @@ def test_vietnamese_messages_use_vietnamese_number_formatting(client, make, org_
     figure(make, t, root, "2019-12-31", value=5400)
     st = target_status(client, t["id"])
     assert (st["status"], st["measured"], st["explanation"]["gap"]) == ("not_achieved", 9500.25, -219.75)
-    assert st["message_vi"] == "Sản lượng rau: 9.500,25 tấn (cộng dồn các kỳ) đến ngày 31/12/2019; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
+    assert st["message_vi"] == "Sản lượng rau: 9.500,25 tấn (tổng các kỳ) đến ngày 31/12/2019; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
     assert st["message_en"] == "Vegetable output: 9,500.25 tấn (increments added up) as of 2019-12-31; target more than 9,720 tấn: not achieved."
 
 
@@ -328,7 +328,7 @@ def test_seeded_vegetable_target_speaks_vietnamese_numbers(client, seeded):
     veg = next(t for t in st["targets"] if t["code"] == "04")
     assert (veg["measured"], veg["rests_on_estimate"], len(veg["submission_ids"])) == (9500.0, True, 2)
     assert veg["message_vi"] == (
-        "Sản lượng rau: 9.500 tấn (cộng dồn các kỳ) đến ngày 31/12/2019, số liệu ước; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
+        "Sản lượng rau: 9.500 tấn (tổng các kỳ) đến ngày 31/12/2019, số liệu ước; chỉ tiêu trên 9.720 tấn: không đạt chỉ tiêu."
     )
     assert veg["message_en"] == (
         "Vegetable output: 9,500 tấn (increments added up) as of 2019-12-31, on estimates; target more than 9,720 tấn: not achieved."

@@ -124,7 +124,7 @@ def test_six_month_review_story(known_at, measured, on_estimate, ids, status, re
 def test_six_month_review_story_messages():
     seen = evaluate(FOOD, STORY, as_of=H1, known_at=datetime(2019, 7, 31, 23, 59))
     assert seen.message_vi == (
-        "Sản lượng lương thực: 4.600 tấn (cộng dồn các kỳ) đến ngày 30/06/2019, số liệu ước; "
+        "Sản lượng lương thực: 4.600 tấn (tổng các kỳ) đến ngày 30/06/2019, số liệu ước; "
         "theo tiến độ cần 4.820,05 tấn (50% kỳ); "
         "dự báo cả kỳ 9.276,24 tấn (theo tốc độ hiện tại), không đạt chỉ tiêu; "
         # on track within the band (95 %), but heading for a miss: the sentence says both, and by how much
@@ -133,7 +133,7 @@ def test_six_month_review_story_messages():
     assert ", on estimates;" in seen.message_en
     now = evaluate(FOOD, STORY, as_of=H1)
     assert now.message_vi.startswith(
-        "Sản lượng lương thực: 4.400 tấn (cộng dồn các kỳ) đến ngày 30/06/2019; theo tiến độ cần 4.820,05 tấn"
+        "Sản lượng lương thực: 4.400 tấn (tổng các kỳ) đến ngày 30/06/2019; theo tiến độ cần 4.820,05 tấn"
     )
     assert now.message_vi.endswith(": có nguy cơ không đạt.")
     # the answer a review gave is the answer it still gives after the correction

@@ -1031,7 +1031,7 @@ def test_message_in_progress_flow_vi_en():
     ev = evaluate(sp, figures, as_of=date(2020, 7, 1))
     assert ev.status == RISK  # 4500 / 4820.05 = 0.934
     assert ev.message_vi == (
-        "Sản lượng lương thực: 4.500 tấn (cộng dồn các kỳ) đến ngày 01/07/2020; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
+        "Sản lượng lương thực: 4.500 tấn (tổng các kỳ) đến ngày 01/07/2020; theo tiến độ cần 4.820,05 tấn (50% kỳ); "
         "dự báo cả kỳ 9.000 tấn (theo tốc độ hiện tại), không đạt chỉ tiêu; "
         "chỉ tiêu từ 9.640,1 tấn trở lên: có nguy cơ không đạt."
     )

@@ -207,7 +207,7 @@ def test_practice_half_year_review_message_with_overdue_quarter():
     sp = TargetSpec(**{**NEW_FIRMS.__dict__, "frequency": Frequency.QUARTERLY})
     ev = evaluate(sp, [obs(100, on=date(2019, 3, 31))], as_of=date(2019, 7, 20), rules=Rules(reporting_grace_days=15))
     assert ev.message_vi == (
-        "Doanh nghiệp thành lập mới: 100 doanh nghiệp (cộng dồn các kỳ) đến ngày 20/07/2019; "
+        "Doanh nghiệp thành lập mới: 100 doanh nghiệp (tổng các kỳ) đến ngày 20/07/2019; "
         "theo tiến độ cần 275,34 doanh nghiệp (55% kỳ); "  # 500 × 201/365
         "dự báo cả kỳ 181,59 doanh nghiệp (theo tốc độ hiện tại), không đạt chỉ tiêu; "
         "chỉ tiêu từ 500 doanh nghiệp trở lên: chậm tiến độ. "
