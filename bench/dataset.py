@@ -34,29 +34,33 @@ CHILD_ORGS = 20  # organisations under the plan's own, which report too
 IMPORT_ORGS_PER_ROUND = 5  # each import round reports for its own organisations: all rows are new
 CATEGORIES = ("kinh tế", "xã hội", "môi trường", "quốc phòng - an ninh", "xây dựng Đảng", "đô thị")
 
-# Ten kinds of target, used in turn: every comparison, every aggregation, ratios, checkpoints,
+# Ten kinds of target, used in turn: every comparison, the rules over time and across units
+# (the figures come from the 20 units under the plan's organisation), ratios, checkpoints,
 # reporting frequencies. (comparison, fields, figure kind)
 TEMPLATES: list[tuple[str, dict, str]] = [
-    ("at_least", {"value": 100.0, "unit": "tỷ đồng"}, "value"),
-    ("at_least", {"value": 5000.0, "unit": "tấn", "aggregation": "sum", "frequency": "quarterly"}, "value"),
-    ("between", {"low": 11.0, "high": 13.0, "unit": "%"}, "value"),
-    ("at_most", {"value": 5.0, "unit": "%"}, "value"),
-    ("approximately", {"value": 65.0, "tolerance": 1.0, "unit": "%"}, "value"),
-    ("at_least", {"value": 80.0, "unit": "%"}, "ratio"),
-    ("change", {"value": 10.0, "baseline_value": 100.0, "change_basis": "relative_percent", "unit": "tỷ đồng"}, "value"),
+    ("at_least", {"value": 100.0, "unit": "tỷ đồng", "across_units": "sum"}, "value"),
+    ("at_least", {"value": 5000.0, "unit": "tấn", "aggregation": "cumulative", "across_units": "sum",
+                  "frequency": "quarterly"}, "value"),
+    ("between", {"low": 11.0, "high": 13.0, "unit": "%", "across_units": "mean"}, "value"),
+    ("at_most", {"value": 5.0, "unit": "%", "across_units": "max"}, "value"),
+    ("approximately", {"value": 65.0, "tolerance": 1.0, "unit": "%", "across_units": "mean"}, "value"),
+    ("at_least", {"value": 80.0, "unit": "%", "across_units": "pooled_ratio"}, "ratio"),
+    ("change", {"value": 10.0, "baseline_value": 100.0, "change_basis": "relative_percent", "unit": "tỷ đồng",
+                "across_units": "min"}, "value"),
     (
         "at_least",
         {
             "value": 1200.0,
             "unit": "ha",
             "aggregation": "sum",
+            "across_units": "sum",
             "frequency": "monthly",
             "checkpoints": [{"date": "2025-06-30", "share": 40.0}, {"date": "2025-12-31", "share": 100.0}],
         },
         "value",
     ),
-    ("more_than", {"value": 50.0, "unit": "%", "aggregation": "mean"}, "value"),
-    ("milestone", {}, "done"),
+    ("more_than", {"value": 50.0, "unit": "%", "aggregation": "mean", "across_units": "mean"}, "value"),
+    ("milestone", {"across_units": "min"}, "done"),
 ]
 # A typical figure per template (what the generated values scatter around).
 TYPICAL = {0: 95.0, 1: 20.0, 2: 12.0, 3: 4.5, 4: 65.0, 5: 0.8, 6: 108.0, 7: 5.0, 8: 52.0, 9: 1.0}
@@ -140,6 +144,7 @@ def _target_rows(n_targets: int) -> list[dict]:
                 "clause": "",
                 "aggregation": "latest",
                 "checkpoints": [],
+                "is_percentage": fields.get("unit") == "%",
                 **fields,
             }
         )
@@ -224,7 +229,7 @@ def figure(rng: random.Random, template: int) -> tuple[float | None, float | Non
 
 
 def submission_rows(ds: Dataset, n: int, seed: int = 6, *, for_sqlite: bool = False):
-    """n figures spread evenly over the targets, dated within the plan's period up to AS_OF.
+    """n figures spread evenly over the targets and the 20 units, dated within the plan's period up to AS_OF.
 
     for_sqlite: dates, times and booleans already in the text forms SQLAlchemy's SQLite dialect
     writes and reads back (converting a million rows value by value takes longer than inserting).
@@ -246,7 +251,7 @@ def submission_rows(ds: Dataset, n: int, seed: int = 6, *, for_sqlite: bool = Fa
             return recorded0 + timedelta(seconds=k)
 
         yes, no = True, False
-    targets, orgs = ds.target_ids, ds.org_ids
+    targets, orgs = ds.target_ids, ds.org_ids[1:]  # the units report; the plan's organisation rolls them up
     templates = [i % len(TEMPLATES) for i in range(len(targets))]
     for k in range(n):
         i = k % len(targets)

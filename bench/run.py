@@ -40,7 +40,7 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -276,7 +276,9 @@ def post_one_figure(client: httpx.Client, ds: dataset.Dataset, key: str | None, 
     """One new figure through the API (so the plan's status has one target to judge again)."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     target = ds.value_target_ids[n % len(ds.value_target_ids)]
-    body = {"value": 40 + n, "period_date": AS_OF, "organization_id": ds.org_ids[n % len(ds.org_ids)], "note": "bench"}
+    # dated after AS_OF, where no loaded figure is: a new figure for its unit and date, never a 409
+    on = (dataset.AS_OF + timedelta(days=1 + n % 90)).isoformat()
+    body = {"value": 40 + n, "period_date": on, "organization_id": ds.org_ids[1 + n % (len(ds.org_ids) - 1)], "note": "bench"}
     response = client.post(f"/api/v1/targets/{target}/submissions", json=body, headers=headers)
     if response.status_code != 201:
         raise BenchError(f"POST a figure answered {response.status_code}: {response.text[:500]}")
@@ -347,7 +349,7 @@ def build(url: str, scale: Scale, n_submissions: int, rounds: int, timings: dict
 def check_answers(api: Server, floor: Server, ds: dataset.Dataset, key: str | None, result: DbResult) -> None:
     """One request of each kind, checked by hand before wrk sends thousands."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    body = {"value": 12.5, "period_date": AS_OF, "organization_id": ds.org_ids[1], "note": "bench check"}
+    body = {"value": 12.5, "period_date": dataset.PLAN_END.isoformat(), "organization_id": ds.org_ids[1], "note": "bench check"}
     target = ds.value_target_ids[0]
     idem = {"Idempotency-Key": f"bench-check-{uuid.uuid4()}"}
     with httpx.Client(base_url=api.url, timeout=60) as client:
@@ -404,12 +406,14 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
         log(f"{db}: plan status at {scale.small:,}: p50 {median([median(x) for x in result.plan_small]) * 1000:.1f} ms")
         result.peak_rss_mb["plan status, small"] = api.peak_rss_mb()
 
-        day0 = int(datetime(dataset.PLAN_START.year, dataset.PLAN_START.month, dataset.PLAN_START.day, tzinfo=UTC).timestamp())
+        # New figures are dated after AS_OF (the loaded ones end there): each POST is a new figure
+        first_day = dataset.AS_OF + timedelta(days=1)
+        day0 = int(datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC).timestamp())
         post_env = {
             "BENCH_TARGET_IDS": ",".join(map(str, ds.value_target_ids)),
-            "BENCH_ORG_IDS": ",".join(map(str, ds.org_ids)),
+            "BENCH_ORG_IDS": ",".join(map(str, ds.org_ids[1:])),  # the units, not the plan's organisation
             "BENCH_DAY0": str(day0),
-            "BENCH_DAYS": str((dataset.PLAN_END - dataset.PLAN_START).days + 1),
+            "BENCH_DAYS": str((dataset.PLAN_END - AS_OF).days),
         }
         measurements = {
             "api_post": (api, "post_submission.lua", {**post_env, "BENCH_PATH": "/api/v1/targets/%s/submissions", "BENCH_AUTH": key or ""}),
