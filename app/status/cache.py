@@ -13,6 +13,9 @@ The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
   columns that `spec_of` reads (and its code and category), the plan's dates and `rules_of`;
+- the organisation tree under the plan (ids, parents, codes, who is a reporting unit) and the
+  plan's list of reporting units (`units_key`): moving a ward or changing who reports changes
+  every target's roll-up and coverage;
 - the target's largest submission id. Figures are append-only (corrections and retractions
   are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
   when a row is added, and then the largest id changes.
