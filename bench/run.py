@@ -413,7 +413,7 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
             "BENCH_TARGET_IDS": ",".join(map(str, ds.value_target_ids)),
             "BENCH_ORG_IDS": ",".join(map(str, ds.org_ids[1:])),  # the units, not the plan's organisation
             "BENCH_DAY0": str(day0),
-            "BENCH_DAYS": str((dataset.PLAN_END - AS_OF).days),
+            "BENCH_DAYS": str((dataset.PLAN_END - dataset.AS_OF).days),
         }
         measurements = {
             "api_post": (api, "post_submission.lua", {**post_env, "BENCH_PATH": "/api/v1/targets/%s/submissions", "BENCH_AUTH": key or ""}),
