@@ -163,7 +163,8 @@ def test_known_at_before_an_assessment_was_recorded_hides_it(client, session, me
         ("2020-01-15T02:59:59Z", None),
         ("2020-01-15T03:00:00Z", first),
         ("2020-01-20T00:00:00", first),
-        ("2020-02-01T03:00:00", second),
+        ("2020-02-01T09:59:59", first),  # no zone: read in the configured zone (Asia/Ho_Chi_Minh, UTC+7)
+        ("2020-02-01T10:00:00", second),
         (None, second),
     ):
         params = {"known_at": known_at} if known_at else {}

@@ -4,6 +4,7 @@ review story); language choice; the seeded plan at mid-year."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 from datetime import UTC, date, datetime
 
 import pytest
@@ -384,11 +385,13 @@ def test_known_at_shows_what_the_six_month_review_saw(client, review_story):
 
 
 def test_known_at_with_and_without_a_time_zone(client, review_story):
-    """No offset means UTC; an offset is honoured. The estimate was recorded at 03:00 UTC = 10:00 in Vietnam."""
+    """No offset means the configured zone (Asia/Ho_Chi_Minh); an offset is honoured. The estimate was
+    recorded at 03:00 UTC = 10:00 in Vietnam."""
     _, t, estimate, official = review_story
     cases = [
-        ("2019-07-05T03:00:00", [estimate]),  # the very moment, read as UTC
-        ("2019-07-05T02:59:59", []),
+        ("2019-07-05T10:00:00", [estimate]),  # the very moment, read in Vietnam's time
+        ("2019-07-05T09:59:59", []),
+        ("2019-07-05T03:00:00", []),  # 03:00 in Vietnam is seven hours before
         ("2019-07-05T03:00:00Z", [estimate]),
         ("2019-07-05T03:00:00+00:00", [estimate]),
         ("2019-07-05T10:00:00+07:00", [estimate]),
@@ -401,14 +404,15 @@ def test_known_at_with_and_without_a_time_zone(client, review_story):
         st = target_status(client, t["id"], as_of=MID, known_at=known_at)
         assert st["submission_ids"] == ids, known_at
         assert _aware(st["known_at"]) == _aware(known_at), known_at
-    # a naive known_at is echoed as UTC
-    naive = target_status(client, t["id"], as_of=MID, known_at="2019-07-05T03:00:00")
-    assert (naive["known_at"], naive["explanation"]["known_at"]) == ("2019-07-05T03:00:00Z", "2019-07-05T03:00:00+00:00")
+    # a known_at without a zone is read in the configured zone (Asia/Ho_Chi_Minh) and echoed with it
+    naive = target_status(client, t["id"], as_of=MID, known_at="2019-07-05T10:00:00")
+    assert (naive["known_at"], naive["explanation"]["known_at"]) == ("2019-07-05T10:00:00+07:00", "2019-07-05T10:00:00+07:00")
+    assert naive["submission_ids"] == [estimate]
 
 
 def _aware(stamp: str) -> datetime:
     parsed = datetime.fromisoformat(stamp)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 def test_a_malformed_known_at_is_a_422_problem(client, make):
