@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,6 +14,8 @@ from tests.api.helpers import API, MAX_ID, assert_problem
 MONTH_END_DAYS = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365]
 MONTH_ENDS_2019 = ["2019-01-31", "2019-02-28", "2019-03-31", "2019-04-30", "2019-05-31", "2019-06-30",
                    "2019-07-31", "2019-08-31", "2019-09-30", "2019-10-31", "2019-11-30", "2019-12-31"]
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # the default TIMEZONE
 
 
 def approx(x):
@@ -146,7 +149,7 @@ def test_history_respects_known_at(client, session, make):
     cases = [
         ("2019-07-01T00:00:00Z", []),
         ("2019-07-10T00:00:00+07:00", [("2019-06-30", 1700, "at_risk", [estimate])]),
-        ("2019-07-20T03:00:00", [("2019-06-30", 1810, "on_track", [official])]),
+        ("2019-07-20T10:00:00", [("2019-06-30", 1810, "on_track", [official])]),  # no zone: Vietnam's time, 03:00 UTC
         ("2019-10-10T10:00:00+07:00", [("2019-06-30", 1810, "on_track", [official]),
                                        ("2019-09-30", 2410, "at_risk", [official, september])]),
     ]
@@ -154,7 +157,7 @@ def test_history_respects_known_at(client, session, make):
         h = history(client, t["id"], known_at=known_at)
         assert [(p["date"], p["measured"], p["status"], p["submission_ids"]) for p in h["points"]] == points, known_at
         given = datetime.fromisoformat(known_at)
-        assert datetime.fromisoformat(h["known_at"]) == (given if given.tzinfo else given.replace(tzinfo=UTC)), known_at
+        assert datetime.fromisoformat(h["known_at"]) == (given if given.tzinfo else given.replace(tzinfo=VIETNAM)), known_at
     assert [p["submission_ids"] for p in history(client, t["id"])["points"]] == [[official], [official, september]]
 
 
