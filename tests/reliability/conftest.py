@@ -92,6 +92,9 @@ class World:
     key: str
     target_id: int
     organization_id: int
+    # Units under the organisation: one unit has one figure per date and estimate flag, so the
+    # writers of a test report for a unit each, a date after another.
+    unit_ids: list[int] = field(default_factory=list)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -112,6 +115,9 @@ def _prepare(url: str) -> World:
         org = Organization(code="REL", name="Reliability", kind="party_committee")
         s.add(org)
         s.commit()
+        units = [Organization(code=f"REL-{k}", name=f"Unit {k}", kind="branch", parent_id=org.id) for k in range(8)]
+        s.add_all(units)
+        s.commit()
         plan = Plan(code="REL-1", title="Reliability plan", organization_id=org.id, start_date=date(2019, 1, 1),
                     end_date=date(2019, 12, 31), state="active")
         s.add(plan)
@@ -121,7 +127,7 @@ def _prepare(url: str) -> World:
         s.add(target)
         s.commit()
         key = create_key(session=s, key_in=ApiKeyCreate(name="reliability", role="admin"), created_by=CLI)[1]
-        world = World(database_url=url, key=key, target_id=target.id, organization_id=org.id)
+        world = World(database_url=url, key=key, target_id=target.id, organization_id=org.id, unit_ids=[u.id for u in units])
     engine.dispose()
     return world
 

@@ -7,6 +7,7 @@ Idempotency-Key: each retry gets the first answer back, and there are still exac
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -20,8 +21,9 @@ CLIENTS, EACH = 8, 250
 
 
 def _body(client_no: int, n: int, organization_id: int) -> dict:
-    return {"value": float(client_no * 1000 + n), "period_date": "2019-06-30", "organization_id": organization_id,
-            "note": f"client {client_no} figure {n}"}
+    # each client reports for its own unit, a day after another (one figure per unit and date)
+    return {"value": float(client_no * 1000 + n), "period_date": (date(2019, 1, 1) + timedelta(days=n)).isoformat(),
+            "organization_id": organization_id, "note": f"client {client_no} figure {n}"}
 
 
 def _send_all(server: Server, world, requests: list[tuple[str, dict]]) -> list[httpx.Response]:
@@ -39,7 +41,7 @@ def _send_all(server: Server, world, requests: list[tuple[str, dict]]) -> list[h
 def test_2000_concurrent_figures_are_stored_exactly_once_even_when_retried(world):
     server = Server(world.database_url, workers=2).start()
     try:
-        requests = [(str(uuid.uuid4()), _body(c, n, world.organization_id)) for c in range(CLIENTS) for n in range(EACH)]
+        requests = [(str(uuid.uuid4()), _body(c, n, world.unit_ids[c])) for c in range(CLIENTS) for n in range(EACH)]
         first = _send_all(server, world, requests)
         statuses = sorted({r.status_code for r in first})
         assert statuses == [201], [(r.status_code, r.text[:200]) for r in first if r.status_code != 201][:5]

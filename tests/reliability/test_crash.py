@@ -7,6 +7,7 @@ Every figure that got a 2xx is there with the value that was sent; nothing is ha
 from __future__ import annotations
 
 import threading
+from datetime import date, timedelta
 import time
 
 import httpx
@@ -35,7 +36,10 @@ def test_acknowledged_figures_survive_sigkill(world):
             while not stop.is_set():
                 n += 1
                 value = float(no * 1_000_000 + n)
-                body = {"value": value, "period_date": "2019-03-31", "organization_id": world.organization_id}
+                # a unit per writer, a new date per figure (one figure per unit, date and estimate flag)
+                day = date(2019, 1, 1) + timedelta(days=(n - 1) % 365)
+                body = {"value": value, "period_date": day.isoformat(), "organization_id": world.unit_ids[no],
+                        "is_estimate": (n - 1) // 365 % 2 == 1}
                 try:
                     r = client.post(url, json=body)
                 except httpx.HTTPError:
