@@ -12,7 +12,6 @@ a read recomputes only the targets whose fingerprint changed. `known_at` reads a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain, groupby
 from operator import itemgetter
@@ -133,6 +132,8 @@ def _in_force(rows: list, as_of: date, known_at: datetime | None) -> list[engine
 
 def _replaced(rows: list, kept: list[engine.Observation], as_of: date, known_at: datetime | None) -> list[tuple[engine.Observation, str]]:
     """The versions that do not count because a later version replaced them, with why (a target's own status lists them)."""
+    if not any(row[11] is not None for row in rows):
+        return []  # no corrections or retractions: every row is an original in force
     kept_ids = {o.id for o in kept}
     by_root: dict[int, list] = defaultdict(list)
     for row in rows:
@@ -152,8 +153,9 @@ def _replaced(rows: list, kept: list[engine.Observation], as_of: date, known_at:
     return out
 
 
-def _stream(session: Session, target_ids: list[int], as_of: date, known_at: datetime | None) -> Iterator[tuple[int, list[engine.Observation]]]:
-    """(target_id, its figures in force) for each of the targets that has figures, one target at a time."""
+def _stream(session: Session, target_ids: list[int], as_of: date, known_at: datetime | None):
+    """(target_id, its figures in force, the versions they replaced with why) for each of the targets
+    that has figures, one target at a time."""
     if not target_ids:
         return
     result = session.execute(
@@ -161,7 +163,9 @@ def _stream(session: Session, target_ids: list[int], as_of: date, known_at: date
     )
     # Rows arrive in batches (a server-side cursor on PostgreSQL): memory holds a batch and one target.
     for target_id, rows in groupby(chain.from_iterable(result.partitions()), key=itemgetter(1)):
-        yield target_id, _in_force(list(rows), as_of, known_at)
+        rows = list(rows)
+        figures = _in_force(rows, as_of, known_at)
+        yield target_id, figures, _replaced(rows, figures, as_of, known_at)
 
 
 def _latest_assessments(session: Session, statement, params: dict, known_at: datetime | None) -> dict[int, AssessmentPublic]:
@@ -302,9 +306,10 @@ def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
     units = {tid: tree.units(plan.organization_id, expected_for(plan, t)) for tid, t in stale.items()}
     computed: dict[int, cache.Stored] = {}
-    for target_id, figures in _stream(session, list(stale), as_of, known_at):
+    for target_id, figures, replaced in _stream(session, list(stale), as_of, known_at):
         computed[target_id] = _stored(
-            engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id])
+            engine.evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id],
+                            excluded=replaced)
         )
     for target_id in stale.keys() - computed.keys():  # no figure at all
         computed[target_id] = _stored(
@@ -376,7 +381,7 @@ def plan_status_by_organization(
     tree = load_tree(session, plan.organization_id)
     plan_units = tree.units(plan.organization_id)
     evaluated: dict[int, list[tuple[int, engine.Evaluation]]] = {}
-    for target_id, figures in _stream(session, list(targets), as_of, known_at):
+    for target_id, figures, _ in _stream(session, list(targets), as_of, known_at):
         spec = spec_of(targets[target_id], plan)
         reporters = {obs.organization_id for obs in figures}
         above = {org: set(plan_units.ancestors(org)) for org in reporters}
