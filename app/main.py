@@ -17,6 +17,7 @@ from app.request_id import RequestIdMiddleware
 from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency, settled_answer
 from app.idempotency.store import Settled
 from app.limits import LimitsMiddleware, document as document_limits
+from app.security import SecurityHeadersMiddleware
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.exchange.export_router import router as export_router
@@ -108,14 +109,24 @@ def _openapi_with_problems(app: FastAPI) -> dict:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app on the given settings (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="chitieu", version=__version__, description=DESCRIPTION)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="chitieu",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
     app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
-    # Outermost last: request id -> body limits -> idempotency (reads the limited body) -> app.
+    # Outermost last: request id -> headers (one Authorization; nosniff, no-store) -> body limits
+    # -> idempotency (reads the limited body) -> app.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(LimitsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_api_router())
 
