@@ -29,8 +29,6 @@ States:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from app.common.models import as_utc, utcnow
+from app.db import not_flushed as _not_flushed  # a transaction whose commit does not wait for the disk
 from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
 
@@ -199,26 +198,6 @@ def record_with_write(conn: Connection, ctx: Context) -> int:
             "Retry shortly with the same key to get the first answer."
         )
     return record_id
-
-
-@contextmanager
-def _not_flushed(engine: Engine) -> Iterator[Connection]:
-    """A transaction whose commit does not wait for the disk (see the module's docstring)."""
-    with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:  # outside a transaction (the driver begins one at the first write)
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            conn.commit()
-        try:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                yield conn
-        finally:
-            if sqlite:
-                conn.rollback()  # no-op after the commit; ends a failed transaction
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # the pool's connections stay durable
-                conn.commit()
 
 
 def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, body: bytes) -> Replay | Refused | None:
