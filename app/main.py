@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -15,7 +20,7 @@ from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
 from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency, settled_answer
-from app.idempotency.store import Settled
+from app.idempotency.store import Settled, purge_expired
 from app.limits import LimitsMiddleware, document as document_limits
 from app.security import SecurityHeadersMiddleware
 from app.assessments.router import router as assessments_router
@@ -106,6 +111,36 @@ def _openapi_with_problems(app: FastAPI) -> dict:
     return schema
 
 
+log = logging.getLogger("chitieu")
+
+
+async def _purge_periodically(app: FastAPI, interval: float) -> None:
+    """Every `interval` seconds: delete every expired idempotency record."""
+    from starlette.concurrency import run_in_threadpool
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await run_in_threadpool(purge_expired, app.state.engine)
+            if deleted:
+                log.info("purged %d expired idempotency records", deleted)
+        except Exception:  # noqa: BLE001 - logged; the next round tries again
+            log.warning("could not purge expired idempotency records", exc_info=True)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    interval = app.state.settings.idempotency_purge_seconds
+    task = asyncio.create_task(_purge_periodically(app, interval)) if interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app on the given settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -117,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
