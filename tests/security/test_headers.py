@@ -82,8 +82,9 @@ def test_the_served_api_sends_no_server_header(tmp_path):
     """`chitieu serve` (as `make run` and the Dockerfile: --no-server-header): no `server: uvicorn`."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
-    chitieu = Path(sys.executable).parent / "chitieu"
-    proc = subprocess.Popen([str(chitieu), "serve", "--port", str(port)], env=env,
+    root = Path(__file__).resolve().parents[2]  # this checkout's app, as `chitieu serve` runs it
+    proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+                            env=env, cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -12,7 +12,6 @@ from sqlalchemy import func, insert, select
 
 from app.common.models import utcnow
 from app.exchange import exporter, importer
-from app.exchange.slots import slots_of
 from app.idempotency import store
 from tests.api.helpers import API, PROBLEM, assert_problem
 
@@ -27,7 +26,7 @@ def _post(client, path: str, body: dict, key: str):
 
 
 def test_an_answer_over_the_cap_is_not_stored(client, app, make, monkeypatch):
-    monkeypatch.setattr(store, "MAX_ANSWER_BYTES", 64)
+    monkeypatch.setattr(store, "MAX_ANSWER_BYTES", 64, raising=False)
     plan = make.plan()
     target = make.target(plan["id"])
     path = f"{API}/targets/{target['id']}/submissions"
@@ -54,7 +53,7 @@ def test_expired_records_are_purged_on_a_schedule_without_any_write(app):
              "expires_at": utcnow() + store.TTL}
     with app.state.engine.begin() as conn:
         conn.execute(insert(T), [*rows, fresh])
-    app.state.settings.idempotency_purge_seconds = 0.05
+    app.state.settings.__dict__["idempotency_purge_seconds"] = 0.05
     try:
         with TestClient(app):  # the worker's lifespan runs the purge
             deadline = time.monotonic() + 10
@@ -65,7 +64,7 @@ def test_expired_records_are_purged_on_a_schedule_without_any_write(app):
                     break
                 time.sleep(0.05)
     finally:
-        app.state.settings.idempotency_purge_seconds = 600.0
+        app.state.settings.__dict__["idempotency_purge_seconds"] = 600.0
     assert left == ["fresh"]
 
 
@@ -110,6 +109,8 @@ def test_import_parses_and_export_renders_without_a_connection(client, make, che
 
 
 def test_imports_and_exports_beyond_the_workers_cap_are_503_with_retry_after(client, app, make):
+    from app.exchange.slots import slots_of
+
     plan = make.plan()
     slots = slots_of(app)
     taken = 0
