@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     database_app_role: str | None = None
     # Imports and exports running at once in one worker; more are answered 503 with Retry-After.
     max_concurrent_exchange: int = 2
+    # Plan statuses computed at once in one worker; more wait up to 2 s, then 503 with Retry-After.
+    max_concurrent_status: int = 2
     # Expired idempotency records are purged this often (seconds) by each worker; 0 turns it off
     # (then run `chitieu purge` from cron).
     idempotency_purge_seconds: float = 600.0

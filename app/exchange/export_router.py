@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, RootModel
 from app.deps import LangDep, PlanDep, SessionDep, TodayDep
 from app.errors import InvalidInput
 from app.exchange import exporter
-from app.exchange.slots import ExchangeSlotDep, release_connection
+from app.slots import ExchangeSlotDep, release_connection
 from app.openapi import errors
 from app.status.router import AsOf
 

@@ -16,7 +16,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Proble
 from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
-from app.exchange.slots import ExchangeSlotDep, release_connection_async
+from app.slots import ExchangeSlotDep, release_connection_async
 from app.plans.models import Plan
 from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
@@ -68,7 +68,7 @@ class Upload:
 
 
 async def _received_and_read(request: Request, session, kind: str) -> tabular.Table:
-    """After the access checks: no connection held while the body arrives and is parsed (app/exchange/slots.py)."""
+    """After the access checks: no connection held while the body arrives and is parsed (app/slots.py)."""
     await release_connection_async(session)
     data = await uploaded_file(request)
     return await run_in_threadpool(importer.read, kind, data)

@@ -109,7 +109,7 @@ def test_import_parses_and_export_renders_without_a_connection(client, make, che
 
 
 def test_imports_and_exports_beyond_the_workers_cap_are_503_with_retry_after(client, app, make):
-    from app.exchange.slots import slots_of
+    from app.slots import slots_of
 
     plan = make.plan()
     slots = slots_of(app)

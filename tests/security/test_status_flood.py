@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -89,3 +90,29 @@ def test_a_date_read_again_later_evicts_the_least_recently_computed(app, anonymo
     with Writes(app.state.engine) as writes:
         assert read(anonymous, plan["id"], newcomer) == before  # served from the store
         assert writes.count == 0
+
+
+def test_plan_statuses_beyond_the_workers_cap_wait_then_503_while_writes_go_through(app, anonymous, client, plan,
+                                                                                    monkeypatch):
+    """At most MAX_CONCURRENT_STATUS plan statuses are computed at once per worker (app/slots.py): readers,
+    however many, use that much of the worker's CPU; a write takes no slot and never queues behind them."""
+    from app import slots as slots_module
+
+    monkeypatch.setattr(slots_module, "STATUS_WAIT_SECONDS", 0.2)
+    slots = slots_module.slots_of(app, "status")
+    taken = 0
+    while slots.try_take():  # as if that many statuses were being computed
+        taken += 1
+    assert taken == app.state.settings.max_concurrent_status
+    try:
+        started = time.perf_counter()
+        r = anonymous.get(f"{API}/plans/{plan['id']}/status", params={"as_of": "2019-07-01"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+        assert time.perf_counter() - started >= 0.2
+        target = client.get(f"{API}/plans/{plan['id']}/targets").json()["items"][0]
+        body = {"value": 1, "period_date": "2019-07-01", "organization_id": plan["organization_id"]}
+        assert client.post(f"{API}/targets/{target['id']}/submissions", json=body).status_code == 201
+    finally:
+        for _ in range(taken):
+            slots.give_back()
+    assert anonymous.get(f"{API}/plans/{plan['id']}/status", params={"as_of": "2019-07-01"}).status_code == 200

@@ -1,5 +1,16 @@
-"""Imports and exports: a per-worker cap on how many run at once, and no database connection held
-while they read a body or compute.
+"""Per-worker caps on the work that costs the most CPU, and no database connection held while it
+waits, reads a body or computes.
+
+Plan statuses (issue 12, item 2: a flood of anonymous reads with new dates must not slow writes):
+
+- `status_slot` (a dependency of GET /plans/{id}/status and /status/organizations) lets at most
+  MAX_CONCURRENT_STATUS (setting `max_concurrent_status`, default 2) plan statuses be computed at
+  once in a worker. The others wait (no thread, no connection: it is given back first) up to
+  STATUS_WAIT_SECONDS, then get 503 with `Retry-After: 1`. So however many readers there are,
+  they use at most that many threads' worth of the worker's CPU, and a write (which takes no
+  slot) is never queued behind them. A stored plan status takes a slot for a few milliseconds.
+
+Imports and exports:
 
 - `exchange_slot` (a dependency of the import and export routes) takes one of
   MAX_CONCURRENT_EXCHANGE slots of this worker (setting `max_concurrent_exchange`, default 2)
@@ -17,7 +28,9 @@ while they read a body or compute.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -25,9 +38,12 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.deps import SessionDep
 from app.errors import Unavailable
 
 RETRY_AFTER_SECONDS = 5
+STATUS_WAIT_SECONDS = 2.0
+_POLL_SECONDS = 0.005
 
 
 class Slots:
@@ -44,11 +60,34 @@ class Slots:
         self._free.release()
 
 
-def slots_of(app) -> Slots:
-    slots = getattr(app.state, "exchange_slots", None)
+def slots_of(app, kind: str = "exchange") -> Slots:
+    """The worker's slots of one kind ("exchange": imports and exports; "status": plan statuses)."""
+    name = f"{kind}_slots"
+    slots = getattr(app.state, name, None)
     if slots is None:
-        slots = app.state.exchange_slots = Slots(app.state.settings.max_concurrent_exchange)
+        slots = Slots(getattr(app.state.settings, f"max_concurrent_{kind}"))
+        setattr(app.state, name, slots)
     return slots
+
+
+async def status_slot(request: Request, session: SessionDep) -> AsyncIterator[None]:
+    slots = slots_of(request.app, "status")
+    if not slots.try_take():
+        await release_connection_async(session)  # no connection held while waiting
+        deadline = time.monotonic() + STATUS_WAIT_SECONDS
+        while not slots.try_take():
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"This server is computing {slots.limit} plan statuses already; retry in a second.", retry_after=1
+                )
+            await asyncio.sleep(_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        slots.give_back()
+
+
+StatusSlotDep = Annotated[None, Depends(status_slot)]
 
 
 async def exchange_slot(request: Request) -> AsyncIterator[None]:
