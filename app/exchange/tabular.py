@@ -4,7 +4,7 @@ Pure: no database. What it accepts:
 
 - CSV in UTF-8, with or without a byte order mark; the delimiter (comma or
   semicolon) is sniffed from the header line. Cells come back as text.
-- XLSX (the first sheet, read-only): numbers come back as numbers, dates as
+- XLSX (the first sheet, app/exchange/xlsx.py): numbers come back as numbers, dates as
   dates, booleans as booleans, text as text.
 
 Headers are matched with `columns.header_map` (English field names or the
@@ -25,8 +25,8 @@ Every file under the 5 MiB upload limit is read in about a second or refused:
   unpacked (Python's zipfile stops at the declared size, so it cannot lie): the sheets at most
   MAX_SHEET_BYTES, the shared strings MAX_SHARED_STRINGS_BYTES, any other part MAX_PART_BYTES,
   the whole MAX_UNPACKED_BYTES. Then the first sheet's XML is scanned with byte searches (no
-  parsing) for its rows, cells, highest column and row, and elements, and refused before
-  openpyxl parses it when any is over its limit;
+  parsing) for its rows, cells, highest column and row, and elements, and refused before it is
+  parsed when any is over its limit; then app/exchange/xlsx.py reads it in one streaming pass;
 - CSV: at most MAX_CSV_DELIMITERS delimiters in the whole file (a line of millions of commas
   would otherwise become one row of millions of cells in memory).
 Sizes are refused with 413 (`FileTooLarge`), shapes (a row wider than MAX_COLUMNS) with 422.
@@ -63,8 +63,8 @@ MAX_SHARED_STRINGS_BYTES = 4 * MIB
 MAX_PART_BYTES = 4 * MIB  # styles, workbook, relationships, theme, ...
 MAX_UNPACKED_BYTES = 48 * MIB  # all parts together
 MAX_PARTS = 1_000
-# XML elements of the first sheet: about 4 per cell (<c>, <v>, their ends) and 2 per row, and some room.
-MAX_SHEET_TAGS = 4 * MAX_CELLS + 2 * MAX_ROW_NUMBER + 10_000
+# XML elements of the first sheet: 4 per number cell (<c>, <v>, their ends), 6 per inline text cell, 2 per row, and room.
+MAX_SHEET_TAGS = 6 * MAX_CELLS + 2 * MAX_ROW_NUMBER + 10_000
 
 XLSX_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
@@ -338,22 +338,18 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
         return None
 
 
-def _scan_before_parsing(archive: zipfile.ZipFile) -> None:
-    """The first sheet scanned (`_scan_sheet`) before openpyxl parses anything of it (openpyxl reads a
-    sheet without a <dimension> whole just to size it). When the first sheet cannot be told, every
-    XML part is scanned."""
-    path = _first_sheet_path(archive)
-    parts = [path] if path else [i.filename for i in archive.infolist() if i.filename.lower().endswith(".xml")]
-    for name in parts:
-        try:
-            xml = archive.read(name)
-        except Exception:  # noqa: BLE001 - a damaged part
-            raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
-        _scan_sheet(xml)
+def _scan_before_parsing(archive: zipfile.ZipFile, path: str) -> None:
+    """The first sheet scanned (`_scan_sheet`) before anything of it is parsed."""
+    try:
+        xml = archive.read(path)
+    except Exception:  # noqa: BLE001 - a damaged part
+        raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
+    _scan_sheet(xml)
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
+    """The first sheet's rows, once the archive's parts and the sheet passed the limits (app/exchange/xlsx.py reads them)."""
+    from app.exchange import xlsx
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -361,25 +357,16 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
     with archive:
         _check_parts(archive)
-        _scan_before_parsing(archive)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file (BadZipFile, KeyError, ...)
-        raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile("the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
+        path = _first_sheet_path(archive)
+        if path is None:
+            raise UnreadableFile("not a readable .xlsx workbook (it has no sheet, or the archive is damaged)")
+        _scan_before_parsing(archive, path)
         try:
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
-        except UnreadableFile:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a damaged sheet
-            raise UnreadableFile(f"the first sheet cannot be read ({type(exc).__name__})") from None
-    finally:
-        workbook.close()
+            yield from xlsx.rows(archive, path)
+        except xlsx.BadWorkbook as exc:
+            raise UnreadableFile(f"the first sheet cannot be read ({exc})") from None
+        except (zipfile.BadZipFile, EOFError, OSError):
+            raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
 
 
 # ------------------------------------------------------------------ cells
