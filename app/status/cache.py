@@ -41,9 +41,10 @@ turned every such read into a write that queued with the figures' writes. So:
   computed date was last computed more than ADMIT_EVERY ago: that date is then evicted (its rows
   deleted) and the new one stored. Otherwise nothing is written: the answer is still computed
   and sent, it just is not kept. A flood of new dates thus writes at most MAX_DATES_PER_PLAN
-  dates per ADMIT_EVERY per plan, and the rows stay under MAX_DATES_PER_PLAN x targets (two
-  workers admitting at the same moment may briefly keep one date more; the next admission
-  evicts back down);
+  dates per ADMIT_EVERY per plan, and the rows stay under MAX_DATES_PER_PLAN x targets: the
+  admitting transaction reads the plan's dates again and deletes those beyond the bound (on
+  PostgreSQL two admissions committing at the same moment may each miss the other's date: one
+  date too many until the next admission);
 - the decision reads two small things (the plan's stored dates) on a connection of its own,
   before any write transaction is opened;
 - the write itself does not wait for the disk (app/db.py not_flushed): the rows are disposable.
@@ -164,15 +165,15 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> Non
         return
     try:
         now = utcnow()
-        evict = admitted(bind, as_of, rows[0][0], now)
-        if evict is None:
+        admission = admitted(bind, as_of, rows[0][0], now)
+        if admission is None:
             return
         values = [
             {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "message_vi": st.message_vi,
              "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
         ]
-        _upsert(bind, values, evict)
+        _upsert(bind, values, admission, as_of)
     except Exception:  # a cache write must never fail the read
         log.warning("could not store %d target evaluations for %s", len(rows), as_of, exc_info=True)
 
@@ -191,13 +192,13 @@ _EVICT = delete(TABLE).where(
 )
 
 
-class Eviction(NamedTuple):
+class Admission(NamedTuple):
     plan_id: int | None
-    dates: list[date]
+    new_date: bool  # True: the date is not stored for the plan yet (older dates may have to go)
 
 
-def admitted(bind: Engine, as_of: date, target_id: int, now: datetime) -> Eviction | None:
-    """Whether `as_of` may be stored for the plan of `target_id`, and which stored dates go to make room.
+def admitted(bind: Engine, as_of: date, target_id: int, now: datetime) -> Admission | None:
+    """Whether `as_of` may be stored for the plan of `target_id`.
 
     None: not admitted (the plan holds MAX_DATES_PER_PLAN other dates, all computed within
     ADMIT_EVERY); nothing is written. A read-only look, on a connection of its own.
@@ -205,18 +206,27 @@ def admitted(bind: Engine, as_of: date, target_id: int, now: datetime) -> Evicti
     with bind.connect() as conn:
         plan_id = conn.execute(_PLAN_OF_TARGET, {"target_id": target_id}).scalar()
         if plan_id is None:
-            return Eviction(None, [])
+            return Admission(None, False)
         stored = {day: as_utc(last) for day, last in conn.execute(_DATES_OF_PLAN, {"plan_id": plan_id})}
         conn.rollback()
-    if as_of in stored or len(stored) < MAX_DATES_PER_PLAN:
-        return Eviction(plan_id, [])
-    by_age = sorted(stored, key=lambda day: stored[day])  # least recently computed first
-    if now - stored[by_age[0]] < ADMIT_EVERY:
+    if as_of in stored:
+        return Admission(plan_id, False)
+    if len(stored) >= MAX_DATES_PER_PLAN and now - min(stored.values()) < ADMIT_EVERY:
         return None
-    return Eviction(plan_id, by_age[: len(stored) - MAX_DATES_PER_PLAN + 1])
+    return Admission(plan_id, True)
 
 
-def _upsert(bind: Engine, values: list[dict], evict: Eviction | None = None) -> None:
+def _trim(conn, plan_id: int, as_of: date) -> None:
+    """In the admitting transaction: the plan's dates beyond MAX_DATES_PER_PLAN go, least recently computed
+    first (the new date stays). Read again here, so two admissions at once do not leave one date too many."""
+    stored = conn.execute(_DATES_OF_PLAN, {"plan_id": plan_id}).all()
+    others = sorted((row for row in stored if row[0] != as_of), key=lambda row: as_utc(row[1]), reverse=True)
+    extra = [day for day, _ in others[MAX_DATES_PER_PLAN - 1:]]
+    if extra:
+        conn.execute(_EVICT, {"dates": extra, "plan_id": plan_id})
+
+
+def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None, as_of: date | None = None) -> None:
     if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -227,6 +237,6 @@ def _upsert(bind: Engine, values: list[dict], evict: Eviction | None = None) -> 
         set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "message_vi", "message_en", "payload", "computed_at")},
     )
     with not_flushed(bind) as conn:
-        if evict is not None and evict.dates:
-            conn.execute(_EVICT, {"dates": evict.dates, "plan_id": evict.plan_id})
         conn.execute(stmt, values)
+        if admission is not None and admission.new_date and admission.plan_id is not None:
+            _trim(conn, admission.plan_id, as_of)
