@@ -70,10 +70,10 @@ def roles_database(monkeypatch):
     monkeypatch.setenv("MIGRATION_DATABASE_URL", owner_url)
     monkeypatch.setenv("DATABASE_URL", api_url)
     monkeypatch.setenv("DATABASE_APP_ROLE", role)
-    result = CliRunner().invoke(cli, ["migrate"])
-    assert result.exit_code == 0, result.output
-    assert f"granted role {role}" in result.output
     try:
+        result = CliRunner().invoke(cli, ["migrate"])
+        assert result.exit_code == 0, result.output
+        assert f"granted role {role}" in result.output
         yield owner_url, api_url
     finally:
         reset_postgres_schema(owner_url, schema, create=False)
