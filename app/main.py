@@ -72,7 +72,7 @@ def _api_router() -> APIRouter:
 
 # Reads that need no key while reads are open (OPEN_READS, the default): everything readable
 # except keys and the audit trail, plus parsing text without storing it. Drafts still need a
-# key in scope (403/401 at run time, documented on every route).
+# key in scope (404 at run time to anyone else, as if absent: policy.require_read_plan).
 _KEY_ALWAYS = ("/api/v1/api-keys", "/api/v1/audit-events")
 
 
