@@ -29,4 +29,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD [".venv/bin/python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status == 200 else 1)"]
 
 # Migrate, then serve. Load the demo plan with: docker run ... .venv/bin/chitieu seed
-CMD ["sh", "-c", ".venv/bin/chitieu migrate && exec .venv/bin/uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000"]
+CMD ["sh", "-c", ".venv/bin/chitieu migrate && exec .venv/bin/uvicorn app.main:create_app --factory --no-server-header --host 0.0.0.0 --port 8000"]

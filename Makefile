@@ -34,7 +34,7 @@ seed: migrate
 run: seed
 	@echo "Reads need no key. To write (the demo's admin key, printed once):  KEY=\$$($(BIN)/chitieu keys create --name demo --quiet)"
 	@echo "then send it as:  curl -H \"Authorization: Bearer \$$KEY\" ...   (README: 'A walk through with curl')"
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn app.main:create_app --factory --no-server-header --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest

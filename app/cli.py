@@ -18,12 +18,52 @@ cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where the
 
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Brings the database schema up to date (Alembic)."""
+    """Brings the database schema up to date (Alembic).
+
+    Uses MIGRATION_DATABASE_URL when set (the tables' owner), else DATABASE_URL; with
+    DATABASE_APP_ROLE set (PostgreSQL), then grants that role the API's privileges.
+    """
     from app.migrate import upgrade
 
     settings = Settings()
-    upgrade(settings.database_url, revision)
-    typer.echo(f"database at revision {revision}: {_safe_url(settings.database_url)}")
+    url = settings.migration_database_url or settings.database_url
+    upgrade(url, revision)
+    typer.echo(f"database at revision {revision}: {_safe_url(url)}")
+    if settings.database_app_role:
+        _grant(url, settings.database_app_role)
+
+
+@cli.command()
+def grant(role: Annotated[str, typer.Argument(help="The PostgreSQL role the API connects as.")]) -> None:
+    """Grants ROLE the API's privileges (INSERT/SELECT only on the append-only tables); run as the tables' owner."""
+    settings = Settings()
+    _grant(settings.migration_database_url or settings.database_url, role)
+
+
+def _grant(url: str, role: str) -> None:
+    from sqlalchemy import create_engine
+
+    from app.dbroles import grant_api_role
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = grant_api_role(conn, role)
+    finally:
+        engine.dispose()
+    typer.echo(f"granted role {role} the API's privileges on {len(tables)} tables")
+
+
+@cli.command()
+def purge() -> None:
+    """Deletes expired idempotency records (workers also do it every IDEMPOTENCY_PURGE_SECONDS)."""
+    from app.idempotency.store import purge_expired
+
+    engine = make_engine(Settings())
+    try:
+        typer.echo(f"deleted {purge_expired(engine)} expired idempotency records")
+    finally:
+        engine.dispose()
 
 
 @cli.command()
@@ -77,7 +117,7 @@ def serve(
     """Serves the API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, server_header=False)
 
 
 def _safe_url(url: str) -> str:

@@ -32,11 +32,26 @@ class Settings(BaseSettings):
     # Reads of active and closed plans (and of organisations) without a key. Drafts, keys and
     # the audit trail always need one, and so does every write. OPEN_READS=false closes reads.
     open_reads: bool = True
+    # The interactive documentation (/docs, /redoc) and the OpenAPI document (/openapi.json).
+    # API_DOCS=false serves none of them (the document is still built for the API's own use).
+    api_docs: bool = True
+    # Migrations under another URL than the API (PostgreSQL in production): the owner of the
+    # tables migrates; the API connects as a role that does not own them (DATABASE_APP_ROLE,
+    # granted by `chitieu migrate`). Unset: migrations use DATABASE_URL. docs/ARCHITECTURE.md.
+    migration_database_url: str | None = None
+    database_app_role: str | None = None
+    # Imports and exports running at once in one worker; more are answered 503 with Retry-After.
+    max_concurrent_exchange: int = 2
+    # Plan statuses computed at once in one worker; more wait up to 2 s, then 503 with Retry-After.
+    max_concurrent_status: int = 2
+    # Expired idempotency records are purged this often (seconds) by each worker; 0 turns it off
+    # (then run `chitieu purge` from cron).
+    idempotency_purge_seconds: float = 600.0
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _normalize(cls, value: str) -> str:
-        return normalize_database_url(value)
+    def _normalize(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else value
 
     @field_validator("timezone")
     @classmethod

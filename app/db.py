@@ -16,9 +16,10 @@ PostgreSQL's defaults (fsync on, synchronous_commit on) already give that promis
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
@@ -54,3 +55,28 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """Yields a session that is closed (and rolled back if uncommitted) afterwards."""
     with Session(engine) as session:
         yield session
+
+
+@contextmanager
+def not_flushed(engine: Engine) -> Iterator[Connection]:
+    """A transaction whose commit does not wait for the disk: for what may be lost in a power cut
+    (a stored answer whose loss reads as 'answer lost', a disposable stored evaluation).
+
+    SQLite: synchronous=NORMAL for this transaction (set outside it, restored to FULL after, so
+    the pool's connections stay durable); PostgreSQL: SET LOCAL synchronous_commit = off.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # outside a transaction (the driver begins one at the first write)
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield conn
+        finally:
+            if sqlite:
+                conn.rollback()  # no-op after the commit; ends a failed transaction
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()

@@ -185,9 +185,14 @@ def load_organization(
     return get_or_404(session, Organization, organization_id, "Organisation")
 
 
+# What the caller may not read is answered 404 with the very message a missing id gets
+# (policy.require_read_plan): a draft's existence and owner are not told.
+
+
 def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, plan_id: _id("plan")) -> Plan:
+    policy.require_read(principal, open_reads=open_reads(request))
     plan = get_or_404(session, Plan, plan_id, "Plan")
-    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request))
+    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=f"Plan {plan_id} does not exist.")
     return plan
 
 
@@ -196,16 +201,18 @@ _TARGET_AND_PLAN = select(Target, Plan).join(Plan, Plan.id == Target.plan_id).wh
 
 
 def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
-    """The target and its plan in one query, if the caller may read them (404, 401/403 for drafts).
+    """The target and its plan in one query, if the caller may read them (else 404, as for a missing id).
 
     `load_target` and the Editable/Reportable loaders use it as dependencies; the busiest read
     (a target's status) calls it inside its one thread-pool hand-off (app/status/router.py).
     """
+    policy.require_read(principal, open_reads=open_reads(request))
     row = session.exec(_TARGET_AND_PLAN, params={"target_id": target_id}).first()
+    missing = f"Target {target_id} does not exist."
     if row is None:
-        raise NotFound(f"Target {target_id} does not exist.")
+        raise NotFound(missing)
     target, plan = row
-    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request))
+    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
     return target, plan
 
 
@@ -216,9 +223,11 @@ def load_target(request: Request, session: SessionDep, principal: PrincipalDep, 
 def load_submission(
     request: Request, session: SessionDep, principal: PrincipalDep, submission_id: _id("submission")
 ) -> Submission:
+    policy.require_read(principal, open_reads=open_reads(request))
     submission = get_or_404(session, Submission, submission_id, "Submission")
     target = session.get(Target, submission.target_id)
-    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request))
+    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request),
+                             hidden=f"Submission {submission_id} does not exist.")
     return submission
 
 

@@ -92,6 +92,16 @@ class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class Unavailable(DomainError):
+    """The worker is at its limit for this kind of work; retry after `Retry-After` seconds."""
+
+    status, slug, title = 503, "busy", "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5):
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidInput(DomainError):
     """Input that is well-formed but breaks a domain rule (e.g. low > high)."""
 
@@ -114,6 +124,7 @@ HTTP_TITLES = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),
     500: ("internal-error", "Internal server error"),
+    503: ("busy", "Service unavailable"),
 }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -15,8 +20,9 @@ from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
 from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency, settled_answer
-from app.idempotency.store import Settled
+from app.idempotency.store import Settled, purge_expired
 from app.limits import LimitsMiddleware, document as document_limits
+from app.security import SecurityHeadersMiddleware
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.exchange.export_router import router as export_router
@@ -66,7 +72,7 @@ def _api_router() -> APIRouter:
 
 # Reads that need no key while reads are open (OPEN_READS, the default): everything readable
 # except keys and the audit trail, plus parsing text without storing it. Drafts still need a
-# key in scope (403/401 at run time, documented on every route).
+# key in scope (404 at run time to anyone else, as if absent: policy.require_read_plan).
 _KEY_ALWAYS = ("/api/v1/api-keys", "/api/v1/audit-events")
 
 
@@ -105,17 +111,58 @@ def _openapi_with_problems(app: FastAPI) -> dict:
     return schema
 
 
+log = logging.getLogger("chitieu")
+
+
+async def _purge_periodically(app: FastAPI, interval: float) -> None:
+    """Every `interval` seconds: delete every expired idempotency record."""
+    from starlette.concurrency import run_in_threadpool
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await run_in_threadpool(purge_expired, app.state.engine)
+            if deleted:
+                log.info("purged %d expired idempotency records", deleted)
+        except Exception:  # noqa: BLE001 - logged; the next round tries again
+            log.warning("could not purge expired idempotency records", exc_info=True)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    interval = app.state.settings.idempotency_purge_seconds
+    task = asyncio.create_task(_purge_periodically(app, interval)) if interval > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app on the given settings (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="chitieu", version=__version__, description=DESCRIPTION)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="chitieu",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
     app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
-    # Outermost last: request id -> body limits -> idempotency (reads the limited body) -> app.
+    # Outermost last: request id -> headers (one Authorization; nosniff, no-store) -> body limits
+    # -> idempotency (reads the limited body) -> app.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(LimitsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_api_router())
 

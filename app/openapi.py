@@ -8,11 +8,12 @@ DESCRIPTIONS = {
     400: "The request is malformed.",
     401: "No API key, or one that is unknown, revoked or expired (`WWW-Authenticate: Bearer`).",
     403: "The API key lacks the role or the organisation scope this request needs.",
-    404: "A resource the request names does not exist.",
+    404: "A resource the request names does not exist (or the caller may not read it: a draft out of scope).",
     409: "The request conflicts with stored data (e.g. a duplicate code).",
     412: "`If-Match` names a version that is no longer current: read the resource again.",
     413: "The request body is too large.",
     422: "The input is not valid; `errors` lists each field.",
+    503: "This worker is running as many imports and exports as it may; retry after `Retry-After` seconds.",
 }
 
 

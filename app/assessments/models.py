@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 from app.common.models import utcnow
 from app.common.types import InputModel, Name, SaneDate, Text, UtcDateTime
 
-Reason = Text(20_000, min_length=1)
+Reason = Text(20_000, min_length=1, controls="lines")
 
 
 class AssessedVerdict(StrEnum):

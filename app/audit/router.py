@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import and_, exists, or_
 from sqlmodel import select
 
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth import policy
 from app.common.crud import paginate
 from app.common.types import MAX_ID, IsoDateTime, Page, Text
-from app.deps import KeyDep, PagingDep, SessionDep
+from app.assessments.models import Assessment
+from app.deps import KeyDep, PagingDep, SessionDep, open_reads
 from app.errors import InvalidInput
 from app.openapi import errors
+from app.plans.models import Plan, PlanState
+from app.submissions.models import Submission
+from app.targets.models import Target
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -36,6 +41,9 @@ An import records one event per row it created or changed.
 the events of rows that belong to an organisation in their scope (their organisation and those
 under it: a plan's or target's issuing organisation, a figure's reporting organisation, a key's
 organisation, an organisation itself). Events with no organisation (admin keys) are admins' only.
+And an event about a plan, a target, a figure or an assessment is shown only to a key that may
+read that plan: a figure reported for a ward on the city's draft plan stays out of the ward's
+trail while the plan is a draft (as `GET /submissions/{id}` is 404 for that key).
 
 **Order.** Newest first by default (`order=newest`); `order=oldest` reads the trail forwards.
 Ties (events of one write) keep the order they were recorded in.
@@ -50,6 +58,7 @@ Ties (events of one write) keep the order they were recorded in.
     responses=errors(422),
 )
 def list_audit_events(
+    request: Request,
     session: SessionDep,
     principal: KeyDep,
     paging: PagingDep,
@@ -67,7 +76,7 @@ def list_audit_events(
     stmt = select(AuditEvent)
     scope = policy.scope_of(session, principal)
     if scope is not None:
-        stmt = stmt.where(AuditEvent.organization_id.in_(scope))
+        stmt = stmt.where(AuditEvent.organization_id.in_(scope), _plan_readable(scope, open_reads=open_reads(request)))
     for column, value in (
         (AuditEvent.entity, entity),
         (AuditEvent.entity_id, entity_id),
@@ -85,3 +94,30 @@ def list_audit_events(
     # The id follows the order of recording; occurred_at alone ties within a write.
     stmt = stmt.order_by(AuditEvent.id.desc() if order == "newest" else AuditEvent.id)
     return paginate(session, stmt, limit=paging.limit, offset=paging.offset)
+
+
+_P, _T, _S, _A = Plan.__table__, Target.__table__, Submission.__table__, Assessment.__table__
+# entity -> (the row's table, the select from it to its plan): events about these need their plan readable.
+_PLAN_BOUND = {
+    "plan": (_P, lambda: select(_P.c.id).select_from(_P)),
+    "target": (_T, lambda: select(_T.c.id).select_from(_T.join(_P, _P.c.id == _T.c.plan_id))),
+    "submission": (_S, lambda: select(_S.c.id).select_from(
+        _S.join(_T, _T.c.id == _S.c.target_id).join(_P, _P.c.id == _T.c.plan_id))),
+    "assessment": (_A, lambda: select(_A.c.id).select_from(
+        _A.join(_T, _T.c.id == _A.c.target_id).join(_P, _P.c.id == _T.c.plan_id))),
+}
+
+
+def _plan_readable(scope: set[int], *, open_reads: bool):
+    """SQL: the event is not about a row of a plan this (scoped) key may not read (policy.may_read_plan).
+
+    A row deleted since (a target or plan without figures) has no plan left to hide: the
+    organisation condition alone decides, as before.
+    """
+    outside = _P.c.organization_id.not_in(scope)
+    hidden = and_(_P.c.state == PlanState.DRAFT.value, outside) if open_reads else outside
+    visible = [AuditEvent.entity.not_in(list(_PLAN_BOUND))]
+    for entity, (table, rows_of_plan) in _PLAN_BOUND.items():
+        unreadable = rows_of_plan().where(table.c.id == AuditEvent.entity_id, hidden)
+        visible.append(and_(AuditEvent.entity == entity, ~exists(unreadable)))
+    return or_(*visible)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.auth.models import Role
 from app.auth.service import Principal
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, NotFound, Unauthorized
 from app.organizations.models import Organization
 from app.organizations.service import is_within, subtree
 from app.plans.models import Plan, PlanState
@@ -47,11 +47,25 @@ def require(session: Session, principal: Principal | None, role: Role, organizat
     return principal
 
 
-def require_read_plan(session: Session, principal: Principal | None, plan: Plan, *, open_reads: bool) -> None:
-    """Active and closed plans are public when reads are open; drafts need a key in scope."""
+def may_read_plan(session: Session, principal: Principal | None, plan: Plan, *, open_reads: bool) -> bool:
+    """Active and closed plans are public when reads are open; drafts (and, with reads closed,
+    every plan) need a key in scope of the plan's organisation."""
     if open_reads and plan.state != PlanState.DRAFT.value:
-        return
-    require(session, principal, Role.VIEWER, plan.organization_id)
+        return True
+    return principal is not None and in_scope(session, principal, plan.organization_id)
+
+
+def require_read_plan(
+    session: Session, principal: Principal | None, plan: Plan, *, open_reads: bool, hidden: str | None = None
+) -> None:
+    """Answers as if the thing did not exist (404, with `hidden`, the message a missing id gets)
+    when the caller may not read the plan: neither 401 nor 403 tells a draft exists, or whose it is.
+
+    Reads closed and no key: 401, as for every read (loaders check that before looking the id up).
+    """
+    require_read(principal, open_reads=open_reads)
+    if not may_read_plan(session, principal, plan, open_reads=open_reads):
+        raise NotFound(hidden or f"Plan {plan.id} does not exist.")
 
 
 def require_read(principal: Principal | None, *, open_reads: bool) -> None:

@@ -5,13 +5,21 @@ Bounds are part of the API contract and appear in the OpenAPI schema:
 - figures are finite and within ±1e15 (no NaN or Infinity, which JSON parsers
   in Python accept and databases store inconsistently);
 - dates lie between 1900-01-01 and 2100-12-31;
-- text never contains NUL (PostgreSQL refuses it and it breaks exports).
+- text never contains NUL (PostgreSQL refuses it and it breaks exports); names, titles and
+  other one-line text refuse every control character and the bidirectional controls (which
+  can make a title read differently from what it is: "Trojan Source"); long text allows
+  newline, carriage return and tab, and refuses the rest;
+- dates in bodies are ISO 8601 calendar dates (YYYY-MM-DD) only: no Unix times, no date-times;
+- URLs are http or https.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -28,19 +36,78 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# Bidirectional formatting characters (Unicode category Cf, not Cc): embeddings, overrides,
+# isolates and the marks. Vietnamese text never needs them; in a title they can hide or reorder text.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_BREAKS = frozenset("\n\r\t")
+
+
+def _unsafe_character(value: str, allowed: frozenset[str]) -> str | None:
+    for char in value:
+        if char in BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in allowed):
+            return char
+    return None
+
+
+def _one_line(value: str) -> str:
+    char = _unsafe_character(value, frozenset())
+    if char is not None:
+        raise ValueError(f"must not contain control or bidirectional-formatting characters (found U+{ord(char):04X})")
+    return value
+
+
+def _lines(value: str) -> str:
+    char = _unsafe_character(value, LINE_BREAKS)
+    if char is not None:
+        raise ValueError(
+            f"must not contain control or bidirectional-formatting characters other than newline and tab (found U+{ord(char):04X})"
+        )
+    return value
+
+
+_ISO_CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE_MESSAGE = "must be an ISO 8601 calendar date (YYYY-MM-DD), e.g. 2019-06-30"
+
+
+def _calendar_date_only(value: object) -> object:
+    # pydantic would read 1561852800, "1561852800" and "2019-06-30T00:00:00" as dates: a body says YYYY-MM-DD.
+    if isinstance(value, datetime):
+        raise ValueError(ISO_DATE_MESSAGE)
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_CALENDAR_DATE.fullmatch(value)):
+        return value
+    raise ValueError(ISO_DATE_MESSAGE)
+
+
+def _http_url(value: str) -> str:
+    if value == "":
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an http:// or https:// address (or empty)")
+    return _one_line(value)
+
+
 def _sane_date(value: date) -> date:
     if not MIN_DATE <= value <= MAX_DATE:
         raise ValueError(f"date must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
     return value
 
 
-def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a type
-    """A string of bounded length without NUL characters."""
-    return Annotated[
-        str,
-        StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(_no_nul),
-    ]
+def Text(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul"):  # noqa: N802
+    """A string of bounded length without NUL characters.
+
+    `controls`: "line" refuses every control and bidirectional-formatting character (names,
+    titles); "lines" allows newline, carriage return and tab among them (long text).
+    """
+    checks = [AfterValidator(_no_nul)]
+    if controls == "line":
+        checks.append(AfterValidator(_one_line))
+    elif controls == "lines":
+        checks.append(AfterValidator(_lines))
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), *checks]
 
 
 Code = Annotated[
@@ -48,11 +115,11 @@ Code = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"),
     Field(description="Short identifier: letters, digits and . _ - /, e.g. `NQ-2019`."),
 ]
-Name = Text(500, min_length=1)
-Line = Text(500)
-ShortText = Text(120)
-LongText = Text(20_000)
-Url = Text(2000)
+Name = Text(500, min_length=1, controls="line")
+Line = Text(500, controls="line")
+ShortText = Text(120, controls="line")
+LongText = Text(20_000, controls="lines")
+Url = Annotated[Text(2000), AfterValidator(_http_url), Field(description="An http:// or https:// address, or empty.")]
 # Strict: in a JSON body an id or a figure must be a JSON number, never true or "5".
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Figure = Annotated[float, Field(strict=True, ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]
@@ -61,7 +128,12 @@ Fraction = Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)]
 Percent = Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)]
 NearMissBand = Annotated[float, Field(strict=True, ge=0, le=0.5, allow_inf_nan=False)]
 Days = Annotated[int, Field(strict=True, ge=0, le=366)]
-SaneDate = Annotated[date, AfterValidator(_sane_date), Field(description="ISO date, 1900-01-01 to 2100-12-31.")]
+SaneDate = Annotated[
+    date,
+    BeforeValidator(_calendar_date_only),
+    AfterValidator(_sane_date),
+    Field(description="ISO 8601 calendar date (YYYY-MM-DD), 1900-01-01 to 2100-12-31."),
+]
 
 
 def _utc(value: datetime) -> datetime:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, RootModel
 from app.deps import LangDep, PlanDep, SessionDep, TodayDep
 from app.errors import InvalidInput
 from app.exchange import exporter
+from app.slots import ExchangeSlotDep, release_connection
 from app.openapi import errors
 from app.status.router import AsOf
 
@@ -120,7 +121,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
             exporter.XLSX_MEDIA_TYPE: _FILE,
         },
     },
-    **errors(404, 422),
+    **errors(404, 422, 503),
 }
 
 DESCRIPTION = """
@@ -155,6 +156,7 @@ def export_plan(
     plan: PlanDep,
     today: TodayDep,
     lang: LangDep,
+    _slot: ExchangeSlotDep,
     content: Annotated[Content, Query(description="What to export.")] = "status",
     format_: Annotated[
         Format | None, Query(alias="format", description="File format (default: csv; json for bundle, which is JSON only).")
@@ -165,8 +167,12 @@ def export_plan(
     if content == "bundle" and fmt != "json":
         raise InvalidInput.from_fields("The bundle is exported as JSON only.", {"query.format": "must be json for content=bundle"})
 
+    name = exporter.filename(plan, content, fmt)
+    # Load (database), then give the connection back before rendering (CPU): app/exchange/slots.py.
     if content == "bundle":
-        body, media_type = exporter.to_json_bytes(exporter.bundle(session, plan)), exporter.JSON_MEDIA_TYPE
+        document = exporter.bundle(session, plan)
+        release_connection(session)
+        body, media_type = exporter.to_json_bytes(document), exporter.JSON_MEDIA_TYPE
     else:
         if content == "status":
             table = exporter.status_table(session, plan, as_of=as_of or today, lang=lang)
@@ -174,11 +180,11 @@ def export_plan(
             table = exporter.targets_table(session, plan)
         else:
             table = exporter.submissions_table(session, plan)
+        release_connection(session)
         if fmt == "csv":
             body, media_type = exporter.to_csv(table), exporter.CSV_MEDIA_TYPE
         elif fmt == "xlsx":
             body, media_type = exporter.to_xlsx(table), exporter.XLSX_MEDIA_TYPE
         else:
             body, media_type = exporter.to_json_bytes(exporter.to_json_rows(table)), exporter.JSON_MEDIA_TYPE
-    name = exporter.filename(plan, content, fmt)
     return Response(content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -40,6 +40,7 @@ from sqlmodel import Session, select
 
 from app.common.models import as_utc
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, format_checkpoints
+from app.exchange.tabular import neutralise
 from app.organizations.models import Organization
 from app.plans.models import Plan, PlanCreate
 from app.status.service import plan_status
@@ -290,11 +291,16 @@ def _csv_text(value: Any, kind: str) -> str:
         return number_text(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if kind == TEXT:  # a formula to a spreadsheet ('=', '+', '-', '@', tab, CR first) gets a leading '
+        return neutralise(str(value))
     return str(value)
 
 
 def to_csv(table: Table) -> bytes:
-    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), comma-separated, CRLF, header row first."""
+    """UTF-8 with a BOM (Excel then reads Vietnamese correctly), comma-separated, CRLF, header row first.
+
+    Text cells that a spreadsheet would run as a formula get a leading `'` (tabular.neutralise;
+    the importer takes it off again); numbers, dates and booleans are written as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(table.columns)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
 from app.deps import EditablePlanDep, PlanDep, PrincipalDep, SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
-from app.exchange import importer
+from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
+from app.slots import ExchangeSlotDep, release_connection_async
+from app.plans.models import Plan
 from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
 
@@ -52,6 +56,42 @@ async def uploaded_file(request: Request) -> bytes:
 
 
 FileDep = Annotated[bytes, Depends(uploaded_file)]
+
+
+@dataclass
+class Upload:
+    """A parsed upload for a plan the caller may import into (`scope`: the organisations it may report for)."""
+
+    plan: Plan
+    table: tabular.Table
+    scope: set[int] | None = None
+
+
+async def _received_and_read(request: Request, session, kind: str) -> tabular.Table:
+    """After the access checks: no connection held while the body arrives and is parsed (app/slots.py)."""
+    await release_connection_async(session)
+    data = await uploaded_file(request)
+    return await run_in_threadpool(importer.read, kind, data)
+
+
+async def targets_upload(request: Request, session: SessionDep, plan: EditablePlanDep, _slot: ExchangeSlotDep) -> Upload:
+    return Upload(plan, await _received_and_read(request, session, "targets"))
+
+
+def _reporter_scope(session: SessionDep, principal: PrincipalDep, plan: PlanDep) -> tuple[Plan, set[int] | None]:
+    reporter = policy.require(session, principal, Role.REPORTER)
+    return plan, policy.scope_of(session, reporter)
+
+
+async def submissions_upload(
+    request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
+) -> Upload:
+    plan, scope = access
+    return Upload(plan, await _received_and_read(request, session, "submissions"), scope)
+
+
+TargetsUploadDep = Annotated[Upload, Depends(targets_upload)]
+SubmissionsUploadDep = Annotated[Upload, Depends(submissions_upload)]
 DryRun = Annotated[bool, Query(description="Check every row and report, but store nothing.")]
 KeepGoodRows = Annotated[
     bool, Query(description="Store the good rows even when some fail (default: all-or-nothing: nothing stored on any failure).")
@@ -93,7 +133,7 @@ def _responses(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
             "description": "The report, also when rows failed: `stored` says whether anything was written.",
             "content": {"application/json": {"example": example}},
         },
-        **errors(400, 401, 403, 404, 409, 422),
+        **errors(400, 401, 403, 404, 409, 422, 503),
         **_TOO_LARGE,
     }
 
@@ -182,10 +222,10 @@ SUBMISSIONS_EXAMPLE = {
     openapi_extra=_UPLOAD_BODY,
 )
 def import_targets_file(
-    plan: EditablePlanDep, session: SessionDep, data: FileDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    upload: TargetsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
-    return importer.import_bytes(session=session, plan=plan, kind="targets", data=data, dry_run=dry_run,
-                                 keep_good_rows=keep_good_rows)
+    return importer.import_targets(session=session, plan=upload.plan, table=upload.table, dry_run=dry_run,
+                                   keep_good_rows=keep_good_rows)
 
 
 @router.post(
@@ -197,9 +237,7 @@ def import_targets_file(
     openapi_extra=_UPLOAD_BODY,
 )
 def import_submissions_file(
-    plan: PlanDep, session: SessionDep, principal: PrincipalDep, data: FileDep, dry_run: DryRun = False,
-    keep_good_rows: KeepGoodRows = False
+    upload: SubmissionsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
-    reporter = policy.require(session, principal, Role.REPORTER)
-    return importer.import_bytes(session=session, plan=plan, kind="submissions", data=data, dry_run=dry_run,
-                                 keep_good_rows=keep_good_rows, scope=policy.scope_of(session, reporter))
+    return importer.import_submissions(session=session, plan=upload.plan, table=upload.table, dry_run=dry_run,
+                                       keep_good_rows=keep_good_rows, scope=upload.scope)

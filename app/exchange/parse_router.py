@@ -31,7 +31,7 @@ class ParseRequest(InputModel):
 
     model_config = {"json_schema_extra": {"examples": [{"text": SEED_EXCERPT}, {"text": SEED_EXCERPT, "accept": [0, 1]}]}}
 
-    text: Text(200_000, min_length=1)
+    text: Text(200_000, min_length=1, controls="lines")  # as long text: no control or bidi characters but newline, tab
     accept: list[Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
         default=None, max_length=10_000, description="With apply: the draft numbers to store (default: all)."
     )

@@ -4,7 +4,7 @@ Pure: no database. What it accepts:
 
 - CSV in UTF-8, with or without a byte order mark; the delimiter (comma or
   semicolon) is sniffed from the header line. Cells come back as text.
-- XLSX (the first sheet, read-only): numbers come back as numbers, dates as
+- XLSX (the first sheet, app/exchange/xlsx.py): numbers come back as numbers, dates as
   dates, booleans as booleans, text as text.
 
 Headers are matched with `columns.header_map` (English field names or the
@@ -14,6 +14,26 @@ without a header is a *header problem*: it is reported (row 1), never ignored.
 Row numbers are the spreadsheet's (1-based; the header is row 1 unless blank rows
 come first). Entirely empty rows are skipped. A file that is not CSV or XLSX at
 all, or not UTF-8, raises `UnreadableFile` (a 422 problem on the API).
+
+Limits (issue 12, item 3: a small upload must not buy minutes of CPU or a gigabyte of memory).
+Every file under the 5 MiB upload limit is read in about a second or refused:
+
+- rows: at most MAX_ROWS data rows, and no row numbered beyond MAX_ROW_NUMBER (blank rows
+  count: a sheet is read row by row, blank or not);
+- cells: at most MAX_COLUMNS in any row (not only the header), and MAX_CELLS read in total;
+- XLSX (a zip of XML): the declared unpacked size of each part is checked before anything is
+  unpacked (Python's zipfile stops at the declared size, so it cannot lie): the sheets at most
+  MAX_SHEET_BYTES, the shared strings MAX_SHARED_STRINGS_BYTES, any other part MAX_PART_BYTES,
+  the whole MAX_UNPACKED_BYTES. Then the first sheet's XML is scanned with byte searches (no
+  parsing) for its rows, cells, highest column and row, and elements, and refused before it is
+  parsed when any is over its limit; then app/exchange/xlsx.py reads it in one streaming pass;
+- CSV: at most MAX_CSV_DELIMITERS delimiters in the whole file (a line of millions of commas
+  would otherwise become one row of millions of cells in memory).
+Sizes are refused with 413 (`FileTooLarge`), shapes (a row wider than MAX_COLUMNS) with 422.
+
+CSV cells that a spreadsheet would run as a formula are written with a leading `'` by the
+exporter (`neutralise`); the reader takes that `'` off again (`restore`), so export -> import
+gives back the text exactly. XLSX keeps such text as text and needs neither.
 """
 
 from __future__ import annotations
@@ -21,18 +41,30 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from app.errors import FieldError, InvalidInput
+from app.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.exchange.columns import fold, header_map
 
+MIB = 2**20
 MAX_ROWS = 20_000  # data rows per file
-MAX_COLUMNS = 200
-MAX_UNPACKED_BYTES = 200 * 2**20  # an .xlsx is a zip: refuse one that unpacks to far more than a sheet
+MAX_ROW_NUMBER = 50_000  # the highest row number read (blank rows included)
+MAX_COLUMNS = 200  # cells per row, any row
+MAX_CELLS = 300_000  # cells read in total (a 20,000-figure export has 240,000)
+MAX_CSV_DELIMITERS = 1_500_000
+# XLSX parts, unpacked. A 20,000-figure export's sheet is 10 MB of XML (openpyxl writes its text inline).
+MAX_SHEET_BYTES = 16 * MIB
+MAX_SHARED_STRINGS_BYTES = 4 * MIB
+MAX_PART_BYTES = 4 * MIB  # styles, workbook, relationships, theme, ...
+MAX_UNPACKED_BYTES = 48 * MIB  # all parts together
+MAX_PARTS = 1_000
+# XML elements of the first sheet: 4 per number cell (<c>, <v>, their ends), 6 per inline text cell, 2 per row, and room.
+MAX_SHEET_TAGS = 6 * MAX_CELLS + 2 * MAX_ROW_NUMBER + 10_000
 
 XLSX_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
@@ -45,6 +77,15 @@ class UnreadableFile(InvalidInput):
     def __init__(self, reason: str):
         problem = FieldError(field="file", message=reason, type="unreadable")
         super().__init__(f"The file cannot be read: {reason}", [problem])
+        self.reason = reason
+
+
+class FileTooLarge(PayloadTooLarge):
+    """A file under the upload limit that would unpack or expand past what is read (413)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"The file is too large to read: {reason}",
+                         [FieldError(field="file", message=reason, type="too_large")])
         self.reason = reason
 
 
@@ -118,6 +159,8 @@ def read_table(
     else:
         text = _decode(data)
         delimiter = sniff_delimiter(text)
+        if text.count(delimiter) > MAX_CSV_DELIMITERS:
+            raise FileTooLarge(f"more than {MAX_CSV_DELIMITERS:,} '{delimiter}' in the file; split it")
         fmt, lines = "csv", _csv_rows(text, delimiter)
     return _table(fmt, lines, delimiter, columns, set(required), set(ignored), [tuple(g) for g in one_of])
 
@@ -149,43 +192,181 @@ def sniff_delimiter(text: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
+# ------------------------------------------------------------------ formulas in CSV
+
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def neutralise(text: str) -> str:
+    """A text cell as written into a CSV: with a leading `'` when a spreadsheet would run it as a
+    formula, or when it already starts with `'` (so that `restore` is exact)."""
+    return QUOTE + text if text.startswith(FORMULA_STARTS) or text.startswith(QUOTE) else text
+
+
+class Verbatim(str):
+    """A CSV cell whose leading `'` was taken off: its text is exactly what was exported, so `clean`
+    does not strip it (a note starting with a tab keeps its tab)."""
+
+
+def restore(text: str) -> str:
+    """The text `neutralise` was given (a cell read from a CSV)."""
+    if text.startswith(QUOTE) and text[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return Verbatim(text[1:])
+    return text
+
+
 def _csv_rows(text: str, delimiter: str) -> Iterator[list[Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        yield from reader
+        for row in reader:
+            yield [restore(cell) if cell[:1] == QUOTE else cell for cell in row]
     except csv.Error as exc:
         raise UnreadableFile(f"not a well-formed CSV near record {reader.line_num}: {exc}") from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
+# ------------------------------------------------------------------ XLSX limits
+
+_NAME = rb"<(?:[A-Za-z_][\w.\-]*:)?"  # an element's start, with any namespace prefix
+_ROW = re.compile(_NAME + rb"row[\s/>]")
+_CELL = re.compile(_NAME + rb"c[\s/>]")
+_ROW_NUMBER = re.compile(_NAME + rb"row\s[^>]*?\br\s*=\s*[\"'](\d{1,12})")
+_CELL_REF = re.compile(_NAME + rb"c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,8})\$?(\d{1,12})")
+
+
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuses a workbook whose parts declare more than the limits (before anything is unpacked)."""
+    infos = archive.infolist()
+    if len(infos) > MAX_PARTS:
+        raise FileTooLarge(f"the workbook has more than {MAX_PARTS} parts")
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise FileTooLarge(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // MIB} MiB; split it or upload a CSV")
+    for info in infos:
+        name = info.filename.lower()
+        if name.endswith("sharedstrings.xml"):
+            limit, what = MAX_SHARED_STRINGS_BYTES, "its shared strings (the text of the cells)"
+        elif "/worksheets/" in name or name.startswith("worksheets/"):
+            limit, what = MAX_SHEET_BYTES, f"the sheet {info.filename}"
+        else:
+            limit, what = MAX_PART_BYTES, f"the part {info.filename}"
+        if info.file_size > limit:
+            raise FileTooLarge(f"{what} unpacks to more than {limit // MIB} MiB; split the file or upload a CSV")
+
+
+def _scan_sheet(xml: bytes) -> None:
+    """Counts the sheet's elements, rows and cells with byte searches, and refuses it before it is parsed
+    when a row is too wide or the sheet too long or too big. Every loop below is bounded by the
+    element count, checked first at C speed."""
+    from openpyxl.utils import column_index_from_string
+
+    if xml.count(b"<") > MAX_SHEET_TAGS:
+        raise FileTooLarge(f"the sheet holds more than {MAX_SHEET_TAGS:,} XML elements")
+    starts = [m.start() for m in _ROW.finditer(xml)]
+    if len(starts) > MAX_ROW_NUMBER:
+        raise FileTooLarge(f"more than {MAX_ROW_NUMBER:,} rows; split the file")
+    cells = 0
+    for first, end in zip(starts, [*starts[1:], len(xml)]):
+        in_row = 0
+        for _ in _CELL.finditer(xml, first, end):
+            in_row += 1
+            if in_row > MAX_COLUMNS:
+                raise UnreadableFile(f"a row has more than {MAX_COLUMNS} cells")
+        cells += in_row
+        if cells > MAX_CELLS:
+            raise FileTooLarge(f"more than {MAX_CELLS:,} cells; split the file")
+    highest_row = max((int(m.group(1)) for m in _ROW_NUMBER.finditer(xml)), default=0)
+    letters: set[bytes] = set()
+    for m in _CELL_REF.finditer(xml):
+        letters.add(m.group(1))
+        highest_row = max(highest_row, int(m.group(2)))
+    if highest_row > MAX_ROW_NUMBER:
+        raise FileTooLarge(f"the sheet has rows numbered beyond {MAX_ROW_NUMBER:,}; split the file")
+    for raw in letters:
+        column = raw.decode("ascii").upper()
+        try:
+            index = column_index_from_string(column)
+        except ValueError:
+            raise UnreadableFile(f"the cell reference column '{column}' is not valid") from None
+        if index > MAX_COLUMNS:
+            raise UnreadableFile(
+                f"the sheet has cells in column {column} (beyond column {MAX_COLUMNS}); remove them or upload a CSV"
+            )
+
+
+_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """The part of the workbook's first sheet, found as openpyxl finds it (package relationships ->
+    workbook -> its first <sheet> -> the workbook's relationships); None when that cannot be told."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    def parsed(name: str):
+        data = archive.read(name)  # within MAX_PART_BYTES (checked)
+        if data.count(b"<") > 100_000:
+            raise FileTooLarge(f"the part {name} holds more than 100,000 XML elements")
+        return ET.fromstring(data)
+
+    def target_of(rels, wanted) -> str | None:
+        for rel in rels.iter(f"{{{_PACKAGE_RELS}}}Relationship"):
+            if wanted(rel):
+                return rel.get("Target")
+        return None
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        names = set(archive.namelist())
+        workbook = "xl/workbook.xml"
+        if "_rels/.rels" in names:
+            found = target_of(parsed("_rels/.rels"), lambda r: (r.get("Type") or "").endswith("/officeDocument"))
+            workbook = (found or workbook).lstrip("/")
+        folder, base = posixpath.split(workbook)
+        sheet = next(parsed(workbook).iter(f"{{http://schemas.openxmlformats.org/spreadsheetml/2006/main}}sheet"), None)
+        if sheet is None:
+            return None
+        rid = sheet.get(f"{{{_OFFICE_RELS}}}id")
+        target = target_of(parsed(posixpath.join(folder, "_rels", base + ".rels")), lambda r: r.get("Id") == rid)
+        if not target:
+            return None
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        return path if path in names else None
+    except FileTooLarge:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged or unusual package: every part is scanned instead
+        return None
+
+
+def _scan_before_parsing(archive: zipfile.ZipFile, path: str) -> None:
+    """The first sheet scanned (`_scan_sheet`) before anything of it is parsed."""
+    try:
+        xml = archive.read(path)
+    except Exception:  # noqa: BLE001 - a damaged part
+        raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
+    _scan_sheet(xml)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+    """The first sheet's rows, once the archive's parts and the sheet passed the limits (app/exchange/xlsx.py reads them)."""
+    from app.exchange import xlsx
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - not a zip archive at all
         raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        limit = MAX_UNPACKED_BYTES // 2**20
-        raise UnreadableFile(f"the workbook unpacks to more than {limit} MiB; split it or upload a CSV")
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file (BadZipFile, KeyError, ...)
-        raise UnreadableFile(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile("the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers store a wrong size; read every row there is
+    with archive:
+        _check_parts(archive)
+        path = _first_sheet_path(archive)
+        if path is None:
+            raise UnreadableFile("not a readable .xlsx workbook (it has no sheet, or the archive is damaged)")
+        _scan_before_parsing(archive, path)
         try:
-            for values in sheet.iter_rows(values_only=True):
-                yield list(values)
-        except UnreadableFile:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a damaged sheet
-            raise UnreadableFile(f"the first sheet cannot be read ({type(exc).__name__})") from None
-    finally:
-        workbook.close()
+            yield from xlsx.rows(archive, path)
+        except xlsx.BadWorkbook as exc:
+            raise UnreadableFile(f"the first sheet cannot be read ({exc})") from None
+        except (zipfile.BadZipFile, EOFError, OSError):
+            raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
 
 
 # ------------------------------------------------------------------ cells
@@ -194,6 +375,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
 def clean(value: Any) -> Any:
     """A cell as the importer sees it: text stripped (empty -> None), midnight datetimes as dates."""
     if isinstance(value, str):
+        if type(value) is Verbatim:
+            return str(value)
         value = value.strip()
         return value or None
     if isinstance(value, datetime) and value.time() == time(0, 0):
@@ -202,6 +385,8 @@ def clean(value: Any) -> Any:
 
 
 def _blank(values: list[Any]) -> bool:
+    if values.count(None) == len(values):  # most blank rows: no per-cell call
+        return True
     return all(clean(v) is None for v in values)
 
 
@@ -219,6 +404,14 @@ def _known_names(columns: dict[str, str]) -> str:
     return ", ".join(f"{name} ({vietnamese})" for name, vietnamese in columns.items())
 
 
+def _check_row(number: int, values: list[Any]) -> None:
+    """Every row, blank or not: within the row numbers read, and not wider than MAX_COLUMNS unless only blanks follow."""
+    if number > MAX_ROW_NUMBER:
+        raise FileTooLarge(f"more than {MAX_ROW_NUMBER:,} rows (blank rows included); split the file")
+    if len(values) > MAX_COLUMNS and not _blank(values[MAX_COLUMNS:]):
+        raise UnreadableFile(f"row {number} has more than {MAX_COLUMNS} cells")
+
+
 def _table(
     fmt: str,
     lines: Iterator[list[Any]],
@@ -232,6 +425,7 @@ def _table(
     header: list[Any] | None = None
     for values in lines:
         number += 1
+        _check_row(number, values)
         if not _blank(values):
             header = values
             break
@@ -287,10 +481,15 @@ def _table(
 
     rows: list[Row] = []
     headless_reported = False
+    cells_read = len(header)
     for values in lines:
         number += 1
+        _check_row(number, values)
         if _blank(values):
             continue
+        cells_read += len(values)
+        if cells_read > MAX_CELLS:
+            raise FileTooLarge(f"more than {MAX_CELLS:,} cells; split the file")
         if len(rows) >= MAX_ROWS:
             raise UnreadableFile(f"more than {MAX_ROWS} data rows; split the file")
         cells: dict[str, Any] = {}

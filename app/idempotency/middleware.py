@@ -29,8 +29,12 @@ Semantics (see also docs/ARCHITECTURE.md):
 - The answer to `POST /api/v1/api-keys` (the new key's secret) is never stored: the secret
   exists only in that one answer. A retry after it committed gets 409 (answer lost); list the
   keys, revoke the one whose answer was lost, and make another.
+- An answer larger than `store.MAX_ANSWER_BYTES` (256 KiB) is not stored: if the request
+  committed, a retry gets 409 (answer lost: read the resource); if it wrote nothing, a retry
+  runs again.
 - Records are kept 24 hours (`expires_at`); after that the key may be used afresh. Expired
-  records are deleted as answers are stored, at most 100 each time.
+  records are deleted as answers are stored (at most 100 each time) and, all of them, by each
+  worker every IDEMPOTENCY_PURGE_SECONDS (app/main.py) or by `chitieu purge`.
 
 Pure ASGI (no BaseHTTPMiddleware). The record is looked up on the request's own session once
 the key is authenticated (`store.settle`, called by app/deps.py current_principal, which raises
@@ -163,12 +167,20 @@ class IdempotencyMiddleware:
             if ctx.record_id is not None:  # committed: a retry must not run it again
                 await _mark_lost(engine, ctx)
         else:
-            kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", []) if k.lower() in STORED_HEADERS]
-            try:
-                other = await run_in_threadpool(store.store_answer, engine, ctx, status=status, headers=json.dumps(kept), body=body)
-            except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
-                log.exception("could not store the answer for idempotency key %r", ctx.key)
+            kept = json.dumps(
+                [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", []) if k.lower() in STORED_HEADERS]
+            )
+            if len(body) + len(kept) > store.MAX_ANSWER_BYTES:  # too large to keep: as if lost (see store.py)
+                log.info("answer of %d bytes not stored for idempotency key %r", len(body), ctx.key)
+                if ctx.record_id is not None:
+                    await _mark_lost(engine, ctx)
                 other = None
+            else:
+                try:
+                    other = await run_in_threadpool(store.store_answer, engine, ctx, status=status, headers=kept, body=body)
+                except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
+                    log.exception("could not store the answer for idempotency key %r", ctx.key)
+                    other = None
             if other is not None:  # this request wrote nothing, and another with the key settled first
                 await _settled(scope, receive, send, other)
                 return

@@ -29,8 +29,6 @@ States:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from app.common.models import as_utc, utcnow
+from app.db import not_flushed as _not_flushed  # a transaction whose commit does not wait for the disk
 from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
 
@@ -51,8 +50,15 @@ COMMITTED, DONE, LOST = "committed", "done", "lost"
 TTL = timedelta(hours=24)
 # A 'committed' record whose answer is not stored within this time lost it (its process died).
 ANSWER_WITHIN = timedelta(seconds=60)
-# Expired records deleted per stored answer, at most.
+# Expired records deleted per stored answer, at most; the scheduled purge (purge_expired) deletes
+# them all, PURGE_ALL_BATCH per transaction.
 PURGE_BATCH = 100
+PURGE_ALL_BATCH = 1000
+# The largest answer stored (body and kept headers). A larger one is not stored: a request that
+# committed is marked 'lost' (a retry is told to read the resource), one that wrote nothing leaves
+# no record (a retry runs again, harmlessly). Answers to POSTs are small; an import's report of
+# 20,000 failed rows is not, and would otherwise sit in this table for 24 hours per key.
+MAX_ANSWER_BYTES = 256 * 1024
 
 
 @dataclass
@@ -201,26 +207,6 @@ def record_with_write(conn: Connection, ctx: Context) -> int:
     return record_id
 
 
-@contextmanager
-def _not_flushed(engine: Engine) -> Iterator[Connection]:
-    """A transaction whose commit does not wait for the disk (see the module's docstring)."""
-    with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:  # outside a transaction (the driver begins one at the first write)
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            conn.commit()
-        try:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                yield conn
-        finally:
-            if sqlite:
-                conn.rollback()  # no-op after the commit; ends a failed transaction
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")  # the pool's connections stay durable
-                conn.commit()
-
-
 def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, body: bytes) -> Replay | Refused | None:
     """Stores the request's answer; purges some expired records on the way.
 
@@ -267,6 +253,21 @@ def _purge_statement(dialect: str):
 
 
 _PURGE = {dialect: _purge_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def purge_expired(engine: Engine, *, now: datetime | None = None, batch: int = PURGE_ALL_BATCH) -> int:
+    """Deletes every expired record, `batch` per short transaction; the number deleted.
+
+    Run on a schedule by each worker (app/main.py, IDEMPOTENCY_PURGE_SECONDS) and by `chitieu purge`:
+    without it, expired records went only `PURGE_BATCH` at a time as answers were stored.
+    """
+    total = 0
+    while True:
+        with _not_flushed(engine) as conn:
+            deleted = purge(conn, now=now or utcnow(), batch=batch)
+        total += deleted
+        if deleted < batch:
+            return total
 
 
 def purge(conn: Connection, *, now: datetime, batch: int = PURGE_BATCH) -> int:

@@ -34,20 +34,40 @@ change it. So on PostgreSQL a statement-level trigger (migration 0004) adds the 
 inserted rows to the target's `version` in the inserting transaction itself: the row lock
 serialises those transactions, each commit moves the version, and the fingerprint reads it.
 SQLite has one writer at a time, so its ids commit in order; the table stays empty there.
+
+Bounded, whatever readers send (issue 12, item 2). Any of 73,000 dates is a valid `as_of`, and
+anonymous reads may send a new one each time; storing them all grew the table without end and
+turned every such read into a write that queued with the figures' writes. So:
+
+- at most MAX_DATES_PER_PLAN dates are stored per plan. A read that computed a date the plan
+  does not have stored is admitted only when the plan has room, or when its least recently
+  computed date was last computed more than ADMIT_EVERY ago: that date is then evicted (its rows
+  deleted) and the new one stored. Otherwise nothing is written: the answer is still computed
+  and sent, it just is not kept. A flood of new dates thus writes at most MAX_DATES_PER_PLAN
+  dates per ADMIT_EVERY per plan, and the rows stay under MAX_DATES_PER_PLAN x targets: the
+  admitting transaction reads the plan's dates again and deletes those beyond the bound (on
+  PostgreSQL two admissions committing at the same moment may each miss the other's date: one
+  date too many until the next admission);
+- the decision reads two small things (the plan's stored dates) on a connection of its own,
+  before any write transaction is opened;
+- the write itself does not wait for the disk (app/db.py not_flushed): the rows are disposable.
+Refreshing a date already stored (its fingerprints changed) is always written: that is bounded
+by the figures written, not by the readers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, select, text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from app.common.models import utcnow
+from app.common.models import as_utc, utcnow
+from app.db import not_flushed
 from app.plans.models import Plan
 from app.status.engine import Status
 from app.targets.models import Target
@@ -57,6 +77,11 @@ log = logging.getLogger(__name__)
 # Bump whenever app/status/engine.py, wording.py, pace.py or the payload below change what a
 # stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
 ENGINE_VERSION = "2"
+
+# The bound on stored evaluations (see the module docstring): dates kept per plan, and how long a
+# stored date is safe from eviction by a date read for the first time.
+MAX_DATES_PER_PLAN = 4
+ADMIT_EVERY = timedelta(seconds=60)
 
 
 class TargetEvaluation(SQLModel, table=True):
@@ -135,7 +160,8 @@ def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stor
 
 
 def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
-    """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own.
+    """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own, when
+    the bound admits the date (`admitted`; see the module docstring).
 
     Two workers may store the same target at once: the last one wins, and both computed the
     same thing from the same fingerprint. A failure is logged, never raised: the answer the
@@ -145,18 +171,69 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> Non
         return
     try:
         now = utcnow()
+        admission = admitted(bind, as_of, rows[0][0], now)
+        if admission is None:
+            return
         values = [
             {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "provisional": st.provisional,
              "message_vi": st.message_vi,
              "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
         ]
-        _upsert(bind, values)
+        _upsert(bind, values, admission, as_of)
     except Exception:  # a cache write must never fail the read
         log.warning("could not store %d target evaluations for %s", len(rows), as_of, exc_info=True)
 
 
-def _upsert(bind: Engine, values: list[dict]) -> None:
+_PLAN_OF_TARGET = select(_T.c.plan_id).where(_T.c.id == bindparam("target_id"))
+# The plan's stored dates, each with when it was last computed (every target of the plan, archived too).
+_DATES_OF_PLAN = (
+    select(TABLE.c.as_of, func.max(TABLE.c.computed_at))
+    .join(_T, _T.c.id == TABLE.c.target_id)
+    .where(_T.c.plan_id == bindparam("plan_id"))
+    .group_by(TABLE.c.as_of)
+)
+_EVICT = delete(TABLE).where(
+    TABLE.c.as_of.in_(bindparam("dates", expanding=True)),
+    TABLE.c.target_id.in_(select(_T.c.id).where(_T.c.plan_id == bindparam("plan_id")).scalar_subquery()),
+)
+
+
+class Admission(NamedTuple):
+    plan_id: int | None
+    new_date: bool  # True: the date is not stored for the plan yet (older dates may have to go)
+
+
+def admitted(bind: Engine, as_of: date, target_id: int, now: datetime) -> Admission | None:
+    """Whether `as_of` may be stored for the plan of `target_id`.
+
+    None: not admitted (the plan holds MAX_DATES_PER_PLAN other dates, all computed within
+    ADMIT_EVERY); nothing is written. A read-only look, on a connection of its own.
+    """
+    with bind.connect() as conn:
+        plan_id = conn.execute(_PLAN_OF_TARGET, {"target_id": target_id}).scalar()
+        if plan_id is None:
+            return Admission(None, False)
+        stored = {day: as_utc(last) for day, last in conn.execute(_DATES_OF_PLAN, {"plan_id": plan_id})}
+        conn.rollback()
+    if as_of in stored:
+        return Admission(plan_id, False)
+    if len(stored) >= MAX_DATES_PER_PLAN and now - min(stored.values()) < ADMIT_EVERY:
+        return None
+    return Admission(plan_id, True)
+
+
+def _trim(conn, plan_id: int, as_of: date) -> None:
+    """In the admitting transaction: the plan's dates beyond MAX_DATES_PER_PLAN go, least recently computed
+    first (the new date stays). Read again here, so two admissions at once do not leave one date too many."""
+    stored = conn.execute(_DATES_OF_PLAN, {"plan_id": plan_id}).all()
+    others = sorted((row for row in stored if row[0] != as_of), key=lambda row: as_utc(row[1]), reverse=True)
+    extra = [day for day, _ in others[MAX_DATES_PER_PLAN - 1:]]
+    if extra:
+        conn.execute(_EVICT, {"dates": extra, "plan_id": plan_id})
+
+
+def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None, as_of: date | None = None) -> None:
     if bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -166,5 +243,7 @@ def _upsert(bind: Engine, values: list[dict]) -> None:
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
         set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")},
     )
-    with bind.begin() as conn:
+    with not_flushed(bind) as conn:
         conn.execute(stmt, values)
+        if admission is not None and admission.new_date and admission.plan_id is not None:
+            _trim(conn, admission.plan_id, as_of)

@@ -13,6 +13,7 @@ from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
 from app.deps import LangDep, PlanDep, PrincipalDep, SessionDep, TargetDep, TargetId, TodayDep, readable_target
 from app.errors import InvalidInput
 from app.openapi import errors
+from app.slots import StatusSlotDep
 from app.status import service
 from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistory, TargetStatus
 
@@ -95,10 +96,11 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
     "/plans/{plan_id}/status",
     summary="Get a plan's status: every target, counts, headline, and per category",
     response_model=PlanStatus,
-    responses=errors(404, 422),
+    responses=errors(404, 422, 503),
 )
 def get_plan_status(
-    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None
+    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep,
+    as_of: AsOf = None,
 ):
     # Already PlanStatus as JSON (see service.plan_status_json): a Response skips re-validating
     # and re-serialising a thousand targets; response_model still documents it.
@@ -110,9 +112,10 @@ def get_plan_status(
     "/plans/{plan_id}/status/organizations",
     summary="Get a plan's status broken down by reporting organisation",
     response_model=PlanStatusByOrganization,
-    responses=errors(404, 422),
+    responses=errors(404, 422, 503),
 )
 def get_plan_status_by_organization(
-    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None
+    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep,
+    as_of: AsOf = None,
 ):
     return service.plan_status_by_organization(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)

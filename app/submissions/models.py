@@ -108,7 +108,7 @@ def _not_blank(value: str) -> str:
 
 
 Reason = Annotated[
-    Text(20_000, min_length=1),
+    Text(20_000, min_length=1, controls="lines"),
     AfterValidator(_not_blank),
     Field(description="Why the figure changes (kept with the new version, never blank)."),
 ]

@@ -16,8 +16,8 @@ Every scoped operation acts on an object of the CITY. For each it checks:
   a missing check);
 - the role one step too low, scoped to the city: 403;
 - the least role scoped to the ward (below the city) and to the sibling city: 403;
-- reads under a DRAFT plan: no key 401, viewer at the ward or the sibling 403, viewer at the
-  city or the province 2xx.
+- reads under a DRAFT plan: no key, viewer at the ward or the sibling 404 (as if it did not
+  exist: issue 12 item 9), viewer at the city or the province 2xx.
 About 500 requests per database, in one test, which reports every failing cell at once.
 """
 
@@ -274,7 +274,7 @@ def world(client) -> World:
 class Cell:
     who: str
     headers: dict[str, str]
-    expect: str  # "ok" (2xx), "401", "403", "rows" (200 report whose rows failed for scope)
+    expect: str  # "ok" (2xx), "401", "403", "404", "rows" (200 report whose rows failed for scope)
     draft: bool = False
 
 
@@ -292,9 +292,9 @@ def _cells(rule: Rule, keys: dict[tuple[str, str], dict]) -> list[Cell]:
             cells.append(Cell(f"viewer@{org}", keys["viewer", org], "ok"))
         if rule.draft:
             cells += [
-                Cell("no key", no_key, "401", draft=True),
-                Cell("viewer@ward", keys["viewer", "ward"], "403", draft=True),
-                Cell("viewer@sibling", keys["viewer", "sibling"], "403", draft=True),
+                Cell("no key", no_key, "404", draft=True),
+                Cell("viewer@ward", keys["viewer", "ward"], "404", draft=True),
+                Cell("viewer@sibling", keys["viewer", "sibling"], "404", draft=True),
                 Cell("viewer@city", keys["viewer", "city"], "ok", draft=True),
                 Cell("viewer@province", keys["viewer", "province"], "ok", draft=True),
                 Cell("admin", keys["admin", ""], "ok", draft=True),
@@ -329,7 +329,7 @@ def test_role_route_scope_matrix(app, anonymous, world, capsys):
     for role, org in itertools.product(ROLES[:3], world.orgs):
         keys[role.value, org] = bearer(new_key(app, role.value, world.orgs[org]["id"], name=f"{role.value}@{org}"))
     present = operations(app)
-    failures, counts, skipped = [], {"requests": 0, "ok": 0, "401": 0, "403": 0, "rows": 0}, []
+    failures, counts, skipped = [], {"requests": 0, "ok": 0, "401": 0, "403": 0, "404": 0, "rows": 0}, []
     for (method, path), rules in RULES.items():
         if (method, path) not in present:
             skipped.append(f"{method.upper()} {path}")
@@ -413,7 +413,7 @@ def test_a_scoped_key_without_organisation_is_refused_everywhere(app, anonymous,
     headers = bearer(secret)
     r = anonymous.patch(f"{API}/plans/{world.plans['city']['id']}", json={"notes": "x"}, headers=headers)
     assert r.status_code == 403, r.text
-    assert anonymous.get(f"{API}/plans/{world.plans['draft']['id']}", headers=headers).status_code == 403
+    assert anonymous.get(f"{API}/plans/{world.plans['draft']['id']}", headers=headers).status_code == 404  # as if absent
     assert anonymous.get(f"{API}/audit-events", headers=headers).json()["total"] == 0
 
 

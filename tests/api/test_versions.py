@@ -333,9 +333,8 @@ def test_an_import_corrects_the_figure_in_force_and_chains_rows_of_one_file(clie
 
 
 @pytest.mark.parametrize("statement", ["UPDATE submission SET value = 1", "DELETE FROM submission"])
-def test_postgres_refuses_raw_updates_and_deletes_of_figures(app, backend, client, scene, statement):
-    if backend != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's (SQLite has none)")
+def test_the_database_refuses_raw_updates_and_deletes_of_figures(app, backend, client, scene, statement):
+    """Triggers on both databases (SQLite since migration 0006_hardening)."""
     original = submit(client, scene, value=80.0)
     with pytest.raises(DBAPIError):
         with app.state.engine.begin() as conn:

@@ -198,7 +198,9 @@ def test_xlsx_header_frozen_bold_formats_and_exact_numbers(client, plan_id, make
 
 
 def test_targets_rows_follow_the_column_contract(client, plan_id, make):
-    make.target(plan_id, code="13", title='Tỷ lệ "xanh, sạch"\nđẹp', category="môi trường", unit="%", comparison="change",
+    # A title is one line (issue 12 item 10); the line break goes in the clause, which is long text.
+    make.target(plan_id, code="13", title='Tỷ lệ "xanh, sạch" đẹp', clause="dòng một,\n\"dòng\" hai", category="môi trường",
+                unit="%", comparison="change",
                 value=-10, tolerance=0.5, baseline_value=40, baseline_date="2018-12-31", change_basis="relative_percent",
                 frequency="quarterly", checkpoints=[{"date": "2019-09-30", "share": 75}, {"date": "2019-06-30", "share": 50}],
                 position=13)
@@ -211,7 +213,8 @@ def test_targets_rows_follow_the_column_contract(client, plan_id, make):
     assert (new["direction"], new["change_basis"], new["frequency"], new["position"]) == (
         "lower_is_better", "relative_percent", "quarterly", 13)
     row = csv_rows["13"]
-    assert row["title"] == 'Tỷ lệ "xanh, sạch"\nđẹp'  # quotes, comma and line break survive CSV quoting
+    assert row["title"] == 'Tỷ lệ "xanh, sạch" đẹp'  # quotes and comma survive CSV quoting
+    assert row["clause"] == 'dòng một,\n"dòng" hai'  # and a line break
     assert row["checkpoints"] == "2019-06-30:50; 2019-09-30:75"
     assert (row["value"], row["low"], row["tolerance"], row["baseline_date"]) == ("-10", "", "0.5", "2018-12-31")
     assert csv_rows["01"]["low"] == "11" and csv_rows["01"]["high"] == "13" and csv_rows["01"]["category"] == "kinh tế"
