@@ -21,6 +21,9 @@ _TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầ
                         rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
 _MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
                    r"bình quân|bình quân\s+(?:tăng|giảm)")
+_TRO = re.compile(r"\s*trở (?:lên|xuống|lại)(?!\w)")
+_POST = re.compile(r"\s*(trở lên|trở xuống|trở lại)(?!\w)")
+_SHARE = re.compile(r"\s*/\s*(?:tổng số\s*)?")
 _TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
                          r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
 
@@ -58,16 +61,21 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         scan.kinds.append(kind)
         pos -= len(phrase)
         scan.cut = pos
-    head = fold(text[start:scan.cut]).rstrip(" ,:")
-    if scan.change and (head.endswith(("tốc độ", "tỷ lệ", "mức")) or not head and "tăng trưởng" in fold(scan.change)):
-        scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
+    if scan.change:  # the words before the markers, read backwards from them (no copy of the clause)
+        k = scan.cut
+        while k > start and folded[k - 1] in " ,:":
+            k -= 1
+        head = folded[max(start, k - 8):k]
+        if head.endswith(("tốc độ", "tỷ lệ", "mức")) or k == start and "tăng trưởng" in fold(scan.change):
+            scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
     return scan
 
 
 def _after_tro(folded: str, pos: int, hit: tuple) -> bool:
     """True when the marker is the 'lên'/'xuống' of 'trở lên'/'trở xuống', which belongs to a rating or level."""
     phrase = hit[0]
-    return phrase in ("lên", "xuống") and folded[:pos - len(phrase)].rstrip().endswith("trở")
+    at = pos - len(phrase)
+    return phrase in ("lên", "xuống") and folded[max(0, at - 12):at].rstrip().endswith("trở")
 
 
 def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
@@ -91,15 +99,33 @@ def _qualifier(n: FoundNumber, folded: str) -> bool:
     """Figures inside the indicator's name: ages, durations ('trong 5 năm'), 'per' units ('trên 1 ha')."""
     if n.unit == "tuổi":
         return True
-    before = folded[:n.start].split()
-    last = before[-1] if before else ""
+    last = _last_token(folded, n.start)
     if n.value == 1 and n.unit and last in ("trên", "mỗi", "cho", "/"):
         return True  # "trên 1 ha": per hectare
     return n.unit in ("năm", "tháng", "ngày") and last in ("trong", "sau", "mỗi", "hằng", "qua", "cả")
 
 
-def _in_parentheses(text: str, i: int) -> bool:
-    return text[:i].count("(") > text[:i].count(")")
+def _last_token(folded: str, i: int) -> str:
+    """The last space-separated token before position i (read backwards: no prefix copy)."""
+    j = i
+    while j > 0 and folded[j - 1].isspace():
+        j -= 1
+    k = j
+    while k > 0 and not folded[k - 1].isspace():
+        k -= 1
+    return folded[k:j]
+
+
+def _bracketed(text: str, numbers) -> set[int]:
+    """The starts of the figures that lie inside brackets (more '(' than ')' before them), in one pass."""
+    starts = sorted({n.start for n in numbers})
+    inside, depth, prev = set(), 0, 0
+    for at in starts:
+        depth += text.count("(", prev, at) - text.count(")", prev, at)
+        prev = at
+        if depth > 0:
+            inside.add(at)
+    return inside
 
 
 def _joined(folded: str, a: FoundNumber, b: FoundNumber, seps: set[str]) -> bool:
@@ -125,7 +151,8 @@ def analyse(text: str) -> Draft | str:
     durations = [n for n in figures if n.unit in ("năm", "tháng", "ngày")]
     if len(durations) < len(figures):  # "Tổng vốn đầu tư 5 năm đạt ...": the duration names the period
         figures = [n for n in figures if n not in durations]
-    outside = [n for n in figures if not _in_parentheses(text, n.start)]
+    bracketed = _bracketed(text, numbers)
+    outside = [n for n in figures if n.start not in bracketed]
     body = folded[head:]
     if lx.starts_with_any(body, lx.STRONG_MILESTONES) or (not outside and lx.starts_with_any(body, lx.MILESTONE_VERBS)):
         return _milestone(text, head)
@@ -134,18 +161,18 @@ def analyse(text: str) -> Draft | str:
             return "Only years, dates or reference numbers: no target figure."
         return "No target figure and no milestone wording."
     candidates = outside or figures
-    return _numeric(text, folded, start, candidates, numbers, parenthesised_only=not outside)
+    return _numeric(text, folded, start, candidates, numbers, parenthesised_only=not outside, bracketed=bracketed)
 
 
 def _score(folded: str, text: str, start: int, n: FoundNumber) -> float:
     scan = scan_markers(folded, text, start, n.start)
     score = 2.0 if scan.kinds else 0.0
-    if re.match(r"\s*trở (?:lên|xuống|lại)(?!\w)", folded[n.unit_end:]):
+    if _TRO.match(folded, n.unit_end):
         score += 2
     return score + (1.0 if n.unit in RATE_UNITS else 0.5 if n.unit else 0.0)
 
 
-def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Draft | str:
+def _numeric(text, folded, start, candidates, numbers, parenthesised_only, bracketed) -> Draft | str:
     """The figure-bearing clause: picks the figure(s), the comparison, then the title."""
     scores = [_score(folded, text, start, n) for n in candidates]
     for k in range(len(candidates) - 1):  # "từ 5,2% xuống còn 3%": the starting level is not the target
@@ -171,7 +198,7 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Dr
     if parenthesised_only:
         draft.warn("The only figures are in parentheses; check that they state the target.", 0.5)
     post, baseline, tail = _after_figure(draft, text, folded, numbers, last.unit_end, scan, mode)
-    others = [n for n in candidates if n not in (first, last, baseline) and not _in_parentheses(text, n.start)]
+    others = [n for n in candidates if n not in (first, last, baseline) and n.start not in bracketed]
     if others:
         listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
         draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
@@ -195,13 +222,13 @@ def _lower_is_better(folded: str) -> bool:
 def _after_figure(draft, text, folded, numbers, pos, scan, mode):
     """Reads what follows the figure: 'trở lên', '/tổng số', the level a change reaches; returns the rest."""
     post = None
-    m = re.match(r"\s*(trở lên|trở xuống|trở lại)(?!\w)", folded[pos:])
+    m = _POST.match(folded, pos)
     if m:
         post = dict(lx.POST_MARKERS)[m.group(1)]
-        pos += m.end()
-    share = re.match(r"\s*/\s*(?:tổng số\s*)?", folded[pos:])
+        pos = m.end()
+    share = _SHARE.match(folded, pos)
     if share:
-        pos += share.end()
+        pos = share.end()
         draft.notes.append("The figure is a share of the total named after it.")
     late_floor = None
     if post is None and (scan.comparison is None or scan.kinds[:1] == ["from"]):

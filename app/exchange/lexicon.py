@@ -129,10 +129,25 @@ _CATEGORY_PATTERNS = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), cat
                       for word, cat, weight in CATEGORY_WORDS]
 
 
-def starts_with_any(folded: str, phrases: list[str]) -> str | None:
-    """The longest phrase the folded text starts with, as a whole word; None if none."""
-    for p in sorted(phrases, key=len, reverse=True):
-        if folded.startswith(p) and (len(folded) == len(p) or not folded[len(p)].isalnum() or not p[-1].isalnum()):
+_BY_LENGTH: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+
+
+def _longest_first(phrases: list[str]) -> tuple[str, ...]:
+    """The phrases sorted longest first, sorted once per list (keyed by the list's identity)."""
+    cached = _BY_LENGTH.get(id(phrases))
+    if cached is None or cached[0] is not phrases or len(cached[1]) != len(phrases):
+        cached = (phrases, tuple(sorted(phrases, key=len, reverse=True)))
+        if len(_BY_LENGTH) < 256:
+            _BY_LENGTH[id(phrases)] = cached
+    return cached[1]
+
+
+def starts_with_any(folded: str, phrases: list[str], pos: int = 0) -> str | None:
+    """The longest phrase the folded text starts with (at `pos`), as a whole word; None if none."""
+    n = len(folded)
+    for p in _longest_first(phrases):
+        end = pos + len(p)
+        if folded.startswith(p, pos) and (end == n or not folded[end].isalnum() or not p[-1].isalnum()):
             return p
     return None
 

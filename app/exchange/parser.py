@@ -56,13 +56,17 @@ Reading a clause
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from app.exchange import lexicon as lx
 from app.exchange.clause import analyse
 from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
 from app.exchange.splitter import Piece, has_target_figure, split_clauses
 from app.exchange.vnnumbers import fold, normalize
 
-__all__ = ["Draft", "ParseResult", "Skipped", "Unrecognised", "parse_resolution", "parse_clause", "guess_category"]
+__all__ = ["Budget", "Draft", "ParseLimitExceeded", "ParseResult", "ParseTimeout", "Skipped", "Unrecognised",
+           "parse_resolution", "parse_clause", "guess_category"]
 
 
 def guess_category(text: str) -> tuple[str, float]:
@@ -107,9 +111,47 @@ def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
     return out
 
 
+MAX_CHARS = 200_000  # characters of text per call (the API's limit too)
+MAX_CLAUSES = 5_000  # pieces (clauses, headings, skipped text) per call
+MAX_CLAUSE_CHARS = 2_000  # a longer piece is not read as one clause
+TOO_LONG = (f"Longer than {MAX_CLAUSE_CHARS:,} characters without '.', ';' or a line break: not read as one "
+            "clause (split it).")
+
+
+class ParseLimitExceeded(ValueError):
+    """The text is over one of the parser's limits (characters, clauses): nothing was read."""
+
+    def __init__(self, detail: str, field: str = "text"):
+        super().__init__(detail)
+        self.detail, self.field = detail, field
+
+
+class ParseTimeout(TimeoutError):
+    """The parser ran out of its time budget (the deadline passed): the text was not read to the end."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on one call of `parse_resolution`; `deadline` is a `time.monotonic()` instant (None: no limit)."""
+
+    max_chars: int = MAX_CHARS
+    max_clauses: int = MAX_CLAUSES
+    deadline: float | None = None
+
+    @classmethod
+    def seconds(cls, limit: float | None, **more) -> "Budget":
+        return cls(deadline=None if limit is None else time.monotonic() + limit, **more)
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ParseTimeout("The text could not be read within the time limit.")
+
+
 def parse_clause(text: str) -> Draft | Unrecognised:
     """Reads a single clause (no splitting) into a Draft, or says why it cannot."""
     text = normalize(text).strip()
+    if len(text) > MAX_CLAUSE_CHARS:
+        return Unrecognised(text=text, reason=TOO_LONG, span=(0, len(text)))
     result = analyse(text)
     if isinstance(result, str):
         return Unrecognised(text=text, reason=result, span=(0, len(text)))
@@ -118,16 +160,34 @@ def parse_clause(text: str) -> Draft | Unrecognised:
     return result
 
 
-def parse_resolution(text: str) -> ParseResult:
-    """Cuts a resolution's text into clauses and reads each into a draft target where it can."""
+def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
+    """Cuts a resolution's text into clauses and reads each into a draft target where it can.
+
+    Linear in the text: numbers and folded text are computed once per clause. With a
+    `budget`, a text over its characters or clauses raises `ParseLimitExceeded` before any
+    clause is read, and passing its deadline raises `ParseTimeout`.
+    """
+    budget = budget or Budget()
+    if len(text) > budget.max_chars:
+        raise ParseLimitExceeded(f"The text has {len(text):,} characters; at most {budget.max_chars:,} are read "
+                                 "at once. Send it in parts.")
     norm = normalize(text)
     result = ParseResult(text=norm)
     context: str | None = None
     last_main: int | None = None
-    for piece in _merge_labels(split_clauses(norm), norm):
+    pieces = split_clauses(norm)
+    if len(pieces) > budget.max_clauses:
+        raise ParseLimitExceeded(f"The text has {len(pieces):,} clauses, headings and other pieces; at most "
+                                 f"{budget.max_clauses:,} are read at once. Send it in parts.")
+    budget.check_time()
+    for piece in _merge_labels(pieces, norm):
+        budget.check_time()
         span = (piece.start, piece.end)
         if not any(c.isalnum() for c in piece.text):
             result.skipped.append(Skipped(piece.text, "punctuation only", span))
+            continue
+        if len(piece.text) > MAX_CLAUSE_CHARS:
+            result.unrecognised.append(Unrecognised(piece.text, TOO_LONG, span))
             continue
         if _is_heading(piece):
             context = _heading_category(piece.text)

@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # ---------------------------------------------------------------- normalising
 
@@ -129,12 +130,12 @@ def read_unit(folded: str, i: int) -> tuple[str, int, int]:
             return canon, 0, end
     words, magnitude, k, end = [], 0, j, i
     while True:
-        m = re.match(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)", folded[k:])
+        m = _MAGNITUDE_WORD.match(folded, k)
         if not m:
             break
         words.append(_MAGNITUDE_CANON.get(m.group(1), m.group(1)))
         magnitude += MAGNITUDES[m.group(1)]
-        end = k + m.end()
+        end = m.end()
         k = _skip_spaces(folded, end)
     base = ""
     for form, canon in _UNITS_FOLDED:
@@ -238,14 +239,46 @@ class FoundNumber(ParsedNumber):
 
 
 _NUMBER = re.compile(r"(?<![\w.,/])[0-9]+(?:[.,][0-9]+)*")
+# A figure is at most this many characters of digits and separators; a longer run ("1,2,3,...")
+# is not a figure anyone writes, and is skipped (never converted).
+MAX_TOKEN = 32
+_CODE_AFTER = re.compile(r"[-/][A-ZĐ]{2,}")
+_LETTER_AFTER = re.compile(r"[-/][^\W\d]")
+_YEAR_AFTER = re.compile(rf"\s*[{DASHES}/]\s*\d{{4}}(?!\d)")
+_YEAR_BEFORE = re.compile(rf"\d{{4}}\s*[{DASHES}]\s*$")
+_FRACTION = re.compile(r"/(\d{1,9})(?:/(\d{1,9}))?(?!\d)")
+_MAGNITUDE_WORD = re.compile(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)")
 _YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
 _REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "mức độ", "phụ lục", "quyết định",
                     "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
 
 
+def _word_start(folded: str, j: int) -> int:
+    while j > 0 and (folded[j - 1].isalnum() or folded[j - 1] == "_"):
+        j -= 1
+    return j
+
+
 def _previous_word(folded: str, i: int) -> str:
-    m = re.search(r"(\w+(?:\s+\w+)?)\s*$", folded[:i])
-    return m.group(1) if m else ""
+    """The one or two words right before position i (spaces between allowed), scanning back from i.
+
+    Reads only those words: the cost does not grow with the text before them.
+    """
+    j = i
+    while j > 0 and folded[j - 1].isspace():
+        j -= 1
+    end = j
+    start = _word_start(folded, j)
+    if start == end:
+        return ""
+    k = start
+    while k > 0 and folded[k - 1].isspace():
+        k -= 1
+    if k < start:
+        first = _word_start(folded, k)
+        if first < k:
+            return folded[first:end]
+    return folded[start:end]
 
 
 def _classify(folded: str, start: int, end: int, value: float | None, token: str, unit: str) -> str:
@@ -254,45 +287,54 @@ def _classify(folded: str, start: int, end: int, value: float | None, token: str
     if last in _REFERENCE_WORDS or before in _REFERENCE_WORDS:
         if not (last == "số" and before.endswith("tổng số")):
             return "reference"
-    if re.match(r"[-/][A-ZĐ]{2,}", folded[end:].upper()) and re.match(r"[-/][^\W\d]", folded[end:]):
+    if _CODE_AFTER.match(folded[end:end + 4].upper()) and _LETTER_AFTER.match(folded, end):
         return "reference"
     if start > 0 and folded[start - 1] in "-/" and start > 1 and folded[start - 2].isalpha():
         return "reference"
     is_int = value is not None and token.isdigit()
     if is_int and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
-        joined = re.match(rf"\s*[{DASHES}/]\s*\d{{4}}(?!\d)", folded[end:]) or \
-            re.search(rf"\d{{4}}\s*[{DASHES}]\s*$", folded[:start])
+        joined = _YEAR_AFTER.match(folded, end) or _YEAR_BEFORE.search(folded[max(0, start - 12):start])
         if last in _YEAR_WORDS or before in _YEAR_WORDS or joined or not unit:
             return "year"
     return "number"
 
 
 def find_numbers(text: str) -> list[FoundNumber]:
-    """Every number in the (normalised) text, in order, with its span, unit and kind."""
+    """Every number in the (normalised) text, in order, with its span, unit and kind.
+
+    Linear in the text. The last few texts' answers are kept (the splitter, the heading test
+    and the clause reader all ask about the same clause): each clause is read once.
+    """
+    return list(_find_numbers(text))
+
+
+@lru_cache(maxsize=32)
+def _find_numbers(text: str) -> tuple[FoundNumber, ...]:
     text = normalize(text)
     folded = fold(text)
     found: list[FoundNumber] = []
     last_unit_end = -10
     for m in _NUMBER.finditer(text):
-        start, end, token = m.start(), m.end(), m.group(0)
-        if found and start < found[-1].unit_end:
+        start, end = m.start(), m.end()
+        if end - start > MAX_TOKEN or (found and start < found[-1].unit_end):
             continue
+        token = m.group(0)
         kind, denominator = None, None
         if len(token) > 1 and text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
             token, end = token[:-1], end - 1  # "1,20/00" is 1,2 per mille
-        frac = re.match(r"/(\d+)(?:/(\d+))?", text[end:]) if not text.startswith("/00", end) else None
+        frac = _FRACTION.match(text, end) if not text.startswith("/00", end) else None
         if frac and token.isdigit():
             if frac.group(2) or _previous_word(folded, start).endswith(("ngày", "tháng")):
                 kind = "date"
             else:
                 kind, denominator = "fraction", float(frac.group(1))
-            end_digits = end + frac.end()
+            end_digits = frac.end()
         else:
             end_digits = end
         value, ambiguous, readings, reason = interpret(token)
         sign_at = start - 1
         if sign_at >= 0 and text[sign_at] in "-−" and value is not None:
-            before = text[:sign_at].rstrip()
+            before = text[max(0, sign_at - 8):sign_at].rstrip()
             glued_to_word = sign_at > 0 and text[sign_at - 1].isalnum()
             if not glued_to_word and (not before or before[-1] in "(:=") and sign_at - last_unit_end > 1:
                 value, readings, start = -value, tuple(-r for r in readings), sign_at
@@ -307,7 +349,7 @@ def find_numbers(text: str) -> list[FoundNumber]:
                                  magnitude=magnitude, start=start, end=end_digits, unit_end=unit_end,
                                  token=text[start:end_digits], kind=kind, denominator=denominator))
         last_unit_end = unit_end
-    return found
+    return tuple(found)
 
 
 def parse_number(text: str) -> ParsedNumber:
