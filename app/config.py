@@ -32,11 +32,23 @@ class Settings(BaseSettings):
     # Reads of active and closed plans (and of organisations) without a key. Drafts, keys and
     # the audit trail always need one, and so does every write. OPEN_READS=false closes reads.
     open_reads: bool = True
+    # Parsing resolution text (POST /plans/{id}/parse, open without a key): at most this many
+    # parses run at once in one worker process (beyond: 503 with Retry-After), each within
+    # this many seconds of CPU time on the clock (beyond: 503). See app/exchange/parse_router.py.
+    parse_concurrency: int = 2
+    parse_time_limit_seconds: float = 5.0
 
     @field_validator("database_url")
     @classmethod
     def _normalize(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("parse_concurrency")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("PARSE_CONCURRENCY must be at least 1")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -89,6 +89,16 @@ class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class ServiceUnavailable(DomainError):
+    """The server is busy with this kind of work right now: try again after `Retry-After` seconds."""
+
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 1):
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidInput(DomainError):
     """Input that is well-formed but breaks a domain rule (e.g. low > high)."""
 
@@ -111,6 +121,7 @@ HTTP_TITLES = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),
     500: ("internal-error", "Internal server error"),
+    503: ("service-unavailable", "Service unavailable"),
 }
 
 

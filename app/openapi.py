@@ -13,6 +13,7 @@ DESCRIPTIONS = {
     412: "`If-Match` names a version that is no longer current: read the resource again.",
     413: "The request body is too large.",
     422: "The input is not valid; `errors` lists each field.",
+    503: "The server is busy with this kind of work: try again after `Retry-After` seconds.",
 }
 
 

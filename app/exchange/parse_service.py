@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
 from sqlmodel import Session, select
 
 from app.errors import InvalidInput
 from app.exchange.draft import ParseResult
-from app.exchange.parser import parse_resolution
+from app.exchange.parser import Budget, ParseTimeout, parse_resolution
 from app.plans.models import Plan
 from app.targets import service as targets
 from app.targets.models import Target, TargetCreate
@@ -24,9 +31,72 @@ def next_codes(session: Session, plan: Plan, count: int) -> list[str]:
     return codes
 
 
-def parse_text(text: str) -> ParseResult:
-    """Reads a resolution's text; stores nothing."""
-    return parse_resolution(text)
+def parse_text(text: str, budget: Budget | None = None) -> ParseResult:
+    """Reads a resolution's text within the budget; stores nothing and needs no session (pure CPU work)."""
+    return parse_resolution(text, budget)
+
+
+# ---------------------------------------------------------------- parsing beside the server
+#
+# The API parses in worker processes of its own: CPU-bound Python in a thread of the server
+# would hold the interpreter lock against every read. The processes run at a lower CPU
+# priority (nice +10), so on a busy machine reads come first. One pool per server process,
+# made on first use, as many processes as PARSE_CONCURRENCY.
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _lower_priority() -> None:  # pragma: no cover - runs in the child process
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
+def _executor(size: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_lower_priority)
+            _pool_size = size
+        return _pool
+
+
+def _discard_pool() -> None:
+    """Stops the pool's processes now (a parse that overran its deadline); the next parse makes a new pool."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ParserUnavailable(RuntimeError):
+    """The parsing process stopped (killed, out of memory): the pool is made again on the next parse."""
+
+
+async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_limit: float) -> ParseResult:
+    """`parse_text` in a worker process; past `hard_limit` seconds the processes are killed (ParseTimeout).
+
+    The budget's own deadline stops a parse from the inside first; the hard limit is for a parse
+    that does not reach a check in time.
+    """
+    future = _executor(processes).submit(parse_resolution, text, budget)  # a light import in the child
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit)
+    except asyncio.TimeoutError:
+        _discard_pool()
+        raise ParseTimeout("The text could not be read within the time limit.") from None
+    except BrokenProcessPool:
+        _discard_pool()
+        raise ParserUnavailable("The parsing process stopped.") from None
 
 
 def apply_drafts(*, session: Session, plan: Plan, result: ParseResult, accept: list[int] | None) -> list[Target]:

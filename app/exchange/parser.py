@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from app.exchange import lexicon as lx
 from app.exchange.clause import analyse
 from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
-from app.exchange.splitter import Piece, has_target_figure, split_clauses
+from app.exchange.splitter import Piece, TooManyPieces, has_target_figure, split_clauses
 from app.exchange.vnnumbers import fold, normalize
 
 __all__ = ["Budget", "Draft", "ParseLimitExceeded", "ParseResult", "ParseTimeout", "Skipped", "Unrecognised",
@@ -175,10 +175,11 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     result = ParseResult(text=norm)
     context: str | None = None
     last_main: int | None = None
-    pieces = split_clauses(norm)
-    if len(pieces) > budget.max_clauses:
-        raise ParseLimitExceeded(f"The text has {len(pieces):,} clauses, headings and other pieces; at most "
-                                 f"{budget.max_clauses:,} are read at once. Send it in parts.")
+    try:
+        pieces = split_clauses(norm, limit=budget.max_clauses)
+    except TooManyPieces:
+        raise ParseLimitExceeded(f"The text has more than {budget.max_clauses:,} clauses, headings and other "
+                                 f"pieces; at most {budget.max_clauses:,} are read at once. Send it in parts.") from None
     budget.check_time()
     for piece in _merge_labels(pieces, norm):
         budget.check_time()

@@ -132,8 +132,15 @@ def _joined(text: str, start: int, end: int, brackets: _Brackets):
     yield pos, end
 
 
-def split_clauses(text: str) -> list[Piece]:
-    """Cuts normalised text into pieces; every character is in a piece or a separator/bullet."""
+class TooManyPieces(ValueError):
+    """More pieces than the caller's limit: splitting stopped there."""
+
+
+def split_clauses(text: str, limit: int | None = None) -> list[Piece]:
+    """Cuts normalised text into pieces; every character is in a piece or a separator/bullet.
+
+    With a `limit`, stops with TooManyPieces as soon as the pieces outnumber it.
+    """
     pieces: list[Piece] = []
     offset = 0
     for line in text.split("\n"):
@@ -158,4 +165,6 @@ def split_clauses(text: str) -> list[Piece]:
                         continue
                     pieces.append(Piece(a, b, text[a:b], colon=colon and j_end == s_end, sub=sub))
                     sub = ""
+                    if limit is not None and len(pieces) > limit:
+                        raise TooManyPieces(f"more than {limit} pieces")
     return pieces
