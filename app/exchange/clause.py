@@ -21,6 +21,7 @@ _TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầ
                         rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
 _MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
                    r"bình quân|bình quân\s+(?:tăng|giảm)")
+_LEVEL_WORDS = re.compile(r"(?<!\w)(?:còn|xuống|lên)(?!\w)")
 _TRO = re.compile(r"\s*trở (?:lên|xuống|lại)(?!\w)")
 _POST = re.compile(r"\s*(trở lên|trở xuống|trở lại)(?!\w)")
 _SHARE = re.compile(r"\s*/\s*(?:tổng số\s*)?")
@@ -42,6 +43,7 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
     """Reads marker words backwards from `end` (a figure's start) down to `start`."""
     pos = end
     scan = Scan(cut=end)
+    reached = False  # a phrase of a level reached ("còn", "xuống", "lên") was read
     while True:
         while pos > start and folded[pos - 1] in " \t":
             pos -= 1
@@ -50,8 +52,9 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         if hit is None or _after_tro(folded, pos, hit):
             break
         phrase, kind = hit
-        if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds):
-            kind = "filler"  # "giảm ... xuống còn 2%": the level is the target
+        if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds or reached):
+            kind = "filler"  # "giảm ... xuống còn 2%", "giảm còn dưới 2%": the level is the target
+        reached = reached or bool(_LEVEL_WORDS.search(phrase))
         if isinstance(kind, Comparison) and scan.comparison is None:
             scan.comparison = kind
         if kind == "typo" and scan.comparison is None:
@@ -97,7 +100,7 @@ def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
 
 def _qualifier(n: FoundNumber, folded: str) -> bool:
     """Figures inside the indicator's name: ages, durations ('trong 5 năm'), 'per' units ('trên 1 ha')."""
-    if n.unit == "tuổi":
+    if n.unit in ("tuổi", "sao"):  # "trẻ em dưới 5 tuổi", "sản phẩm OCOP từ 3 sao trở lên": part of the name
         return True
     last = _last_token(folded, n.start)
     if n.value == 1 and n.unit and last in ("trên", "mỗi", "cho", "/"):
@@ -138,6 +141,22 @@ def _milestone(text: str, start: int) -> Draft:
     draft = Draft(clause=text, title=title[:1].upper() + title[1:], comparison=Comparison.MILESTONE, confidence=0.8)
     draft.notes.append("A milestone: judged done or not done.")
     return draft
+
+
+def no_target(text: str) -> str | None:
+    """Why the clause states no target (a vote, attendance, entry into force, a past result), or None."""
+    folded = fold(text)
+    start = _lead_in_end(folded, 0, skip_words=False)
+    body = folded[start:]
+    for pattern, reason in lx.NO_TARGET:
+        if pattern.search(body):
+            return reason
+    past = lx.PAST.search(body)
+    if past:
+        figures = [n for n in find_numbers(text) if n.kind in ("number", "fraction") and n.start >= start]
+        if figures and past.start() + start < figures[0].start and "phấn đấu" not in folded[:past.start() + start]:
+            return "a result already achieved ('đã' before the figure), not a target"
+    return None
 
 
 def analyse(text: str) -> Draft | str:
@@ -276,6 +295,26 @@ def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> 
             draft.notes.append(f"{first.token} {first.unit}: {first.value:g} of {first.denominator:g}.")
     else:
         draft.value = resolve_reading(draft, last, unit)
+    _scale(draft, last if last.unit else first)
+
+
+MONEY = ("đồng", "USD")
+
+
+def _scale(draft: Draft, n: FoundNumber) -> None:
+    """'3,5 vạn tấn' is 35,000 tấn: a magnitude word scales a count or a quantity; money keeps its unit
+    as plans state it ('70 triệu đồng', '1.250 tỷ đồng'), and so does a magnitude with no unit after it."""
+    base = n.base_unit
+    if not n.magnitude or not base or base.split("/")[0] in MONEY or draft.unit != n.unit:
+        return
+    factor = 10 ** n.magnitude
+    for name in ("value", "low", "high"):
+        x = getattr(draft, name)
+        if x is not None:
+            setattr(draft, name, round(x * factor, 6))
+    draft.notes.append(f"'{n.unit}': the magnitude word scales the figure ({n.token} {n.unit} = "
+                       f"{format_en(draft.value if draft.value is not None else draft.high)} {base}).")
+    draft.unit = base
 
 
 def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
@@ -304,6 +343,9 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
                        f"{format_en(draft.low)}' is the other reading.", 0.6)
         if scan.comparison == Comparison.APPROXIMATELY:
             draft.notes.append("'khoảng' before a range: read as the range itself.")
+        return
+    if scan.change and mode == "single" and last.unit == "lần" and baseline is None:
+        _factor(draft, scan, folded)
         return
     if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
@@ -339,6 +381,13 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
     """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached; False if none can."""
     sign = -1.0 if "giảm" in fold(scan.change) else 1.0
     x, y = abs(draft.value), level.value
+    if amount.unit == "lần":  # "tăng 1,5 lần (đạt 3.000 tỷ đồng)": the baseline is the level over the factor
+        factor = 1 / x if sign < 0 and x else x
+        if not factor or y is None or y <= 0:
+            return False
+        _factor(draft, scan, "", baseline=round(y / factor, 6), unit=level.unit)
+        draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).")
+        return True
     relative = amount.unit == "%" and level.unit != "%"
     if relative and (1 + sign * x / 100 == 0 or y == 0):
         draft.warn("The level reached gives no usable baseline for a relative change.", 0.5)
@@ -360,6 +409,26 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
     draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).".replace(" %", "%"))
     draft.cap(0.8)
     return True
+
+
+def _factor(draft: Draft, scan: Scan, folded: str, baseline: float | None = None, unit: str = "") -> None:
+    """'tăng 1,6 lần so với năm 2020', 'gấp 2 lần': a change by a factor of the baseline ('giảm 2 lần': 0.5)."""
+    verb = fold(scan.change)
+    falling = "giảm" in verb
+    x = draft.value
+    draft.comparison, draft.change_basis = Comparison.CHANGE, ChangeBasis.FACTOR
+    draft.value = round(1 / x, 6) if falling and x else x
+    draft.unit, draft.baseline_value = unit, baseline
+    draft.direction = Direction.LOWER_IS_BETTER if falling else Direction.HIGHER_IS_BETTER
+    shown = format_en(x)
+    draft.notes.append(f"'{scan.change} {shown} lần': a change by a factor: the figure reported is the level, judged "
+                       f"as level / baseline against {format_en(draft.value)}.")
+    if baseline is None:
+        draft.warn("A change by a factor whose baseline (the level it is compared with) is not in the text: set "
+                   "baseline_value before storing it.", 0.6)
+    if "gấp" not in verb and not falling:
+        draft.warn(f"'{scan.change} {shown} lần' usually means the level becomes {shown} times the baseline (read so), "
+                   f"but can be read as rising by {shown} times it (to {format_en(x + 1)} times).", 0.55)
 
 
 def _aggregation(draft: Draft, folded: str) -> None:

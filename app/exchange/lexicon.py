@@ -42,7 +42,7 @@ POST_MARKERS = [("trở lên", Comparison.AT_LEAST), ("trở xuống", Compariso
 
 # A "trở lên" right after one of these belongs to a rating level, not to the figure.
 RATING_WORDS = [fold(w) for w in ("nhiệm vụ", "khá", "tốt", "giỏi", "xuất sắc", "trung bình", "loại a", "loại b",
-                                  "mức khá", "mức tốt", "vững mạnh", "đạt chuẩn", "chuẩn")]
+                                  "mức khá", "mức tốt", "vững mạnh", "đạt chuẩn", "chuẩn", "sao")]
 
 # Phrases that open a clause and carry no meaning for the target.
 LEAD_INS = [fold(w) for w in ("phấn đấu", "phấn đấu để", "bảo đảm", "đảm bảo", "hằng năm", "hàng năm", "mỗi năm",
@@ -68,6 +68,26 @@ HEADS = [fold(w) for w in ("tỷ lệ", "tổng", "số", "sản lượng", "t�
 # Openings of headings and introductions (skipped, never targets).
 HEADING_OPENINGS = [fold(w) for w in ("về", "trong công tác", "lĩnh vực", "các chỉ tiêu", "chỉ tiêu", "mục tiêu",
                                       "nhóm chỉ tiêu", "các mục tiêu", "nhiệm vụ", "trong lĩnh vực", "đối với")]
+
+# Sentences that state no target (issue 11): skipped with the reason, whatever figures they hold.
+# Matched on the folded clause; the first that matches gives the reason.
+NO_TARGET = [(re.compile(p), reason) for p, reason in (
+    (r"(?<!\w)(?:tán thành|biểu quyết|phiếu thuận|số phiếu|nhất trí thông qua)(?!\w)",
+     "a vote or its count: states no target"),
+    (r"(?<!\w)đại biểu(?!\w).*(?<!\w)(?:được triệu tập|có mặt|vắng mặt)(?!\w)",
+     "who attended the meeting: states no target"),
+    (r"(?<!\w)(?:có hiệu lực|hiệu lực thi hành|thi hành kể từ)(?!\w)",
+     "a date of entry into force: states no target"),
+    (r"^(?:kết quả|tình hình thực hiện)(?!\w)|(?<!\w)(?:năm qua|vừa qua|ước đạt|ước thực hiện|ước tính đạt|"
+     r"đạt và vượt|đã đạt được)(?!\w)",
+     "a result already achieved (or its estimate), not a target"),
+)]
+# "đã" (already) before the first figure: "toàn huyện đã giảm được 320 hộ nghèo" reports a result.
+PAST = re.compile(r"(?<!\w)đã(?!\w)")
+# Headings that open a report of results ("Kết quả thực hiện năm 2023:"): what follows, up to the
+# next heading, reports results, not targets.
+RESULT_HEADINGS = re.compile(r"^(?:kết quả|tình hình thực hiện|đánh giá (?:kết quả|tình hình))(?!\w)|"
+                             r"(?<!\w)(?:năm qua|vừa qua)(?!\w)")
 
 # Heads of an indicator that names itself (a noun phrase), as opposed to a verb.
 NOUN_HEADS = [fold(w) for w in ("tỷ lệ", "tỷ suất", "tổng", "số", "sản lượng", "tốc độ", "thu", "chi", "giá trị", "mức",

@@ -15,6 +15,7 @@ from app.errors import InvalidInput
 from app.exchange.draft import ParseResult
 from app.exchange.parser import Budget, ParseTimeout, parse_resolution
 from app.plans.models import Plan
+from app.status.engine import Comparison
 from app.targets import service as targets
 from app.targets.models import Target, TargetCreate
 
@@ -105,6 +106,12 @@ def apply_drafts(*, session: Session, plan: Plan, result: ParseResult, accept: l
     wrong = [i for i in indices if not 0 <= i < len(result.drafts)]
     if wrong:
         raise InvalidInput.from_fields("Some accepted drafts do not exist.", {"accept": f"no draft numbered {wrong}"})
+    baseless = [i for i in indices if result.drafts[i].comparison == Comparison.CHANGE
+                and result.drafts[i].baseline_value is None]
+    if baseless:  # "tăng 1,6 lần so với năm 2020": the baseline is not in the text
+        raise InvalidInput.from_fields(
+            "Some accepted drafts are changes whose baseline the text does not give; leave them out of `accept` "
+            "and create them with their baseline_value.", {"accept": f"drafts {baseless} need a baseline_value"})
     existing = len(session.exec(select(Target.id).where(Target.plan_id == plan.id)).all())
     codes = next_codes(session, plan, len(indices))
     bodies = [

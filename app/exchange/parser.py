@@ -60,7 +60,7 @@ import time
 from dataclasses import dataclass
 
 from app.exchange import lexicon as lx
-from app.exchange.clause import analyse
+from app.exchange.clause import analyse, no_target
 from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
 from app.exchange.splitter import Piece, TooManyPieces, has_target_figure, split_clauses
 from app.exchange.vnnumbers import fold, normalize
@@ -152,6 +152,9 @@ def parse_clause(text: str) -> Draft | Unrecognised:
     text = normalize(text).strip()
     if len(text) > MAX_CLAUSE_CHARS:
         return Unrecognised(text=text, reason=TOO_LONG, span=(0, len(text)))
+    why = no_target(text)
+    if why:
+        return Unrecognised(text=text, reason=why, span=(0, len(text)))
     result = analyse(text)
     if isinstance(result, str):
         return Unrecognised(text=text, reason=result, span=(0, len(text)))
@@ -174,6 +177,8 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     norm = normalize(text)
     result = ParseResult(text=norm)
     context: str | None = None
+    results = False  # under a heading of results ("Kết quả thực hiện năm 2023:")
+    last_no_target: int | None = None
     last_main: int | None = None
     try:
         pieces = split_clauses(norm, limit=budget.max_clauses)
@@ -192,9 +197,20 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
             continue
         if _is_heading(piece):
             context = _heading_category(piece.text)
+            results = bool(lx.RESULT_HEADINGS.search(fold(piece.text)))
             reason = f"heading; sets the category '{context}' for what follows" if context else \
+                "heading of results already achieved: what follows reports results, not targets" if results else \
                 "heading or introduction (no target figure)"
             result.skipped.append(Skipped(piece.text, reason, span))
+            continue
+        why = no_target(piece.text)
+        if why is None and results:
+            why = "under a heading of results already achieved: a past figure, not a target"
+        if why is None and piece.joined and last_no_target is not None and last_no_target == len(result.skipped) - 1:
+            why = "continues a sentence that states no target"
+        if why:
+            last_no_target = len(result.skipped)
+            result.skipped.append(Skipped(piece.text, why, span))
             continue
         draft = analyse(piece.text)
         if isinstance(draft, str):

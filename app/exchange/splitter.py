@@ -40,6 +40,7 @@ class Piece:
     text: str
     colon: bool = False  # the piece ended with ":"
     sub: str = ""  # "trong đó" / "riêng" when the piece is a sub-target
+    joined: bool = False  # cut from the sentence before it at ", " / " và " (continues that sentence)
 
 
 def _is_target_figure(n) -> bool:
@@ -155,7 +156,7 @@ def split_clauses(text: str, limit: int | None = None) -> list[Piece]:
             for p_start, p_end, sub in _sub_pieces(text, s_start, s_end):
                 sub = sub or pending_sub
                 pending_sub = ""
-                for j_start, j_end in _joined(text, p_start, p_end, brackets):
+                for k, (j_start, j_end) in enumerate(_joined(text, p_start, p_end, brackets)):
                     a, b = _trimmed(text, j_start, j_end)
                     if a >= b:
                         continue
@@ -163,7 +164,7 @@ def split_clauses(text: str, limit: int | None = None) -> list[Piece]:
                     if body in ("trong đó", "riêng"):
                         pending_sub = body
                         continue
-                    pieces.append(Piece(a, b, text[a:b], colon=colon and j_end == s_end, sub=sub))
+                    pieces.append(Piece(a, b, text[a:b], colon=colon and j_end == s_end, sub=sub, joined=k > 0))
                     sub = ""
                     if limit is not None and len(pieces) > limit:
                         raise TooManyPieces(f"more than {limit} pieces")

@@ -97,14 +97,18 @@ UNITS = [
     "thị trấn", "thôn", "bản", "khu dân cư", "tổ dân phố", "trường học", "trường", "công trình",
     "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
     "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
-    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
+    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "chiếc", "cụm",
     "nhà văn hóa", "cầu", "tuyến phố", "tuyến đường", "tuyến", "chợ", "trạm",
+    # issue 11: administrative units and institutions counted in plans; "sao" is a rating level (OCOP 3 sao)
+    "huyện", "tỉnh", "thành phố", "quận", "thị xã", "làng", "bệnh viện", "nhà máy", "khu công nghiệp",
+    "cụm công nghiệp", "hồ sơ", "thủ tục", "hội viên", "đoàn viên", "cán bộ", "giáo viên", "thuê bao", "sao",
 ]
 UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
 COUNT_UNITS = frozenset(u for u in UNITS if u not in {
     "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
     "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm"})
 
+_PER_ONE = re.compile(r"1 ?(?=\D)")
 _UNITS_FOLDED = sorted(((fold(u), u) for u in UNITS), key=lambda p: -len(p[0]))
 _SUFFIXES_FOLDED = sorted(((fold(u), u) for u in UNIT_SUFFIXES), key=lambda p: -len(p[0]))
 
@@ -142,11 +146,16 @@ def read_unit(folded: str, i: int) -> tuple[str, int, int]:
         if folded.startswith(form, k) and _boundary(folded, k + len(form)):
             base, end = canon, k + len(form)
             while folded.startswith("/", end):
-                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, end + 1)
-                               and _boundary(folded, end + 1 + len(f))), None)
+                # "giường/vạn dân", and "giường/1 vạn dân" (per one vạn: the 1 goes)
+                at = end + 1
+                one = _PER_ONE.match(folded, at)
+                if one:
+                    at = one.end()
+                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, at)
+                               and _boundary(folded, at + len(f))), None)
                 if suffix is None:
                     break
-                base, end = f"{base}/{suffix}", end + 1 + len(fold(suffix))
+                base, end = f"{base}/{suffix}", at + len(fold(suffix))
             break
     if not words and not base:
         return "", 0, i

@@ -177,3 +177,31 @@ def test_the_openapi_document_states_the_parsing_limits(anonymous):
     operation = anonymous.get("/openapi.json").json()["paths"]["/api/v1/plans/{plan_id}/parse"]["post"]
     assert "200,000 characters" in operation["description"] and "503" in operation["responses"]
     assert "Retry-After" in operation["description"]
+
+
+def test_sentences_without_a_target_come_back_skipped_with_the_reason(anonymous, make):
+    plan = make.plan()
+    text = ("Tại kỳ họp, 100% đại biểu có mặt đã biểu quyết tán thành.\n"
+            "Nghị quyết có hiệu lực thi hành kể từ ngày 01 tháng 01 năm 2025.\n"
+            "Kết quả thực hiện năm 2023: thu ngân sách đạt 1.150 tỷ đồng, bằng 112% dự toán.\n"
+            "Chỉ tiêu năm 2024:\n"
+            "Thu ngân sách đạt 1.250 tỷ đồng.")
+    body = anonymous.post(f"{API}/plans/{plan['id']}/parse", json={"text": text}).json()
+    assert [(d["comparison"], d["value"], d["unit"]) for d in body["drafts"]] == [("at_least", 1250.0, "tỷ đồng")]
+    reasons = {s["text"]: s["reason"] for s in body["skipped"]}
+    assert "a vote" in reasons["Tại kỳ họp, 100% đại biểu có mặt đã biểu quyết tán thành"]
+    assert "entry into force" in reasons["Nghị quyết có hiệu lực thi hành kể từ ngày 01 tháng 01 năm 2025"]
+    assert "results" in reasons["thu ngân sách đạt 1.150 tỷ đồng, bằng 112% dự toán"]
+
+
+def test_a_change_without_its_baseline_is_drafted_but_not_applied(client, make):
+    plan = make.plan()
+    text = "Giá trị sản xuất công nghiệp tăng 1,6 lần so với năm 2020.\nThu ngân sách tăng 1,5 lần (đạt 3.000 tỷ đồng)."
+    url = f"{API}/plans/{plan['id']}/parse"
+    drafts = client.post(url, json={"text": text}).json()["drafts"]
+    assert [(d["comparison"], d["change_basis"], d["value"], d["baseline_value"], d["unit"]) for d in drafts] == [
+        ("change", "factor", 1.6, None, ""), ("change", "factor", 1.5, 2000.0, "tỷ đồng")]
+    assert_problem(client.post(url, params={"apply": "true"}, json={"text": text}), 422, fields={"accept"})
+    assert _targets(client, plan["id"]) == []
+    created = client.post(url, params={"apply": "true"}, json={"text": text, "accept": [1]}).json()["created"]
+    assert [(t["change_basis"], t["value"], t["baseline_value"]) for t in created] == [("factor", 1.5, 2000.0)]
