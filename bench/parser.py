@@ -22,6 +22,7 @@ Three parts, printed as one table:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -110,6 +111,22 @@ def timed(text: str, budget: Budget = UNLIMITED) -> tuple[float, object]:
 # ---------------------------------------------------------------- the API under adversarial load
 
 
+READER = """
+import json, os, sys, time
+import httpx
+base, stop = sys.argv[1], sys.argv[2]
+reads = []
+with httpx.Client(base_url=base, timeout=30) as c:
+    while not os.path.exists(stop):
+        t0 = time.perf_counter()
+        r = c.get("/api/v1/plans/1")
+        reads.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.text
+        time.sleep(0.02)
+print(json.dumps(reads))
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -149,26 +166,19 @@ def api_check(bodies: dict[str, str], clients: int = 15, waves: int = 3) -> dict
                 c.get("/api/v1/plans/1")
                 idle.append(time.perf_counter() - t0)
         for name, text in bodies.items():
-            reads: list[float] = []
             statuses: list[int] = []
-            stop = threading.Event()
-
-            def reader():
-                with httpx.Client(base_url=base, timeout=30) as c:
-                    while not stop.is_set():
-                        t0 = time.perf_counter()
-                        r = c.get("/api/v1/plans/1")
-                        reads.append(time.perf_counter() - t0)
-                        assert r.status_code == 200, r.text
-                        time.sleep(0.02)
+            payload = json.dumps({"text": text}).encode()  # encoded once: the client's own CPU stays small
+            stop = work / f"stop-{len(out)}"
+            # The reader is a process of its own, so the clients' threads cannot delay its timing.
+            reader = subprocess.Popen([sys.executable, "-c", READER, base, str(stop)], stdout=subprocess.PIPE,
+                                      cwd=ROOT)
 
             def parser_client():
                 with httpx.Client(base_url=base, timeout=120) as c:
-                    statuses.append(c.post("/api/v1/plans/1/parse", json={"text": text}).status_code)
+                    statuses.append(c.post("/api/v1/plans/1/parse", content=payload,
+                                           headers={"content-type": "application/json"}).status_code)
 
-            rt = threading.Thread(target=reader)
-            rt.start()
-            time.sleep(0.3)
+            time.sleep(0.5)
             t0 = time.perf_counter()
             for _wave in range(waves):  # the cap refuses most at once: later waves keep the parser busy
                 workers = [threading.Thread(target=parser_client) for _ in range(clients)]
@@ -177,8 +187,8 @@ def api_check(bodies: dict[str, str], clients: int = 15, waves: int = 3) -> dict
                 for w in workers:
                     w.join()
             busy_for = time.perf_counter() - t0
-            stop.set()
-            rt.join()
+            stop.touch()
+            reads = json.loads(reader.communicate(timeout=60)[0])
             ordered = sorted(reads)
             out[name] = {
                 "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
@@ -216,15 +226,17 @@ def main() -> None:
           f"goal 200,000 chars < 2 s: {'PASS' if median * LIMIT / len(text) < 2 else 'MISS'}")
     print(f"\nadversarial inputs, {args.size:,} characters each: the parser with no clause limit (its own cost), "
           f"then with the API's limits (Budget(): refused over {Budget().max_clauses:,} pieces), no deadline:")
-    worst = (0.0, "")
+    worst, worst_api = (0.0, ""), (0.0, "")
     for name, body in adversarial(args.size).items():
         t, r = timed(body)
         t_api, r_api = timed(body, Budget())
-        worst = max(worst, (t, name), (t_api, name + " (API limits)"))
+        worst, worst_api = max(worst, (t, name)), max(worst_api, (t_api, name))
         api = "refused (too many pieces)" if isinstance(r_api, ParseLimitExceeded) else "read"
-        print(f"  {name:<28} {t:7.3f} s  {len(r.drafts):>6} drafts {len(r.unrecognised):>6} unrecognised "
+        print(f"  {name:<30} {t:7.3f} s  {len(r.drafts):>6} drafts {len(r.unrecognised):>6} unrecognised "
               f"{len(r.skipped):>6} skipped | with limits {t_api:6.3f} s, {api}")
-    print(f"  worst: {worst[1]} {worst[0]:.3f} s   goal < 2 s: {'PASS' if worst[0] < 2 else 'MISS'}")
+    print(f"  worst with the API's limits: {worst_api[1]} {worst_api[0]:.3f} s   goal < 2 s: "
+          f"{'PASS' if worst_api[0] < 2 else 'MISS'}")
+    print(f"  worst without the clause limit (over 5,000 pieces; the API refuses these): {worst[1]} {worst[0]:.3f} s")
     if not args.no_api:
         attacks = adversarial(LIMIT)
         bodies = {"'tăng 1%, ' x 22,222 (refused: too many pieces)": attacks["'tăng 1%, ' joins"],

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -42,18 +43,27 @@ def parse_text(text: str, budget: Budget | None = None) -> ParseResult:
 # The API parses in worker processes of its own: CPU-bound Python in a thread of the server
 # would hold the interpreter lock against every read. The processes run at a lower CPU
 # priority (nice +10), so on a busy machine reads come first. One pool per server process,
-# made on first use, as many processes as PARSE_CONCURRENCY.
+# made on first use, as many processes as PARSE_CONCURRENCY; each exits within half a second
+# of the server process, however that ends (SIGKILL included).
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def _lower_priority() -> None:  # pragma: no cover - runs in the child process
+def _child_setup(parent: int) -> None:  # pragma: no cover - runs in the child process
+    """Lower CPU priority, and exit as soon as the server process is gone (however it ended)."""
     try:
         os.nice(10)
     except OSError:
         pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _executor(size: int) -> ProcessPoolExecutor:
@@ -63,7 +73,7 @@ def _executor(size: int) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_lower_priority)
+                                        initializer=_child_setup, initargs=(os.getpid(),))
             _pool_size = size
         return _pool
 

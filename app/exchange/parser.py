@@ -32,8 +32,27 @@ Reading a clause
   When the text gives the level reached ("giảm 1,5% (còn 3,2%)"), the draft IS a
   `change` with the baseline derived: percentage points when the level is a
   percentage (with a warning that "%" stood for points), relative for "X% (còn Y
-  hộ)", absolute for same-unit amounts. "tăng X lần" is recorded in "lần" with a
-  warning (X times, or X times more); "gấp X lần" is X times, unambiguously.
+  hộ)", absolute for same-unit amounts.
+- A change by a factor: "tăng 1,6 lần so với năm 2020", "gấp 2 lần", "tăng gấp 1,5 lần" is a
+  `change` with change_basis `factor` and value X ("giảm 2 lần": 0.5, lower is better); the
+  unit is the indicator's (the level reached gives it, and the baseline: "tăng 1,5 lần (đạt
+  3.000 tỷ đồng)" has baseline 2.000). Without a baseline in the text the draft warns, and
+  applying it is refused until it is left out or created with its baseline.
+- A level reached is not a cut: a change verb before "còn", "xuống", "lên" ("giảm còn dưới
+  2%", "giảm xuống dưới 40 vụ") belongs to the level phrase: less_than 2 %, no `change`
+  alternatives.
+- Units and magnitudes: "32 giường/1 vạn dân" is "giường/vạn dân"; "25 km đường" is 25 km;
+  "3 huyện" counts huyện; "N sao" (OCOP stars) and "N tuổi" are part of the name. A magnitude
+  word scales a count or a quantity ("3,5 vạn tấn" = 35,000 tấn, "1,05 triệu người" =
+  1,050,000 người); money keeps its unit as plans state it ("70 triệu đồng", "1.250 tỷ đồng").
+- No target (skipped, with the reason): votes and their counts ("100% đại biểu tán thành"),
+  attendance, dates of entry into force ("có hiệu lực ..."), results already achieved
+  ("ước đạt", "năm qua", "đạt và vượt", "đã" before the figure), and everything under a
+  heading of results ("Kết quả thực hiện năm 2023:") up to the next heading; a piece cut from
+  such a sentence at ", " / " và " too.
+- Limits: a piece over 2,000 characters is unrecognised (not read as one clause); with a
+  `Budget`, a text over its characters or pieces raises ParseLimitExceeded and passing its
+  deadline ParseTimeout. The cost is linear in the text.
 - "giảm X% <group>" ("Giảm 10% hộ nghèo") warns that it has three readings (relative,
   percentage points, a share of all); "giảm X%" of a rate warns of two.
 - Milestones: "không còn ...", "xóa 100% ...", "xóa hết ..." always; "hoàn thành,

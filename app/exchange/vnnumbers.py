@@ -28,7 +28,13 @@ Magnitude words (nghìn/ngàn 10^3, vạn 10^4, triệu 10^6, tỷ/tỉ 10^9, an
 compounds such as "nghìn tỷ" 10^12) are kept IN THE UNIT, as a target stores
 them: "1.536 tỷ đồng" reads value 1536, unit "tỷ đồng", magnitude 9. The scaled
 reading is offered too: `scaled` = 1.536e12 in `base_unit` "đồng". Variant
-spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ).
+spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ). (The clause reader
+scales counts and quantities with it: "3,5 vạn tấn" becomes 35,000 tấn; money keeps its unit.)
+"giường/1 vạn dân" reads as "giường/vạn dân" (per one vạn: the 1 goes).
+
+Reading is linear in the text: each number looks back at most two words (no copy of the
+text before it), and a run of digits and separators longer than 32 characters is not a
+figure (skipped, never converted).
 
 Text is normalised first (`normalize`): Unicode NFC, the PDF letter "ƣ" → "ư",
 "Ð" → "Đ", runs of spaces, tabs and no-break spaces → one space, CR LF → LF,
