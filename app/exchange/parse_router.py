@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -39,7 +38,6 @@ from app.common.types import MAX_ID, InputModel, Text
 from app.deps import PrincipalDep, SessionDep, load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
-from app.exchange.draft import ParseResult
 from app.exchange.parser import MAX_CHARS, MAX_CLAUSE_CHARS, MAX_CLAUSES, Budget, ParseLimitExceeded, ParseTimeout
 from app.openapi import errors
 from app.plans.models import Plan
@@ -190,14 +188,10 @@ def _readable_plan(request: Request, session: Session, principal: Principal | No
         session.close()  # back to the pool: nothing is held while the text is parsed
 
 
-def _answer(result: ParseResult, apply: bool, created: list) -> bytes:
-    return ParseResponse(
-        drafts=[DraftOut.model_validate({**asdict(d), "index": i}) for i, d in enumerate(result.drafts)],
-        unrecognised=[TextPiece(text=u.text, reason=u.reason) for u in result.unrecognised],
-        skipped=[TextPiece(text=s.text, reason=s.reason) for s in result.skipped],
-        applied=apply,
-        created=[TargetPublic.model_validate(t, from_attributes=True) for t in created],
-    ).model_dump_json().encode()
+def _answer(parts: str, apply: bool, created: list) -> bytes:
+    """The ParseResponse: the parts made by the parsing process, then `applied` and `created`."""
+    stored = ",".join(TargetPublic.model_validate(t, from_attributes=True).model_dump_json() for t in created)
+    return f'{{{parts},"applied":{"true" if apply else "false"},"created":[{stored}]}}'.encode()
 
 
 @router.post(
@@ -223,8 +217,8 @@ async def parse_plan_text(
     try:
         plan = await run_in_threadpool(_readable_plan, request, session, principal, plan_id, apply)
         limit = settings.parse_time_limit_seconds
-        result = await parse_service.parse_text_elsewhere(
-            body.text, Budget.seconds(limit), processes=settings.parse_concurrency, hard_limit=limit + 2)
+        parts, result = await parse_service.parse_text_elsewhere(
+            body.text, Budget.seconds(limit), processes=settings.parse_concurrency, hard_limit=limit + 2, keep=apply)
     except ParseLimitExceeded as exc:
         raise InvalidInput.from_fields(exc.detail, {exc.field: exc.detail}) from None
     except parse_service.ParserUnavailable:
@@ -237,5 +231,5 @@ async def parse_plan_text(
     if apply:
         created = await run_in_threadpool(
             parse_service.apply_drafts, session=session, plan=plan, result=result, accept=body.accept)
-    content = await run_in_threadpool(_answer, result, apply, created)
+    content = await run_in_threadpool(_answer, parts, apply, created)
     return Response(content=content, media_type="application/json")

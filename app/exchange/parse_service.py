@@ -93,13 +93,22 @@ class ParserUnavailable(RuntimeError):
     """The parsing process stopped (killed, out of memory): the pool is made again on the next parse."""
 
 
-async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_limit: float) -> ParseResult:
-    """`parse_text` in a worker process; past `hard_limit` seconds the processes are killed (ParseTimeout).
+def _parse_for_answer(text: str, budget: Budget, keep: bool) -> tuple[str, ParseResult | None]:
+    """In the worker process: the answer's JSON (drafts, unrecognised, skipped), and the result itself
+    only when it is to be applied. Handing back one string spares the server unpickling thousands of
+    objects (and the garbage collections they bring) while it serves reads."""
+    result = parse_resolution(text, budget)
+    return result.json_parts(), (result if keep else None)
+
+
+async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_limit: float,
+                               keep: bool = False) -> tuple[str, ParseResult | None]:
+    """`_parse_for_answer` in a worker process; past `hard_limit` seconds the processes are killed (ParseTimeout).
 
     The budget's own deadline stops a parse from the inside first; the hard limit is for a parse
     that does not reach a check in time.
     """
-    future = _executor(processes).submit(parse_resolution, text, budget)  # a light import in the child
+    future = _executor(processes).submit(_parse_for_answer, text, budget, keep)
     try:
         return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit)
     except asyncio.TimeoutError:

@@ -205,3 +205,23 @@ def test_a_change_without_its_baseline_is_drafted_but_not_applied(client, make):
     assert _targets(client, plan["id"]) == []
     created = client.post(url, params={"apply": "true"}, json={"text": text, "accept": [1]}).json()["created"]
     assert [(t["change_basis"], t["value"], t["baseline_value"]) for t in created] == [("factor", 1.5, 2000.0)]
+
+
+def test_the_answer_made_in_the_parsing_process_is_the_documented_model():
+    """The parsing process writes the answer's JSON itself; it must read back as ParseResponse, field for field."""
+    import json
+    from dataclasses import asdict
+
+    from app.exchange.parse_router import DraftOut, ParseResponse, _answer
+    from app.exchange.parser import parse_resolution
+
+    text = CLAUSES + "\nGiá trị sản xuất công nghiệp tăng 1,6 lần so với năm 2020.\nNghị quyết có hiệu lực từ ngày 10/12/2024."
+    result = parse_resolution(text)
+    made = json.loads(_answer(result.json_parts(), False, []))
+    model = ParseResponse(
+        drafts=[DraftOut.model_validate({**asdict(d), "index": i}) for i, d in enumerate(result.drafts)],
+        unrecognised=[{"text": u.text, "reason": u.reason} for u in result.unrecognised],
+        skipped=[{"text": s.text, "reason": s.reason} for s in result.skipped],
+        applied=False, created=[])
+    assert made == json.loads(model.model_dump_json())
+    assert ParseResponse.model_validate(made) == model
