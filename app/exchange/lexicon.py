@@ -82,6 +82,8 @@ NO_TARGET = [(re.compile(p), reason) for p, reason in (
      r"đạt và vượt|đã đạt được)(?!\w)",
      "a result already achieved (or its estimate), not a target"),
 )]
+# Words that mark a target: they end a passage of results within a paragraph.
+TARGET_CUES = re.compile(r"(?<!\w)(?:phấn đấu|chỉ tiêu|mục tiêu|kế hoạch|đến năm|tới năm|nhiệm kỳ|giai đoạn)(?!\w)")
 # "đã" (already) before the first figure: "toàn huyện đã giảm được 320 hộ nghèo" reports a result.
 PAST = re.compile(r"(?<!\w)đã(?!\w)")
 # Headings that open a report of results ("Kết quả thực hiện năm 2023:"): what follows, up to the

@@ -49,7 +49,9 @@ Reading a clause
   attendance, dates of entry into force ("có hiệu lực ..."), results already achieved
   ("ước đạt", "năm qua", "đạt và vượt", "đã" before the figure), and everything under a
   heading of results ("Kết quả thực hiện năm 2023:") up to the next heading; a piece cut from
-  such a sentence at ", " / " và " too.
+  such a sentence at ", " / " và " too; and the rest of a paragraph once one of its pieces
+  reported a result, up to a piece with a target word ("phấn đấu", "chỉ tiêu", "mục tiêu",
+  "kế hoạch", "đến năm") or a new line (the seed report's 2018 paragraph).
 - Limits: a piece over 2,000 characters is unrecognised (not read as one clause); with a
   `Budget`, a text over its characters or pieces raises ParseLimitExceeded and passing its
   deadline ParseTimeout. The cost is linear in the text.
@@ -197,6 +199,8 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     result = ParseResult(text=norm)
     context: str | None = None
     results = False  # under a heading of results ("Kết quả thực hiện năm 2023:")
+    past_passage = False  # a piece of this paragraph reported a result: the rest of it does too
+    previous_end = 0
     last_no_target: int | None = None
     last_main: int | None = None
     try:
@@ -221,16 +225,24 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
                 "heading of results already achieved: what follows reports results, not targets" if results else \
                 "heading or introduction (no target figure)"
             result.skipped.append(Skipped(piece.text, reason, span))
+            past_passage, previous_end = False, piece.end
             continue
+        if "\n" in norm[previous_end:piece.start]:
+            past_passage = False  # a new line (paragraph) starts
+        previous_end = piece.end
         why = no_target(piece.text)
         if why is None and results:
             why = "under a heading of results already achieved: a past figure, not a target"
         if why is None and piece.joined and last_no_target is not None and last_no_target == len(result.skipped) - 1:
             why = "continues a sentence that states no target"
+        if why is None and past_passage and not lx.TARGET_CUES.search(fold(piece.text)):
+            why = "in a passage reporting results already achieved (same paragraph): a past figure, not a target"
         if why:
             last_no_target = len(result.skipped)
+            past_passage = past_passage or why.startswith(("a result", "in a passage"))
             result.skipped.append(Skipped(piece.text, why, span))
             continue
+        past_passage = False
         draft = analyse(piece.text)
         if isinstance(draft, str):
             result.unrecognised.append(Unrecognised(piece.text, draft, span))

@@ -47,3 +47,13 @@ def test_issue11_set_scores_at_least_95_percent():
     n, right = report(measure())
     assert n >= 50
     assert right / n >= 0.95, f"issue 11 clauses {right}/{n} = {right / n:.3f} is below 0.95"
+
+
+def test_a_paragraph_that_reports_results_gives_no_drafts_until_a_new_line_or_a_target_word():
+    text = ("Năm qua, kinh tế huyện tiếp tục phát triển, tốc độ tăng trưởng ước đạt 8,1%; thu ngân sách tăng 15% so "
+            "với cùng kỳ; tổng vốn đầu tư toàn xã hội đạt trên 2.000 tỷ đồng. Năm 2024 phấn đấu thu ngân sách tăng 10%.\n"
+            "Tỷ lệ hộ nghèo giảm còn dưới 2%.")
+    result = parse_resolution(text)
+    assert [(d.comparison.value, d.value, d.unit) for d in result.drafts] == [
+        ("at_least", 10.0, "%"), ("less_than", 2.0, "%")]
+    assert sum("passage reporting results" in s.reason for s in result.skipped) == 2
