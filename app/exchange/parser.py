@@ -49,7 +49,8 @@ Reading a clause
   attendance, dates of entry into force ("có hiệu lực ..."), results already achieved
   ("ước đạt", "năm qua", "đạt và vượt", "đã" before the figure), and everything under a
   heading of results ("Kết quả thực hiện năm 2023:") up to the next heading; a piece cut from
-  such a sentence at ", " / " và " too; and the rest of a paragraph once one of its pieces
+  such a sentence at ", " / " và " too (a label "Kết quả ...:" followed by text on its line covers
+  that line only); and the rest of a paragraph once one of its pieces
   reported a result, up to a piece with a target word ("phấn đấu", "chỉ tiêu", "mục tiêu",
   "kế hoạch", "đến năm") or a new line (the seed report's 2018 paragraph).
 - Limits: a piece over 2,000 characters is unrecognised (not read as one clause); with a
@@ -199,6 +200,7 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     result = ParseResult(text=norm)
     context: str | None = None
     results = False  # under a heading of results ("Kết quả thực hiện năm 2023:")
+    results_line_only = False  # ... a label at the head of a line ("Kết quả năm 2023: ..."): that line only
     past_passage = False  # a piece of this paragraph reported a result: the rest of it does too
     previous_end = 0
     last_no_target: int | None = None
@@ -221,6 +223,9 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
         if _is_heading(piece):
             context = _heading_category(piece.text)
             results = bool(lx.RESULT_HEADINGS.search(fold(piece.text)))
+            line_end = norm.find("\n", piece.end)
+            # "Kết quả năm 2023: thu ... đạt ..." on one line labels that line; on a line of its own, a section
+            results_line_only = results and any(c.isalnum() for c in norm[piece.end:line_end if line_end >= 0 else None])
             reason = f"heading; sets the category '{context}' for what follows" if context else \
                 "heading of results already achieved: what follows reports results, not targets" if results else \
                 "heading or introduction (no target figure)"
@@ -229,6 +234,7 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
             continue
         if "\n" in norm[previous_end:piece.start]:
             past_passage = False  # a new line (paragraph) starts
+            results = results and not results_line_only
         previous_end = piece.end
         why = no_target(piece.text)
         if why is None and results:

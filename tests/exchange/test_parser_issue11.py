@@ -58,3 +58,15 @@ def test_a_paragraph_that_reports_results_gives_no_drafts_until_a_new_line_or_a_
     assert [(d.comparison.value, d.value, d.unit) for d in result.drafts] == [
         ("at_least", 10.0, "%"), ("less_than", 2.0, "%")]
     assert sum("passage reporting results" in s.reason for s in result.skipped) == 2
+
+
+def test_a_results_label_covers_its_line_and_a_results_heading_its_section():
+    text = ("Kết quả năm 2023: thu ngân sách đạt 1.150 tỷ đồng.\n"
+            "Thu ngân sách năm 2024 đạt 1.250 tỷ đồng.\n"
+            "Kết quả thực hiện năm 2023:\n"
+            "- Tỷ lệ hộ nghèo 2,1%.\n"
+            "- Kết nạp 215 đảng viên.\n"
+            "Các chỉ tiêu năm 2024:\n"
+            "- Kết nạp 220 đảng viên trở lên.")
+    drafts = parse_resolution(text).drafts
+    assert [(d.value, d.unit) for d in drafts] == [(1250.0, "tỷ đồng"), (220.0, "đảng viên")]
