@@ -225,3 +225,21 @@ def test_the_answer_made_in_the_parsing_process_is_the_documented_model():
         applied=False, created=[])
     assert made == json.loads(model.model_dump_json())
     assert ParseResponse.model_validate(made) == model
+
+
+def test_a_parse_past_the_hard_limit_has_its_process_killed_and_the_next_parse_works():
+    import asyncio
+
+    import pytest
+
+    from app.exchange import parse_service
+    from app.exchange.parser import Budget, ParseTimeout
+
+    slow = "Tỷ lệ " + "giảm " * 390 + "5%.\n"
+    text = (slow * 200)[:190_000]  # about a second of work, no deadline inside
+    with pytest.raises(ParseTimeout):
+        asyncio.run(parse_service.parse_text_elsewhere(text, Budget(), processes=1, hard_limit=0.05))
+    assert parse_service._pool is None  # killed and dropped
+    parts, result = asyncio.run(parse_service.parse_text_elsewhere(
+        "Thu ngân sách tăng khoảng 5%.", Budget(), processes=1, hard_limit=30, keep=True))
+    assert '"comparison": "approximately"' in parts and result.drafts[0].value == 5.0
