@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -211,6 +212,7 @@ def api_check(bodies: dict[str, str], clients: int = 15, waves: int = 3) -> dict
     finally:
         server.terminate()
         server.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
