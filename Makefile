@@ -50,6 +50,14 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench bench-parser
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/parser.py
+
+# The parser alone (issue 11, a minute or two): throughput on resolution text, worst adversarial
+# inputs, and reads under 15 concurrent adversarial parses on a real server. See bench/parser.py.
+# Options: --rounds N, --no-api, --size CHARACTERS.
+PARSER_BENCH_ARGS ?=
+bench-parser: install-test
+	$(BIN)/python -u bench/parser.py $(PARSER_BENCH_ARGS)

@@ -47,11 +47,23 @@ class Settings(BaseSettings):
     # Expired idempotency records are purged this often (seconds) by each worker; 0 turns it off
     # (then run `chitieu purge` from cron).
     idempotency_purge_seconds: float = 600.0
+    # Parsing resolution text (POST /plans/{id}/parse, open without a key): at most this many
+    # parses run at once in one worker process (beyond: 503 with Retry-After), each within
+    # this many seconds of CPU time on the clock (beyond: 503). See app/exchange/parse_router.py.
+    parse_concurrency: int = 2
+    parse_time_limit_seconds: float = 5.0
 
     @field_validator("database_url", "migration_database_url")
     @classmethod
     def _normalize(cls, value: str | None) -> str | None:
         return normalize_database_url(value) if value else value
+
+    @field_validator("parse_concurrency")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("PARSE_CONCURRENCY must be at least 1")
+        return value
 
     @field_validator("timezone")
     @classmethod

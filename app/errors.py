@@ -92,12 +92,12 @@ class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
-class Unavailable(DomainError):
-    """The worker is at its limit for this kind of work; retry after `Retry-After` seconds."""
+class ServiceUnavailable(DomainError):
+    """The server (this worker) is at its limit for this kind of work: try again after `Retry-After` seconds."""
 
-    status, slug, title = 503, "busy", "Service unavailable"
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
 
-    def __init__(self, detail: str, retry_after: int = 5):
+    def __init__(self, detail: str, retry_after: int = 1):
         super().__init__(detail)
         self.headers = {"Retry-After": str(retry_after)}
 
@@ -124,7 +124,7 @@ HTTP_TITLES = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),
     500: ("internal-error", "Internal server error"),
-    503: ("busy", "Service unavailable"),
+    503: ("service-unavailable", "Service unavailable"),
 }
 
 

@@ -28,7 +28,7 @@ from app.audit.router import router as audit_router
 from app.exchange.export_router import router as export_router
 from app.exchange.import_router import router as import_router
 from app.auth.router import router as keys_router
-from app.exchange.parse_router import router as parse_router
+from app.exchange.parse_router import ParseGateMiddleware, router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
 from app.status.router import router as status_router
@@ -158,10 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     install_error_handlers(app)
     app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
-    # Outermost last: request id -> headers (one Authorization; nosniff, no-store) -> body limits
-    # -> idempotency (reads the limited body) -> app.
+    # Outermost last: request id -> headers (one Authorization; nosniff, no-store) -> parse slots
+    # -> body limits -> idempotency (reads the limited body) -> app.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(LimitsMiddleware)
+    app.add_middleware(ParseGateMiddleware)  # a parse slot, or 503 before the body is read
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_api_router())

@@ -13,7 +13,8 @@ DESCRIPTIONS = {
     412: "`If-Match` names a version that is no longer current: read the resource again.",
     413: "The request body is too large.",
     422: "The input is not valid; `errors` lists each field.",
-    503: "This worker is running as many imports and exports as it may; retry after `Retry-After` seconds.",
+    503: "This worker is at its limit for this kind of work (parsing, imports and exports, plan statuses): "
+    "retry after `Retry-After` seconds.",
 }
 
 

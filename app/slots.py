@@ -39,7 +39,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep
-from app.errors import Unavailable
+from app.errors import ServiceUnavailable
 
 RETRY_AFTER_SECONDS = 5
 STATUS_WAIT_SECONDS = 2.0
@@ -77,7 +77,7 @@ async def status_slot(request: Request, session: SessionDep) -> AsyncIterator[No
         deadline = time.monotonic() + STATUS_WAIT_SECONDS
         while not slots.try_take():
             if time.monotonic() > deadline:
-                raise Unavailable(
+                raise ServiceUnavailable(
                     f"This server is computing {slots.limit} plan statuses already; retry in a second.", retry_after=1
                 )
             await asyncio.sleep(_POLL_SECONDS)
@@ -93,7 +93,7 @@ StatusSlotDep = Annotated[None, Depends(status_slot)]
 async def exchange_slot(request: Request) -> AsyncIterator[None]:
     slots = slots_of(request.app)
     if not slots.try_take():
-        raise Unavailable(
+        raise ServiceUnavailable(
             f"This server is already running {slots.limit} imports or exports; retry in a few seconds.",
             retry_after=RETRY_AFTER_SECONDS,
         )

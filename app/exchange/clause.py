@@ -21,6 +21,10 @@ _TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầ
                         rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
 _MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
                    r"bình quân|bình quân\s+(?:tăng|giảm)")
+_LEVEL_WORDS = re.compile(r"(?<!\w)(?:còn|xuống|lên)(?!\w)")
+_TRO = re.compile(r"\s*trở (?:lên|xuống|lại)(?!\w)")
+_POST = re.compile(r"\s*(trở lên|trở xuống|trở lại)(?!\w)")
+_SHARE = re.compile(r"\s*/\s*(?:tổng số\s*)?")
 _TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
                          r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
 
@@ -39,6 +43,7 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
     """Reads marker words backwards from `end` (a figure's start) down to `start`."""
     pos = end
     scan = Scan(cut=end)
+    reached = False  # a phrase of a level reached ("còn", "xuống", "lên") was read
     while True:
         while pos > start and folded[pos - 1] in " \t":
             pos -= 1
@@ -47,8 +52,9 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         if hit is None or _after_tro(folded, pos, hit):
             break
         phrase, kind = hit
-        if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds):
-            kind = "filler"  # "giảm ... xuống còn 2%": the level is the target
+        if kind == "change" and ("down" in scan.kinds or "up" in scan.kinds or reached):
+            kind = "filler"  # "giảm ... xuống còn 2%", "giảm còn dưới 2%": the level is the target
+        reached = reached or bool(_LEVEL_WORDS.search(phrase))
         if isinstance(kind, Comparison) and scan.comparison is None:
             scan.comparison = kind
         if kind == "typo" and scan.comparison is None:
@@ -58,16 +64,21 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         scan.kinds.append(kind)
         pos -= len(phrase)
         scan.cut = pos
-    head = fold(text[start:scan.cut]).rstrip(" ,:")
-    if scan.change and (head.endswith(("tốc độ", "tỷ lệ", "mức")) or not head and "tăng trưởng" in fold(scan.change)):
-        scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
+    if scan.change:  # the words before the markers, read backwards from them (no copy of the clause)
+        k = scan.cut
+        while k > start and folded[k - 1] in " ,:":
+            k -= 1
+        head = folded[max(start, k - 8):k]
+        if head.endswith(("tốc độ", "tỷ lệ", "mức")) or k == start and "tăng trưởng" in fold(scan.change):
+            scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
     return scan
 
 
 def _after_tro(folded: str, pos: int, hit: tuple) -> bool:
     """True when the marker is the 'lên'/'xuống' of 'trở lên'/'trở xuống', which belongs to a rating or level."""
     phrase = hit[0]
-    return phrase in ("lên", "xuống") and folded[:pos - len(phrase)].rstrip().endswith("trở")
+    at = pos - len(phrase)
+    return phrase in ("lên", "xuống") and folded[max(0, at - 12):at].rstrip().endswith("trở")
 
 
 def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
@@ -89,17 +100,35 @@ def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
 
 def _qualifier(n: FoundNumber, folded: str) -> bool:
     """Figures inside the indicator's name: ages, durations ('trong 5 năm'), 'per' units ('trên 1 ha')."""
-    if n.unit == "tuổi":
+    if n.unit in ("tuổi", "sao"):  # "trẻ em dưới 5 tuổi", "sản phẩm OCOP từ 3 sao trở lên": part of the name
         return True
-    before = folded[:n.start].split()
-    last = before[-1] if before else ""
+    last = _last_token(folded, n.start)
     if n.value == 1 and n.unit and last in ("trên", "mỗi", "cho", "/"):
         return True  # "trên 1 ha": per hectare
     return n.unit in ("năm", "tháng", "ngày") and last in ("trong", "sau", "mỗi", "hằng", "qua", "cả")
 
 
-def _in_parentheses(text: str, i: int) -> bool:
-    return text[:i].count("(") > text[:i].count(")")
+def _last_token(folded: str, i: int) -> str:
+    """The last space-separated token before position i (read backwards: no prefix copy)."""
+    j = i
+    while j > 0 and folded[j - 1].isspace():
+        j -= 1
+    k = j
+    while k > 0 and not folded[k - 1].isspace():
+        k -= 1
+    return folded[k:j]
+
+
+def _bracketed(text: str, numbers) -> set[int]:
+    """The starts of the figures that lie inside brackets (more '(' than ')' before them), in one pass."""
+    starts = sorted({n.start for n in numbers})
+    inside, depth, prev = set(), 0, 0
+    for at in starts:
+        depth += text.count("(", prev, at) - text.count(")", prev, at)
+        prev = at
+        if depth > 0:
+            inside.add(at)
+    return inside
 
 
 def _joined(folded: str, a: FoundNumber, b: FoundNumber, seps: set[str]) -> bool:
@@ -114,6 +143,22 @@ def _milestone(text: str, start: int) -> Draft:
     return draft
 
 
+def no_target(text: str) -> str | None:
+    """Why the clause states no target (a vote, attendance, entry into force, a past result), or None."""
+    folded = fold(text)
+    start = _lead_in_end(folded, 0, skip_words=False)
+    body = folded[start:]
+    for pattern, reason in lx.NO_TARGET:
+        if pattern.search(body):
+            return reason
+    past = lx.PAST.search(body)
+    if past:
+        figures = [n for n in find_numbers(text) if n.kind in ("number", "fraction") and n.start >= start]
+        if figures and past.start() + start < figures[0].start and "phấn đấu" not in folded[:past.start() + start]:
+            return "a result already achieved ('đã' before the figure), not a target"
+    return None
+
+
 def analyse(text: str) -> Draft | str:
     """Reads one normalised clause into a Draft, or returns the reason it cannot."""
     folded = fold(text)
@@ -125,7 +170,8 @@ def analyse(text: str) -> Draft | str:
     durations = [n for n in figures if n.unit in ("năm", "tháng", "ngày")]
     if len(durations) < len(figures):  # "Tổng vốn đầu tư 5 năm đạt ...": the duration names the period
         figures = [n for n in figures if n not in durations]
-    outside = [n for n in figures if not _in_parentheses(text, n.start)]
+    bracketed = _bracketed(text, numbers)
+    outside = [n for n in figures if n.start not in bracketed]
     body = folded[head:]
     if lx.starts_with_any(body, lx.STRONG_MILESTONES) or (not outside and lx.starts_with_any(body, lx.MILESTONE_VERBS)):
         return _milestone(text, head)
@@ -134,18 +180,18 @@ def analyse(text: str) -> Draft | str:
             return "Only years, dates or reference numbers: no target figure."
         return "No target figure and no milestone wording."
     candidates = outside or figures
-    return _numeric(text, folded, start, candidates, numbers, parenthesised_only=not outside)
+    return _numeric(text, folded, start, candidates, numbers, parenthesised_only=not outside, bracketed=bracketed)
 
 
 def _score(folded: str, text: str, start: int, n: FoundNumber) -> float:
     scan = scan_markers(folded, text, start, n.start)
     score = 2.0 if scan.kinds else 0.0
-    if re.match(r"\s*trở (?:lên|xuống|lại)(?!\w)", folded[n.unit_end:]):
+    if _TRO.match(folded, n.unit_end):
         score += 2
     return score + (1.0 if n.unit in RATE_UNITS else 0.5 if n.unit else 0.0)
 
 
-def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Draft | str:
+def _numeric(text, folded, start, candidates, numbers, parenthesised_only, bracketed) -> Draft | str:
     """The figure-bearing clause: picks the figure(s), the comparison, then the title."""
     scores = [_score(folded, text, start, n) for n in candidates]
     for k in range(len(candidates) - 1):  # "từ 5,2% xuống còn 3%": the starting level is not the target
@@ -171,7 +217,7 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only) -> Dr
     if parenthesised_only:
         draft.warn("The only figures are in parentheses; check that they state the target.", 0.5)
     post, baseline, tail = _after_figure(draft, text, folded, numbers, last.unit_end, scan, mode)
-    others = [n for n in candidates if n not in (first, last, baseline) and not _in_parentheses(text, n.start)]
+    others = [n for n in candidates if n not in (first, last, baseline) and n.start not in bracketed]
     if others:
         listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
         draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
@@ -195,13 +241,13 @@ def _lower_is_better(folded: str) -> bool:
 def _after_figure(draft, text, folded, numbers, pos, scan, mode):
     """Reads what follows the figure: 'trở lên', '/tổng số', the level a change reaches; returns the rest."""
     post = None
-    m = re.match(r"\s*(trở lên|trở xuống|trở lại)(?!\w)", folded[pos:])
+    m = _POST.match(folded, pos)
     if m:
         post = dict(lx.POST_MARKERS)[m.group(1)]
-        pos += m.end()
-    share = re.match(r"\s*/\s*(?:tổng số\s*)?", folded[pos:])
+        pos = m.end()
+    share = _SHARE.match(folded, pos)
     if share:
-        pos += share.end()
+        pos = share.end()
         draft.notes.append("The figure is a share of the total named after it.")
     late_floor = None
     if post is None and (scan.comparison is None or scan.kinds[:1] == ["from"]):
@@ -249,6 +295,26 @@ def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> 
             draft.notes.append(f"{first.token} {first.unit}: {first.value:g} of {first.denominator:g}.")
     else:
         draft.value = resolve_reading(draft, last, unit)
+    _scale(draft, last if last.unit else first)
+
+
+MONEY = ("đồng", "USD")
+
+
+def _scale(draft: Draft, n: FoundNumber) -> None:
+    """'3,5 vạn tấn' is 35,000 tấn: a magnitude word scales a count or a quantity; money keeps its unit
+    as plans state it ('70 triệu đồng', '1.250 tỷ đồng'), and so does a magnitude with no unit after it."""
+    base = n.base_unit
+    if not n.magnitude or not base or base.split("/")[0] in MONEY or draft.unit != n.unit:
+        return
+    factor = 10 ** n.magnitude
+    for name in ("value", "low", "high"):
+        x = getattr(draft, name)
+        if x is not None:
+            setattr(draft, name, round(x * factor, 6))
+    draft.notes.append(f"'{n.unit}': the magnitude word scales the figure ({n.token} {n.unit} = "
+                       f"{format_en(draft.value if draft.value is not None else draft.high)} {base}).")
+    draft.unit = base
 
 
 def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
@@ -277,6 +343,9 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
                        f"{format_en(draft.low)}' is the other reading.", 0.6)
         if scan.comparison == Comparison.APPROXIMATELY:
             draft.notes.append("'khoảng' before a range: read as the range itself.")
+        return
+    if scan.change and mode == "single" and last.unit == "lần" and baseline is None:
+        _factor(draft, scan, folded)
         return
     if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
@@ -312,6 +381,13 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
     """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached; False if none can."""
     sign = -1.0 if "giảm" in fold(scan.change) else 1.0
     x, y = abs(draft.value), level.value
+    if amount.unit == "lần":  # "tăng 1,5 lần (đạt 3.000 tỷ đồng)": the baseline is the level over the factor
+        factor = 1 / x if sign < 0 and x else x
+        if not factor or y is None or y <= 0:
+            return False
+        _factor(draft, scan, "", baseline=round(y / factor, 6), unit=level.unit)
+        draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).")
+        return True
     relative = amount.unit == "%" and level.unit != "%"
     if relative and (1 + sign * x / 100 == 0 or y == 0):
         draft.warn("The level reached gives no usable baseline for a relative change.", 0.5)
@@ -333,6 +409,26 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
     draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).".replace(" %", "%"))
     draft.cap(0.8)
     return True
+
+
+def _factor(draft: Draft, scan: Scan, folded: str, baseline: float | None = None, unit: str = "") -> None:
+    """'tăng 1,6 lần so với năm 2020', 'gấp 2 lần': a change by a factor of the baseline ('giảm 2 lần': 0.5)."""
+    verb = fold(scan.change)
+    falling = "giảm" in verb
+    x = draft.value
+    draft.comparison, draft.change_basis = Comparison.CHANGE, ChangeBasis.FACTOR
+    draft.value = round(1 / x, 6) if falling and x else x
+    draft.unit, draft.baseline_value = unit, baseline
+    draft.direction = Direction.LOWER_IS_BETTER if falling else Direction.HIGHER_IS_BETTER
+    shown = format_en(x)
+    draft.notes.append(f"'{scan.change} {shown} lần': a change by a factor: the figure reported is the level, judged "
+                       f"as level / baseline against {format_en(draft.value)}.")
+    if baseline is None:
+        draft.warn("A change by a factor whose baseline (the level it is compared with) is not in the text: set "
+                   "baseline_value before storing it.", 0.6)
+    if "gấp" not in verb and not falling:
+        draft.warn(f"'{scan.change} {shown} lần' usually means the level becomes {shown} times the baseline (read so), "
+                   f"but can be read as rising by {shown} times it (to {format_en(x + 1)} times).", 0.55)
 
 
 def _aggregation(draft: Draft, folded: str) -> None:

@@ -5,7 +5,8 @@ Pure: standard library only (the enums come from the pure status engine).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction  # noqa: F401
 
@@ -94,6 +95,18 @@ class ParseResult:
     drafts: list[Draft] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    def json_parts(self) -> str:
+        """'"drafts": [...], "unrecognised": [...], "skipped": [...]' as the parse route answers them
+        (DraftOut / TextPiece fields), made where the text was parsed: the server only adds the rest."""
+        drafts = []
+        for i, d in enumerate(self.drafts):
+            fields = asdict(d)
+            fields.pop("span")
+            drafts.append({"index": i, **fields})
+        pieces = {name: [{"text": p.text, "reason": p.reason} for p in getattr(self, name)]
+                  for name in ("unrecognised", "skipped")}
+        return json.dumps({"drafts": drafts, **pieces}, ensure_ascii=False, allow_nan=False)[1:-1]
 
     def lines(self) -> list[str]:
         """One line per draft, for a quick look (comparison, figures, unit, category, confidence, warnings)."""

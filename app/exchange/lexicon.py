@@ -42,7 +42,7 @@ POST_MARKERS = [("trở lên", Comparison.AT_LEAST), ("trở xuống", Compariso
 
 # A "trở lên" right after one of these belongs to a rating level, not to the figure.
 RATING_WORDS = [fold(w) for w in ("nhiệm vụ", "khá", "tốt", "giỏi", "xuất sắc", "trung bình", "loại a", "loại b",
-                                  "mức khá", "mức tốt", "vững mạnh", "đạt chuẩn", "chuẩn")]
+                                  "mức khá", "mức tốt", "vững mạnh", "đạt chuẩn", "chuẩn", "sao")]
 
 # Phrases that open a clause and carry no meaning for the target.
 LEAD_INS = [fold(w) for w in ("phấn đấu", "phấn đấu để", "bảo đảm", "đảm bảo", "hằng năm", "hàng năm", "mỗi năm",
@@ -68,6 +68,28 @@ HEADS = [fold(w) for w in ("tỷ lệ", "tổng", "số", "sản lượng", "t�
 # Openings of headings and introductions (skipped, never targets).
 HEADING_OPENINGS = [fold(w) for w in ("về", "trong công tác", "lĩnh vực", "các chỉ tiêu", "chỉ tiêu", "mục tiêu",
                                       "nhóm chỉ tiêu", "các mục tiêu", "nhiệm vụ", "trong lĩnh vực", "đối với")]
+
+# Sentences that state no target (issue 11): skipped with the reason, whatever figures they hold.
+# Matched on the folded clause; the first that matches gives the reason.
+NO_TARGET = [(re.compile(p), reason) for p, reason in (
+    (r"(?<!\w)(?:tán thành|biểu quyết|phiếu thuận|số phiếu|nhất trí thông qua)(?!\w)",
+     "a vote or its count: states no target"),
+    (r"(?<!\w)đại biểu(?!\w).*(?<!\w)(?:được triệu tập|có mặt|vắng mặt)(?!\w)",
+     "who attended the meeting: states no target"),
+    (r"(?<!\w)(?:có hiệu lực|hiệu lực thi hành|thi hành kể từ)(?!\w)",
+     "a date of entry into force: states no target"),
+    (r"^(?:kết quả|tình hình thực hiện)(?!\w)|(?<!\w)(?:năm qua|vừa qua|ước đạt|ước thực hiện|ước tính đạt|"
+     r"đạt và vượt|đã đạt được)(?!\w)",
+     "a result already achieved (or its estimate), not a target"),
+)]
+# Words that mark a target: they end a passage of results within a paragraph.
+TARGET_CUES = re.compile(r"(?<!\w)(?:phấn đấu|chỉ tiêu|mục tiêu|kế hoạch|đến năm|tới năm|nhiệm kỳ|giai đoạn)(?!\w)")
+# "đã" (already) before the first figure: "toàn huyện đã giảm được 320 hộ nghèo" reports a result.
+PAST = re.compile(r"(?<!\w)đã(?!\w)")
+# Headings that open a report of results ("Kết quả thực hiện năm 2023:"): what follows, up to the
+# next heading, reports results, not targets.
+RESULT_HEADINGS = re.compile(r"^(?:kết quả|tình hình thực hiện|đánh giá (?:kết quả|tình hình))(?!\w)|"
+                             r"(?<!\w)(?:năm qua|vừa qua)(?!\w)")
 
 # Heads of an indicator that names itself (a noun phrase), as opposed to a verb.
 NOUN_HEADS = [fold(w) for w in ("tỷ lệ", "tỷ suất", "tổng", "số", "sản lượng", "tốc độ", "thu", "chi", "giá trị", "mức",
@@ -129,10 +151,25 @@ _CATEGORY_PATTERNS = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), cat
                       for word, cat, weight in CATEGORY_WORDS]
 
 
-def starts_with_any(folded: str, phrases: list[str]) -> str | None:
-    """The longest phrase the folded text starts with, as a whole word; None if none."""
-    for p in sorted(phrases, key=len, reverse=True):
-        if folded.startswith(p) and (len(folded) == len(p) or not folded[len(p)].isalnum() or not p[-1].isalnum()):
+_BY_LENGTH: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+
+
+def _longest_first(phrases: list[str]) -> tuple[str, ...]:
+    """The phrases sorted longest first, sorted once per list (keyed by the list's identity)."""
+    cached = _BY_LENGTH.get(id(phrases))
+    if cached is None or cached[0] is not phrases or len(cached[1]) != len(phrases):
+        cached = (phrases, tuple(sorted(phrases, key=len, reverse=True)))
+        if len(_BY_LENGTH) < 256:
+            _BY_LENGTH[id(phrases)] = cached
+    return cached[1]
+
+
+def starts_with_any(folded: str, phrases: list[str], pos: int = 0) -> str | None:
+    """The longest phrase the folded text starts with (at `pos`), as a whole word; None if none."""
+    n = len(folded)
+    for p in _longest_first(phrases):
+        end = pos + len(p)
+        if folded.startswith(p, pos) and (end == n or not folded[end].isalnum() or not p[-1].isalnum()):
             return p
     return None
 

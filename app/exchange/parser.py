@@ -32,8 +32,30 @@ Reading a clause
   When the text gives the level reached ("giảm 1,5% (còn 3,2%)"), the draft IS a
   `change` with the baseline derived: percentage points when the level is a
   percentage (with a warning that "%" stood for points), relative for "X% (còn Y
-  hộ)", absolute for same-unit amounts. "tăng X lần" is recorded in "lần" with a
-  warning (X times, or X times more); "gấp X lần" is X times, unambiguously.
+  hộ)", absolute for same-unit amounts.
+- A change by a factor: "tăng 1,6 lần so với năm 2020", "gấp 2 lần", "tăng gấp 1,5 lần" is a
+  `change` with change_basis `factor` and value X ("giảm 2 lần": 0.5, lower is better); the
+  unit is the indicator's (the level reached gives it, and the baseline: "tăng 1,5 lần (đạt
+  3.000 tỷ đồng)" has baseline 2.000). Without a baseline in the text the draft warns, and
+  applying it is refused until it is left out or created with its baseline.
+- A level reached is not a cut: a change verb before "còn", "xuống", "lên" ("giảm còn dưới
+  2%", "giảm xuống dưới 40 vụ") belongs to the level phrase: less_than 2 %, no `change`
+  alternatives.
+- Units and magnitudes: "32 giường/1 vạn dân" is "giường/vạn dân"; "25 km đường" is 25 km;
+  "3 huyện" counts huyện; "N sao" (OCOP stars) and "N tuổi" are part of the name. A magnitude
+  word scales a count or a quantity ("3,5 vạn tấn" = 35,000 tấn, "1,05 triệu người" =
+  1,050,000 người); money keeps its unit as plans state it ("70 triệu đồng", "1.250 tỷ đồng").
+- No target (skipped, with the reason): votes and their counts ("100% đại biểu tán thành"),
+  attendance, dates of entry into force ("có hiệu lực ..."), results already achieved
+  ("ước đạt", "năm qua", "đạt và vượt", "đã" before the figure), and everything under a
+  heading of results ("Kết quả thực hiện năm 2023:") up to the next heading; a piece cut from
+  such a sentence at ", " / " và " too (a label "Kết quả ...:" followed by text on its line covers
+  that line only); and the rest of a paragraph once one of its pieces
+  reported a result, up to a piece with a target word ("phấn đấu", "chỉ tiêu", "mục tiêu",
+  "kế hoạch", "đến năm") or a new line (the seed report's 2018 paragraph).
+- Limits: a piece over 2,000 characters is unrecognised (not read as one clause); with a
+  `Budget`, a text over its characters or pieces raises ParseLimitExceeded and passing its
+  deadline ParseTimeout. The cost is linear in the text.
 - "giảm X% <group>" ("Giảm 10% hộ nghèo") warns that it has three readings (relative,
   percentage points, a share of all); "giảm X%" of a rate warns of two.
 - Milestones: "không còn ...", "xóa 100% ...", "xóa hết ..." always; "hoàn thành,
@@ -56,13 +78,17 @@ Reading a clause
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from app.exchange import lexicon as lx
-from app.exchange.clause import analyse
+from app.exchange.clause import analyse, no_target
 from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
-from app.exchange.splitter import Piece, has_target_figure, split_clauses
+from app.exchange.splitter import Piece, TooManyPieces, has_target_figure, split_clauses
 from app.exchange.vnnumbers import fold, normalize
 
-__all__ = ["Draft", "ParseResult", "Skipped", "Unrecognised", "parse_resolution", "parse_clause", "guess_category"]
+__all__ = ["Budget", "Draft", "ParseLimitExceeded", "ParseResult", "ParseTimeout", "Skipped", "Unrecognised",
+           "parse_resolution", "parse_clause", "guess_category"]
 
 
 def guess_category(text: str) -> tuple[str, float]:
@@ -107,9 +133,50 @@ def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
     return out
 
 
+MAX_CHARS = 200_000  # characters of text per call (the API's limit too)
+MAX_CLAUSES = 5_000  # pieces (clauses, headings, skipped text) per call
+MAX_CLAUSE_CHARS = 2_000  # a longer piece is not read as one clause
+TOO_LONG = (f"Longer than {MAX_CLAUSE_CHARS:,} characters without '.', ';' or a line break: not read as one "
+            "clause (split it).")
+
+
+class ParseLimitExceeded(ValueError):
+    """The text is over one of the parser's limits (characters, clauses): nothing was read."""
+
+    def __init__(self, detail: str, field: str = "text"):
+        super().__init__(detail)
+        self.detail, self.field = detail, field
+
+
+class ParseTimeout(TimeoutError):
+    """The parser ran out of its time budget (the deadline passed): the text was not read to the end."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on one call of `parse_resolution`; `deadline` is a `time.monotonic()` instant (None: no limit)."""
+
+    max_chars: int = MAX_CHARS
+    max_clauses: int = MAX_CLAUSES
+    deadline: float | None = None
+
+    @classmethod
+    def seconds(cls, limit: float | None, **more) -> "Budget":
+        return cls(deadline=None if limit is None else time.monotonic() + limit, **more)
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ParseTimeout("The text could not be read within the time limit.")
+
+
 def parse_clause(text: str) -> Draft | Unrecognised:
     """Reads a single clause (no splitting) into a Draft, or says why it cannot."""
     text = normalize(text).strip()
+    if len(text) > MAX_CLAUSE_CHARS:
+        return Unrecognised(text=text, reason=TOO_LONG, span=(0, len(text)))
+    why = no_target(text)
+    if why:
+        return Unrecognised(text=text, reason=why, span=(0, len(text)))
     result = analyse(text)
     if isinstance(result, str):
         return Unrecognised(text=text, reason=result, span=(0, len(text)))
@@ -118,23 +185,70 @@ def parse_clause(text: str) -> Draft | Unrecognised:
     return result
 
 
-def parse_resolution(text: str) -> ParseResult:
-    """Cuts a resolution's text into clauses and reads each into a draft target where it can."""
+def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
+    """Cuts a resolution's text into clauses and reads each into a draft target where it can.
+
+    Linear in the text: numbers and folded text are computed once per clause. With a
+    `budget`, a text over its characters or clauses raises `ParseLimitExceeded` before any
+    clause is read, and passing its deadline raises `ParseTimeout`.
+    """
+    budget = budget or Budget()
+    if len(text) > budget.max_chars:
+        raise ParseLimitExceeded(f"The text has {len(text):,} characters; at most {budget.max_chars:,} are read "
+                                 "at once. Send it in parts.")
     norm = normalize(text)
     result = ParseResult(text=norm)
     context: str | None = None
+    results = False  # under a heading of results ("Kết quả thực hiện năm 2023:")
+    results_line_only = False  # ... a label at the head of a line ("Kết quả năm 2023: ..."): that line only
+    past_passage = False  # a piece of this paragraph reported a result: the rest of it does too
+    previous_end = 0
+    last_no_target: int | None = None
     last_main: int | None = None
-    for piece in _merge_labels(split_clauses(norm), norm):
+    try:
+        pieces = split_clauses(norm, limit=budget.max_clauses)
+    except TooManyPieces:
+        raise ParseLimitExceeded(f"The text has more than {budget.max_clauses:,} clauses, headings and other "
+                                 f"pieces; at most {budget.max_clauses:,} are read at once. Send it in parts.") from None
+    budget.check_time()
+    for piece in _merge_labels(pieces, norm):
+        budget.check_time()
         span = (piece.start, piece.end)
         if not any(c.isalnum() for c in piece.text):
             result.skipped.append(Skipped(piece.text, "punctuation only", span))
             continue
+        if len(piece.text) > MAX_CLAUSE_CHARS:
+            result.unrecognised.append(Unrecognised(piece.text, TOO_LONG, span))
+            continue
         if _is_heading(piece):
             context = _heading_category(piece.text)
+            results = bool(lx.RESULT_HEADINGS.search(fold(piece.text)))
+            line_end = norm.find("\n", piece.end)
+            # "Kết quả năm 2023: thu ... đạt ..." on one line labels that line; on a line of its own, a section
+            results_line_only = results and any(c.isalnum() for c in norm[piece.end:line_end if line_end >= 0 else None])
             reason = f"heading; sets the category '{context}' for what follows" if context else \
+                "heading of results already achieved: what follows reports results, not targets" if results else \
                 "heading or introduction (no target figure)"
             result.skipped.append(Skipped(piece.text, reason, span))
+            past_passage, previous_end = False, piece.end
             continue
+        if "\n" in norm[previous_end:piece.start]:
+            past_passage = False  # a new line (paragraph) starts
+            results = results and not results_line_only
+        previous_end = piece.end
+        why = no_target(piece.text)
+        if why is None and results:
+            why = "under a heading of results already achieved: a past figure, not a target"
+        if why is None and piece.joined and last_no_target is not None and last_no_target == len(result.skipped) - 1:
+            why = "continues a sentence that states no target"
+        if why is None and past_passage and not lx.TARGET_CUES.search(fold(piece.text)):
+            why = "in a passage reporting results already achieved (same paragraph): a past figure, not a target"
+        if why:
+            last_no_target = len(result.skipped)
+            past_passage = past_passage or why.startswith(("a result", "in a passage"))
+            result.skipped.append(Skipped(piece.text, why, span))
+            continue
+        past_passage = False
         draft = analyse(piece.text)
         if isinstance(draft, str):
             result.unrecognised.append(Unrecognised(piece.text, draft, span))

@@ -18,6 +18,7 @@ Pure: standard library only. Rules:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from app.exchange.lexicon import HEADS, starts_with_any
@@ -39,11 +40,16 @@ class Piece:
     text: str
     colon: bool = False  # the piece ended with ":"
     sub: str = ""  # "trong đó" / "riêng" when the piece is a sub-target
+    joined: bool = False  # cut from the sentence before it at ", " / " và " (continues that sentence)
+
+
+def _is_target_figure(n) -> bool:
+    return n.kind in ("number", "fraction") and n.unit != "tuổi"
 
 
 def has_target_figure(text: str) -> bool:
     """True when the text holds a figure that is not a year, date or reference number."""
-    return any(n.kind in ("number", "fraction") and n.unit != "tuổi" for n in find_numbers(text))
+    return any(_is_target_figure(n) for n in find_numbers(text))
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -54,21 +60,35 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _in_parentheses(text: str, start: int, at: int, end: int) -> bool:
-    """True when position `at` lies inside a bracket that closes before `end`."""
-    before = text[start:at]
-    return before.count("(") > before.count(")") and ")" in text[at:end]
+class _Brackets:
+    """Bracket depth at any position of one line, from prefix counts made once (no rescans)."""
+
+    def __init__(self, text: str, start: int, end: int):
+        self.start, self.end = start, end
+        depth, self.depth = 0, [0]
+        for c in text[start:end]:
+            depth += (c == "(") - (c == ")")
+            self.depth.append(depth)
+        self.last_close = text.rfind(")", start, end)
+
+    def inside(self, at: int, start: int | None = None) -> bool:
+        """True when position `at` lies inside a bracket opened after `start` that closes on the line."""
+        base = self.depth[(start if start is not None else self.start) - self.start]
+        return self.depth[at - self.start] > base and self.last_close >= at
 
 
-def _sentences(text: str, start: int, end: int):
+def _sentences(text: str, start: int, end: int, brackets: _Brackets):
     """Yields (start, end, colon) for the pieces of one line."""
     pos = start
     for m in _SEPARATOR.finditer(text, start, end):
-        if _in_parentheses(text, start, m.start(), end):
+        if brackets.inside(m.start()):
             continue
         if m.group(0) == ".":
-            word = re.search(r"(\w+)$", text[pos:m.start()])
-            if word and fold(word.group(1)) in _ABBREVIATIONS:
+            k = m.start()
+            while k > pos and k > m.start() - 8 and text[k - 1].isalnum():
+                k -= 1
+            word = text[k:m.start()]
+            if word and (k == pos or not text[k - 1].isalnum()) and fold(word) in _ABBREVIATIONS:
                 continue
         yield pos, m.start(), m.group(0) == ":"
         pos = m.end()
@@ -89,21 +109,39 @@ def _sub_pieces(text: str, start: int, end: int):
         yield start + at, start + stop, marker
 
 
-def _joined(text: str, start: int, end: int):
-    """Splits at ", " / " và " where two targets are joined; yields (start, end)."""
+def _joined(text: str, start: int, end: int, brackets: _Brackets):
+    """Splits at ", " / " và " where two targets are joined; yields (start, end).
+
+    The piece's figures and folded text are computed once: each split decision looks up
+    whether a target figure lies on either side (two bisections), with no re-reading.
+    """
+    candidates = [m for m in _JOIN.finditer(text, start, end) if not brackets.inside(m.start(), start)]
+    if not candidates:
+        yield start, end
+        return
+    folded = fold(text[start:end])
+    figures = [start + n.start for n in find_numbers(text[start:end]) if _is_target_figure(n)]
     pos = start
-    for m in _JOIN.finditer(text, start, end):
-        if m.start() <= pos or _in_parentheses(text, start, m.start(), end):
+    for m in candidates:
+        if m.start() <= pos:
             continue
-        left, right = text[pos:m.start()], text[m.end():end]
-        if starts_with_any(fold(right), HEADS) and has_target_figure(left) and has_target_figure(right):
+        left = bisect_left(figures, m.start()) - bisect_left(figures, pos)
+        right = len(figures) - bisect_left(figures, m.end())
+        if left and right and starts_with_any(folded, HEADS, m.end() - start):
             yield pos, m.start()
             pos = m.end()
     yield pos, end
 
 
-def split_clauses(text: str) -> list[Piece]:
-    """Cuts normalised text into pieces; every character is in a piece or a separator/bullet."""
+class TooManyPieces(ValueError):
+    """More pieces than the caller's limit: splitting stopped there."""
+
+
+def split_clauses(text: str, limit: int | None = None) -> list[Piece]:
+    """Cuts normalised text into pieces; every character is in a piece or a separator/bullet.
+
+    With a `limit`, stops with TooManyPieces as soon as the pieces outnumber it.
+    """
     pieces: list[Piece] = []
     offset = 0
     for line in text.split("\n"):
@@ -113,11 +151,12 @@ def split_clauses(text: str) -> list[Piece]:
         if bullet:
             line_start += bullet.end()
         pending_sub = ""
-        for s_start, s_end, colon in _sentences(text, line_start, line_end):
+        brackets = _Brackets(text, line_start, line_end)
+        for s_start, s_end, colon in _sentences(text, line_start, line_end, brackets):
             for p_start, p_end, sub in _sub_pieces(text, s_start, s_end):
                 sub = sub or pending_sub
                 pending_sub = ""
-                for j_start, j_end in _joined(text, p_start, p_end):
+                for k, (j_start, j_end) in enumerate(_joined(text, p_start, p_end, brackets)):
                     a, b = _trimmed(text, j_start, j_end)
                     if a >= b:
                         continue
@@ -125,6 +164,8 @@ def split_clauses(text: str) -> list[Piece]:
                     if body in ("trong đó", "riêng"):
                         pending_sub = body
                         continue
-                    pieces.append(Piece(a, b, text[a:b], colon=colon and j_end == s_end, sub=sub))
+                    pieces.append(Piece(a, b, text[a:b], colon=colon and j_end == s_end, sub=sub, joined=k > 0))
                     sub = ""
+                    if limit is not None and len(pieces) > limit:
+                        raise TooManyPieces(f"more than {limit} pieces")
     return pieces

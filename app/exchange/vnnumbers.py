@@ -28,7 +28,13 @@ Magnitude words (nghìn/ngàn 10^3, vạn 10^4, triệu 10^6, tỷ/tỉ 10^9, an
 compounds such as "nghìn tỷ" 10^12) are kept IN THE UNIT, as a target stores
 them: "1.536 tỷ đồng" reads value 1536, unit "tỷ đồng", magnitude 9. The scaled
 reading is offered too: `scaled` = 1.536e12 in `base_unit` "đồng". Variant
-spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ).
+spellings are made canonical in the unit (ngàn → nghìn, tỉ → tỷ). (The clause reader
+scales counts and quantities with it: "3,5 vạn tấn" becomes 35,000 tấn; money keeps its unit.)
+"giường/1 vạn dân" reads as "giường/vạn dân" (per one vạn: the 1 goes).
+
+Reading is linear in the text: each number looks back at most two words (no copy of the
+text before it), and a run of digits and separators longer than 32 characters is not a
+figure (skipped, never converted).
 
 Text is normalised first (`normalize`): Unicode NFC, the PDF letter "ƣ" → "ư",
 "Ð" → "Đ", runs of spaces, tabs and no-break spaces → one space, CR LF → LF,
@@ -46,6 +52,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # ---------------------------------------------------------------- normalising
 
@@ -96,14 +103,18 @@ UNITS = [
     "thị trấn", "thôn", "bản", "khu dân cư", "tổ dân phố", "trường học", "trường", "công trình",
     "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
     "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
-    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "km đường", "chiếc", "cụm",
+    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "chiếc", "cụm",
     "nhà văn hóa", "cầu", "tuyến phố", "tuyến đường", "tuyến", "chợ", "trạm",
+    # issue 11: administrative units and institutions counted in plans; "sao" is a rating level (OCOP 3 sao)
+    "huyện", "tỉnh", "thành phố", "quận", "thị xã", "làng", "bệnh viện", "nhà máy", "khu công nghiệp",
+    "cụm công nghiệp", "hồ sơ", "thủ tục", "hội viên", "đoàn viên", "cán bộ", "giáo viên", "thuê bao", "sao",
 ]
 UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
 COUNT_UNITS = frozenset(u for u in UNITS if u not in {
     "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
     "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm"})
 
+_PER_ONE = re.compile(r"1 ?(?=\D)")
 _UNITS_FOLDED = sorted(((fold(u), u) for u in UNITS), key=lambda p: -len(p[0]))
 _SUFFIXES_FOLDED = sorted(((fold(u), u) for u in UNIT_SUFFIXES), key=lambda p: -len(p[0]))
 
@@ -129,23 +140,28 @@ def read_unit(folded: str, i: int) -> tuple[str, int, int]:
             return canon, 0, end
     words, magnitude, k, end = [], 0, j, i
     while True:
-        m = re.match(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)", folded[k:])
+        m = _MAGNITUDE_WORD.match(folded, k)
         if not m:
             break
         words.append(_MAGNITUDE_CANON.get(m.group(1), m.group(1)))
         magnitude += MAGNITUDES[m.group(1)]
-        end = k + m.end()
+        end = m.end()
         k = _skip_spaces(folded, end)
     base = ""
     for form, canon in _UNITS_FOLDED:
         if folded.startswith(form, k) and _boundary(folded, k + len(form)):
             base, end = canon, k + len(form)
             while folded.startswith("/", end):
-                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, end + 1)
-                               and _boundary(folded, end + 1 + len(f))), None)
+                # "giường/vạn dân", and "giường/1 vạn dân" (per one vạn: the 1 goes)
+                at = end + 1
+                one = _PER_ONE.match(folded, at)
+                if one:
+                    at = one.end()
+                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, at)
+                               and _boundary(folded, at + len(f))), None)
                 if suffix is None:
                     break
-                base, end = f"{base}/{suffix}", end + 1 + len(fold(suffix))
+                base, end = f"{base}/{suffix}", at + len(fold(suffix))
             break
     if not words and not base:
         return "", 0, i
@@ -238,14 +254,46 @@ class FoundNumber(ParsedNumber):
 
 
 _NUMBER = re.compile(r"(?<![\w.,/])[0-9]+(?:[.,][0-9]+)*")
+# A figure is at most this many characters of digits and separators; a longer run ("1,2,3,...")
+# is not a figure anyone writes, and is skipped (never converted).
+MAX_TOKEN = 32
+_CODE_AFTER = re.compile(r"[-/][A-ZĐ]{2,}")
+_LETTER_AFTER = re.compile(r"[-/][^\W\d]")
+_YEAR_AFTER = re.compile(rf"\s*[{DASHES}/]\s*\d{{4}}(?!\d)")
+_YEAR_BEFORE = re.compile(rf"\d{{4}}\s*[{DASHES}]\s*$")
+_FRACTION = re.compile(r"/(\d{1,9})(?:/(\d{1,9}))?(?!\d)")
+_MAGNITUDE_WORD = re.compile(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)")
 _YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
 _REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "mức độ", "phụ lục", "quyết định",
                     "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
 
 
+def _word_start(folded: str, j: int) -> int:
+    while j > 0 and (folded[j - 1].isalnum() or folded[j - 1] == "_"):
+        j -= 1
+    return j
+
+
 def _previous_word(folded: str, i: int) -> str:
-    m = re.search(r"(\w+(?:\s+\w+)?)\s*$", folded[:i])
-    return m.group(1) if m else ""
+    """The one or two words right before position i (spaces between allowed), scanning back from i.
+
+    Reads only those words: the cost does not grow with the text before them.
+    """
+    j = i
+    while j > 0 and folded[j - 1].isspace():
+        j -= 1
+    end = j
+    start = _word_start(folded, j)
+    if start == end:
+        return ""
+    k = start
+    while k > 0 and folded[k - 1].isspace():
+        k -= 1
+    if k < start:
+        first = _word_start(folded, k)
+        if first < k:
+            return folded[first:end]
+    return folded[start:end]
 
 
 def _classify(folded: str, start: int, end: int, value: float | None, token: str, unit: str) -> str:
@@ -254,45 +302,54 @@ def _classify(folded: str, start: int, end: int, value: float | None, token: str
     if last in _REFERENCE_WORDS or before in _REFERENCE_WORDS:
         if not (last == "số" and before.endswith("tổng số")):
             return "reference"
-    if re.match(r"[-/][A-ZĐ]{2,}", folded[end:].upper()) and re.match(r"[-/][^\W\d]", folded[end:]):
+    if _CODE_AFTER.match(folded[end:end + 4].upper()) and _LETTER_AFTER.match(folded, end):
         return "reference"
     if start > 0 and folded[start - 1] in "-/" and start > 1 and folded[start - 2].isalpha():
         return "reference"
     is_int = value is not None and token.isdigit()
     if is_int and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
-        joined = re.match(rf"\s*[{DASHES}/]\s*\d{{4}}(?!\d)", folded[end:]) or \
-            re.search(rf"\d{{4}}\s*[{DASHES}]\s*$", folded[:start])
+        joined = _YEAR_AFTER.match(folded, end) or _YEAR_BEFORE.search(folded[max(0, start - 12):start])
         if last in _YEAR_WORDS or before in _YEAR_WORDS or joined or not unit:
             return "year"
     return "number"
 
 
 def find_numbers(text: str) -> list[FoundNumber]:
-    """Every number in the (normalised) text, in order, with its span, unit and kind."""
+    """Every number in the (normalised) text, in order, with its span, unit and kind.
+
+    Linear in the text. The last few texts' answers are kept (the splitter, the heading test
+    and the clause reader all ask about the same clause): each clause is read once.
+    """
+    return list(_find_numbers(text))
+
+
+@lru_cache(maxsize=32)
+def _find_numbers(text: str) -> tuple[FoundNumber, ...]:
     text = normalize(text)
     folded = fold(text)
     found: list[FoundNumber] = []
     last_unit_end = -10
     for m in _NUMBER.finditer(text):
-        start, end, token = m.start(), m.end(), m.group(0)
-        if found and start < found[-1].unit_end:
+        start, end = m.start(), m.end()
+        if end - start > MAX_TOKEN or (found and start < found[-1].unit_end):
             continue
+        token = m.group(0)
         kind, denominator = None, None
         if len(token) > 1 and text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
             token, end = token[:-1], end - 1  # "1,20/00" is 1,2 per mille
-        frac = re.match(r"/(\d+)(?:/(\d+))?", text[end:]) if not text.startswith("/00", end) else None
+        frac = _FRACTION.match(text, end) if not text.startswith("/00", end) else None
         if frac and token.isdigit():
             if frac.group(2) or _previous_word(folded, start).endswith(("ngày", "tháng")):
                 kind = "date"
             else:
                 kind, denominator = "fraction", float(frac.group(1))
-            end_digits = end + frac.end()
+            end_digits = frac.end()
         else:
             end_digits = end
         value, ambiguous, readings, reason = interpret(token)
         sign_at = start - 1
         if sign_at >= 0 and text[sign_at] in "-−" and value is not None:
-            before = text[:sign_at].rstrip()
+            before = text[max(0, sign_at - 8):sign_at].rstrip()
             glued_to_word = sign_at > 0 and text[sign_at - 1].isalnum()
             if not glued_to_word and (not before or before[-1] in "(:=") and sign_at - last_unit_end > 1:
                 value, readings, start = -value, tuple(-r for r in readings), sign_at
@@ -307,7 +364,7 @@ def find_numbers(text: str) -> list[FoundNumber]:
                                  magnitude=magnitude, start=start, end=end_digits, unit_end=unit_end,
                                  token=text[start:end_digits], kind=kind, denominator=denominator))
         last_unit_end = unit_end
-    return found
+    return tuple(found)
 
 
 def parse_number(text: str) -> ParsedNumber:

@@ -65,6 +65,7 @@ class ChangeBasis(StrEnum):
     RELATIVE_PERCENT = "relative_percent"  # (value - baseline) / |baseline| * 100
     PERCENTAGE_POINTS = "percentage_points"  # value - baseline, both in %
     ABSOLUTE = "absolute"  # value - baseline, in the target's unit
+    FACTOR = "factor"  # value / baseline: "tăng 1,6 lần so với năm 2020" is 1.6 (the baseline must be > 0)
 
 
 class Status(StrEnum):
@@ -231,6 +232,10 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
             errors["change_basis"] = "a 'change' target needs a change basis"
         elif spec.change_basis == ChangeBasis.RELATIVE_PERCENT and spec.baseline_value == 0:
             errors["baseline_value"] = "a relative change cannot be measured from a baseline of 0"
+        elif spec.change_basis == ChangeBasis.FACTOR and spec.baseline_value is not None and spec.baseline_value <= 0:
+            errors["baseline_value"] = "a change by a factor needs a baseline above 0"
+        elif spec.change_basis == ChangeBasis.FACTOR and spec.value is not None and spec.value <= 0:
+            errors["value"] = "a factor must be above 0 (0.5 halves the baseline, 2 doubles it)"
     elif spec.change_basis is not None:
         errors["change_basis"] = "only 'change' targets take a change basis"
     if spec.tolerance is not None:
@@ -272,6 +277,8 @@ def change_from_baseline(spec: TargetSpec, level: float) -> float:
     base = spec.baseline_value
     if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:
         return (level - base) / abs(base) * 100.0
+    if spec.change_basis == ChangeBasis.FACTOR:
+        return level / base
     return level - base
 
 
@@ -374,6 +381,8 @@ def goal_of(spec: TargetSpec) -> float | None:
     if kind == Comparison.CHANGE:
         if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:  # relative to |baseline|, as the judge measures it
             return spec.baseline_value + abs(spec.baseline_value) * spec.value / 100.0
+        if spec.change_basis == ChangeBasis.FACTOR:
+            return spec.baseline_value * spec.value
         return spec.baseline_value + spec.value
     return spec.value
 

@@ -73,6 +73,9 @@ def criterion(spec, lang: str) -> str:
         "approximately": ("khoảng {a}{t}", "about {a}{t}"),
         "equal": ("{a}", "exactly {a}"),
     }
+    if kind == "change" and str(spec.change_basis) == "factor":
+        base, times = _amount(spec.baseline_value, unit, lang), format_number(spec.value, lang)
+        return f"gấp {times} lần mức cơ sở {base}{tol_text}" if lang == "vi" else f"{times} times the baseline {base}{tol_text}"
     if kind == "change":
         base = _amount(spec.baseline_value, unit, lang)
         up = spec.value >= 0
@@ -90,6 +93,8 @@ def _change_unit(spec, lang: str) -> str:
         return "%"
     if basis == "percentage_points":
         return "điểm phần trăm" if lang == "vi" else "percentage points"
+    if basis == "factor":
+        return "lần" if lang == "vi" else "times"
     return spec.unit
 
 

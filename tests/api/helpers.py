@@ -16,6 +16,7 @@ PROBLEM_KINDS = {
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
     422: ("invalid-input", "Invalid input"),
+    503: ("service-unavailable", "Service unavailable"),
 }
 
 

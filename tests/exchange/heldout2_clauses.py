@@ -344,8 +344,9 @@ CASES: list[Case] = [
       [R("at_least", 2450, "tấn", H), R("at_least", 2.45, "tấn", H)],
       unsure=True),
     C("unsure:tăng X lần", "Doanh thu từ hoạt động du lịch tăng 1,5 lần so với năm 2020.",
-      [R("at_least", 1.5, "lần", H), R("change", 50, direction=H, change_basis=REL),
-       R("change", 150, direction=H, change_basis=REL)],
+      # issue 11 changed the convention: a change by a factor (the first reading was at_least 1.5 "lần")
+      [R("change", 1.5, "", H, change_basis="factor", baseline_value=None),
+       R("change", 50, direction=H, change_basis=REL), R("change", 150, direction=H, change_basis=REL)],
       unsure=True),
 
     # --- no target in the clause

@@ -203,7 +203,9 @@ CASES: list[Case] = [
     C("unsure", "Tỷ lệ trẻ em suy dinh dưỡng giảm 0,7%",
       [R("at_least", 0.7), R("change", -0.7, change_basis="percentage_points"),
        R("change", -0.7, change_basis="relative_percent")], unsure=True),
-    C("unsure", "Giá trị sản xuất nông nghiệp tăng 1,3 lần", R("at_least", 1.3, "lần"), unsure=True),
+    # issue 11 changed the convention: "tăng X lần" is a change by a factor (was at_least 1.3 "lần")
+    C("unsure", "Giá trị sản xuất nông nghiệp tăng 1,3 lần",
+      R("change", 1.3, "", change_basis="factor", baseline_value=None), unsure=True),
     C("unsure", "Tỷ lệ lao động không có việc làm 2,5%", [R("at_most", 2.5), R("less_than", 2.5)], unsure=True),
     C("no target", "Phấn đấu thu ngân sách vượt dự toán tỉnh giao", no_target=True, unsure=True),
     C("no target", "Tiếp tục thực hiện có hiệu quả Nghị quyết số 05-NQ/HU ngày 15/3/2021 của Ban Chấp hành Đảng bộ huyện",

@@ -192,6 +192,12 @@ def test_every_draft_is_a_valid_target_body(family, text, expected):
     for i, draft in enumerate(parse_resolution(text).drafts):
         fields = draft.to_target_fields(f"T{i}")
         TargetCreate(**fields)
+        if draft.comparison.value == "change" and draft.baseline_value is None:
+            # "tăng 1,5 lần so với năm 2020": the baseline is not in the text; the draft says so, and
+            # applying it is refused until one is given (test_parse_api)
+            assert spec_errors(fields) == {"baseline_value": "a 'change' target needs a baseline value"}
+            assert any("baseline" in w for w in draft.warnings), draft.warnings
+            continue
         assert spec_errors(fields) == {}, (text, fields)
 
 

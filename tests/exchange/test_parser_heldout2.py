@@ -19,6 +19,13 @@ last-year result "Kết quả năm 2023: ... đạt 8,2%", and an entry-into-for
 last one flagged but still a draft). When the parser is
 improved so that the figure reaches 0.95, the strict xfail turns into a failure: remove
 the marker then, and note that these clauses are no longer held-out.
+
+ISSUE 11 (2026-11-28): NO LONGER HELD OUT. The issue 11 work knew the three no-target misses
+above (they are named here) when it wrote its own regression set, and the "tăng X lần" case's
+first reading was changed to the issue's new convention (a change by a factor). With the
+issue 11 parser: 110/115 = 0.957 (strict 110/115) under the old label, 111/115 = 0.965 with
+the factor label. Left: the unit "bé trai/100 bé gái", "tăng 1,5% lên 47%" as a change, and
+two milestones without a figure. A new blind set is needed for an honest figure.
 """
 
 from __future__ import annotations
@@ -85,7 +92,6 @@ def test_heldout2_set_is_large_and_varied():
     assert len(families) >= 15
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy measured 108/115 on 2026-11-27; see misses")
 def test_heldout2_accuracy_is_at_least_95_percent():
     n, core, _ = _report(_rows())
     assert core / n >= 0.95, f"held-out accuracy {core}/{n} = {core / n:.3f} is below 0.95"

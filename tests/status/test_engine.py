@@ -910,7 +910,10 @@ def judged_targets(draw, kinds=tuple(NON_MILESTONE), directions=(H, L)):
     elif kind == Comparison.CHANGE:
         basis = draw(st.sampled_from(list(ChangeBasis)))
         base = draw(NUMBERS.filter(lambda b: abs(b) >= 0.01)) if basis == REL else draw(NUMBERS)
-        sp = spec(kind, draw(NUMBERS), d=d, base=base, basis=basis, tol=draw(SMALL_NONNEG))
+        value = draw(NUMBERS)
+        if basis == ChangeBasis.FACTOR:  # a factor of a baseline, both above 0
+            base, value = abs(base) + 0.01, abs(value) + 0.01
+        sp = spec(kind, value, d=d, base=base, basis=basis, tol=draw(SMALL_NONNEG))
     else:
         sp = spec(kind, draw(NUMBERS), d=d)
     assert definition_errors(sp) == {}

@@ -272,7 +272,10 @@ def targets(draw, kinds=tuple(NON_MILESTONE), directions=(H, L), with_band=True)
     elif kind == Comparison.CHANGE:
         basis = draw(st.sampled_from(list(ChangeBasis)))
         base = draw(NUMBERS.filter(lambda b: abs(b) >= 0.01)) if basis == REL else draw(NUMBERS)
-        sp = spec(kind, draw(NUMBERS), d=d, base=base, basis=basis, **extra)
+        value = draw(NUMBERS)
+        if basis == ChangeBasis.FACTOR:  # a factor of a baseline, both above 0
+            base, value = abs(base) + 0.01, abs(value) + 0.01
+        sp = spec(kind, value, d=d, base=base, basis=basis, **extra)
     else:
         sp = spec(kind, draw(NUMBERS), d=d, base=draw(st.one_of(st.none(), NUMBERS)), **extra)
     assert definition_errors(sp) == {}, (sp, definition_errors(sp))
