@@ -262,8 +262,8 @@ def _row(number: int, t: TargetStatus, lang: str) -> Row:
     notes = []
     if t.rests_on_estimate:
         notes.append(label("estimate", lang))
-    if t.provisional:
-        notes.append(_provisional_note(t, lang))
+    if t.provisional and t.coverage is not None:  # the units still missing are listed after the tables
+        notes.append(label("provisional", lang, reported=t.coverage.reported, expected=t.coverage.expected))
     if t.overdue is not None:
         notes.append(label("overdue", lang, days=t.overdue.days))
     if t.forecast is not None and t.phase != "final":
