@@ -179,9 +179,9 @@ def _table_xml(report: Report, rows: tuple[Row, ...]) -> str:
     grid = "".join(f'<w:gridCol w:w="{round(w)}"/>' for w in widths)
     header = "".join(_cell(w, "center", [_run(name, bold=True)], fill="E7E6E6") for w, name in zip(widths, report.columns, strict=True))
     out = [
-        f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"{round(sum(widths))}\" w:type=\"dxa\"/>"
+        (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"{round(sum(widths))}\" w:type=\"dxa\"/>"
         '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
-        'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>',
+        'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'),
         f"<w:tblGrid>{grid}</w:tblGrid>",
         f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{header}</w:tr>',  # repeated on every page
     ]
