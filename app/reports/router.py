@@ -1,0 +1,203 @@
+"""HTTP routes: a plan's report (HTML, DOCX, PDF), a target's and a plan's chart (SVG), a target's badge (SVG).
+
+Each route reads the status through `app.status.service` (the same answer as `/status`, for the
+same as_of, known_at and language), closes the session so that no database connection is held
+while rendering, and answers with an ETag made from that status (and what else the document
+shows): `If-None-Match` with it answers 304 before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from app.common.etag import ETAG_HEADER, matches
+from app.deps import (
+    LangDep,
+    PlanDep,
+    PrincipalDep,
+    SessionDep,
+    TargetId,
+    TodayDep,
+    load_organization,
+    readable_target,
+)
+from app.openapi import errors
+from app.reports import charts, document, docx, html, pdf
+from app.status import service
+from app.status.models import PlanStatus
+from app.status.router import AsOf, KnownAtDep
+
+router = APIRouter(tags=["reports"])
+
+ReportFormat = Literal["html", "docx", "pdf"]
+_RENDERERS: dict[str, tuple[Callable[[document.Report], bytes], str]] = {
+    "html": (html.render, html.HTML_MEDIA_TYPE),
+    "docx": (docx.render, docx.DOCX_MEDIA_TYPE),
+    "pdf": (pdf.render, pdf.PDF_MEDIA_TYPE),
+}
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", max_length=2000,
+           description="The ETag of a copy you hold: if it is still current, 304 and no body (nothing is rendered)."),
+]
+
+_HEADERS = {
+    "ETag": {
+        "description": "Made from the evaluation the body shows (and its format and language): send it back in "
+        "`If-None-Match` to be answered 304 while it holds.",
+        "schema": ETAG_HEADER["ETag"]["schema"],
+    },
+    "Cache-Control": {"description": "`public, max-age=300` (`private` for a draft plan's).", "schema": {"type": "string"}},
+}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_TEXT = {"schema": {"type": "string"}}
+_NOT_MODIFIED = {304: {"description": "Not modified: the `If-None-Match` ETag is current.", "headers": _HEADERS}}
+
+
+def _responses(description: str, content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "content": content, "headers": _HEADERS}, **_NOT_MODIFIED, **errors(404, 422)}
+
+
+def _etag(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+        digest.update(b"\x00")
+    return '"' + digest.hexdigest() + '"'
+
+
+def _answer(if_none_match: str | None, etag: str, *, draft: bool, media_type: str, build: Callable[[], bytes],
+            filename: str | None = None) -> Response:
+    """304 when the client's copy is current; else the rendered body, with its ETag and caching headers."""
+    headers = {"ETag": etag, "Cache-Control": f"{'private' if draft else 'public'}, max-age=300", "Vary": "Accept-Language"}
+    if if_none_match is not None and matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(content=build(), media_type=media_type, headers=headers)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "plan"
+
+
+REPORT_DESCRIPTION = """
+The committee's report document ("Báo cáo kết quả thực hiện các chỉ tiêu ..."), made from the plan's
+status exactly as `GET /plans/{plan_id}/status` gives it for the same `as_of`, `known_at` and
+language: the headline, one table per category (STT, target, plan, result, % of plan, verdict with
+the committee's recorded verdict beside it, note), the targets without data and the provisional
+verdicts, then the signature block and "Nơi nhận" for the office to fill.
+
+- `format=html` (default): a page with print CSS (A4, a page per category, table headers repeated)
+  and the plan's chart inline as SVG.
+- `format=docx`: Word / LibreOffice, A4, the party's document layout (Times New Roman 13 pt), a download.
+- `format=pdf`: the same document as a PDF (DejaVu Serif embedded), a download.
+"""
+
+
+@router.get(
+    "/plans/{plan_id}/report",
+    summary="Get a plan's report document (HTML, DOCX or PDF)",
+    description=REPORT_DESCRIPTION,
+    response_class=Response,
+    responses=_responses("The report. DOCX and PDF come as a download (`Content-Disposition: attachment`).", {
+        html.HTML_MEDIA_TYPE.split(";")[0]: _TEXT, docx.DOCX_MEDIA_TYPE: _BINARY, pdf.PDF_MEDIA_TYPE: _BINARY}),
+)
+def get_plan_report(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    plan: PlanDep,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
+    format_: Annotated[ReportFormat, Query(alias="format", description="html (default), docx or pdf.")] = "html",
+    as_of: AsOf = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    as_of = as_of or today
+    body = service.plan_status_json(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang)
+    organization = load_organization(request, session, principal, plan.organization_id)
+    parent = load_organization(request, session, principal, organization.parent_id).name if organization.parent_id else None
+    name, draft, code = organization.name, plan.state == "draft", plan.code
+    session.close()  # everything is read: rendering holds no connection
+    render, media_type = _RENDERERS[format_]
+
+    def build() -> bytes:
+        status = PlanStatus.model_validate_json(body)
+        return render(document.build_report(status, organization=name, parent=parent, issued_on=today))
+
+    filename = None if format_ == "html" else f"bao-cao-{_safe(code)}-{as_of.isoformat()}.{format_}"
+    etag = _etag(body, format_, name, parent, today)
+    return _answer(if_none_match, etag, draft=draft, media_type=media_type, build=build, filename=filename)
+
+
+@router.get(
+    "/plans/{plan_id}/chart.svg",
+    summary="Get a chart of a plan's verdicts per category (SVG)",
+    response_class=Response,
+    responses=_responses("Verdict counts per category, stacked bars.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+)
+def get_plan_chart(
+    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
+    draft = plan.state == "draft"
+    session.close()
+
+    def build() -> bytes:
+        status = PlanStatus.model_validate_json(body)
+        return charts.plan_chart([(g.key, g.counts) for g in status.by_category], lang=lang)
+
+    return _answer(if_none_match, _etag(body, "plan-chart"), draft=draft, media_type=charts.SVG_MEDIA_TYPE, build=build)
+
+
+def _target_reads(request: Request, session, principal, target_id: int, as_of: date, known_at, lang: str, history: bool):
+    target, plan = readable_target(request, session, principal, target_id)
+    status = service.target_status(session=session, target=target, plan=plan, as_of=as_of, known_at=known_at, lang=lang)
+    past = service.target_history(session=session, target=target, as_of=as_of, known_at=known_at) if history else None
+    end, draft = plan.end_date, plan.state == "draft"
+    session.close()
+    return status, past, end, draft
+
+
+@router.get(
+    "/targets/{target_id}/chart.svg",
+    summary="Get a chart of a target's progress (SVG)",
+    description="The figures over time, the expected path (as `/history`), the goal (a band for a range), the forecast "
+    "dashed to the period's end, and `as_of` marked; labels in `lang`, numbers written the Vietnamese way in Vietnamese.",
+    response_class=Response,
+    responses=_responses("The chart.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+)
+def get_target_chart(
+    request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
+    known_at: KnownAtDep, as_of: AsOf = None, if_none_match: IfNoneMatch = None,
+) -> Response:
+    status, past, end, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, True)
+    etag = _etag(status.model_dump_json(), past.model_dump_json(), "target-chart")
+    return _answer(if_none_match, etag, draft=draft, media_type=charts.SVG_MEDIA_TYPE,
+                   build=lambda: charts.target_chart(status, past, period_end=end, lang=lang))
+
+
+@router.get(
+    "/targets/{target_id}/badge.svg",
+    summary="Get a target's status badge (SVG), for portals",
+    description="The target's title, its figure and its verdict on the verdict's colour.",
+    response_class=Response,
+    responses=_responses("The badge.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+)
+def get_target_badge(
+    request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
+    known_at: KnownAtDep, as_of: AsOf = None, if_none_match: IfNoneMatch = None,
+) -> Response:
+    status, _, _, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, False)
+    return _answer(if_none_match, _etag(status.model_dump_json(), "badge"), draft=draft, media_type=charts.SVG_MEDIA_TYPE,
+                   build=lambda: charts.badge(status, lang=lang))
