@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -81,7 +82,10 @@ def _answer(if_none_match: str | None, etag: str, *, draft: bool, media_type: st
         return Response(status_code=304, headers=headers)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(content=build(), media_type=media_type, headers=headers)
+    started = time.perf_counter()
+    body = build()
+    headers["Server-Timing"] = f"render;dur={(time.perf_counter() - started) * 1000:.1f}"  # the rendering alone, in ms
+    return Response(content=body, media_type=media_type, headers=headers)
 
 
 def _safe(text: str) -> str:
