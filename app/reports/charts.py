@@ -25,8 +25,6 @@ from app.reports.document import STATUS_COLOURS, amount, label, plan_text, verdi
 from app.status import wording
 from app.status.models import TargetHistory, TargetStatus
 
-SVG_MEDIA_TYPE = "image/svg+xml"
-
 matplotlib.use("Agg")  # never a GUI backend, should anything import pyplot; each chart draws on its own SVG canvas
 
 # Same input, same bytes: ids in the SVG come from this salt, not from a random one; no date in the metadata.

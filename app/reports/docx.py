@@ -26,8 +26,6 @@ from docx.shared import Mm, Pt
 
 from app.reports.document import Report, Row
 
-DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
 FONT = "Times New Roman"
 BODY_PT, TABLE_PT = 13, 12
 # Column widths in mm (160 mm between the margins): STT, target, plan, result, % of plan, verdict, note.

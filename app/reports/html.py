@@ -10,8 +10,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.reports import charts
 from app.reports.document import STATUS_COLOURS, Report
 
-HTML_MEDIA_TYPE = "text/html; charset=utf-8"
-
 # One environment for the process: templates compile once; rendering is thread-safe.
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -6,17 +6,16 @@ Vietnamese), embedded as a subset; text stays extractable (fpdf2 writes a ToUnic
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from matplotlib import get_data_path
 
 from app.reports.document import Report
 
-PDF_MEDIA_TYPE = "application/pdf"
-
-_FONTS = Path(get_data_path()) / "fonts" / "ttf"
+# matplotlib's own folder, found without importing matplotlib (numpy and all): the PDF needs only its fonts.
+_FONTS = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
 _FAMILY = "DejaVuSerif"
 _STYLES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf", "BI": "DejaVuSerif-BoldItalic.ttf"}
 BODY_PT, TABLE_PT = 12, 9.5  # DejaVu Serif sets wider than Times New Roman: these match its 13 / 12 pt

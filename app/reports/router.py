@@ -9,6 +9,7 @@ shows): `If-None-Match` with it answers 304 before anything is rendered.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel
 
 from app.common.etag import ETAG_HEADER, matches
 from app.deps import (
@@ -29,19 +31,27 @@ from app.deps import (
     readable_target,
 )
 from app.openapi import errors
-from app.reports import charts, document, docx, html, pdf
+from app.reports import document
 from app.status import service
-from app.status.models import PlanStatus
+from app.status.models import GroupStatus, PlanStatus
 from app.status.router import AsOf, KnownAtDep
 
 router = APIRouter(tags=["reports"])
 
 ReportFormat = Literal["html", "docx", "pdf"]
-_RENDERERS: dict[str, tuple[Callable[[document.Report], bytes], str]] = {
-    "html": (html.render, html.HTML_MEDIA_TYPE),
-    "docx": (docx.render, docx.DOCX_MEDIA_TYPE),
-    "pdf": (pdf.render, pdf.PDF_MEDIA_TYPE),
-}
+HTML_MEDIA_TYPE = "text/html; charset=utf-8"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_MEDIA_TYPE = "application/pdf"
+SVG_MEDIA_TYPE = "image/svg+xml"
+# format -> (the module that renders it, media type). Each module, and its library (matplotlib for the
+# charts and the page, python-docx, fpdf2), is imported at its first use: a worker that never renders
+# a PDF never holds fpdf2 (bench/reports.py measures each format's peak memory on its own).
+_RENDERERS = {"html": ("app.reports.html", HTML_MEDIA_TYPE), "docx": ("app.reports.docx", DOCX_MEDIA_TYPE),
+              "pdf": ("app.reports.pdf", PDF_MEDIA_TYPE)}
+
+
+def _module(name: str):
+    return importlib.import_module(name)
 
 IfNoneMatch = Annotated[
     str | None,
@@ -64,6 +74,12 @@ _NOT_MODIFIED = {304: {"description": "Not modified: the `If-None-Match` ETag is
 
 def _responses(description: str, content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": description, "content": content, "headers": _HEADERS}, **_NOT_MODIFIED, **errors(404, 422)}
+
+
+class _Groups(BaseModel):
+    """The part of a plan's status the plan chart draws."""
+
+    by_category: list[GroupStatus]
 
 
 def _etag(*parts: object) -> str:
@@ -112,7 +128,7 @@ verdicts, then the signature block and "Nơi nhận" for the office to fill.
     description=REPORT_DESCRIPTION,
     response_class=Response,
     responses=_responses("The report. DOCX and PDF come as a download (`Content-Disposition: attachment`).", {
-        html.HTML_MEDIA_TYPE.split(";")[0]: _TEXT, docx.DOCX_MEDIA_TYPE: _BINARY, pdf.PDF_MEDIA_TYPE: _BINARY}),
+        HTML_MEDIA_TYPE.split(";")[0]: _TEXT, DOCX_MEDIA_TYPE: _BINARY, PDF_MEDIA_TYPE: _BINARY}),
 )
 def get_plan_report(
     request: Request,
@@ -132,11 +148,11 @@ def get_plan_report(
     parent = load_organization(request, session, principal, organization.parent_id).name if organization.parent_id else None
     name, draft, code = organization.name, plan.state == "draft", plan.code
     session.close()  # everything is read: rendering holds no connection
-    render, media_type = _RENDERERS[format_]
+    module, media_type = _RENDERERS[format_]
 
     def build() -> bytes:
         status = PlanStatus.model_validate_json(body)
-        return render(document.build_report(status, organization=name, parent=parent, issued_on=today))
+        return _module(module).render(document.build_report(status, organization=name, parent=parent, issued_on=today))
 
     filename = None if format_ == "html" else f"bao-cao-{_safe(code)}-{as_of.isoformat()}.{format_}"
     etag = _etag(body, format_, name, parent, today)
@@ -147,7 +163,7 @@ def get_plan_report(
     "/plans/{plan_id}/chart.svg",
     summary="Get a chart of a plan's verdicts per category (SVG)",
     response_class=Response,
-    responses=_responses("Verdict counts per category, stacked bars.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+    responses=_responses("Verdict counts per category, stacked bars.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_plan_chart(
     session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None,
@@ -158,10 +174,10 @@ def get_plan_chart(
     session.close()
 
     def build() -> bytes:
-        status = PlanStatus.model_validate_json(body)
-        return charts.plan_chart([(g.key, g.counts) for g in status.by_category], lang=lang)
+        groups = _Groups.model_validate_json(body).by_category  # the counts only: the targets are skipped, not validated
+        return _module("app.reports.charts").plan_chart([(g.key, g.counts) for g in groups], lang=lang)
 
-    return _answer(if_none_match, _etag(body, "plan-chart"), draft=draft, media_type=charts.SVG_MEDIA_TYPE, build=build)
+    return _answer(if_none_match, _etag(body, "plan-chart"), draft=draft, media_type=SVG_MEDIA_TYPE, build=build)
 
 
 def _target_reads(request: Request, session, principal, target_id: int, as_of: date, known_at, lang: str, history: bool):
@@ -179,7 +195,7 @@ def _target_reads(request: Request, session, principal, target_id: int, as_of: d
     description="The figures over time, the expected path (as `/history`), the goal (a band for a range), the forecast "
     "dashed to the period's end, and `as_of` marked; labels in `lang`, numbers written the Vietnamese way in Vietnamese.",
     response_class=Response,
-    responses=_responses("The chart.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+    responses=_responses("The chart.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_target_chart(
     request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
@@ -187,8 +203,8 @@ def get_target_chart(
 ) -> Response:
     status, past, end, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, True)
     etag = _etag(status.model_dump_json(), past.model_dump_json(), "target-chart")
-    return _answer(if_none_match, etag, draft=draft, media_type=charts.SVG_MEDIA_TYPE,
-                   build=lambda: charts.target_chart(status, past, period_end=end, lang=lang))
+    return _answer(if_none_match, etag, draft=draft, media_type=SVG_MEDIA_TYPE,
+                   build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=lang))
 
 
 @router.get(
@@ -196,12 +212,12 @@ def get_target_chart(
     summary="Get a target's status badge (SVG), for portals",
     description="The target's title, its figure and its verdict on the verdict's colour.",
     response_class=Response,
-    responses=_responses("The badge.", {charts.SVG_MEDIA_TYPE: _TEXT}),
+    responses=_responses("The badge.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_target_badge(
     request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
     known_at: KnownAtDep, as_of: AsOf = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
     status, _, _, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, False)
-    return _answer(if_none_match, _etag(status.model_dump_json(), "badge"), draft=draft, media_type=charts.SVG_MEDIA_TYPE,
-                   build=lambda: charts.badge(status, lang=lang))
+    return _answer(if_none_match, _etag(status.model_dump_json(), "badge"), draft=draft, media_type=SVG_MEDIA_TYPE,
+                   build=lambda: _module("app.reports.charts").badge(status, lang=lang))

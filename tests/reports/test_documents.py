@@ -196,16 +196,16 @@ def test_an_unchanged_report_answers_304_and_a_new_figure_changes_it(client, see
 
 
 def test_rendering_holds_no_database_connection(app, client, seeded, monkeypatch):
-    from app.reports import router as reports_router
+    from app.reports import docx as docx_report
 
     seen = []
-    render = reports_router._RENDERERS["docx"][0]
+    render = docx_report.render
 
     def spy(rep):
         seen.append(app.state.engine.pool.checkedout())
         return render(rep)
 
-    monkeypatch.setitem(reports_router._RENDERERS, "docx", (spy, reports_router._RENDERERS["docx"][1]))
+    monkeypatch.setattr(docx_report, "render", spy)
     report(client, "docx")
     assert seen == [0]
 
