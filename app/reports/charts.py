@@ -21,7 +21,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from app.reports.document import STATUS_COLOURS, amount, label, plan_text, verdict_word
+from app.reports.document import (
+    STATUS_COLOURS,
+    amount,
+    facts,
+    label,
+    plan_text,
+    verdict_word,
+)
 from app.status import wording
 from app.status.models import TargetHistory, TargetStatus
 
@@ -63,10 +70,10 @@ def target_chart(status: TargetStatus, history: TargetHistory, *, period_end: da
     """A target's figures over time, the expected path, the goal (a band for a range), the forecast dashed, as_of marked."""
     fig = Figure(figsize=(7.2, 3.8), dpi=100)
     ax = fig.add_subplot()
-    e = status.explanation
+    f = facts(status)
     plan = plan_text(status, lang)
-    if e.get("comparison") == "between" and e.get("low") is not None and e.get("high") is not None:
-        ax.axhspan(e["low"], e["high"], color=STATUS_COLOURS["achieved"], alpha=0.15, label=f"{label('plan', lang)}: {plan}")
+    if f.comparison == "between" and f.low is not None and f.high is not None:
+        ax.axhspan(f.low, f.high, color=STATUS_COLOURS["achieved"], alpha=0.15, label=f"{label('plan', lang)}: {plan}")
     elif history.goal is not None:
         ax.axhline(history.goal, color=STATUS_COLOURS["achieved"], linewidth=1.5, label=f"{label('plan', lang)}: {plan}")
     if history.expected_path:

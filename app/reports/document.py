@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 
+from pydantic import BaseModel
+
 from app.status import wording
 from app.status.models import PlanStatus, TargetStatus
 
@@ -71,6 +73,37 @@ EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Au
 # Prefixes an organisation's name starts with, dropped to name the place on the date line.
 _PLACE_PREFIXES = ("đảng bộ", "đảng ủy", "thành ủy", "tỉnh ủy", "huyện ủy", "quận ủy", "thị ủy", "ban thường vụ", "ủy ban nhân dân",
                    "hội đồng nhân dân", "tỉnh", "thành phố", "huyện", "quận", "thị xã", "phường", "xã", "thị trấn")
+
+
+class Facts(BaseModel):
+    """The facts of a target's evaluation (`explanation`) that a report prints; the rest is not read."""
+
+    comparison: str | None = None
+    target: float | None = None
+    threshold: float | None = None
+    low: float | None = None
+    high: float | None = None
+    tolerance: float | None = None
+    baseline: float | None = None
+    change_basis: str | None = None
+
+
+class ReportTarget(TargetStatus):
+    """A target's status as the report reads it: `explanation` cut down to its Facts."""
+
+    explanation: Facts  # type: ignore[assignment]
+
+
+class ReportStatus(PlanStatus):
+    """A plan's status (`/plans/{id}/status`) read for a report: a thousand targets' explanations (their units,
+    figures not counted, ...) are skipped while parsing instead of being built and thrown away."""
+
+    targets: list[ReportTarget]  # type: ignore[assignment]
+
+
+def facts(t: TargetStatus) -> Facts:
+    """The Facts of a target's status, whether it was read as a ReportTarget or in full."""
+    return t.explanation if isinstance(t.explanation, Facts) else Facts.model_validate(t.explanation)
 
 
 def label(key: str, lang: str, **values) -> str:
@@ -211,11 +244,12 @@ def amount(x: float, unit: str, lang: str) -> str:
 
 def plan_text(t: TargetStatus, lang: str) -> str:
     """The target as planned ("Trên 5.000 tấn"), from the facts its evaluation states."""
-    e = t.explanation
-    kind = e.get("comparison")
+    f = facts(t)
+    kind = f.comparison
+    value = next((v for v in (f.target, f.threshold, t.goal) if v is not None), None)
     spec = SimpleNamespace(
-        comparison=kind, unit=t.unit, value=e.get("target", e.get("threshold", t.goal)), low=e.get("low"),
-        high=e.get("high"), tolerance=e.get("tolerance"), baseline_value=e.get("baseline"), change_basis=e.get("change_basis"),
+        comparison=kind, unit=t.unit, value=value, low=f.low, high=f.high, tolerance=f.tolerance, baseline_value=f.baseline,
+        change_basis=f.change_basis,
     )
     complete = {
         "milestone": True,
@@ -241,9 +275,9 @@ def _result(t: TargetStatus, lang: str) -> str:
 
 def _percent(t: TargetStatus, lang: str) -> str:
     """Result against plan, in %: the change against the planned change, else the figure against the goal."""
-    e = t.explanation
-    base = e.get("target") if e.get("comparison") == "change" else t.goal
-    if t.compared is None or not base or e.get("comparison") == "milestone":
+    f = facts(t)
+    base = f.target if f.comparison == "change" else t.goal
+    if t.compared is None or not base or f.comparison == "milestone":
         return ""
     return wording.format_number(t.compared / base * 100, lang, 1)
 

@@ -17,7 +17,7 @@ from app.reports.document import Report
 # matplotlib's own folder, found without importing matplotlib (numpy and all): the PDF needs only its fonts.
 _FONTS = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
 _FAMILY = "DejaVuSerif"
-_STYLES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf", "BI": "DejaVuSerif-BoldItalic.ttf"}
+_STYLES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}  # no bold italic: each font parsed costs memory
 BODY_PT, TABLE_PT = 12, 9.5  # DejaVu Serif sets wider than Times New Roman: these match its 13 / 12 pt
 LEFT, TOP, RIGHT, BOTTOM = 30, 20, 15, 20  # mm
 WIDTHS = (11, 44, 24, 20, 16, 19, 31)  # mm, 165 between the margins
@@ -187,7 +187,7 @@ def _signature(pdf: FPDF, report: Report) -> None:
     if pdf.will_page_break(40):
         pdf.add_page()
     top = pdf.get_y()
-    _column(pdf, LEFT, top, 80, [(report.label("recipients"), "BI", 11), (report.label("recipient_blank"), "", 10),
+    _column(pdf, LEFT, top, 80, [(report.label("recipients"), "B", 11), (report.label("recipient_blank"), "", 10),
                                  (report.label("recipient_file"), "", 10)], align="L")
     _column(pdf, LEFT + 84, top, 81, [(report.label("sign_for"), "B", 12), (report.label("sign_role"), "B", 12),
                                       (report.label("sign_note"), "I", 11)])

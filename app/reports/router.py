@@ -33,7 +33,7 @@ from app.deps import (
 from app.openapi import errors
 from app.reports import document
 from app.status import service
-from app.status.models import GroupStatus, PlanStatus
+from app.status.models import GroupStatus
 from app.status.router import AsOf, KnownAtDep
 
 router = APIRouter(tags=["reports"])
@@ -151,8 +151,10 @@ def get_plan_report(
     module, media_type = _RENDERERS[format_]
 
     def build() -> bytes:
-        status = PlanStatus.model_validate_json(body)
-        return _module(module).render(document.build_report(status, organization=name, parent=parent, issued_on=today))
+        # the parsed status is freed once the report model is built, before the renderer's peak
+        report = document.build_report(document.ReportStatus.model_validate_json(body), organization=name, parent=parent,
+                                       issued_on=today)
+        return _module(module).render(report)
 
     filename = None if format_ == "html" else f"bao-cao-{_safe(code)}-{as_of.isoformat()}.{format_}"
     etag = _etag(body, format_, name, parent, today)
