@@ -50,6 +50,11 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench bench-reports
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/reports.py
+
+# Reports (issue 15): a 1,000-target plan's report in each format and the charts, on one core, with peak memory.
+bench-reports: install-test
+	$(BIN)/python bench/reports.py
