@@ -29,7 +29,7 @@ from app.reports.document import Report, Row
 FONT = "Times New Roman"
 BODY_PT, TABLE_PT = 13, 12
 # Column widths in mm (160 mm between the margins): STT, target, plan, result, % of plan, verdict, note.
-WIDTHS_MM = (11, 44, 24, 20, 16, 19, 26)
+WIDTHS_MM = (12, 43, 24, 20, 16, 19, 26)
 _TWIPS_PER_MM = 56.6929
 _ALIGN = ("center", "left", "center", "center", "center", "center", "left")
 
@@ -49,9 +49,10 @@ def render(report: Report) -> bytes:
     headline.add_run(report.label("summary") + ": ").bold = True
     headline.add_run(report.headline + ".")
     for section in report.sections:
-        _paragraph(doc, f"{section.numeral}. {section.name}", bold=True, before=10)
+        heading = _paragraph(doc, f"{section.numeral}. {section.name}", bold=True, before=10)
+        heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page
         if section.headline:
-            _paragraph(doc, section.headline + ".", italic=True, after=4)
+            _paragraph(doc, section.headline + ".", italic=True, after=4).paragraph_format.keep_with_next = True
         doc.element.body.insert_element_before(parse_xml(_table_xml(report, section.rows)), "w:sectPr")
     for key, items in (("no_data_title", report.no_data), ("provisional_title", report.provisional)):
         _paragraph(doc, report.label(key), bold=True, before=10)
