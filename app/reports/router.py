@@ -66,6 +66,7 @@ _HEADERS = {
         "schema": ETAG_HEADER["ETag"]["schema"],
     },
     "Cache-Control": {"description": "`public, max-age=300` (`private` for a draft plan's).", "schema": {"type": "string"}},
+    "Server-Timing": {"description": "`render;dur=<ms>`: how long the rendering alone took (200 only).", "schema": {"type": "string"}},
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _TEXT = {"schema": {"type": "string"}}
