@@ -50,10 +50,11 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench bench-parser
+.PHONY: bench bench-parser bench-reports
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/parser.py
+	$(BIN)/python bench/reports.py
 
 # The parser alone (issue 11, a minute or two): throughput on resolution text, worst adversarial
 # inputs, and reads under 15 concurrent adversarial parses on a real server. See bench/parser.py.
@@ -61,3 +62,7 @@ bench: install-test
 PARSER_BENCH_ARGS ?=
 bench-parser: install-test
 	$(BIN)/python -u bench/parser.py $(PARSER_BENCH_ARGS)
+
+# Reports (issue 15): a 1,000-target plan's report in each format and the charts, on one core, with peak memory.
+bench-reports: install-test
+	$(BIN)/python bench/reports.py

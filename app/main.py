@@ -31,6 +31,7 @@ from app.auth.router import router as keys_router
 from app.exchange.parse_router import ParseGateMiddleware, router as parse_router
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
+from app.reports.router import router as reports_router
 from app.status.router import router as status_router
 from app.submissions.router import router as submissions_router
 from app.targets.router import router as targets_router
@@ -60,6 +61,7 @@ def _api_router() -> APIRouter:
         assessments_router,
         parse_router,
         export_router,
+        reports_router,
         import_router,
         keys_router,
         audit_router,

@@ -195,6 +195,14 @@ RULES: dict[tuple[str, str], list[Rule]] = {
         Rule(OPEN, PLAN, _plan_get("/export", content="submissions"), draft=True, label="figures"),
         Rule(OPEN, PLAN, _plan_get("/export", content="bundle"), draft=True, label="bundle"),
     ],
+    # reports and charts: the same reads as the plan's and the target's status
+    ("get", "/api/v1/plans/{plan_id}/report"): [
+        Rule(OPEN, PLAN, _plan_get("/report", as_of="2019-06-30"), draft=True, label="html"),
+        Rule(OPEN, PLAN, _plan_get("/report", format="docx"), draft=True, label="docx"),
+    ],
+    ("get", "/api/v1/plans/{plan_id}/chart.svg"): [Rule(OPEN, PLAN, _plan_get("/chart.svg"), draft=True)],
+    ("get", "/api/v1/targets/{target_id}/chart.svg"): [Rule(OPEN, TARGET, _target_get("/chart.svg"), draft=True)],
+    ("get", "/api/v1/targets/{target_id}/badge.svg"): [Rule(OPEN, TARGET, _target_get("/badge.svg"), draft=True)],
     ("post", "/api/v1/plans/{plan_id}/import/targets"): [Rule(Role.EDITOR, PLAN, lambda w, org, d: Req(
         "POST", f"{API}/plans/{w.plan(org, d)['id']}/import/targets", files=csv_file([
             ["code", "title", "unit", "comparison", "value"], [f"IT-{w.n()}", "Nhập", "%", "at_least", "70"]])))],
