@@ -76,7 +76,7 @@ log = logging.getLogger(__name__)
 
 # Bump whenever app/status/engine.py, wording.py, pace.py or the payload below change what a
 # stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 # The bound on stored evaluations (see the module docstring): dates kept per plan, and how long a
 # stored date is safe from eviction by a date read for the first time.

@@ -92,7 +92,9 @@ class TargetJudged(BaseModel):
     explanation: dict[str, Any] = Field(
         description="Machine-readable: the rule applied, its inputs, threshold, gap, pace, forecast; `units`: each unit "
         "that reported (organisation, value, date, counted or not and why); `not_counted`: every figure that does not "
-        "count, with the reason (superseded, outside the period, an earlier level, covered by a parent's figure, context); "
+        "count, with the reason (superseded, outside the period, an earlier level, covered by a parent's figure, context; the plan "
+        "views give `not_counted_by_reason`, counts per kind of reason, and `units_counted` / `units_not_counted`; the "
+        "target's own status gives the lists); "
         "`coverage`; `pooled` (Σ numerators and denominators of a pooled ratio)."
     )
     provisional: bool = Field(

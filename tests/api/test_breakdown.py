@@ -210,7 +210,9 @@ def test_seeded_plan_categories(client, seeded):
     assert [o["code"] for o in units] == ["P-CHILANG", "P-DONGKINH", "P-HOANGVANTHU", "P-TAMTHANH", "P-VINHTRAI",
                                           "X-HOANGDONG", "X-MAIPHA", "X-QUANGLAC"]
     rating = next(t for t in st["targets"] if t["code"] == "09")
-    breakdown = {u["code"]: u["value"] for u in rating["explanation"]["units"]}
+    assert (rating["explanation"]["units_counted"], rating["explanation"]["units_not_counted"]) == (6, 0)
+    own = get(client, f"{API}/targets/{rating['target_id']}/status", as_of="2019-12-31")  # lists every unit
+    breakdown = {u["code"]: u["value"] for u in own["explanation"]["units"]}
     for unit in units:
         for t in unit["targets"]:
             if t["code"] == "09":
