@@ -2,8 +2,9 @@
 
 Loading is idempotent and goes through the same services as the API: each
 organisation, plan and target is created only when its code is not there yet,
-so a second run (every `make run`) changes nothing, and a run that stopped half
-way is completed by the next. Sample figures are added to a target only when it
+so a second run (every `make run`) changes nothing. Each file is loaded in one
+commit (`app.common.crud.transaction`): a run that stopped half way stored
+nothing of that file, and the next run loads it. Sample figures are added to a target only when it
 has no figures at all.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.common.crud import transaction
 from app.organizations import service as organizations
 from app.organizations.models import Organization, OrganizationCreate
 from app.plans import service as plans
@@ -61,7 +63,12 @@ def load_organizations(session: Session, data: dict, report: SeedReport) -> None
 
 
 def load_plans(session: Session, data: dict, report: SeedReport) -> None:
-    """Creates the organisations, plans and targets of one seed file that are missing."""
+    """Creates the organisations, plans and targets of one seed file that are missing, in one commit."""
+    with transaction(session):
+        _load_plans(session, data, report)
+
+
+def _load_plans(session: Session, data: dict, report: SeedReport) -> None:
     load_organizations(session, data, report)
     for plan_data in data.get("plans", []):
         plan = session.exec(select(Plan).where(Plan.code == plan_data["code"])).first()
@@ -80,7 +87,12 @@ def load_plans(session: Session, data: dict, report: SeedReport) -> None:
 
 
 def load_samples(session: Session, data: dict, report: SeedReport) -> None:
-    """Adds the sample organisations, and the sample figures to targets that have none yet."""
+    """Adds the sample organisations, and the sample figures to targets that have none yet, in one commit."""
+    with transaction(session):
+        _load_samples(session, data, report)
+
+
+def _load_samples(session: Session, data: dict, report: SeedReport) -> None:
     load_organizations(session, data, report)
     plan = session.exec(select(Plan).where(Plan.code == data["plan_code"])).one()
     by_code = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}

@@ -60,7 +60,7 @@ from sqlmodel import Session, select
 
 from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
-from app.common.crud import apply_patch, commit_or_conflict
+from app.common.crud import apply_patch, transaction
 from app.common.models import as_utc, utcnow
 from app.errors import Conflict, DomainError
 from app.exchange import tabular
@@ -500,8 +500,8 @@ def _finish(
     stored = bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
     plan_id, plan_code = plan.id, plan.code  # read before the commit or rollback expires the row
     if stored:
-        store()
-        commit_or_conflict(session, f"The {kind} could not be stored (changed meanwhile?); nothing was stored.")
+        with transaction(session, f"The {kind} could not be stored (changed meanwhile?); nothing was stored."):
+            store()
     else:
         session.rollback()
     run.errors.sort(key=lambda e: e.row)

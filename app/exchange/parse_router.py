@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
+from app.common.crud import transaction
 from app.common.types import MAX_ID, InputModel, Text
 from app.deps import PrincipalDep, SessionDep, load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
@@ -188,6 +189,12 @@ def _readable_plan(request: Request, session: Session, principal: Principal | No
         session.close()  # back to the pool: nothing is held while the text is parsed
 
 
+def _apply(session: Session, plan, result, accept: list[int] | None) -> list:
+    """Stores the accepted drafts as targets: the route's one commit."""
+    with transaction(session):
+        return parse_service.apply_drafts(session=session, plan=plan, result=result, accept=accept)
+
+
 def _answer(parts: str, apply: bool, created: list) -> bytes:
     """The ParseResponse: the parts made by the parsing process, then `applied` and `created`."""
     stored = ",".join(TargetPublic.model_validate(t, from_attributes=True).model_dump_json() for t in created)
@@ -229,7 +236,6 @@ async def parse_plan_text(
             "server may be busy); try again, or send the text in smaller parts.", retry_after=5) from None
     created = []
     if apply:
-        created = await run_in_threadpool(
-            parse_service.apply_drafts, session=session, plan=plan, result=result, accept=body.accept)
+        created = await run_in_threadpool(_apply, session, plan, result, body.accept)
     content = await run_in_threadpool(_answer, parts, apply, created)
     return Response(content=content, media_type="application/json")

@@ -11,12 +11,11 @@ from datetime import date
 from typing import Literal
 
 from sqlalchemy import and_, exists
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.audit.bulk import insert_audited
-from app.common.crud import commit_or_conflict, paginate
+from app.common.crud import flush, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
@@ -140,7 +139,7 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     rules.check_against_stored(session, target, submission_in)
     row = new_figure(submission_in, target.id)
     insert_audited(session, Submission, [row])
-    commit_or_conflict(session, "The figure could not be stored.")
+    flush(session, "The figure could not be stored.")
     return SubmissionPublic.model_validate(row)
 
 
@@ -188,23 +187,29 @@ def _current_of(session: Session, submission: Submission, action: str) -> Submis
     return current
 
 
+def _superseded_meanwhile(current_id: int):
+    """What a lost race on `current_id` means: 409 naming the winner's current version (read after the rollback)."""
+
+    def meaning(session: Session) -> Conflict:
+        winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
+        if winner is None:
+            return Conflict("The new version could not be stored.")
+        latest = chain_of(session, session.get(Submission, winner))[-1]
+        return Conflict(
+            f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
+            f"Read it and send the request for submission {latest.id}."
+        )
+
+    return meaning
+
+
 def _supersede(session: Session, current: Submission, row: Submission) -> Submission:
-    """Stores `row` as the next version after `current`; a lost race is 409 naming the winner."""
+    """Stores `row` as the next version after `current` (flushed: the UNIQUE `supersedes_id` is checked
+    now); a lost race is, at the edge's rollback, a 409 naming the winner."""
     current_id, root_id = current.id, current.root_id or current.id
     row.supersedes_id, row.root_id = current_id, root_id
     session.add(row)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
-        if winner is None:
-            raise Conflict("The new version could not be stored.") from exc
-        latest = chain_of(session, session.get(Submission, winner))[-1]
-        raise Conflict(
-            f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
-            f"Read it and send the request for submission {latest.id}."
-        ) from exc
+    flush(session, _superseded_meanwhile(current_id))
     session.refresh(row)
     return row
 

@@ -1,4 +1,4 @@
-"""Target use cases. Each write commits once, here.
+"""Target use cases. Writes flush and return: the edge commits (app.common.crud.transaction).
 
 Whether a definition is consistent is the status engine's rule
 (`definition_errors`); this service only maps rows to specs and asks it.
@@ -12,7 +12,7 @@ from enum import Enum
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment
-from app.common.crud import apply_patch, commit_or_conflict, paginate
+from app.common.crud import apply_patch, flush, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
@@ -113,7 +113,7 @@ def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreat
         raise Conflict("The same target code appears twice in one request.")
     targets = [_new_target(session, plan, t) for t in targets_in]
     session.add_all(targets)
-    commit_or_conflict(session, "The targets could not be stored (duplicate code?).")
+    flush(session, "The targets could not be stored (duplicate code?).")
     for target in targets:
         session.refresh(target)
     return targets
@@ -137,7 +137,7 @@ def update_target(*, session: Session, target: Target, target_in: TargetUpdate) 
     _validate(target, plan)
     check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
     session.add(target)
-    commit_or_conflict(session, "The target could not be updated (duplicate code?).")
+    flush(session, "The target could not be updated (duplicate code?).")
     session.refresh(target)
     return target
 
@@ -157,9 +157,9 @@ def delete_target(*, session: Session, target: Target) -> Target | None:
     if has_records(session, [target.id]):
         target.archived_at = target.updated_at = utcnow()
         session.add(target)
-        commit_or_conflict(session, "The target could not be archived.")
+        flush(session, "The target could not be archived.")
         session.refresh(target)
         return target
     session.delete(target)
-    commit_or_conflict(session, "The target could not be deleted (something refers to it).")
+    flush(session, "The target could not be deleted (something refers to it).")
     return None
