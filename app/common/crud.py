@@ -39,6 +39,13 @@ def paginate(session: Session, statement, *, limit: int, offset: int) -> dict[st
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+def check_not_archived(*rows: Any) -> None:
+    """Archived plans and targets (`archived_at` set) can be read but no longer changed (409 naming the first)."""
+    for row in rows:
+        if row.archived_at is not None:
+            raise Conflict(f"{type(row).__name__} {row.id} is archived: it can be read but no longer changed.")
+
+
 def apply_patch(row: SQLModel, changes: dict[str, Any], *, nullable: set[str]) -> None:
     """Copies a PATCH body onto a row; null is allowed only for optional fields."""
     nulled = {k: "this field cannot be null" for k, v in changes.items() if v is None and k not in nullable}
