@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from app.auth.cli import keys
 from app.config import Settings
 from app.db import make_engine
-from app.auth.cli import keys
 from app.exchange.import_cli import import_file
 
 cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from app.auth.models import ApiKey, ApiKeyCreate, Role
 from app.common.crud import flush, paginate
 from app.common.models import as_utc, utcnow
 from app.errors import InvalidInput
 from app.organizations.models import Organization
-from app.auth.models import ApiKey, ApiKeyCreate, Role
 
 KEY_PREFIX = "ct_"
 # last_used_at is written at most this often per key, so reads stay reads.

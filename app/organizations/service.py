@@ -9,6 +9,7 @@ from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization, OrganizationCreate, OrganizationUpdate
 
+
 def get_organization(*, session: Session, organization_id: int) -> Organization:
     """Gets an organisation by id."""
     return get_or_404(session, Organization, organization_id, "Organisation")

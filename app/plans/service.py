@@ -12,9 +12,9 @@ from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
+from app.status.engine import Rules
 from app.targets.models import Target
 from app.targets.service import has_records
-from app.status.engine import Rules
 
 
 def get_plan(*, session: Session, plan_id: int) -> Plan:

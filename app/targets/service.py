@@ -17,11 +17,20 @@ from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan
-from app.status.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.status.engine import (
+    AcrossUnits,
+    Aggregation,
+    ChangeBasis,
+    Comparison,
+    Direction,
+    TargetSpec,
+    default_direction,
+    definition_errors,
+)
 from app.status.pace import Checkpoint, Frequency
-from app.status.engine import default_direction
 from app.submissions.models import Submission
 from app.targets.models import Target, TargetCreate, TargetUpdate
+
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
     """The engine's view of a stored target."""

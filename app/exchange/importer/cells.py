@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -223,7 +224,7 @@ def read_checkpoints(raw: Any, style: NumberStyle) -> list[dict[str, Any]]:
 
 TEXT, CHOICE, FIGURE, DATE, INTEGER = "text", "choice", "figure", "date", "integer"
 BOOL, CHECKPOINTS = "bool", "checkpoints"
-READERS = {TEXT: read_text, CHOICE: read_choice, FIGURE: read_number, DATE: read_date, INTEGER: read_integer,
+READERS: dict[str, Callable[[Any, NumberStyle], Any]] = {TEXT: read_text, CHOICE: read_choice, FIGURE: read_number, DATE: read_date, INTEGER: read_integer,
            BOOL: read_bool, CHECKPOINTS: read_checkpoints}
 TARGET_KINDS: dict[str, str] = {
     **{name: TEXT for name in TARGET_COLUMNS},

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session
 
 from app.common.crud import transaction
@@ -63,7 +64,7 @@ class ImportReport(BaseModel):
 # ------------------------------------------------------------------ model and domain errors in plain words
 
 
-def _plain(err: dict) -> str:
+def _plain(err: ErrorDetails) -> str:
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
     if kind == "missing":
         return "required, but the cell is empty"
@@ -173,9 +174,10 @@ def finish(
     """Stores (`store()`, then the import's one commit: `transaction`, which answers a unique or foreign-key
     violation with `conflict`) when there is something to write and the rules allow it; the report."""
     header_problems = bool(run.table.problems)
-    stored = bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
+    stored = (store is not None and bool(writes) and not dry_run and not header_problems
+              and (run.counts.failed == 0 or keep_good_rows))
     plan_id, plan_code = plan.id, plan.code  # read before the commit or rollback expires the row
-    if stored:
+    if stored and store is not None:  # (store is set whenever writes are)
         with transaction(session, conflict or f"The {kind} could not be stored (changed meanwhile?); nothing was stored."):
             store()
     else:
