@@ -1,13 +1,15 @@
 """Importing a plan's targets or figures from a sheet (CSV / XLSX), through the API's own models and checks.
 
 Each row becomes the same input model the API takes (`TargetCreate`,
-`TargetUpdate`, `SubmissionCreate`) and passes the same domain checks: the
-target service's `_new_target` / `_validate` (the engine's `definition_errors`)
-and `_follow_default_direction` (the PATCH rule for a default direction), and the
-submission service's `_check` (date inside the plan's period, organisation inside
-the plan's tree, figure shape). The services' public functions commit once per
-call; an import must commit once per *file*, so this module calls their checking
-parts and commits itself, once, at the end.
+`TargetUpdate`, `SubmissionCreate`) and passes the same write rules, the domains' public
+functions: `targets.service.prepare_target` / `prepare_patch` (the engine's
+`definition_errors`, the PATCH rule for a default direction), `submissions.service.
+check_figure` / `check_open` (date inside the plan's period, organisation inside the plan's
+tree, figure shape) and `crud.check_not_archived`. The services flush and never commit; an
+import commits once per *file*, at its edge (`report.finish`, `crud.transaction`).
+
+Modules: cells.py (reading cells), report.py (the report, problems in plain words, the run's
+bookkeeping, `finish`), targets.py, figures.py.
 
 Figures go in as plain rows, not ORM objects: a file holds up to 20,000 of them, and an
 ORM object per row cost more than everything else together (docs/PERFORMANCE.md, section

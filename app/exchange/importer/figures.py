@@ -8,7 +8,6 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
@@ -19,7 +18,7 @@ from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
 from app.exchange.importer.cells import SUBMISSION_KINDS, number_style, read_cells
-from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, further, header_failures, model_problems
+from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, header_failures
 from app.organizations.models import Organization
 from app.organizations.service import subtree
 from app.plans.models import Plan
@@ -174,13 +173,9 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
                 problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
             elif scope is not None and organization.id not in scope:
                 problems.append(("organization_code", f"'{organization_code}' is outside the scope of your API key"))
-        try:
-            body = SubmissionCreate.model_validate({**values, "organization_id": organization.id if organization else 1})
-        except ValidationError as exc:
-            run.fail(row, problems + further(unread, model_problems(exc)))
-            continue
-        if problems:
-            run.fail(row, problems)
+        body = run.validated(row, SubmissionCreate, {**values, "organization_id": organization.id if organization else 1},
+                             problems, unread)
+        if body is None or target is None or organization is None:
             continue
         try:
             check_figure(session, target, plan, body, plan_tree=plan_tree)

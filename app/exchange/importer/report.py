@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -18,6 +18,7 @@ from app.exchange.importer.cells import NumberStyle, shown
 from app.plans.models import Plan
 
 ImportKind = Literal["targets", "submissions"]
+M = TypeVar("M", bound=BaseModel)
 
 
 class RowError(BaseModel):
@@ -115,6 +116,19 @@ class Run:
     aliases: dict[str, str] = field(default_factory=dict)  # model field -> column (organization_id -> organization_code)
     counts: ImportCounts = field(default_factory=ImportCounts)
     errors: list[RowError] = field(default_factory=list)
+
+    def validated(self, row: tabular.Row, model: type[M], values: dict[str, Any], problems: list, unread: list) -> M | None:
+        """The row's input model; or None, the row reported failed: the model refused it, or `problems` (the
+        cells `unread` and any other) are not empty."""
+        try:
+            body = model.model_validate(values)
+        except ValidationError as exc:
+            self.fail(row, problems + further(unread, model_problems(exc)))
+            return None
+        if problems:
+            self.fail(row, problems)
+            return None
+        return body
 
     def fail(self, row: tabular.Row, problems: list[tuple[str | None, str]]) -> None:
         self.counts.failed += 1

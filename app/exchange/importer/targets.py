@@ -5,14 +5,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import TARGET_COLUMNS
 from app.exchange.importer.cells import FIGURE, TARGET_KINDS, number_style, read_cells
-from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, further, header_failures, model_problems
+from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, header_failures
 from app.plans.models import Plan
 from app.targets.models import Target, TargetCreate, TargetUpdate
 from app.targets.service import apply_target_patch, insert_targets, prepare_patch, prepare_target, stored_checkpoints
@@ -49,13 +48,8 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
                 run.fail(row, [("code", f"target '{code}' appears twice in the file (first in row {first_row[code]})")])
                 continue
             first_row[code] = row.number
-        try:
-            target_in = TargetCreate.model_validate(values)
-        except ValidationError as exc:
-            run.fail(row, problems + further(problems, model_problems(exc)))
-            continue
-        if problems:
-            run.fail(row, problems)
+        target_in = run.validated(row, TargetCreate, values, problems, problems)
+        if target_in is None:
             continue
         current = existing.get(target_in.code)
         if current is not None and current.archived_at is not None:
