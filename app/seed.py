@@ -11,7 +11,9 @@ has no figures at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -62,13 +64,20 @@ def load_organizations(session: Session, data: dict, report: SeedReport) -> None
             report.created["organizations"] += 1
 
 
+def _in_one_commit(load: Callable[[Session, dict, SeedReport], None]) -> Callable[[Session, dict, SeedReport], None]:
+    """A loader as the edge of its use case: what it creates is committed once (`transaction`), or not at all."""
+
+    @wraps(load)
+    def committed(session: Session, data: dict, report: SeedReport) -> None:
+        with transaction(session):
+            load(session, data, report)
+
+    return committed
+
+
+@_in_one_commit
 def load_plans(session: Session, data: dict, report: SeedReport) -> None:
     """Creates the organisations, plans and targets of one seed file that are missing, in one commit."""
-    with transaction(session):
-        _load_plans(session, data, report)
-
-
-def _load_plans(session: Session, data: dict, report: SeedReport) -> None:
     load_organizations(session, data, report)
     for plan_data in data.get("plans", []):
         plan = session.exec(select(Plan).where(Plan.code == plan_data["code"])).first()
@@ -86,13 +95,9 @@ def _load_plans(session: Session, data: dict, report: SeedReport) -> None:
                 report.created["targets"] += 1
 
 
+@_in_one_commit
 def load_samples(session: Session, data: dict, report: SeedReport) -> None:
     """Adds the sample organisations, and the sample figures to targets that have none yet, in one commit."""
-    with transaction(session):
-        _load_samples(session, data, report)
-
-
-def _load_samples(session: Session, data: dict, report: SeedReport) -> None:
     load_organizations(session, data, report)
     plan = session.exec(select(Plan).where(Plan.code == data["plan_code"])).one()
     by_code = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
