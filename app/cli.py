@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
+from app.auth.cli import keys
 from app.config import Settings
 from app.db import make_engine
-from app.auth.cli import keys
 from app.exchange.import_cli import import_file
 
 cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)
@@ -89,6 +89,7 @@ def parse(
     """Reads a resolution's text into draft targets (and with --apply stores them)."""
     from sqlmodel import select
 
+    from app.common.crud import transaction
     from app.exchange.parse_service import apply_drafts, parse_text
     from app.plans.models import Plan
 
@@ -101,7 +102,7 @@ def parse(
     if apply:
         if not plan:
             raise typer.BadParameter("--apply needs --plan CODE")
-        with Session(make_engine(Settings())) as session:
+        with Session(make_engine(Settings()), expire_on_commit=False) as session, transaction(session):
             row = session.exec(select(Plan).where(Plan.code == plan)).first()
             if row is None:
                 raise typer.BadParameter(f"no plan with code {plan!r}")

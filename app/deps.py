@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
-from app.common.crud import get_or_404
-from app.errors import Conflict, NotFound, Unauthorized
+from app.common.crud import check_not_archived, get_or_404
+from app.errors import NotFound, Unauthorized
 from app.idempotency import store
 from app.common.types import MAX_ID, MAX_PAGE
 from app.organizations.models import Organization
@@ -231,15 +231,10 @@ def load_submission(
     return submission
 
 
-def _not_archived(row: Plan | Target, label: str) -> None:
-    if row.archived_at is not None:
-        raise Conflict(f"{label} {row.id} is archived: it can be read but no longer changed.")
-
-
 def editable_plan(session: SessionDep, principal: PrincipalDep, plan: Annotated[Plan, Depends(load_plan)]) -> Plan:
     """A plan the caller may change: editor in scope of the plan's organisation; not archived."""
     policy.require(session, principal, Role.EDITOR, plan.organization_id)
-    _not_archived(plan, "Plan")
+    check_not_archived(plan)
     return plan
 
 
@@ -251,8 +246,7 @@ def editable_target(request: Request, session: SessionDep, principal: PrincipalD
     """A target the caller may change: editor in scope of its plan's organisation; neither archived."""
     target, plan = readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.EDITOR, plan.organization_id)
-    _not_archived(plan, "Plan")
-    _not_archived(target, "Target")
+    check_not_archived(plan, target)
     return target
 
 
@@ -260,8 +254,7 @@ def reportable_target(request: Request, session: SessionDep, principal: Principa
     """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
     target, plan = readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.REPORTER)
-    _not_archived(plan, "Plan")
-    _not_archived(target, "Target")
+    check_not_archived(plan, target)
     return target
 
 

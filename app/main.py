@@ -19,7 +19,8 @@ from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_respo
 from app.openapi import errors
 from app.deps import key_for_writes
 from app.request_id import RequestIdMiddleware
-from app.idempotency.middleware import IdempotencyMiddleware, document as document_idempotency, settled_answer
+from app.idempotency.middleware import IdempotencyMiddleware, settled_answer
+from app.idempotency.openapi import document as document_idempotency
 from app.idempotency.store import Settled, purge_expired
 from app.limits import LimitsMiddleware, document as document_limits
 from app.security import SecurityHeadersMiddleware

@@ -2,19 +2,23 @@
 
 Loading is idempotent and goes through the same services as the API: each
 organisation, plan and target is created only when its code is not there yet,
-so a second run (every `make run`) changes nothing, and a run that stopped half
-way is completed by the next. Sample figures are added to a target only when it
+so a second run (every `make run`) changes nothing. Each file is loaded in one
+commit (`app.common.crud.transaction`): a run that stopped half way stored
+nothing of that file, and the next run loads it. Sample figures are added to a target only when it
 has no figures at all.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.common.crud import transaction
 from app.organizations import service as organizations
 from app.organizations.models import Organization, OrganizationCreate
 from app.plans import service as plans
@@ -60,8 +64,20 @@ def load_organizations(session: Session, data: dict, report: SeedReport) -> None
             report.created["organizations"] += 1
 
 
+def _in_one_commit(load: Callable[[Session, dict, SeedReport], None]) -> Callable[[Session, dict, SeedReport], None]:
+    """A loader as the edge of its use case: what it creates is committed once (`transaction`), or not at all."""
+
+    @wraps(load)
+    def committed(session: Session, data: dict, report: SeedReport) -> None:
+        with transaction(session):
+            load(session, data, report)
+
+    return committed
+
+
+@_in_one_commit
 def load_plans(session: Session, data: dict, report: SeedReport) -> None:
-    """Creates the organisations, plans and targets of one seed file that are missing."""
+    """Creates the organisations, plans and targets of one seed file that are missing, in one commit."""
     load_organizations(session, data, report)
     for plan_data in data.get("plans", []):
         plan = session.exec(select(Plan).where(Plan.code == plan_data["code"])).first()
@@ -79,8 +95,9 @@ def load_plans(session: Session, data: dict, report: SeedReport) -> None:
                 report.created["targets"] += 1
 
 
+@_in_one_commit
 def load_samples(session: Session, data: dict, report: SeedReport) -> None:
-    """Adds the sample organisations, and the sample figures to targets that have none yet."""
+    """Adds the sample organisations, and the sample figures to targets that have none yet, in one commit."""
     load_organizations(session, data, report)
     plan = session.exec(select(Plan).where(Plan.code == data["plan_code"])).one()
     by_code = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}

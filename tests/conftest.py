@@ -109,8 +109,9 @@ def new_key(app, role: str = "admin", organization_id: int | None = None, name: 
     """Creates an API key in the app's database (as the CLI would) and returns the secret."""
     from app.auth.models import ApiKeyCreate
     from app.auth.service import CLI, create_key
+    from app.common.crud import transaction
 
-    with Session(app.state.engine) as s:
+    with Session(app.state.engine) as s, transaction(s):
         body = ApiKeyCreate(name=name or f"test {role}", role=role, organization_id=organization_id)
         return create_key(session=s, key_in=body, created_by=CLI)[1]
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.assessments import service
 from app.assessments.models import AssessmentCreate, AssessmentPublic
+from app.common.crud import transaction
 from app.common.types import Page
 from app.deps import EditableTargetDep, PagingDep, SessionDep, TargetDep
 from app.openapi import errors
@@ -32,4 +33,5 @@ def list_assessments(session: SessionDep, target: TargetDep, paging: PagingDep):
     responses=errors(404, 422),
 )
 def create_assessment(session: SessionDep, target: EditableTargetDep, body: AssessmentCreate):
-    return service.create_assessment(session=session, target=target, assessment_in=body)
+    with transaction(session):
+        return service.create_assessment(session=session, target=target, assessment_in=body)

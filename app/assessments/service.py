@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment, AssessmentCreate
-from app.common.crud import commit_or_conflict, paginate
+from app.common.crud import flush, paginate
 from app.targets.models import Target
 
 
@@ -19,6 +19,6 @@ def create_assessment(*, session: Session, target: Target, assessment_in: Assess
     """Records a committee's verdict for a target."""
     row = Assessment.model_validate({**assessment_in.model_dump(), "target_id": target.id})
     session.add(row)
-    commit_or_conflict(session, "The assessment could not be stored.")
+    flush(session, "The assessment could not be stored.")
     session.refresh(row)
     return row

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth import service
 from app.auth.models import ApiKey, ApiKeyCreate, Role
+from app.common.crud import transaction
 from app.config import Settings
 from app.db import make_engine
 from app.errors import DomainError
@@ -19,7 +20,8 @@ keys = typer.Typer(help="API keys: create (the key is printed once), list, revok
 
 
 def _session() -> Session:
-    return Session(make_engine(Settings()), info={"principal": service.CLI})  # audit events name "cli"
+    # audit events name "cli"; rows keep their values after the commit, to be printed
+    return Session(make_engine(Settings()), info={"principal": service.CLI}, expire_on_commit=False)
 
 
 @keys.command("create")
@@ -42,7 +44,8 @@ def create(
                 raise typer.Exit(2)
         try:
             key_in = ApiKeyCreate(name=name, role=role, organization_id=organization_id, expires_at=expires_at)
-            key, secret = service.create_key(session=session, key_in=key_in, created_by=service.CLI)
+            with transaction(session):
+                key, secret = service.create_key(session=session, key_in=key_in, created_by=service.CLI)
         except (DomainError, ValueError) as exc:
             typer.echo(f"error: {getattr(exc, 'errors', None) or exc}", err=True)
             raise typer.Exit(2) from exc
@@ -73,5 +76,6 @@ def revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `chitie
         if key is None:
             typer.echo(f"error: no key {key_id}", err=True)
             raise typer.Exit(2)
-        service.revoke_key(session=session, key=key)
+        with transaction(session):
+            service.revoke_key(session=session, key=key)
     typer.echo(f"key {key_id} revoked")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app.auth import service
 from app.auth.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
-from app.common.crud import get_or_404
+from app.common.crud import get_or_404, transaction
 from app.common.types import MAX_ID, Page
 from app.deps import AdminDep, PagingDep, SessionDep
 from app.openapi import errors
@@ -41,7 +41,8 @@ def list_keys(
     responses=errors(409, 422),
 )
 def create_key(session: SessionDep, admin: AdminDep, body: ApiKeyCreate):
-    key, secret = service.create_key(session=session, key_in=body, created_by=admin)
+    with transaction(session):
+        key, secret = service.create_key(session=session, key_in=body, created_by=admin)
     return ApiKeyCreated.model_validate({**key.model_dump(), "key": secret})
 
 
@@ -57,4 +58,5 @@ def get_key(key: KeyRowDep):
     responses=errors(404, 422),
 )
 def revoke_key(session: SessionDep, key: KeyRowDep):
-    return service.revoke_key(session=session, key=key)
+    with transaction(session):
+        return service.revoke_key(session=session, key=key)

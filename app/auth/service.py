@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from app.common.crud import commit_or_conflict, paginate
+from app.auth.models import ApiKey, ApiKeyCreate, Role
+from app.common.crud import flush, paginate
 from app.common.models import as_utc, utcnow
 from app.errors import InvalidInput
 from app.organizations.models import Organization
-from app.auth.models import ApiKey, ApiKeyCreate, Role
 
 KEY_PREFIX = "ct_"
 # last_used_at is written at most this often per key, so reads stay reads.
@@ -64,7 +64,7 @@ def create_key(*, session: Session, key_in: ApiKeyCreate, created_by: Principal 
         created_by_key_id=created_by.key_id if created_by else None,
     )
     session.add(key)
-    commit_or_conflict(session, "The key could not be stored.")
+    flush(session, "The key could not be stored.")
     session.refresh(key)
     return key, secret
 
@@ -103,7 +103,7 @@ def revoke_key(*, session: Session, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
-        commit_or_conflict(session, "The key could not be revoked.")
+        flush(session, "The key could not be revoked.")
         session.refresh(key)
     return key
 

@@ -1,7 +1,17 @@
-"""Helpers every service uses: load-or-404, paging, PATCH, committing with conflicts."""
+"""Helpers every service uses: load-or-404, paging, PATCH; and the edge's one commit, `transaction`.
+
+Services flush and return; they never commit. The edge of a use case (a route, a CLI command, an
+import run, the seed) wraps it in `transaction(session)`, which commits once. A unique or
+foreign-key violation (raised by a service's flush or by the commit) rolls everything back and
+becomes a 409 problem: the use case names what it means with `on_conflict` (a sentence, or a
+function that reads the database after the rollback, e.g. to name the winner of a race), else the
+edge's own sentence is used.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import func
@@ -9,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from app.common.models import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -29,6 +39,13 @@ def paginate(session: Session, statement, *, limit: int, offset: int) -> dict[st
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+def check_not_archived(*rows: Any) -> None:
+    """Archived plans and targets (`archived_at` set) can be read but no longer changed (409 naming the first)."""
+    for row in rows:
+        if row.archived_at is not None:
+            raise Conflict(f"{type(row).__name__} {row.id} is archived: it can be read but no longer changed.")
+
+
 def apply_patch(row: SQLModel, changes: dict[str, Any], *, nullable: set[str]) -> None:
     """Copies a PATCH body onto a row; null is allowed only for optional fields."""
     nulled = {k: "this field cannot be null" for k, v in changes.items() if v is None and k not in nullable}
@@ -40,10 +57,48 @@ def apply_patch(row: SQLModel, changes: dict[str, Any], *, nullable: set[str]) -
         row.updated_at = utcnow()
 
 
-def commit_or_conflict(session: Session, detail: str) -> None:
-    """Commits; a unique or foreign-key violation becomes 409 and nothing is kept."""
+# What a use case's IntegrityError means: a 409 detail, or a function of the (rolled back) session.
+ConflictMeaning = str | Callable[[Session], DomainError]
+_ON_CONFLICT = "on_conflict"
+
+
+def on_conflict(session: Session, meaning: ConflictMeaning) -> None:
+    """Says what a unique or foreign-key violation of the running use case means (the last said wins).
+
+    The edge's `transaction` answers with it: a sentence becomes a 409 with that detail; a function
+    is called with the session after the rollback and returns the error to raise.
+    """
+    session.info[_ON_CONFLICT] = meaning
+
+
+@contextmanager
+def transaction(session: Session, conflict: str = "The change could not be stored (changed meanwhile?).") -> Iterator[Session]:
+    """The one commit of a use case, at its edge: commits when the block ends without an exception.
+
+    Any exception rolls everything back and is raised again, except an IntegrityError (from a
+    flush inside the block or from the commit), which becomes what the use case said with
+    `on_conflict`, else a 409 with `conflict`. The commit's hooks (the Idempotency-Key's record)
+    run inside it, so the write and its record are one durable commit.
+    """
+    session.info.pop(_ON_CONFLICT, None)
     try:
+        yield session
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(detail) from exc
+        meaning = session.info.pop(_ON_CONFLICT, None) or conflict
+        raise (Conflict(meaning) if isinstance(meaning, str) else meaning(session)) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_ON_CONFLICT, None)
+
+
+def flush(session: Session, conflict: ConflictMeaning) -> None:
+    """Sends the use case's changes to the database, inside the edge's transaction (no commit).
+
+    `conflict` says what a unique or foreign-key violation means, here or at the commit (`on_conflict`).
+    """
+    on_conflict(session, conflict)
+    session.flush()

@@ -2,113 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, RootModel
 
 from app.deps import LangDep, PlanDep, SessionDep, TodayDep
 from app.errors import InvalidInput
 from app.exchange import exporter
-from app.slots import ExchangeSlotDep, release_connection
+from app.exchange.models import ExportJson
 from app.openapi import errors
+from app.slots import ExchangeSlotDep, release_connection
 from app.status.router import AsOf
 
 router = APIRouter(tags=["exchange"])
 
 Content = Literal["status", "targets", "submissions", "bundle"]
 Format = Literal["csv", "xlsx", "json"]
-
-
-# ------------------------------------------------------------------ documented shapes (JSON)
-
-
-class StatusRow(BaseModel):
-    """One target's status (content=status)."""
-
-    code: str
-    title: str
-    unit: str
-    category: str
-    comparison: str
-    goal: float | None
-    measured: float | None
-    expected: float | None
-    status: str
-    verdict_if_final: str
-    rests_on_estimate: bool
-    message: str
-
-
-class TargetRow(BaseModel):
-    """One target in the import/export column contract (content=targets)."""
-
-    code: str
-    title: str
-    title_en: str
-    category: str
-    unit: str
-    comparison: str
-    value: float | None
-    low: float | None
-    high: float | None
-    tolerance: float | None
-    direction: str
-    baseline_value: float | None
-    baseline_date: date | None
-    change_basis: str | None
-    aggregation: str
-    frequency: str | None
-    checkpoints: str = Field(description='Dated milestones as "2019-06-30:50; 2019-09-30:75" (date:share %).')
-    clause: str
-    notes: str
-    position: int
-
-
-class SubmissionRow(BaseModel):
-    """One figure in the column contract, then its id and when it was recorded (content=submissions)."""
-
-    target_code: str
-    organization_code: str
-    period_date: date
-    value: float | None
-    numerator: float | None
-    denominator: float | None
-    done: bool | None
-    is_estimate: bool
-    note: str
-    evidence_url: str
-    id: int
-    recorded_at: datetime
-
-
-class BundlePlanFile(BaseModel):
-    """A plan file as in seed_data/ (for app.seed.load_plans): organisations with parent_code, the plan with its targets."""
-
-    about: str
-    organizations: list[dict[str, Any]]
-    plans: list[dict[str, Any]]
-
-
-class BundleFiguresFile(BaseModel):
-    """A figures file as in seed_data/ (for app.seed.load_samples); `note` is the default note of every figure."""
-
-    about: str
-    plan_code: str
-    note: str
-    submissions: list[dict[str, Any]]
-
-
-class ExportBundle(BaseModel):
-    """The whole plan, loadable into another database (content=bundle)."""
-
-    plan: BundlePlanFile
-    figures: BundleFiguresFile
-
-
-class ExportJson(RootModel[list[StatusRow] | list[TargetRow] | list[SubmissionRow] | ExportBundle]):
-    """format=json: the rows as a list of objects, or for content=bundle the bundle document."""
 
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}

@@ -21,7 +21,7 @@ from app.exchange.tabular import UnreadableFile
 from app.plans.models import Plan
 
 
-class ImportKind(StrEnum):
+class KindOption(StrEnum):
     TARGETS = "targets"
     SUBMISSIONS = "submissions"
 
@@ -52,7 +52,7 @@ def render(report: ImportReport) -> list[str]:
 def import_file(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV (UTF-8) or XLSX file.")],
     plan: Annotated[str, typer.Option(help="The code of the plan to import into.")],
-    kind: Annotated[ImportKind, typer.Option(help="What the file holds: targets or submissions (figures).")],
+    kind: Annotated[KindOption, typer.Option(help="What the file holds: targets or submissions (figures).")],
     dry_run: Annotated[bool, typer.Option(help="Check every row and report, but store nothing.")] = False,
     keep_good_rows: Annotated[bool, typer.Option(help="Store the good rows even when some fail.")] = False,
 ) -> None:

@@ -16,10 +16,10 @@ from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Proble
 from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
-from app.slots import ExchangeSlotDep, release_connection_async
-from app.plans.models import Plan
 from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
+from app.plans.models import Plan
+from app.slots import ExchangeSlotDep, release_connection_async
 
 router = APIRouter(tags=["exchange"])
 

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,75 +33,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
-from app.common.types import MAX_ID, InputModel, Text
+from app.common.crud import transaction
+from app.common.types import MAX_ID
 from app.deps import PrincipalDep, SessionDep, load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
+from app.exchange.models import ParseRequest, ParseResponse
 from app.exchange.parser import MAX_CHARS, MAX_CLAUSE_CHARS, MAX_CLAUSES, Budget, ParseLimitExceeded, ParseTimeout
 from app.openapi import errors
 from app.plans.models import Plan
 from app.targets.models import TargetPublic
 
 router = APIRouter(tags=["exchange"])
-
-SEED_EXCERPT = (
-    "Các chỉ tiêu về kinh tế: Tốc độ tăng giá trị sản xuất một số ngành kinh tế chủ yếu từ 11 đến 13%. "
-    "Thu ngân sách tăng khoảng 5%. Giảm 10% hộ nghèo. Trong công tác xây dựng Đảng: phấn đấu trên 65% "
-    "tổ chức cơ sở Đảng hoàn thành tốt nhiệm vụ trở lên."
-)
-
-
-class ParseRequest(InputModel):
-    """The text of a resolution or report, and which drafts to store when applying."""
-
-    model_config = {"json_schema_extra": {"examples": [{"text": SEED_EXCERPT}, {"text": SEED_EXCERPT, "accept": [0, 1]}]}}
-
-    text: Text(MAX_CHARS, min_length=1, controls="lines")  # as long text: no control or bidi characters but newline, tab
-    accept: list[Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
-        default=None, max_length=10_000, description="With apply: the draft numbers to store (default: all)."
-    )
-
-
-class DraftOut(BaseModel):
-    """One target read from one clause, to be checked by a person."""
-
-    index: int
-    clause: str
-    title: str
-    comparison: str
-    value: float | None
-    low: float | None
-    high: float | None
-    unit: str
-    direction: str
-    change_basis: str | None
-    baseline_value: float | None
-    aggregation: str
-    category: str
-    category_confidence: float
-    confidence: float = Field(description="0–1; below 0.6 means the reader is unsure and says why in `warnings`.")
-    warnings: list[str]
-    notes: list[str]
-    parent_index: int | None = Field(description="For a sub-target ('trong đó ...'): the draft it belongs to.")
-    alternatives: list[dict[str, Any]] = Field(description="Other encodings of the same clause, e.g. as a `change`.")
-
-
-class TextPiece(BaseModel):
-    """Text that did not become a draft, and why."""
-
-    text: str
-    reason: str
-
-
-class ParseResponse(BaseModel):
-    """Drafts, the clauses that could not be read, the text that is not a target, and what was stored."""
-
-    drafts: list[DraftOut]
-    unrecognised: list[TextPiece]
-    skipped: list[TextPiece]
-    applied: bool
-    created: list[TargetPublic]
-
 
 class ParseSlots:
     """At most `limit` parses at once in this process; `take` never waits (a refusal is a 503)."""
@@ -188,6 +130,12 @@ def _readable_plan(request: Request, session: Session, principal: Principal | No
         session.close()  # back to the pool: nothing is held while the text is parsed
 
 
+def _apply(session: Session, plan, result, accept: list[int] | None) -> list:
+    """Stores the accepted drafts as targets: the route's one commit."""
+    with transaction(session):
+        return parse_service.apply_drafts(session=session, plan=plan, result=result, accept=accept)
+
+
 def _answer(parts: str, apply: bool, created: list) -> bytes:
     """The ParseResponse: the parts made by the parsing process, then `applied` and `created`."""
     stored = ",".join(TargetPublic.model_validate(t, from_attributes=True).model_dump_json() for t in created)
@@ -229,7 +177,6 @@ async def parse_plan_text(
             "server may be busy); try again, or send the text in smaller parts.", retry_after=5) from None
     created = []
     if apply:
-        created = await run_in_threadpool(
-            parse_service.apply_drafts, session=session, plan=plan, result=result, accept=body.accept)
+        created = await run_in_threadpool(_apply, session, plan, result, body.accept)
     content = await run_in_threadpool(_answer, parts, apply, created)
     return Response(content=content, media_type="application/json")

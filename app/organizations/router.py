@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.common import etag
+from app.common.crud import transaction
 from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
 from app.auth import policy
@@ -38,7 +39,8 @@ def list_organizations(
 def create_organization(session: SessionDep, principal: PrincipalDep, body: OrganizationCreate):
     """Editors add organisations under one in their scope; only admins add a new root."""
     policy.require(session, principal, Role.EDITOR if body.parent_id else Role.ADMIN, body.parent_id)
-    return service.create_organization(session=session, organization_in=body)
+    with transaction(session):
+        return service.create_organization(session=session, organization_in=body)
 
 
 @router.get(
@@ -71,7 +73,8 @@ def update_organization(
     policy.require(session, principal, Role.ADMIN if moving_to_root else Role.EDITOR, organization.id)
     if body.parent_id is not None:
         policy.require(session, principal, Role.EDITOR, body.parent_id)
-    etag.require_match(session, organization, OrganizationPublic, if_match)
-    updated = service.update_organization(session=session, organization=organization, organization_in=body)
+    with transaction(session):
+        etag.require_match(session, organization, OrganizationPublic, if_match)
+        updated = service.update_organization(session=session, organization=organization, organization_in=body)
     etag.set_etag(response, OrganizationPublic, updated)
     return updated

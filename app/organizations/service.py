@@ -1,13 +1,14 @@
-"""Organisation use cases. Each write commits once, here."""
+"""Organisation use cases. Writes flush and return: the edge commits (app.common.crud.transaction)."""
 
 from __future__ import annotations
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization, OrganizationCreate, OrganizationUpdate
+
 
 def get_organization(*, session: Session, organization_id: int) -> Organization:
     """Gets an organisation by id."""
@@ -76,7 +77,7 @@ def create_organization(*, session: Session, organization_in: OrganizationCreate
     _check_parent(session, organization_in.parent_id)
     org = Organization.model_validate(organization_in)
     session.add(org)
-    commit_or_conflict(session, f"Organisation '{organization_in.code}' could not be stored (duplicate code?).")
+    flush(session, f"Organisation '{organization_in.code}' could not be stored (duplicate code?).")
     session.refresh(org)
     return org
 
@@ -90,7 +91,7 @@ def update_organization(*, session: Session, organization: Organization, organiz
         _check_parent(session, changes["parent_id"], organization.id)
     apply_patch(organization, changes, nullable={"parent_id"})
     session.add(organization)
-    commit_or_conflict(session, "The organisation could not be updated (duplicate code?).")
+    flush(session, "The organisation could not be updated (duplicate code?).")
     session.refresh(organization)
     return organization
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.common import etag
+from app.common.crud import transaction
 from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
 from fastapi import Request
@@ -50,7 +51,8 @@ def list_plans(
 @router.post("", status_code=201, summary="Create a plan", response_model=PlanPublic, responses=errors(409, 422))
 def create_plan(session: SessionDep, principal: PrincipalDep, body: PlanCreate):
     policy.require(session, principal, Role.EDITOR, body.organization_id)
-    return service.create_plan(session=session, plan_in=body)
+    with transaction(session):
+        return service.create_plan(session=session, plan_in=body)
 
 
 @router.get(
@@ -78,10 +80,11 @@ def update_plan(
     session: SessionDep, principal: PrincipalDep, plan: EditablePlanDep, body: PlanUpdate, response: Response,
     if_match: IfMatch = None,
 ):
-    etag.require_match(session, plan, PlanPublic, if_match)
-    if body.organization_id is not None:
-        policy.require(session, principal, Role.EDITOR, body.organization_id)
-    updated = service.update_plan(session=session, plan=plan, plan_in=body)
+    with transaction(session):
+        etag.require_match(session, plan, PlanPublic, if_match)
+        if body.organization_id is not None:
+            policy.require(session, principal, Role.EDITOR, body.organization_id)
+        updated = service.update_plan(session=session, plan=plan, plan_in=body)
     etag.set_etag(response, PlanPublic, updated)
     return updated
 
@@ -102,8 +105,9 @@ def update_plan(
     },
 )
 def delete_plan(session: SessionDep, plan: EditablePlanDep, response: Response, if_match: IfMatch = None):
-    etag.require_match(session, plan, PlanPublic, if_match)
-    archived = service.delete_plan(session=session, plan=plan)
+    with transaction(session):
+        etag.require_match(session, plan, PlanPublic, if_match)
+        archived = service.delete_plan(session=session, plan=plan)
     if archived is None:
         return Response(status_code=204)
     etag.set_etag(response, PlanPublic, archived)

@@ -1,4 +1,4 @@
-"""Plan use cases. Each write commits once, here."""
+"""Plan use cases. Writes flush and return: the edge commits (app.common.crud.transaction)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.common.crud import apply_patch, commit_or_conflict, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
+from app.status.engine import Rules
 from app.targets.models import Target
 from app.targets.service import has_records
-from app.status.engine import Rules
 
 
 def get_plan(*, session: Session, plan_id: int) -> Plan:
@@ -93,7 +93,7 @@ def create_plan(*, session: Session, plan_in: PlanCreate) -> Plan:
     check_reporting_units(session, plan_in.organization_id, plan_in.reporting_unit_ids)
     plan = Plan.model_validate(plan_in.model_dump())
     session.add(plan)
-    commit_or_conflict(session, f"Plan '{plan_in.code}' could not be stored (duplicate code?).")
+    flush(session, f"Plan '{plan_in.code}' could not be stored (duplicate code?).")
     session.refresh(plan)
     return plan
 
@@ -114,7 +114,7 @@ def update_plan(*, session: Session, plan: Plan, plan_in: PlanUpdate) -> Plan:
     apply_patch(plan, changes, nullable={"adopted_date", "ceiling_exceed_margin", "near_miss_band", "reporting_unit_ids"})
     check_reporting_units(session, plan.organization_id, plan.reporting_unit_ids)
     session.add(plan)
-    commit_or_conflict(session, "The plan could not be updated (duplicate code?).")
+    flush(session, "The plan could not be updated (duplicate code?).")
     session.refresh(plan)
     return plan
 
@@ -129,12 +129,12 @@ def delete_plan(*, session: Session, plan: Plan) -> Plan | None:
     if has_records(session, [t.id for t in targets]):
         plan.archived_at = plan.updated_at = utcnow()
         session.add(plan)
-        commit_or_conflict(session, "The plan could not be archived.")
+        flush(session, "The plan could not be archived.")
         session.refresh(plan)
         return plan
     for target in targets:
         session.delete(target)
     session.flush()
     session.delete(plan)
-    commit_or_conflict(session, "The plan could not be deleted (something refers to it).")
+    flush(session, "The plan could not be deleted (something refers to it).")
     return None

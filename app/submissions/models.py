@@ -137,7 +137,20 @@ class SubmissionRetraction(InputModel):
     reason: Reason
 
 
-class SubmissionPublic(SQLModel):
+class FigureFields(SQLModel):
+    """A figure's own fields as stored and shown: shared by `SubmissionPublic` and the export's row."""
+
+    period_date: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    done: bool | None
+    is_estimate: bool
+    note: str
+    evidence_url: str
+
+
+class SubmissionPublic(FigureFields):
     """A figure as the API returns it; `recorded_at` is set by the server.
 
     `kind` says which version it is: `original`, `correction` (supersedes `supersedes_id`) or
@@ -148,15 +161,7 @@ class SubmissionPublic(SQLModel):
     id: int
     target_id: int
     organization_id: int
-    period_date: date
     period_start: date | None = None
-    value: float | None
-    numerator: float | None
-    denominator: float | None
-    done: bool | None
-    is_estimate: bool
-    note: str
-    evidence_url: str
     recorded_at: UtcDateTime
     kind: Kind
     supersedes_id: int | None

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from app.common.crud import transaction
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
@@ -85,7 +86,8 @@ async def create_submission(session: SessionDep, principal: PrincipalDep, target
     # answer is also built without another one (docs/PERFORMANCE.md).
     def write():
         policy.require(session, principal, Role.REPORTER, body.organization_id)
-        return service.create_submission(session=session, target=target, submission_in=body)
+        with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
+            return service.create_submission(session=session, target=target, submission_in=body)
 
     return await run_in_threadpool(write)
 
@@ -114,7 +116,8 @@ def get_submission(session: SessionDep, submission: SubmissionDep):
 def correct_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionCorrection):
     _, plan = service.context(session, submission)
     policy.require_to_change_figures(session, principal, plan, submission.organization_id, body.organization_id)
-    return service.correct_submission(session=session, submission=submission, correction_in=body)
+    with transaction(session):
+        return service.correct_submission(session=session, submission=submission, correction_in=body)
 
 
 @router.post(
@@ -129,4 +132,5 @@ def correct_submission(session: SessionDep, principal: PrincipalDep, submission:
 def retract_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionRetraction):
     _, plan = service.context(session, submission)
     policy.require_to_change_figures(session, principal, plan, submission.organization_id)
-    return service.retract_submission(session=session, submission=submission, retraction_in=body)
+    with transaction(session):
+        return service.retract_submission(session=session, submission=submission, retraction_in=body)

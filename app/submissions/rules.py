@@ -5,7 +5,7 @@ Two parts, so that the API and the import share them:
 - `check_against_stored` (reads the figures in force): one unit, one figure per date and
   estimate flag (409 naming it); values and ratios never mix on one target; increments of one
   unit never overlap. The import applies the same rules over the whole file at once
-  (`app/exchange/importer.py`), where a figure for a key already in force is a correction.
+  (`app/exchange/importer/figures.py`), where a figure for a key already in force is a correction.
 """
 
 from __future__ import annotations

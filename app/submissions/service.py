@@ -11,12 +11,12 @@ from datetime import date
 from typing import Literal
 
 from sqlalchemy import and_, exists
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.audit.bulk import insert_audited
-from app.common.crud import commit_or_conflict, paginate
+from app.audit.recorder import EventContext
+from app.common.crud import check_not_archived, flush, on_conflict, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
@@ -77,10 +77,11 @@ def list_submissions(
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
-def _check(
+def check_figure(
     session: Session, target: Target, plan: Plan, body: SubmissionCreate, *, plan_tree: set[int] | None = None
 ) -> None:
-    """The domain rules for one figure. `plan_tree` (the plan's organisation and those under it)
+    """The domain rules for one figure (422 naming the fields): date inside the plan's period, organisation
+    inside the plan's tree, the shape the target takes (`rules.shape_problems`). `plan_tree` (the plan's organisation and those under it)
     may be given by callers checking many figures, so the tree is read once, not per figure."""
     problems: dict[str, str] = {}
     if not plan.start_date <= body.period_date <= plan.end_date:
@@ -116,16 +117,27 @@ def check_open(plan: Plan) -> None:
         )
 
 
-def _check_not_archived(plan: Plan, target: Target) -> None:
-    for row, label in ((plan, "Plan"), (target, "Target")):
-        if row.archived_at is not None:
-            raise Conflict(f"{label} {row.id} is archived: its figures can be read but no longer changed.")
-
-
 def new_figure(body: SubmissionCreate, target_id: int) -> dict:
-    """The columns of a new original figure, as inserted (`insert_audited` adds the id)."""
+    """The columns of a new original figure, as inserted (`insert_figures` adds the id)."""
     return {**body.model_dump(), "target_id": target_id, "recorded_at": utcnow(), "kind": Kind.ORIGINAL.value,
             "supersedes_id": None, "root_id": None, "reason": ""}
+
+
+def as_correction(fields: dict, reason: str) -> dict:
+    """A new figure's columns (`new_figure`) made a correction; `supersede` links it to what it corrects."""
+    fields.update(kind=Kind.CORRECTION.value, reason=reason)
+    return fields
+
+
+def supersede(fields: dict, current_id: int, current_root_id: int | None) -> None:
+    """Links a new version's columns to the version it supersedes and to its chain's original."""
+    fields["supersedes_id"], fields["root_id"] = current_id, current_root_id or current_id
+
+
+def insert_figures(session: Session, rows: list[dict], context: EventContext | None = None) -> None:
+    """Inserts new figures as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
+    each row gets its id. `context`: one actor and time for many calls (an import's chunks)."""
+    insert_audited(session, Submission, rows, context=context)
 
 
 def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> SubmissionPublic:
@@ -136,11 +148,11 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     """
     plan = session.get(Plan, target.plan_id)
     check_open(plan)
-    _check(session, target, plan, submission_in)
+    check_figure(session, target, plan, submission_in)
     rules.check_against_stored(session, target, submission_in)
     row = new_figure(submission_in, target.id)
-    insert_audited(session, Submission, [row])
-    commit_or_conflict(session, "The figure could not be stored.")
+    on_conflict(session, "The figure could not be stored.")
+    insert_figures(session, [row])
     return SubmissionPublic.model_validate(row)
 
 
@@ -172,7 +184,7 @@ def context(session: Session, submission: Submission) -> tuple[Target, Plan]:
     return target, session.get(Plan, target.plan_id)
 
 
-def _current_of(session: Session, submission: Submission, action: str) -> Submission:
+def current_of(session: Session, submission: Submission, action: str) -> Submission:
     """The submission itself, if it is its chain's current, unretracted version; else 409 naming the current one."""
     current = chain_of(session, submission)[-1]
     if current.kind == Kind.RETRACTION.value:
@@ -188,23 +200,29 @@ def _current_of(session: Session, submission: Submission, action: str) -> Submis
     return current
 
 
+def _superseded_meanwhile(current_id: int):
+    """What a lost race on `current_id` means: 409 naming the winner's current version (read after the rollback)."""
+
+    def meaning(session: Session) -> Conflict:
+        winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
+        if winner is None:
+            return Conflict("The new version could not be stored.")
+        latest = chain_of(session, session.get(Submission, winner))[-1]
+        return Conflict(
+            f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
+            f"Read it and send the request for submission {latest.id}."
+        )
+
+    return meaning
+
+
 def _supersede(session: Session, current: Submission, row: Submission) -> Submission:
-    """Stores `row` as the next version after `current`; a lost race is 409 naming the winner."""
+    """Stores `row` as the next version after `current` (flushed: the UNIQUE `supersedes_id` is checked
+    now); a lost race is, at the edge's rollback, a 409 naming the winner."""
     current_id, root_id = current.id, current.root_id or current.id
     row.supersedes_id, row.root_id = current_id, root_id
     session.add(row)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
-        if winner is None:
-            raise Conflict("The new version could not be stored.") from exc
-        latest = chain_of(session, session.get(Submission, winner))[-1]
-        raise Conflict(
-            f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
-            f"Read it and send the request for submission {latest.id}."
-        ) from exc
+    flush(session, _superseded_meanwhile(current_id))
     session.refresh(row)
     return row
 
@@ -218,10 +236,10 @@ def correct_submission(*, session: Session, submission: Submission, correction_i
     router's concern).
     """
     target, plan = context(session, submission)
-    _check_not_archived(plan, target)
-    current = _current_of(session, submission, "corrected")
+    check_not_archived(plan, target)
+    current = current_of(session, submission, "corrected")
     body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
-    _check(session, target, plan, body)
+    check_figure(session, target, plan, body)
     rules.check_against_stored(session, target, body, chain=current.root_id or current.id)
     row = Submission.model_validate(
         {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": correction_in.reason}
@@ -236,8 +254,8 @@ def retract_submission(*, session: Session, submission: Submission, retraction_i
     and targets refuse (409).
     """
     target, plan = context(session, submission)
-    _check_not_archived(plan, target)
-    current = _current_of(session, submission, "retracted again")
+    check_not_archived(plan, target)
+    current = current_of(session, submission, "retracted again")
     row = Submission.model_validate(
         {
             **{name: getattr(current, name) for name in FIGURE_FIELDS},

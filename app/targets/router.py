@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.common import etag
+from app.common.crud import transaction
 from app.common.etag import IfMatch
 from app.common.types import Page, ShortText
 from app.deps import EditablePlanDep, EditableTargetDep, PagingDep, PlanDep, SessionDep, TargetDep
@@ -45,7 +46,8 @@ def list_targets(
     responses=errors(404, 409, 422),
 )
 def create_target(session: SessionDep, plan: EditablePlanDep, body: TargetCreate):
-    return service.create_target(session=session, plan=plan, target_in=body)
+    with transaction(session):
+        return service.create_target(session=session, plan=plan, target_in=body)
 
 
 @router.get(
@@ -69,8 +71,9 @@ def get_target(target: TargetDep, response: Response):
     responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
 def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUpdate, response: Response, if_match: IfMatch = None):
-    etag.require_match(session, target, TargetPublic, if_match)
-    updated = service.update_target(session=session, target=target, target_in=body)
+    with transaction(session):
+        etag.require_match(session, target, TargetPublic, if_match)
+        updated = service.update_target(session=session, target=target, target_in=body)
     etag.set_etag(response, TargetPublic, updated)
     return updated
 
@@ -91,8 +94,9 @@ def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUp
     },
 )
 def delete_target(session: SessionDep, target: EditableTargetDep, response: Response, if_match: IfMatch = None):
-    etag.require_match(session, target, TargetPublic, if_match)
-    archived = service.delete_target(session=session, target=target)
+    with transaction(session):
+        etag.require_match(session, target, TargetPublic, if_match)
+        archived = service.delete_target(session=session, target=target)
     if archived is None:
         return Response(status_code=204)
     etag.set_etag(response, TargetPublic, archived)

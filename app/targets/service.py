@@ -1,4 +1,4 @@
-"""Target use cases. Each write commits once, here.
+"""Target use cases. Writes flush and return: the edge commits (app.common.crud.transaction).
 
 Whether a definition is consistent is the status engine's rule
 (`definition_errors`); this service only maps rows to specs and asks it.
@@ -12,16 +12,25 @@ from enum import Enum
 from sqlmodel import Session, select
 
 from app.assessments.models import Assessment
-from app.common.crud import apply_patch, commit_or_conflict, paginate
+from app.common.crud import apply_patch, flush, paginate
 from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan
-from app.status.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.status.engine import (
+    AcrossUnits,
+    Aggregation,
+    ChangeBasis,
+    Comparison,
+    Direction,
+    TargetSpec,
+    default_direction,
+    definition_errors,
+)
 from app.status.pace import Checkpoint, Frequency
-from app.status.engine import default_direction
 from app.submissions.models import Submission
 from app.targets.models import Target, TargetCreate, TargetUpdate
+
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
     """The engine's view of a stored target."""
@@ -48,25 +57,34 @@ def spec_of(target: Target, plan: Plan) -> TargetSpec:
     )
 
 
-def _stored_checkpoints(checkpoints) -> list[dict]:
-    """Checkpoints as JSON-ready dicts, in date order."""
+# ------------------------------------------------------------------ the write rules (API, import, CLI, seed)
+
+# The fields a PATCH may clear.
+PATCH_NULLABLE = {"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency",
+                  "reporting_unit_ids"}
+
+
+def stored_checkpoints(checkpoints) -> list[dict]:
+    """Checkpoints as JSON-ready dicts, in date order (as stored)."""
     rows = [c if isinstance(c, dict) else c.model_dump() for c in checkpoints or ()]
     return sorted(({"date": str(r["date"]), "share": r["share"]} for r in rows), key=lambda r: r["date"])
 
 
-def _validate(target: Target, plan: Plan) -> None:
+def check_definition(target: Target, plan: Plan) -> None:
+    """The engine's consistency check of a target's definition (422 naming the fields)."""
     problems = definition_errors(spec_of(target, plan))
     if problems:
         raise InvalidInput.from_fields("The target's definition is inconsistent.", problems)
 
 
-def _check_code_free(session: Session, plan_id: int, code: str, own_id: int | None = None) -> None:
+def check_code_free(session: Session, plan_id: int, code: str, own_id: int | None = None) -> None:
+    """No other target of the plan has this code (409 naming it)."""
     existing = session.exec(select(Target.id).where(Target.plan_id == plan_id, Target.code == code)).first()
     if existing is not None and existing != own_id:
         raise Conflict(f"This plan already has a target with code '{code}' (id {existing}).")
 
 
-def _follow_default_direction(target: Target, changes: dict) -> None:
+def follow_default_direction(target: Target, changes: dict) -> None:
     """A direction that was the default keeps following the default when the comparison or value changes.
 
     A direction the client chose (different from the default) is left alone.
@@ -77,6 +95,49 @@ def _follow_default_direction(target: Target, changes: dict) -> None:
     if target.direction == old_default.value:
         new_comparison = Comparison(changes.get("comparison", target.comparison))
         changes["direction"] = default_direction(new_comparison, changes.get("value", target.value)).value
+
+
+def prepare_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
+    """A new target of the plan, checked (code free, definition consistent, reporting units in the plan's
+    tree) and not yet stored (`insert_targets`)."""
+    check_code_free(session, plan.id, target_in.code)
+    fields = target_in.model_dump()
+    fields["checkpoints"] = stored_checkpoints(fields.get("checkpoints"))
+    target = Target.model_validate({**fields, "plan_id": plan.id})
+    check_definition(target, plan)
+    check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
+    return target
+
+
+def insert_targets(session: Session, targets: list[Target]) -> None:
+    """Stores prepared targets (flushed through the unit of work: the recorder writes their events)."""
+    session.add_all(targets)
+    flush(session, "The targets could not be stored (duplicate code?).")
+
+
+def prepare_patch(session: Session, target: Target, plan: Plan, target_in: TargetUpdate) -> dict:
+    """The changes a PATCH makes (enums as stored, checkpoints in order, a default direction followed),
+    checked on a copy of the target: code free, fields that may be cleared, definition consistent,
+    reporting units in the plan's tree. Changes nothing (`apply_target_patch` does)."""
+    changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in target_in.model_dump(exclude_unset=True).items()}
+    if changes.get("code"):
+        check_code_free(session, target.plan_id, changes["code"], target.id)
+    if "checkpoints" in changes:
+        changes["checkpoints"] = stored_checkpoints(changes["checkpoints"])
+    follow_default_direction(target, changes)
+    probe = Target.model_validate(target.model_dump())
+    apply_patch(probe, dict(changes), nullable=PATCH_NULLABLE)
+    check_definition(probe, plan)
+    check_reporting_units(session, plan.organization_id, probe.reporting_unit_ids)
+    return changes
+
+
+def apply_target_patch(target: Target, changes: dict) -> None:
+    """Applies changes made by `prepare_patch` to the stored target (flushed with the use case)."""
+    apply_patch(target, changes, nullable=PATCH_NULLABLE)
+
+
+# ------------------------------------------------------------------ use cases
 
 
 def list_targets(
@@ -91,29 +152,18 @@ def list_targets(
     return paginate(session, stmt, limit=limit, offset=offset)
 
 
-def _new_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
-    _check_code_free(session, plan.id, target_in.code)
-    fields = target_in.model_dump()
-    fields["checkpoints"] = _stored_checkpoints(fields.get("checkpoints"))
-    target = Target.model_validate({**fields, "plan_id": plan.id})
-    _validate(target, plan)
-    check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
-    return target
-
-
 def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
     """Adds a target to a plan after checking its definition."""
     return create_targets(session=session, plan=plan, targets_in=[target_in])[0]
 
 
 def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreate]) -> list[Target]:
-    """Adds several targets in one commit: all are checked first, and none is stored if one fails."""
+    """Adds several targets: all are checked first, and none is stored if one fails (the edge's one commit)."""
     codes = [t.code for t in targets_in]
     if len(set(codes)) != len(codes):
         raise Conflict("The same target code appears twice in one request.")
-    targets = [_new_target(session, plan, t) for t in targets_in]
-    session.add_all(targets)
-    commit_or_conflict(session, "The targets could not be stored (duplicate code?).")
+    targets = [prepare_target(session, plan, t) for t in targets_in]
+    insert_targets(session, targets)
     for target in targets:
         session.refresh(target)
     return targets
@@ -122,22 +172,9 @@ def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreat
 def update_target(*, session: Session, target: Target, target_in: TargetUpdate) -> Target:
     """Changes the given fields; the resulting definition must be consistent."""
     plan = session.get(Plan, target.plan_id)
-    changes = target_in.model_dump(exclude_unset=True)
-    if changes.get("code"):
-        _check_code_free(session, target.plan_id, changes["code"], target.id)
-    changes = {k: (v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
-    if "checkpoints" in changes:
-        changes["checkpoints"] = _stored_checkpoints(changes["checkpoints"])
-    _follow_default_direction(target, changes)
-    apply_patch(
-        target, changes,
-        nullable={"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency",
-                  "reporting_unit_ids"},
-    )
-    _validate(target, plan)
-    check_reporting_units(session, plan.organization_id, target.reporting_unit_ids)
+    apply_target_patch(target, prepare_patch(session, target, plan, target_in))
     session.add(target)
-    commit_or_conflict(session, "The target could not be updated (duplicate code?).")
+    flush(session, "The target could not be updated (duplicate code?).")
     session.refresh(target)
     return target
 
@@ -157,9 +194,9 @@ def delete_target(*, session: Session, target: Target) -> Target | None:
     if has_records(session, [target.id]):
         target.archived_at = target.updated_at = utcnow()
         session.add(target)
-        commit_or_conflict(session, "The target could not be archived.")
+        flush(session, "The target could not be archived.")
         session.refresh(target)
         return target
     session.delete(target)
-    commit_or_conflict(session, "The target could not be deleted (something refers to it).")
+    flush(session, "The target could not be deleted (something refers to it).")
     return None

@@ -370,6 +370,7 @@ def test_a_5xx_after_the_write_committed_keeps_the_record_committed(client, app,
 
     def commit_then_fail(**kwargs):
         real(**kwargs)
+        kwargs["session"].commit()  # the write is durable (as the route's transaction would make it), then:
         raise RuntimeError("the answer could not be built")
 
     monkeypatch.setattr(service, "create_organization", commit_then_fail)

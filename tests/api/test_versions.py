@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from app.errors import Conflict
 from app.organizations.models import Organization
 from app.plans.models import Plan
+from app.common.crud import transaction
 from app.submissions import service
 from app.submissions.models import Submission
 from app.targets.models import Target
@@ -137,7 +138,7 @@ def test_the_unique_supersedes_turns_a_lost_race_into_409(client, scene, session
     winner = correct(client, original["id"], figure(scene, 85.0, reason="nhanh hơn")).json()
     loser = Submission.model_validate({**figure(scene, 86.0), "period_date": date(2019, 12, 31),
                                        "target_id": scene["target"], "kind": "correction", "reason": "chậm hơn"})
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(Conflict) as caught, transaction(session):  # the edge maps the use case's IntegrityError
         service._supersede(session, stale, loser)
     assert f"current version is submission {winner['id']}" in caught.value.detail
     assert len(listed(client, scene, versions="all")) == 2

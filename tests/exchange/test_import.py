@@ -376,7 +376,7 @@ def test_a_stored_figure_the_rules_would_now_refuse_is_still_ignored_and_a_chang
 
 def test_stored_figures_are_read_for_every_organisation_of_the_file(client, make, monkeypatch):
     """The lookup goes by batches of organisations and of ids (SQLite's limit on parameters); none is missed."""
-    from app.exchange import importer
+    from app.exchange.importer import figures as importer
 
     monkeypatch.setattr(importer, "_ORGANIZATIONS_PER_QUERY", 2)
     monkeypatch.setattr(importer, "_IDS_PER_QUERY", 2)
@@ -423,7 +423,7 @@ def test_a_figure_corrected_meanwhile_is_a_conflict_and_nothing_is_stored(app, c
     from app.audit.models import AuditEvent
 
     monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
-    from app.exchange import importer
+    from app.exchange.importer import figures as importer
     from app.submissions.models import Submission
     from sqlalchemy import func, select as sql_select
 

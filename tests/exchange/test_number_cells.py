@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.exchange import importer
-from app.exchange.importer import CellError, NumberStyle, _english_style, _never_english, _number_token, _read_number
+from app.exchange.importer import cells as importer
+from app.exchange.importer.cells import CellError, NumberStyle, _english_style, _never_english, _number_token, _read_number
 
 VIETNAMESE = NumberStyle()
 ENGLISH = NumberStyle(english_at=(2, "giá trị", "12.1"))  # a file that wrote "12.1" in row 2

@@ -212,7 +212,8 @@ def test_the_answer_made_in_the_parsing_process_is_the_documented_model():
     import json
     from dataclasses import asdict
 
-    from app.exchange.parse_router import DraftOut, ParseResponse, _answer
+    from app.exchange.models import DraftOut, ParseResponse
+    from app.exchange.parse_router import _answer
     from app.exchange.parser import parse_resolution
 
     text = CLAUSES + "\nGiá trị sản xuất công nghiệp tăng 1,6 lần so với năm 2020.\nNghị quyết có hiệu lực từ ngày 10/12/2024."

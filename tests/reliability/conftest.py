@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from app.auth.models import ApiKeyCreate
 from app.auth.service import CLI, create_key
+from app.common.crud import transaction
 from app.config import Settings
 from app.db import make_engine
 from app.migrate import upgrade
@@ -126,7 +127,8 @@ def _prepare(url: str) -> World:
                         direction="higher_is_better", aggregation="sum")
         s.add(target)
         s.commit()
-        key = create_key(session=s, key_in=ApiKeyCreate(name="reliability", role="admin"), created_by=CLI)[1]
+        with transaction(s):
+            key = create_key(session=s, key_in=ApiKeyCreate(name="reliability", role="admin"), created_by=CLI)[1]
         world = World(database_url=url, key=key, target_id=target.id, organization_id=org.id, unit_ids=[u.id for u in units])
     engine.dispose()
     return world

@@ -1,0 +1,225 @@
+"""Importing figures: each row a `SubmissionCreate`, through the submissions service's write rules; a
+different figure for a key in force is a correction of it. Rows go in as plain rows (`insert_figures`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from app.audit.recorder import EventContext
+from app.common.crud import check_not_archived
+from app.common.models import as_utc
+from app.errors import DomainError
+from app.exchange import tabular
+from app.exchange.columns import SUBMISSION_COLUMNS
+from app.exchange.importer.cells import SUBMISSION_KINDS, number_style, read_cells
+from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, header_failures
+from app.organizations.models import Organization
+from app.organizations.service import subtree
+from app.plans.models import Plan
+from app.submissions.models import Submission, SubmissionCreate
+from app.submissions.rules import FileRules
+from app.submissions.service import as_correction, check_figure, check_open, in_force, insert_figures, new_figure, supersede
+from app.targets.models import Target
+
+SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
+SUBMISSION_FIGURES = ("value", "numerator", "denominator", "done")
+SUBMISSION_SERVER_COLUMNS = ("id", "recorded_at")  # in an export; set by the server, not read
+
+# What two versions under one key are compared by; `_content(fields)` of a row's fields (or a stored row's mapping).
+_content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
+
+Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
+
+# The stored versions a file may meet, in two steps. First the ids and keys of the figures of the
+# file's targets, from its organisations, within its dates (the key columns are indexed: target_id +
+# period_date, organization_id); the ranges let other keys through (a file reporting for busy
+# organisations over a whole year meets most of their figures), so this step reads as few columns as
+# possible and Python keeps the ids whose key the file names. Then, for those ids only, the compared
+# columns and whether each is its chain's version in force (never superseded, not a retraction: the
+# same SQL condition as the submissions service's lists). Columns only, no ORM objects.
+# A correction keeps its target but may move to another key; each row is judged by its own key,
+# as before, and "in force" comes from the database, so a chain need not be loaded whole.
+_STORED_KEYS = select(
+    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
+).where(
+    Submission.target_id.in_(bindparam("target_ids", expanding=True)),
+    Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
+    Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
+).execution_options(yield_per=10_000)
+_STORED_VERSIONS = select(
+    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
+    Submission.value, Submission.numerator, Submission.denominator, Submission.done, Submission.note,
+    Submission.evidence_url, Submission.root_id, Submission.recorded_at, in_force().label("in_force"),
+).where(Submission.id.in_(bindparam("ids", expanding=True)))
+_IDS_PER_QUERY = 5000
+_ORGANIZATIONS_PER_QUERY = 1000
+
+
+@dataclass(frozen=True)
+class _InForce:
+    """A stored figure in force: what a different row for its key corrects."""
+
+    id: int
+    root_id: int | None
+    order: tuple[datetime, int]  # (recorded_at, id): the last recorded counts, as in the status engine
+
+
+def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[Key, _InForce]]:
+    """For the keys of the file: key + content of every stored version, and per key the figure in
+    force that a different row corrects.
+
+    Several chains may share a key (figures submitted twice); the one the status engine
+    counts, the last recorded, is the one corrected.
+    """
+    stored: set[tuple] = set()
+    latest: dict[Key, _InForce] = {}
+    if not keys:
+        return stored, latest
+    dates = [key[2] for key in keys]
+    target_ids, organization_ids = sorted({key[0] for key in keys}), sorted({key[1] for key in keys})
+    # Organisations by the thousand: a file naming thousands of them must not reach SQLite's
+    # limit on bound parameters (32,766); the plan's targets are already a bounded list.
+    ids = []
+    for first in range(0, len(organization_ids), _ORGANIZATIONS_PER_QUERY):
+        params = {"target_ids": target_ids, "organization_ids": organization_ids[first:first + _ORGANIZATIONS_PER_QUERY],
+                  "first_date": min(dates), "last_date": max(dates)}
+        ids += [row_id for row_id, *key in session.execute(_STORED_KEYS, params) if tuple(key) in keys]
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        for row in session.execute(_STORED_VERSIONS, {"ids": ids[first:first + _IDS_PER_QUERY]}):
+            key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
+            stored.add(key + _content(row._mapping))
+            if row.in_force:
+                version = _InForce(row.id, row.root_id, (as_utc(row.recorded_at), row.id))
+                if key not in latest or version.order > latest[key].order:
+                    latest[key] = version
+    return stored, latest
+
+
+_INSERT_CHUNK = 2000  # rows per bulk insert: bounds the statement and the audit events held at once
+
+
+def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: dict[int, int]) -> None:
+    """Inserts the new figures in file order (ids ascend with the rows, as the unit of work gave them),
+    with one audit event per figure (app/audit/bulk.py), in the import's transaction.
+
+    `corrects_row`: index of a row -> index of the earlier row of the file it corrects; that row's
+    id must be known first, so the rows go in runs that end before such a row.
+    """
+    context = EventContext.of(session)  # one time for all the file's events, like one flush
+
+    def insert_rows(first: int, stop: int) -> None:
+        for begin in range(first, stop, _INSERT_CHUNK):
+            insert_figures(session, rows[begin:min(begin + _INSERT_CHUNK, stop)], context=context)
+
+    done = 0
+    for index in sorted(corrects_row):
+        earlier = rows[corrects_row[index]]
+        if corrects_row[index] >= done:
+            insert_rows(done, index)
+            done = index
+        supersede(rows[index], earlier["id"], earlier["root_id"])
+    insert_rows(done, len(rows))
+
+
+def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
+                       keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
+    """Adds the figures of the rows to the plan's targets; one commit (or none), in `finish`.
+
+    `scope`: the organisations the caller may report for (None: all); other rows fail.
+    A closed or archived plan refuses the whole file (409).
+
+    Two passes: the first reads and checks every row (cells, target, organisation, the input
+    model, the domain rules); then the stored figures of the keys the good rows name are read at
+    once, and the second pass, in file order, ignores what is stored (even if the domain rules
+    would now refuse it: it was checked when stored), reports the refusals and plans the new
+    rows, as dicts (an ORM object per row cost more than everything else together).
+    """
+    check_not_archived(plan)
+    check_open(plan)
+    run = Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
+    style = number_style(table, ("value", "numerator", "denominator"))
+    if table.problems:
+        header_failures(run)
+        return finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
+                      keep_good_rows=keep_good_rows, writes=0)
+    targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
+    organizations: dict[str, Organization | None] = {}
+    plan_tree = subtree(session, plan.organization_id)  # read once, not per row
+    readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
+    for row in table.rows:
+        values, unread = read_cells(row.cells, SUBMISSION_KINDS, style)
+        problems = list(unread)
+        target = organization = None
+        target_code, organization_code = values.pop("target_code", None), values.pop("organization_code", None)
+        if target_code is None:
+            problems.append(("target_code", "required, but the cell is empty"))
+        elif (target := targets.get(target_code)) is None:
+            problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
+        elif target.archived_at is not None:
+            problems.append(("target_code", f"target '{target_code}' is archived: it takes no figures"))
+        if organization_code is None:
+            problems.append(("organization_code", "required, but the cell is empty"))
+        else:
+            if organization_code not in organizations:
+                organizations[organization_code] = session.exec(
+                    select(Organization).where(Organization.code == organization_code)).first()
+            if (organization := organizations[organization_code]) is None:
+                problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
+            elif scope is not None and organization.id not in scope:
+                problems.append(("organization_code", f"'{organization_code}' is outside the scope of your API key"))
+        body = run.validated(row, SubmissionCreate, {**values, "organization_id": organization.id if organization else 1},
+                             problems, unread)
+        if body is None or target is None or organization is None:
+            continue
+        try:
+            check_figure(session, target, plan, body, plan_tree=plan_tree)
+            refusal = None
+        except DomainError as exc:
+            refusal = domain_problems(exc)
+        # The fields alone are kept (not the model): 20,000 of them are held until the insert.
+        key = (target.id, organization.id, body.period_date, body.is_estimate)
+        readable.append((row, new_figure(body, target.id), key, refusal))
+
+    stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
+    file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
+    targets_by_id = {t.id: t for t in targets.values()}
+    new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
+    corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
+    in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
+    for row, fields, key, refusal in readable:
+        version = key + _content(fields)
+        if version in stored:
+            run.counts.ignored += 1  # already stored (and checked then): nothing to do
+            continue
+        if refusal is not None:
+            run.fail(row, refusal)
+            continue
+        if against := file_rules.problems(targets_by_id[key[0]], SubmissionCreate.model_construct(**fields)):
+            run.fail(row, against)
+            continue
+        if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
+            run.counts.updated += 1
+            as_correction(fields, f"import: {table.format} row {row.number}")
+            if key in in_file:
+                corrects_row[len(new)] = in_file[key]
+            else:
+                supersede(fields, latest[key].id, latest[key].root_id)
+        else:
+            run.counts.created += 1
+        stored.add(version)
+        in_file[key] = len(new)
+        new.append(fields)
+
+    def store() -> None:
+        _store_figures(session, new, corrects_row)
+
+    return finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
+                  keep_good_rows=keep_good_rows, writes=len(new), store=store,
+                  conflict="The figures could not be stored (changed meanwhile?); nothing was stored.")
+
