@@ -69,7 +69,7 @@ from sqlmodel import Field, Session, SQLModel
 from app.common.models import as_utc, utcnow
 from app.db import not_flushed
 from app.plans.models import Plan
-from app.status.engine import Status
+from app.engine import Status
 from app.targets.models import Target
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.organizations.models import Organization
 from app.organizations.service import subtree
-from app.status.engine import Units
+from app.engine import Units
 
 _O = Organization.__table__
 _ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
@@ -37,7 +37,7 @@ from app.status.engine import (
     definition_errors,
     evaluate,
 )
-from app.status.rollup import summarize
+from app.engine.rollup import summarize
 
 # ---------------------------------------------------------------- helpers
 

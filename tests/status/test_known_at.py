@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
@@ -36,7 +36,7 @@ from app.status.engine import (
     evaluate,
     history,
 )
-from app.status.pace import Checkpoint, Frequency
+from app.engine import Checkpoint, Frequency
 
 START, END = date(2019, 1, 1), date(2019, 12, 31)
 H1 = date(2019, 6, 30)

@@ -21,8 +21,8 @@ from fractions import Fraction
 
 import pytest
 
-from app.status import pace
-from app.status.engine import (
+from app.engine import pace
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
@@ -36,7 +36,7 @@ from app.status.engine import (
     definition_errors,
     evaluate,
 )
-from app.status.pace import Checkpoint, Frequency
+from app.engine import Checkpoint, Frequency
 
 # ---------------------------------------------------------------- helpers
 
@@ -324,7 +324,7 @@ def test_performance_formula(actual, expected, higher, result):
 
 
 # Decimal inputs whose pace is exactly on a band boundary, but float arithmetic lands 1 ulp
-# below it. The judge absorbs such noise (engine._eq: "0.1+0.2 is at 0.3"); the pace bands do not.
+# below it. The judge absorbs such noise (app/engine/judging.py eq: "0.1+0.2 is at 0.3"); the pace bands do not.
 PACE_FLOAT_NOISE = [
     # unemployment ceiling 7%, 8.05% reported: 1 - 1.05/7 = 0.85 exactly → at risk
     prow("level-L-ceiling-7-got-8.05-is-0.85", spec("at_most", 7, d=L, unit="%"), 8.05, 0.85, RISK),

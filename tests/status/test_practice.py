@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import pytest
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
@@ -26,8 +26,8 @@ from app.status.engine import (
     definition_errors,
     evaluate,
 )
-from app.status.pace import Frequency
-from app.status.rollup import summarize, summarize_by
+from app.engine import Frequency
+from app.engine.rollup import summarize, summarize_by
 
 START, END = date(2019, 1, 1), date(2019, 12, 31)
 H1, Q3 = date(2019, 6, 30), date(2019, 9, 30)

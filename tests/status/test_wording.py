@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
@@ -23,7 +23,7 @@ from app.status.engine import (
     TargetSpec,
     evaluate,
 )
-from app.status.wording import criterion, format_date, format_number, headline
+from app.engine.wording import criterion, format_date, format_number, headline
 
 START, END = date(2021, 1, 1), date(2025, 12, 31)
 MID = date(2023, 6, 30)

@@ -19,37 +19,13 @@ engine has combined, it answers three questions:
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
+
+from app.engine.types import Checkpoint, Forecast
+from app.engine.vocabulary import Frequency
 
 DAYS_PER_MONTH = 365.25 / 12
-
-
-class Frequency(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    HALF_YEARLY = "half_yearly"
-    YEARLY = "yearly"
-
-
 MONTHS_PER_REPORT = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.HALF_YEARLY: 6}
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """By `on`, `share` percent of the goal should be reached (flows) or of the way from baseline to goal (levels)."""
-
-    on: date
-    share: float
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """A projected end-of-period figure and how it was made."""
-
-    method: str  # linear | checkpoints | trend | last_value
-    value: float
 
 
 # ---------------------------------------------------------------- time
