@@ -35,7 +35,8 @@ from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.common.types import MAX_ID, InputModel, Text
-from app.deps import PrincipalDep, SessionDep, load_plan
+from app.deps import PrincipalDep, SessionDep
+from app.plans.deps import load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
 from app.exchange.parser import MAX_CHARS, MAX_CLAUSE_CHARS, MAX_CLAUSES, Budget, ParseLimitExceeded, ParseTimeout
