@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
+from app.common.types import MAX_ID, MAX_PAGE
 from app.errors import Unauthorized
 from app.idempotency import store
-from app.common.types import MAX_ID, MAX_PAGE
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

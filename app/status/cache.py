@@ -68,8 +68,8 @@ from sqlmodel import Field, Session, SQLModel
 
 from app.common.models import as_utc, utcnow
 from app.db import not_flushed
-from app.plans.models import Plan
 from app.engine import Status
+from app.plans.models import Plan
 from app.targets.models import Target
 
 log = logging.getLogger(__name__)
