@@ -18,25 +18,25 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 
 import pytest
 
-from app.engine import pace
 from app.engine import (
-    AcrossUnits,
-    Aggregation,
     ChangeBasis,
+    Checkpoint,
     Comparison,
     Direction,
-    Observation,
+    Frequency,
     Phase,
     Rules,
     Status,
     TargetSpec,
     definition_errors,
     evaluate,
+    pace,
 )
-from app.engine import Checkpoint, Frequency
+from tests.status import builders
 
 # ---------------------------------------------------------------- helpers
 
@@ -53,58 +53,10 @@ REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, Chan
 M, Q, HY, Y = Frequency.MONTHLY, Frequency.QUARTERLY, Frequency.HALF_YEARLY, Frequency.YEARLY
 
 
-def spec(
-    kind,
-    value=None,
-    *,
-    d=H,
-    low=None,
-    high=None,
-    tol=None,
-    base=None,
-    basis=None,
-    agg="latest",
-    unit="", across="own",
-    start=P_START,
-    end=P_END,
-    title="",
-    checkpoints=(),
-    frequency=None,
-) -> TargetSpec:
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=start,
-        period_end=end,
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation(agg),
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        title=title,
-        checkpoints=tuple(checkpoints),
-        frequency=frequency,
-    )
+spec = partial(builders.spec, start=P_START, end=P_END)
+obs = partial(builders.obs, on=P_MID, base=RECORDED)  # `at`: minutes after RECORDED
 
 
-def obs(value=None, *, on=P_MID, at=0, org=0, est=False, num=None, den=None, done=None, id=None) -> Observation:
-    """A figure dated `on`, recorded `at` minutes after RECORDED."""
-    return Observation(
-        period_date=on,
-        recorded_at=RECORDED + timedelta(minutes=at),
-        organization_id=org,
-        value=value,
-        numerator=num,
-        denominator=den,
-        done=done,
-        is_estimate=est,
-        id=id,
-    )
 
 
 def flow(kind, value, d=H, **kw):
