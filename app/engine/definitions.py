@@ -58,7 +58,7 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
         errors["checkpoints"] = "every checkpoint must fall within the plan's period"
     elif any(not 0 <= c.share <= 100 for c in checkpoints):
         errors["checkpoints"] = "a checkpoint's share is a percentage from 0 to 100"
-    elif any(b.share < a.share for a, b in zip(checkpoints, checkpoints[1:])):
+    elif any(b.share < a.share for a, b in zip(checkpoints, checkpoints[1:], strict=False)):
         errors["checkpoints"] = "shares must not fall from one checkpoint to the next"
     elif len({c.on for c in checkpoints}) != len(checkpoints):
         errors["checkpoints"] = "two checkpoints on the same date"

@@ -48,7 +48,7 @@ def expected_share(start: date, end: date, as_of: date, checkpoints: tuple[Check
         points.append((end, 1.0))
     if as_of <= points[0][0]:
         return 0.0
-    for (d0, s0), (d1, s1) in zip(points, points[1:]):
+    for (d0, s0), (d1, s1) in zip(points, points[1:], strict=False):
         if as_of <= d1:
             span = (d1 - d0).days
             return s0 + (s1 - s0) * ((as_of - d0).days / span if span else 1.0)
@@ -98,7 +98,7 @@ def linear_trend(points: list[tuple[date, float]], at: date) -> float:
     sxx = sum((x - mean_x) ** 2 for x in xs)
     if sxx == 0:
         return ys[-1]
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=False)) / sxx
     return mean_y + slope * ((at - origin).days - mean_x)
 
 

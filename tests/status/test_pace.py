@@ -77,7 +77,7 @@ def lsq(points, at):
     ys = [Fraction(v) for _, v in points]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sum((x - mx) ** 2 for x in xs)
     return float(my + slope * (Fraction((at - points[0][0]).days) - mx))
 
 
@@ -354,9 +354,9 @@ def test_achieved_early_and_not_locked(sp, values, status):
     assert definition_errors(sp) == {}
     dates = [D_JAN, D_FEB, P_MID]
     if isinstance(values[0], bool):
-        figures = [obs(done=v, on=d) for v, d in zip(values, dates)]
+        figures = [obs(done=v, on=d) for v, d in zip(values, dates, strict=False)]
     else:
-        figures = [obs(v, on=d) for v, d in zip(values, dates)]
+        figures = [obs(v, on=d) for v, d in zip(values, dates, strict=False)]
     ev = evaluate(sp, figures, as_of=P_MID)
     assert ev.phase == Phase.IN_PROGRESS
     assert ev.status == status, (ev.pace, ev.rule, ev.verdict_if_final)

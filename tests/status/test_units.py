@@ -211,7 +211,7 @@ def test_property_the_order_figures_were_recorded_in_does_not_change_the_verdict
     shuffled = data.draw(st.permutations(figures))
     # recorded in another order too: each (unit, date) has one figure, so only the order changes
     times = data.draw(st.permutations([f.recorded_at for f in figures]))
-    relabelled = [replace(f, recorded_at=t) for f, t in zip(shuffled, times)]
+    relabelled = [replace(f, recorded_at=t) for f, t in zip(shuffled, times, strict=False)]
     sp = spec(over, across, value=50, percent=ratios)
     first = evaluate(sp, figures, as_of=END, units=UNITS)
     again = evaluate(sp, relabelled, as_of=END, units=UNITS)
