@@ -1,9 +1,10 @@
-"""Request dependencies: the session, the caller, paging, and loaders that answer 404/401/403.
+"""Request dependencies every route shares: the session, the caller, paging, language, today, path ids.
 
-Each loader takes the path id under one name everywhere (`organization_id`,
-`plan_id`, `target_id`, `submission_id`), returns the row, and checks that the
-caller may read it (or, for the Editable/Reportable loaders, change it), so no
-route repeats a lookup-or-404 block or an access check.
+The loaders that answer 404/401/403 live with their rows: `app/<domain>/deps.py` (PlanDep,
+EditablePlanDep, TargetDep, ReportableTargetDep, SubmissionDep, OrganizationDep); AdminDep and
+KeyDep (the caller's role) stay here. Each takes the path id under one name everywhere
+(`organization_id`, `plan_id`, `target_id`, `submission_id`), returns the row, and checks that
+the caller may read it (or change it), so no route repeats a lookup-or-404 block or an access check.
 """
 
 from __future__ import annotations
@@ -12,23 +13,17 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
-from app.common.crud import check_not_archived, get_or_404
-from app.errors import NotFound, Unauthorized
-from app.idempotency import store
 from app.common.types import MAX_ID, MAX_PAGE
-from app.organizations.models import Organization
-from app.plans.models import Plan
-from app.submissions.models import Submission
-from app.targets.models import Target
+from app.errors import Unauthorized
+from app.idempotency import store
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -171,93 +166,6 @@ async def language(
 LangDep = Annotated[str, Depends(language)]
 
 
-def _id(name: str):
-    return Annotated[int, Path(ge=1, le=MAX_ID, description=f"The {name}'s id.")]
-
-
-TargetId = _id("target")
-
-
-def load_organization(
-    request: Request, session: SessionDep, principal: PrincipalDep, organization_id: _id("organisation")
-) -> Organization:
-    policy.require_read(principal, open_reads=open_reads(request))
-    return get_or_404(session, Organization, organization_id, "Organisation")
-
-
-# What the caller may not read is answered 404 with the very message a missing id gets
-# (policy.require_read_plan): a draft's existence and owner are not told.
-
-
-def load_plan(request: Request, session: SessionDep, principal: PrincipalDep, plan_id: _id("plan")) -> Plan:
-    policy.require_read(principal, open_reads=open_reads(request))
-    plan = get_or_404(session, Plan, plan_id, "Plan")
-    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=f"Plan {plan_id} does not exist.")
-    return plan
-
-
-# Built once (bind parameter): building the statement cost as much as running it.
-_TARGET_AND_PLAN = select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == bindparam("target_id"))
-
-
-def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
-    """The target and its plan in one query, if the caller may read them (else 404, as for a missing id).
-
-    `load_target` and the Editable/Reportable loaders use it as dependencies; the busiest read
-    (a target's status) calls it inside its one thread-pool hand-off (app/status/router.py).
-    """
-    policy.require_read(principal, open_reads=open_reads(request))
-    row = session.exec(_TARGET_AND_PLAN, params={"target_id": target_id}).first()
-    missing = f"Target {target_id} does not exist."
-    if row is None:
-        raise NotFound(missing)
-    target, plan = row
-    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
-    return target, plan
-
-
-def load_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
-    return readable_target(request, session, principal, target_id)[0]
-
-
-def load_submission(
-    request: Request, session: SessionDep, principal: PrincipalDep, submission_id: _id("submission")
-) -> Submission:
-    policy.require_read(principal, open_reads=open_reads(request))
-    submission = get_or_404(session, Submission, submission_id, "Submission")
-    target = session.get(Target, submission.target_id)
-    policy.require_read_plan(session, principal, session.get(Plan, target.plan_id), open_reads=open_reads(request),
-                             hidden=f"Submission {submission_id} does not exist.")
-    return submission
-
-
-def editable_plan(session: SessionDep, principal: PrincipalDep, plan: Annotated[Plan, Depends(load_plan)]) -> Plan:
-    """A plan the caller may change: editor in scope of the plan's organisation; not archived."""
-    policy.require(session, principal, Role.EDITOR, plan.organization_id)
-    check_not_archived(plan)
-    return plan
-
-
-# The Editable/Reportable target loaders load the target themselves rather than depend on
-# load_target: one dependency is one thread-pool hand-off.
-
-
-def editable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
-    """A target the caller may change: editor in scope of its plan's organisation; neither archived."""
-    target, plan = readable_target(request, session, principal, target_id)
-    policy.require(session, principal, Role.EDITOR, plan.organization_id)
-    check_not_archived(plan, target)
-    return target
-
-
-def reportable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: _id("target")) -> Target:
-    """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
-    target, plan = readable_target(request, session, principal, target_id)
-    policy.require(session, principal, Role.REPORTER)
-    check_not_archived(plan, target)
-    return target
-
-
 def admin(session: SessionDep, principal: PrincipalDep) -> Principal:
     return policy.require(session, principal, Role.ADMIN)
 
@@ -266,12 +174,5 @@ def any_key(session: SessionDep, principal: PrincipalDep) -> Principal:
     return policy.require(session, principal, Role.VIEWER)
 
 
-OrganizationDep = Annotated[Organization, Depends(load_organization)]
-PlanDep = Annotated[Plan, Depends(load_plan)]
-TargetDep = Annotated[Target, Depends(load_target)]
-SubmissionDep = Annotated[Submission, Depends(load_submission)]
-EditablePlanDep = Annotated[Plan, Depends(editable_plan)]
-EditableTargetDep = Annotated[Target, Depends(editable_target)]
-ReportableTargetDep = Annotated[Target, Depends(reportable_target)]
 AdminDep = Annotated[Principal, Depends(admin)]
 KeyDep = Annotated[Principal, Depends(any_key)]

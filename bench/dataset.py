@@ -159,9 +159,9 @@ def create_plan(url: str, *, n_targets: int, import_rounds: int) -> Dataset:
     from app.db import make_engine
     from app.organizations.models import Organization
     from app.plans.models import Plan
-    from app.status.engine import definition_errors
+    from app.engine import definition_errors
     from app.targets.models import Target
-    from app.targets.service import spec_of
+    from app.targets.spec import spec_of
 
     engine = make_engine(Settings(database_url=url))
     ds = Dataset(url=url)

@@ -8,7 +8,8 @@ from app.assessments import service
 from app.assessments.models import AssessmentCreate, AssessmentPublic
 from app.common.crud import transaction
 from app.common.types import Page
-from app.deps import EditableTargetDep, PagingDep, SessionDep, TargetDep
+from app.deps import PagingDep, SessionDep
+from app.targets.deps import EditableTargetDep, TargetDep
 from app.openapi import errors
 
 router = APIRouter(tags=["assessments"])

@@ -12,7 +12,7 @@ from app.exchange import lexicon as lx
 from app.exchange.draft import Draft, default_direction
 from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.exchange.titles import title_for
-from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction
+from app.engine import Aggregation, ChangeBasis, Comparison, Direction
 
 RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
 _RANGE_SEPARATORS = set(DASHES) | {"đến", "tới", "÷", "~", "đến mức"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction  # noqa: F401
+from app.engine import Aggregation, ChangeBasis, Comparison, Direction, default_direction  # noqa: F401
 
 
 @dataclass

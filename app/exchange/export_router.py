@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app.deps import LangDep, PlanDep, SessionDep, TodayDep
+from app.deps import LangDep, SessionDep, TodayDep
+from app.plans.deps import PlanDep
 from app.errors import InvalidInput
 from app.exchange import exporter
 from app.exchange.models import ExportJson

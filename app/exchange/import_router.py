@@ -11,7 +11,8 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
-from app.deps import EditablePlanDep, PlanDep, PrincipalDep, SessionDep
+from app.deps import PrincipalDep, SessionDep
+from app.plans.deps import EditablePlanDep, PlanDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
 from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from app.exchange.vnnumbers import fold
-from app.status.engine import Comparison
+from app.engine import Comparison
 
 # Words right before a figure, read from the figure backwards. The first comparison
 # met (the nearest to the figure) decides; kinds other than Comparison members:

@@ -35,7 +35,8 @@ from app.auth.models import Role
 from app.auth.service import Principal
 from app.common.crud import transaction
 from app.common.types import MAX_ID
-from app.deps import PrincipalDep, SessionDep, load_plan
+from app.deps import PrincipalDep, SessionDep
+from app.plans.deps import load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
 from app.exchange.models import ParseRequest, ParseResponse

@@ -16,7 +16,7 @@ from app.errors import InvalidInput
 from app.exchange.draft import ParseResult
 from app.exchange.parser import Budget, ParseTimeout, parse_resolution
 from app.plans.models import Plan
-from app.status.engine import Comparison
+from app.engine import Comparison
 from app.targets import service as targets
 from app.targets.models import Target, TargetCreate
 

@@ -13,7 +13,7 @@ import re
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft
 from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_en, format_vi
-from app.status.engine import Comparison
+from app.engine import Comparison
 
 VERBS = [fold(w) for w in ("xây dựng", "trồng mới", "trồng", "kết nạp", "thành lập mới", "thành lập", "giải quyết",
                            "đào tạo", "đón", "thu hút", "tạo việc làm", "tạo", "hỗ trợ", "cấp", "kiểm tra", "hoàn thành",

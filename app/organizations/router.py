@@ -12,7 +12,8 @@ from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
 from app.auth import policy
 from app.auth.models import Role
-from app.deps import OrganizationDep, PagingDep, PrincipalDep, SessionDep, open_reads
+from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
+from app.organizations.deps import OrganizationDep
 from fastapi import Request
 from app.openapi import errors
 from app.organizations import service

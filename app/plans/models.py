@@ -52,7 +52,7 @@ class Plan(Timestamped, table=True):
     source_url: str = Field(default="", max_length=2000)
     state: str = Field(default=PlanState.DRAFT.value, max_length=16)
     notes: str = Field(default="", max_length=20_000)
-    # Judging settings (see app.status.engine.Rules); the defaults follow published practice.
+    # Judging settings (see app.engine.types.Rules); the defaults follow published practice.
     ceiling_exceed_margin: float | None = None
     near_miss_band: float | None = None
     on_track_from: float = Field(default=0.95, sa_column_kwargs={"server_default": text("0.95")})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -15,7 +14,8 @@ from fastapi import Request
 
 from app.auth import policy
 from app.auth.models import Role
-from app.deps import EditablePlanDep, PagingDep, PlanDep, PrincipalDep, SessionDep, open_reads
+from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
+from app.plans.deps import EditablePlanDep, PlanDep
 from app.openapi import errors
 from app.plans import service
 from app.plans.models import PlanCreate, PlanPublic, PlanState, PlanUpdate

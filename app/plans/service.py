@@ -12,7 +12,6 @@ from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
-from app.status.engine import Rules
 from app.targets.models import Target
 from app.targets.service import has_records
 
@@ -62,17 +61,6 @@ def _check_bands(on_track_from: float, at_risk_from: float) -> None:
         raise InvalidInput.from_fields(
             "The pace bands overlap.", {"at_risk_from": "must not be above on_track_from"}
         )
-
-
-def rules_of(plan: Plan) -> Rules:
-    """The engine's judging settings for a plan."""
-    return Rules(
-        ceiling_exceed_margin=plan.ceiling_exceed_margin,
-        near_miss_band=plan.near_miss_band,
-        on_track_from=plan.on_track_from,
-        at_risk_from=plan.at_risk_from,
-        reporting_grace_days=plan.reporting_grace_days,
-    )
 
 
 def _check(session: Session, *, code: str, organization_id: int, own_id: int | None = None) -> None:

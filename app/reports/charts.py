@@ -29,7 +29,7 @@ from app.reports.document import (
     plan_text,
     verdict_word,
 )
-from app.status import wording
+from app.engine import wording
 from app.status.models import TargetHistory, TargetStatus
 
 matplotlib.use("Agg")  # never a GUI backend, should anything import pyplot; each chart draws on its own SVG canvas

@@ -2,7 +2,7 @@
 
 Nothing here judges: every verdict, headline, coverage and provisional mark comes from
 `app.status` (PlanStatus, as `/plans/{id}/status` answers it), and the words and number
-formats from `app.status.wording`. The renderers (docx.py, pdf.py, html.py) only lay it out.
+formats from `app.engine.wording`. The renderers (docx.py, pdf.py, html.py) only lay it out.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from pydantic import BaseModel
 
-from app.status import wording
+from app.engine import wording
 from app.status.models import PlanStatus, TargetStatus
 
 # Verdict colours, shared by the charts, the badge and the HTML page.

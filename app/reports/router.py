@@ -20,16 +20,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.common.etag import ETAG_HEADER, matches
-from app.deps import (
-    LangDep,
-    PlanDep,
-    PrincipalDep,
-    SessionDep,
-    TargetId,
-    TodayDep,
-    load_organization,
-    readable_target,
-)
+from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
+from app.organizations.deps import load_organization
+from app.plans.deps import PlanDep
+from app.targets.deps import TargetId, readable_target
 from app.openapi import errors
 from app.reports import document
 from app.status import service

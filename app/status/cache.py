@@ -68,13 +68,13 @@ from sqlmodel import Field, Session, SQLModel
 
 from app.common.models import as_utc, utcnow
 from app.db import not_flushed
+from app.engine import Status
 from app.plans.models import Plan
-from app.status.engine import Status
 from app.targets.models import Target
 
 log = logging.getLogger(__name__)
 
-# Bump whenever app/status/engine.py, wording.py, pace.py or the payload below change what a
+# Bump whenever app/engine/ (engine, combine, judging, pace, wording, explain) or the payload below change what a
 # stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
 ENGINE_VERSION = "3"
 

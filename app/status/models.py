@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.assessments.models import AssessmentPublic
-from app.status.engine import Phase, Status
+from app.engine import Phase, Status
 
 Lang = Literal["vi", "en"]
 

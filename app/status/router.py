@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
-from app.deps import LangDep, PlanDep, PrincipalDep, SessionDep, TargetDep, TargetId, TodayDep, readable_target
+from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
 from app.errors import InvalidInput
 from app.openapi import errors
+from app.plans.deps import PlanDep
 from app.slots import StatusSlotDep
 from app.status import service
 from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistory, TargetStatus
+from app.targets.deps import TargetDep, TargetId, readable_target
 
 router = APIRouter(tags=["status"])
 

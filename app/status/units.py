@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from app.engine import Units
 from app.organizations.models import Organization
 from app.organizations.service import subtree
-from app.status.engine import Units
 
 _O = Organization.__table__
 _ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(

@@ -11,7 +11,9 @@ from app.common.crud import transaction
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
-from app.deps import PagingDep, PrincipalDep, ReportableTargetDep, SessionDep, SubmissionDep, TargetDep
+from app.deps import PagingDep, PrincipalDep, SessionDep
+from app.submissions.deps import SubmissionDep
+from app.targets.deps import ReportableTargetDep, TargetDep
 from app.openapi import errors
 from app.submissions import service
 from app.submissions.models import (

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, update
 
 from app.common.types import MAX_FIGURE
 from app.errors import Conflict, FieldError, InvalidInput
-from app.status.engine import AcrossUnits, Aggregation, Comparison
+from app.engine import AcrossUnits, Aggregation, Comparison
 from app.submissions.models import Submission
 from app.targets.models import Target
 

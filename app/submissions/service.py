@@ -22,7 +22,7 @@ from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
-from app.status.engine import Comparison
+from app.engine import Comparison
 from app.submissions import rules, versions
 from app.submissions.models import (
     Submission,

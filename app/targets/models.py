@@ -10,8 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
 from app.common.types import Code, Figure, Id, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
-from app.status.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, default_direction
-from app.status.pace import Frequency
+from app.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, default_direction
+from app.engine import Frequency
 
 
 class Target(Timestamped, table=True):

@@ -6,7 +6,6 @@ Whether a definition is consistent is the status engine's rule
 
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 
 from sqlmodel import Session, select
@@ -17,45 +16,10 @@ from app.common.models import utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan
-from app.status.engine import (
-    AcrossUnits,
-    Aggregation,
-    ChangeBasis,
-    Comparison,
-    Direction,
-    TargetSpec,
-    default_direction,
-    definition_errors,
-)
-from app.status.pace import Checkpoint, Frequency
+from app.engine import Comparison, default_direction, definition_errors
 from app.submissions.models import Submission
 from app.targets.models import Target, TargetCreate, TargetUpdate
-
-
-def spec_of(target: Target, plan: Plan) -> TargetSpec:
-    """The engine's view of a stored target."""
-    return TargetSpec(
-        comparison=Comparison(target.comparison),
-        period_start=plan.start_date,
-        period_end=plan.end_date,
-        direction=Direction(target.direction),
-        value=target.value,
-        low=target.low,
-        high=target.high,
-        tolerance=target.tolerance,
-        baseline_value=target.baseline_value,
-        change_basis=ChangeBasis(target.change_basis) if target.change_basis else None,
-        aggregation=Aggregation(target.aggregation),
-        across_units=AcrossUnits(target.across_units),
-        is_percentage=bool(target.is_percentage),
-        may_exceed_whole=bool(target.may_exceed_whole),
-        unit=target.unit,
-        title=target.title,
-        title_en=target.title_en,
-        checkpoints=tuple(Checkpoint(on=date.fromisoformat(c["date"]), share=c["share"]) for c in target.checkpoints or ()),
-        frequency=Frequency(target.frequency) if target.frequency else None,
-    )
-
+from app.targets.spec import spec_of
 
 # ------------------------------------------------------------------ the write rules (API, import, CLI, seed)
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from app.common.types import BIDI_CONTROLS
 from app.exchange.parser import Draft, Unrecognised, parse_clause, parse_resolution
-from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
+from app.engine import Aggregation, ChangeBasis, Comparison, Direction, TargetSpec, definition_errors
 from app.targets.models import TargetCreate
 from tests.exchange.labelled_clauses import DEVELOPMENT, HELD_OUT, D
 from tests.exchange.scoring import mismatches, unsure

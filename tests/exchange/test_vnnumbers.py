@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.exchange.vnnumbers import find_numbers, fold, format_en, format_vi, normalize, parse_number
-from app.status.wording import format_number
+from app.engine.wording import format_number
 
 # (text, value, unit, magnitude); value None means "not read" (ambiguous or malformed)
 READINGS = [

@@ -10,8 +10,7 @@ from datetime import date
 
 import pytest
 
-from app.status import wording
-from app.status.engine import ChangeBasis, Direction, Status, definition_errors, evaluate, goal_of
+from app.engine import ChangeBasis, Direction, Status, definition_errors, evaluate, goal_of, wording
 from tests.status.test_engine import AFTER_END, END, MID, H, L, obs, spec
 
 F = ChangeBasis.FACTOR

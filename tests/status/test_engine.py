@@ -1,4 +1,4 @@
-"""Tests for the status engine (app/status/engine.py), written against the spec.
+"""Tests for the status engine (app/engine/), written against the spec.
 
 Layout:
   1. the judging table: every comparison kind x both directions, final phase
@@ -14,22 +14,21 @@ Layout:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import math
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     ChangeBasis,
     Comparison,
     Direction,
-    Observation,
     Phase,
     Rules,
     Status,
@@ -37,7 +36,8 @@ from app.status.engine import (
     definition_errors,
     evaluate,
 )
-from app.status.rollup import summarize
+from app.engine.rollup import summarize
+from tests.status import builders
 
 # ---------------------------------------------------------------- helpers
 
@@ -54,65 +54,10 @@ REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, Chan
 NOISY_03 = 0.1 + 0.2  # 0.30000000000000004
 
 
-def spec(
-    kind,
-    value=None,
-    *,
-    d=H,
-    low=None,
-    high=None,
-    tol=None,
-    base=None,
-    basis=None,
-    agg=Aggregation.LATEST,
-    unit="", across="own",
-    start=START,
-    end=END,
-    title="",
-) -> TargetSpec:
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=start,
-        period_end=end,
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation(agg),
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        title=title,
-    )
+spec = partial(builders.spec, start=START, end=END)
+obs = partial(builders.obs, on=END, base=RECORDED)  # `at`: minutes after RECORDED
 
 
-def obs(
-    value=None,
-    *,
-    on=END,
-    at=0,
-    org=0,
-    est=False,
-    num=None,
-    den=None,
-    done=None,
-    id=None,
-) -> Observation:
-    """A figure dated `on`, recorded `at` minutes after RECORDED."""
-    return Observation(
-        period_date=on,
-        recorded_at=RECORDED + timedelta(minutes=at),
-        organization_id=org,
-        value=value,
-        numerator=num,
-        denominator=den,
-        done=done,
-        is_estimate=est,
-        id=id,
-    )
 
 
 def at_least(x, d=H):

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
-    AcrossUnits,
+from app.engine import (
     Aggregation,
     ChangeBasis,
+    Checkpoint,
     Comparison,
     Direction,
-    Observation,
+    Frequency,
     Phase,
     Rules,
     Status,
@@ -36,7 +37,7 @@ from app.status.engine import (
     evaluate,
     history,
 )
-from app.status.pace import Checkpoint, Frequency
+from tests.status import builders
 
 START, END = date(2019, 1, 1), date(2019, 12, 31)
 H1 = date(2019, 6, 30)
@@ -47,39 +48,10 @@ ON, RISK, OFF, EARLY, ND = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK, St
 REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, ChangeBasis.ABSOLUTE
 
 
-def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", across="own", **kw):
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=kw.pop("start", START),
-        period_end=kw.pop("end", END),
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation(agg),
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        **kw,
-    )
+spec = partial(builders.spec, start=START, end=END)
+obs = partial(builders.obs, on=H1)  # `at`: the datetime it was recorded (required)
 
 
-def obs(value=None, *, on=H1, at, org=0, est=False, num=None, den=None, done=None, id=None) -> Observation:
-    """A figure dated `on`, recorded at the datetime `at`."""
-    return Observation(
-        period_date=on,
-        recorded_at=at,
-        organization_id=org,
-        value=value,
-        numerator=num,
-        denominator=den,
-        done=done,
-        is_estimate=est,
-        id=id,
-    )
 
 
 # ---------------------------------------------------------------- 1. the 6-month review story

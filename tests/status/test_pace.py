@@ -1,4 +1,4 @@
-"""Tests for the in-period half of the status engine (app/status/pace.py and its use in
+"""Tests for the in-period half of the status engine (app/engine/pace.py and its use in
 engine.evaluate), written against the spec.
 
 Layout:
@@ -18,25 +18,25 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 
 import pytest
 
-from app.status import pace
-from app.status.engine import (
-    AcrossUnits,
-    Aggregation,
+from app.engine import (
     ChangeBasis,
+    Checkpoint,
     Comparison,
     Direction,
-    Observation,
+    Frequency,
     Phase,
     Rules,
     Status,
     TargetSpec,
     definition_errors,
     evaluate,
+    pace,
 )
-from app.status.pace import Checkpoint, Frequency
+from tests.status import builders
 
 # ---------------------------------------------------------------- helpers
 
@@ -53,58 +53,10 @@ REL, PP, ABS = ChangeBasis.RELATIVE_PERCENT, ChangeBasis.PERCENTAGE_POINTS, Chan
 M, Q, HY, Y = Frequency.MONTHLY, Frequency.QUARTERLY, Frequency.HALF_YEARLY, Frequency.YEARLY
 
 
-def spec(
-    kind,
-    value=None,
-    *,
-    d=H,
-    low=None,
-    high=None,
-    tol=None,
-    base=None,
-    basis=None,
-    agg="latest",
-    unit="", across="own",
-    start=P_START,
-    end=P_END,
-    title="",
-    checkpoints=(),
-    frequency=None,
-) -> TargetSpec:
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=start,
-        period_end=end,
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation(agg),
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        title=title,
-        checkpoints=tuple(checkpoints),
-        frequency=frequency,
-    )
+spec = partial(builders.spec, start=P_START, end=P_END)
+obs = partial(builders.obs, on=P_MID, base=RECORDED)  # `at`: minutes after RECORDED
 
 
-def obs(value=None, *, on=P_MID, at=0, org=0, est=False, num=None, den=None, done=None, id=None) -> Observation:
-    """A figure dated `on`, recorded `at` minutes after RECORDED."""
-    return Observation(
-        period_date=on,
-        recorded_at=RECORDED + timedelta(minutes=at),
-        organization_id=org,
-        value=value,
-        numerator=num,
-        denominator=den,
-        done=done,
-        is_estimate=est,
-        id=id,
-    )
 
 
 def flow(kind, value, d=H, **kw):
@@ -125,7 +77,7 @@ def lsq(points, at):
     ys = [Fraction(v) for _, v in points]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sum((x - mx) ** 2 for x in xs)
     return float(my + slope * (Fraction((at - points[0][0]).days) - mx))
 
 
@@ -324,7 +276,7 @@ def test_performance_formula(actual, expected, higher, result):
 
 
 # Decimal inputs whose pace is exactly on a band boundary, but float arithmetic lands 1 ulp
-# below it. The judge absorbs such noise (engine._eq: "0.1+0.2 is at 0.3"); the pace bands do not.
+# below it. The judge absorbs such noise (app/engine/judging.py eq: "0.1+0.2 is at 0.3"); the pace bands do not.
 PACE_FLOAT_NOISE = [
     # unemployment ceiling 7%, 8.05% reported: 1 - 1.05/7 = 0.85 exactly → at risk
     prow("level-L-ceiling-7-got-8.05-is-0.85", spec("at_most", 7, d=L, unit="%"), 8.05, 0.85, RISK),
@@ -402,9 +354,9 @@ def test_achieved_early_and_not_locked(sp, values, status):
     assert definition_errors(sp) == {}
     dates = [D_JAN, D_FEB, P_MID]
     if isinstance(values[0], bool):
-        figures = [obs(done=v, on=d) for v, d in zip(values, dates)]
+        figures = [obs(done=v, on=d) for v, d in zip(values, dates, strict=False)]
     else:
-        figures = [obs(v, on=d) for v, d in zip(values, dates)]
+        figures = [obs(v, on=d) for v, d in zip(values, dates, strict=False)]
     ev = evaluate(sp, figures, as_of=P_MID)
     assert ev.phase == Phase.IN_PROGRESS
     assert ev.status == status, (ev.pace, ev.rule, ev.verdict_if_final)

@@ -9,16 +9,14 @@ office's official ones, and a committee that accepts a near miss as "cơ bản �
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 import pytest
 
-from app.status.engine import (
-    AcrossUnits,
-    Aggregation,
+from app.engine import (
     ChangeBasis,
-    Comparison,
     Direction,
-    Observation,
+    Frequency,
     Phase,
     Rules,
     Status,
@@ -26,8 +24,8 @@ from app.status.engine import (
     definition_errors,
     evaluate,
 )
-from app.status.pace import Frequency
-from app.status.rollup import summarize, summarize_by
+from app.engine.rollup import summarize, summarize_by
+from tests.status import builders
 
 START, END = date(2019, 1, 1), date(2019, 12, 31)
 H1, Q3 = date(2019, 6, 30), date(2019, 9, 30)
@@ -41,40 +39,10 @@ OFFICIAL = datetime(2020, 1, 20, 8, 0)  # the statistics office's figure
 COMMITTEE = Rules(near_miss_band=0.05)  # the committee accepts a miss within 5 % as "cơ bản đạt"
 
 
-def spec(
-    kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, agg="latest", unit="", across="own", title=""
-):
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=START,
-        period_end=END,
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation(agg),
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        title=title,
-    )
+spec = partial(builders.spec, start=START, end=END)
+obs = partial(builders.obs, on=END, at=OFFICIAL)
 
 
-def obs(value=None, *, on=END, at=OFFICIAL, org=0, est=False, num=None, den=None, done=None, id=None):
-    return Observation(
-        period_date=on,
-        recorded_at=at,
-        organization_id=org,
-        value=value,
-        numerator=num,
-        denominator=den,
-        done=done,
-        is_estimate=est,
-        id=id,
-    )
 
 
 GRDP = spec("between", low=8, high=8.5, unit="%", title="Tốc độ tăng trưởng GRDP")

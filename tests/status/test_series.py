@@ -1,4 +1,4 @@
-"""engine._series in one pass equals the definition: the roll-up over the figures up to each date."""
+"""engine.series_of in one pass equals the definition: the roll-up over the figures up to each date."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.status import combine, engine
-from app.status.engine import AcrossUnits, Aggregation, Comparison, Observation, TargetSpec, Units
+from app.engine import AcrossUnits, Aggregation, Comparison, Observation, TargetSpec, Units, combine, engine
 
 # Units 1..5 under a root 0, and 6 under 1 (its figure is covered whenever 1 has one).
 UNITS = Units(root=0, parent={0: None, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 1}, expected=(1, 2, 3, 4, 5))
@@ -53,7 +52,7 @@ def test_one_pass_series_equals_the_definition(aggregation, across, shape, perce
                       value=1.0, aggregation=aggregation, across_units=across, is_percentage=percent)
     for n in (0, 1, 2, 5, 30, 200):
         kept = figures(rng, n, shape)
-        assert engine._series(spec, kept, UNITS) == by_definition(spec, kept), (n, kept)
+        assert engine.series_of(spec, kept, UNITS) == by_definition(spec, kept), (n, kept)
 
 
 def test_exact_running_sums_round_like_fsum():

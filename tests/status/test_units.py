@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
+from app.engine import (
     AcrossUnits,
     Aggregation,
     Comparison,
@@ -166,7 +166,7 @@ def test_a_shares_forecast_is_held_at_100_percent_and_says_so():
 
 
 def test_overdue_is_per_unit():
-    from app.status.pace import Frequency
+    from app.engine import Frequency
 
     sp = spec("sum", "sum", value=100, frequency=Frequency.QUARTERLY)
     figures = [fig(A, "2019-03-31", 10, id=1), fig(B, "2019-03-31", 5, id=2), fig(A, "2019-06-30", 10, id=3)]
@@ -211,7 +211,7 @@ def test_property_the_order_figures_were_recorded_in_does_not_change_the_verdict
     shuffled = data.draw(st.permutations(figures))
     # recorded in another order too: each (unit, date) has one figure, so only the order changes
     times = data.draw(st.permutations([f.recorded_at for f in figures]))
-    relabelled = [replace(f, recorded_at=t) for f, t in zip(shuffled, times)]
+    relabelled = [replace(f, recorded_at=t) for f, t in zip(shuffled, times, strict=False)]
     sp = spec(over, across, value=50, percent=ratios)
     first = evaluate(sp, figures, as_of=END, units=UNITS)
     again = evaluate(sp, relabelled, as_of=END, units=UNITS)

@@ -1,4 +1,4 @@
-"""Tests for the sentences the status engine writes (app/status/wording.py).
+"""Tests for the sentences the status engine writes (app/engine/wording.py).
 
 Vietnamese text writes numbers as "9.720" / "17,4" and dates as dd/mm/yyyy;
 English text writes "9,720" / "17.4" and ISO dates.
@@ -7,51 +7,30 @@ English text writes "9,720" / "17.4" and ISO dates.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.status.engine import (
-    AcrossUnits,
-    Aggregation,
+from app.engine import (
     ChangeBasis,
-    Comparison,
     Direction,
-    Observation,
     Phase,
-    TargetSpec,
     evaluate,
 )
-from app.status.wording import criterion, format_date, format_number, headline
+from app.engine.wording import criterion, format_date, format_number, headline
+from tests.status import builders
 
 START, END = date(2021, 1, 1), date(2025, 12, 31)
 MID = date(2023, 6, 30)
 H, L = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
 
 
-def spec(kind, value=None, *, d=H, low=None, high=None, tol=None, base=None, basis=None, unit="", across="own", title=""):
-    return TargetSpec(
-        comparison=Comparison(kind),
-        period_start=START,
-        period_end=END,
-        direction=d,
-        value=value,
-        low=low,
-        high=high,
-        tolerance=tol,
-        baseline_value=base,
-        change_basis=basis,
-        aggregation=Aggregation.LATEST,
-        unit=unit,
-        across_units=AcrossUnits(across),
-        is_percentage=unit.strip().startswith("%"),  # as a target made through the API defaults
-        title=title,
-    )
+spec = partial(builders.spec, start=START, end=END)
+obs = partial(builders.obs, on=MID, at=datetime(2023, 7, 1))
 
 
-def obs(value=None, *, on=MID, est=False, done=None):
-    return Observation(period_date=on, recorded_at=datetime(2023, 7, 1), value=value, done=done, is_estimate=est)
 
 
 def messages(sp, figures, as_of=MID):

@@ -19,37 +19,13 @@ engine has combined, it answers three questions:
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
+
+from app.engine.types import Checkpoint, Forecast
+from app.engine.vocabulary import Frequency
 
 DAYS_PER_MONTH = 365.25 / 12
-
-
-class Frequency(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    HALF_YEARLY = "half_yearly"
-    YEARLY = "yearly"
-
-
 MONTHS_PER_REPORT = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.HALF_YEARLY: 6}
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """By `on`, `share` percent of the goal should be reached (flows) or of the way from baseline to goal (levels)."""
-
-    on: date
-    share: float
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """A projected end-of-period figure and how it was made."""
-
-    method: str  # linear | checkpoints | trend | last_value
-    value: float
 
 
 # ---------------------------------------------------------------- time
@@ -72,7 +48,7 @@ def expected_share(start: date, end: date, as_of: date, checkpoints: tuple[Check
         points.append((end, 1.0))
     if as_of <= points[0][0]:
         return 0.0
-    for (d0, s0), (d1, s1) in zip(points, points[1:]):
+    for (d0, s0), (d1, s1) in zip(points, points[1:], strict=False):
         if as_of <= d1:
             span = (d1 - d0).days
             return s0 + (s1 - s0) * ((as_of - d0).days / span if span else 1.0)
@@ -122,7 +98,7 @@ def linear_trend(points: list[tuple[date, float]], at: date) -> float:
     sxx = sum((x - mean_x) ** 2 for x in xs)
     if sxx == 0:
         return ys[-1]
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=False)) / sxx
     return mean_y + slope * ((at - origin).days - mean_x)
 
 

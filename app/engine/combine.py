@@ -21,105 +21,12 @@ expected to report is counted as reported or listed as missing (`Coverage`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
-
-class Aggregation(StrEnum):
-    """How one unit's figures combine over time."""
-
-    LATEST = "latest"
-    SUM = "sum"
-    CUMULATIVE = "cumulative"
-    MEAN = "mean"
-    MAX = "max"
-    MIN = "min"
-
-
-class AcrossUnits(StrEnum):
-    """How the units' values combine into the plan organisation's."""
-
-    OWN = "own"
-    SUM = "sum"
-    POOLED_RATIO = "pooled_ratio"
-    MEAN = "mean"
-    MIN = "min"
-    MAX = "max"
-
-
-# Over time: flows accumulate through the period (their pace grows with time).
-FLOW_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.CUMULATIVE})
-
-
-@dataclass(slots=True)
-class Observation:
-    """One reported figure: a value, a ratio, or done/not done.
-
-    Not frozen, on purpose: a plan's status builds up to a million of these, and a frozen
-    dataclass's __init__ (object.__setattr__ per field) cost more than reading the row.
-    Treat it as a value all the same: nothing in the engine changes one.
-    """
-
-    period_date: date
-    recorded_at: datetime
-    organization_id: int = 0
-    value: float | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    done: bool | None = None
-    is_estimate: bool = False
-    id: int | None = None
-    period_start: date | None = None
-
-
-@dataclass(frozen=True)
-class Units:
-    """Who reports for a target: the organisation it belongs to, its tree, who is expected.
-
-    - `root`: the plan's organisation (or, for a unit's own view, that unit);
-    - `parent`: organisation id -> its parent, for the organisations under the root (the root's
-      own entry may be absent or point outside). An organisation missing from the map is taken
-      as a direct child of the root;
-    - `expected`: the units expected to report (coverage); empty: coverage is not judged;
-    - `labels`: organisation id -> code, for explanations.
-    """
-
-    root: int = 0
-    parent: Mapping[int, int | None] = field(default_factory=dict)
-    expected: tuple[int, ...] = ()
-    labels: Mapping[int, str] = field(default_factory=dict)
-
-    def ancestors(self, org: int) -> list[int]:
-        """The organisations above `org` up to and including the root (nearest first); none for the root."""
-        if org == self.root:
-            return []
-        out, seen = [], {org}
-        current = self.parent.get(org, self.root)
-        while current is not None and current not in seen:
-            out.append(current)
-            if current == self.root:
-                break
-            seen.add(current)
-            current = self.parent.get(current, self.root)
-        return out
-
-    def label(self, org: int) -> str:
-        return self.labels.get(org, str(org))
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How many of the units expected to report did so by as-of (DHIS2's reporting rate)."""
-
-    expected: int
-    reported: int
-    missing: tuple[int, ...]
-
-    @property
-    def complete(self) -> bool:
-        return self.reported >= self.expected
+from app.engine.types import Coverage, Observation, Units
+from app.engine.vocabulary import AcrossUnits, Aggregation
 
 
 @dataclass

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from app.status.engine import Evaluation, Phase, Status
-from app.status.wording import headline
+from app.engine.types import Evaluation
+from app.engine.vocabulary import Phase, Status
+from app.engine.wording import headline
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,169 @@
+"""The status reads: Core statements built once at import, and stored rows → the engine's values.
+
+Bind parameters and no ORM objects per figure: building a select() per call and an ORM entity
+per row cost more than the database did (docs/PERFORMANCE.md sections 2 and 3). Figures stream
+ordered by target (`stream`), so memory holds one target's figures, not the plan's.
+Rows are read by column name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from itertools import chain, groupby
+from operator import attrgetter
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, or_, select
+from sqlmodel import Session
+
+from app.assessments.models import Assessment, AssessmentPublic
+from app.common.models import as_utc
+from app.engine import Observation
+from app.status import cache
+from app.submissions import versions
+from app.submissions.models import Submission
+from app.targets.models import Target
+
+_S = Submission.__table__
+_T = Target.__table__
+_A = Assessment.__table__
+
+FIGURE_COLUMNS = (
+    _S.c.id, _S.c.target_id, _S.c.organization_id, _S.c.period_date, _S.c.value, _S.c.numerator, _S.c.denominator,
+    _S.c.done, _S.c.is_estimate, _S.c.recorded_at, _S.c.kind, _S.c.supersedes_id, _S.c.root_id, _S.c.period_start,
+)
+
+
+def _figures_statement(of_targets):
+    """The figures that may count by :as_of, ordered by target.
+
+    Whole chains of versions are loaded: originals dated up to as_of, and every row of a chain
+    that has versions (a correction may move a figure's date across as_of).
+    """
+    corrected = select(_S.c.root_id).where(of_targets, _S.c.root_id.is_not(None))
+    return (
+        select(*FIGURE_COLUMNS)
+        .where(of_targets, or_(_S.c.period_date <= bindparam("as_of"), _S.c.root_id.is_not(None), _S.c.id.in_(corrected)))
+        .order_by(_S.c.target_id, _S.c.id)
+    )
+
+
+FIGURES_OF_TARGET = _figures_statement(_S.c.target_id == bindparam("target_id"))
+FIGURES_OF_TARGETS = _figures_statement(_S.c.target_id.in_(bindparam("target_ids", expanding=True)))
+
+# The target columns the engine and the answer read (spec_of takes these rows as it takes a Target),
+# and the largest submission id (one index probe per target) and, on PostgreSQL, the figures'
+# version: the cache's fingerprint (app/status/cache.py).
+SPEC_COLUMNS = (
+    _T.c.id, _T.c.code, _T.c.title, _T.c.title_en, _T.c.category, _T.c.unit, _T.c.comparison, _T.c.value, _T.c.low,
+    _T.c.high, _T.c.tolerance, _T.c.direction, _T.c.baseline_value, _T.c.change_basis, _T.c.aggregation,
+    _T.c.checkpoints, _T.c.frequency, _T.c.across_units, _T.c.is_percentage, _T.c.may_exceed_whole, _T.c.reporting_unit_ids,
+)
+_MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
+_FIGURES_VERSION = (
+    select(cache.TargetFigures.__table__.c.version)
+    .where(cache.TargetFigures.__table__.c.target_id == _T.c.id)
+    .correlate(_T)
+    .scalar_subquery()
+)
+PLAN_TARGETS = (
+    select(*SPEC_COLUMNS, _MAX_SUBMISSION_ID.label("max_submission_id"), _FIGURES_VERSION.label("figures_version"))
+    .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None))  # archived targets leave the status
+    .order_by(_T.c.position, _T.c.id)
+)
+
+ASSESSMENTS_OF_TARGET = select(_A).where(_A.c.target_id == bindparam("target_id")).order_by(_A.c.recorded_at, _A.c.id)
+ASSESSMENTS_OF_PLAN = (
+    select(_A).join(_T, _T.c.id == _A.c.target_id).where(_T.c.plan_id == bindparam("plan_id")).order_by(_A.c.recorded_at, _A.c.id)
+)
+
+_ID = attrgetter("id")
+
+
+def observation(row: Row) -> Observation:
+    """The engine's view of a stored figure (a row of FIGURE_COLUMNS)."""
+    # Unpacked, not read by name: this runs once per figure of a plan (up to a million).
+    (id_, _target_id, organization_id, period_date, value, numerator, denominator, done, is_estimate, recorded_at,
+     _kind, _supersedes_id, _root_id, period_start) = row
+    # SQLite hands back naive datetimes, all UTC; PostgreSQL aware ones (compared as instants).
+    recorded = recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC)
+    return Observation(
+        period_date, recorded, organization_id, value, numerator, denominator, done, is_estimate, id_, period_start
+    )
+
+
+def has_versions(rows: Sequence[Row]) -> bool:
+    """Whether any row is a correction or a retraction."""
+    return any(row.supersedes_id is not None for row in rows)
+
+
+def in_force(rows: Sequence[Row], as_of: date, known_at: datetime | None) -> list[Observation]:
+    """One target's figures in force as known at `known_at`, dated up to as_of.
+
+    Each chain of versions counts once, through its last version recorded by `known_at`
+    (`versions.in_force`); retracted chains not at all. Without versions and known_at every
+    row is an original in force, so the walk is skipped. The engine applies known_at again (a no-op).
+    """
+    if known_at is not None or has_versions(rows):
+        rows = versions.in_force(rows, known_at)
+    return [observation(row) for row in rows if row.period_date <= as_of]
+
+
+def replaced(rows: Sequence[Row], kept: list[Observation], as_of: date, known_at: datetime | None) -> list[tuple[Observation, str]]:
+    """The versions that do not count because a later version replaced them, with why (a target's own status lists them)."""
+    if not has_versions(rows):
+        return []  # no corrections or retractions: every row is an original in force
+    kept_ids = {o.id for o in kept}
+    by_root: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_root[row.root_id or row.id].append(row)
+    out = []
+    for versions_of_one in by_root.values():
+        known = [r for r in versions_of_one if known_at is None or observation(r).recorded_at <= known_at]
+        if not known:
+            continue
+        last = max(known, key=_ID)
+        for r in known:
+            if r.id in kept_ids or r.id == last.id or r.period_date > as_of:
+                continue  # counts; or is the chain's last version (a retraction row withdraws, it is not a figure)
+            why = (f"retracted: by submission {last.id}" if last.kind == versions.Kind.RETRACTION.value
+                   else f"superseded: corrected by submission {last.id}")
+            out.append((observation(r), why))
+    return out
+
+
+def stream(
+    session: Session, target_ids: list[int], as_of: date, known_at: datetime | None
+) -> Iterator[tuple[int, list[Observation], list[tuple[Observation, str]]]]:
+    """(target_id, its figures in force, the versions they replaced with why) for each of the targets
+    that has figures, one target at a time."""
+    if not target_ids:
+        return
+    result = session.execute(
+        FIGURES_OF_TARGETS, {"target_ids": target_ids, "as_of": as_of}, execution_options={"yield_per": 5000}
+    )
+    # Rows arrive in batches (a server-side cursor on PostgreSQL): memory holds a batch and one target.
+    for target_id, grouped in groupby(chain.from_iterable(result.partitions()), key=attrgetter("target_id")):
+        rows = list(grouped)
+        figures = in_force(rows, as_of, known_at)
+        yield target_id, figures, replaced(rows, figures, as_of, known_at)
+
+
+def figures_of_target(session: Session, target_id: int, as_of: date) -> Sequence[Row]:
+    """One target's figures (whole chains of versions) that may count by as_of."""
+    return session.execute(FIGURES_OF_TARGET, {"target_id": target_id, "as_of": as_of}).all()
+
+
+def latest_assessments(session: Session, statement: Any, params: dict, known_at: datetime | None) -> dict[int, AssessmentPublic]:
+    """The latest assessment per target, among those recorded by `known_at`.
+
+    The time filter runs here, on timezone-aware values, not in SQL: SQLite keeps datetimes
+    as text without an offset, so comparing there would mix clocks.
+    """
+    latest = {}
+    for row in session.execute(statement, params):
+        if known_at is None or as_utc(row.recorded_at) <= known_at:
+            latest[row.target_id] = row
+    return {tid: AssessmentPublic.model_validate(row, from_attributes=True) for tid, row in latest.items()}
