@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from app.common.models import created_at_field

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import and_, exists, or_
 from sqlmodel import select
 
+from app.assessments.models import Assessment
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth import policy
 from app.common.crud import paginate
 from app.common.types import MAX_ID, IsoDateTime, Page, Text
-from app.assessments.models import Assessment
 from app.deps import KeyDep, PagingDep, SessionDep, open_reads
 from app.errors import InvalidInput
 from app.openapi import errors

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2_147_483_647
 MAX_FIGURE = 1e15
@@ -96,7 +96,7 @@ def _sane_date(value: date) -> date:
     return value
 
 
-def Text(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul"):  # noqa: N802
+def Text(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul"):
     """A string of bounded length without NUL characters.
 
     `controls`: "line" refuses every control and bidirectional-formatting character (names,

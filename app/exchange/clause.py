@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft, default_direction
-from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.exchange.titles import title_for
+from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.status.engine import Aggregation, ChangeBasis, Comparison, Direction
 
 RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
@@ -350,7 +350,7 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
     if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
     if "typo" in kinds and scan.comparison == Comparison.APPROXIMATELY and "typo" == next(
-            (k for k in kinds if isinstance(k, Comparison) or k == "typo")):
+            k for k in kinds if isinstance(k, Comparison) or k == "typo"):
         draft.notes.append("'khoản' read as 'khoảng' (about), a common typo.")
         draft.cap(0.85)
     if mode == "fraction" and first.value == first.denominator:

@@ -111,7 +111,7 @@ async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_l
     future = _executor(processes).submit(_parse_for_answer, text, budget, keep)
     try:
         return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         _discard_pool()
         raise ParseTimeout("The text could not be read within the time limit.") from None
     except BrokenProcessPool:
@@ -135,6 +135,6 @@ def apply_drafts(*, session: Session, plan: Plan, result: ParseResult, accept: l
     codes = next_codes(session, plan, len(indices))
     bodies = [
         TargetCreate(**result.drafts[i].to_target_fields(code, position=existing + k + 1))
-        for k, (i, code) in enumerate(zip(indices, codes))
+        for k, (i, code) in enumerate(zip(indices, codes, strict=True))
     ]
     return targets.create_targets(session=session, plan=plan, targets_in=bodies)

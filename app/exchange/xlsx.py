@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import io
 import posixpath
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 

@@ -178,7 +178,7 @@ class IdempotencyMiddleware:
             else:
                 try:
                     other = await run_in_threadpool(store.store_answer, engine, ctx, status=status, headers=kept, body=body)
-                except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
+                except Exception:  # the answer is still sent; a retry then gets 409 or runs again
                     log.exception("could not store the answer for idempotency key %r", ctx.key)
                     other = None
             if other is not None:  # this request wrote nothing, and another with the key settled first
@@ -191,7 +191,7 @@ class IdempotencyMiddleware:
 async def _mark_lost(engine, ctx: store.Context) -> None:
     try:
         await run_in_threadpool(store.mark_lost, engine, ctx)
-    except Exception:  # noqa: BLE001 - left 'committed', the record reads as lost after ANSWER_WITHIN
+    except Exception:  # left 'committed', the record reads as lost after ANSWER_WITHIN
         log.exception("could not mark idempotency record %s as lost", ctx.record_id)
 
 

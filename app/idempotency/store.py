@@ -131,7 +131,7 @@ def _outcome(row, fingerprint: str, now: datetime) -> Replay | Refused | None:
     return Refused("lost")
 
 
-class Settled(Exception):  # noqa: N818 - not an error: the answer is already known
+class Settled(Exception):  # not an error: the answer is already known
     """Raised once the caller is known (app/deps.py current_principal) when an earlier request with
     the key settles the answer; app/idempotency/middleware.py turns it into that answer."""
 

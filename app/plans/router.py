@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-
-from app.common import etag
-from app.common.etag import IfMatch
-from app.common.types import MAX_ID, Page
-from fastapi import Request
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common import etag
+from app.common.etag import IfMatch
+from app.common.types import MAX_ID, Page
 from app.deps import EditablePlanDep, PagingDep, PlanDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
 from app.plans import service

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
+from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import PagingDep, PrincipalDep, ReportableTargetDep, SessionDep, SubmissionDep, TargetDep
 from app.openapi import errors
 from app.submissions import service
