@@ -176,7 +176,8 @@ def starts_with_any(folded: str, phrases: list[str], pos: int = 0) -> str | None
 
 def category_scores(text: str) -> dict[str, int]:
     """Weighted keyword hits per category; a longer keyword hides the shorter ones inside it."""
-    folded, scores, taken = fold(text), {}, [False] * len(text)
+    folded, taken = fold(text), [False] * len(text)
+    scores: dict[str, int] = {}
     for word, pattern, cat, weight in _CATEGORY_PATTERNS:
         if word not in folded:
             continue

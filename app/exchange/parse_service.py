@@ -24,7 +24,8 @@ from app.targets.models import Target, TargetCreate
 def next_codes(session: Session, plan: Plan, count: int) -> list[str]:
     """Free two-digit codes after the plan's existing targets ("13", "14", ...)."""
     taken = set(session.exec(select(Target.code).where(Target.plan_id == plan.id)).all())
-    codes, n = [], len(taken)
+    codes: list[str] = []
+    n = len(taken)
     while len(codes) < count:
         n += 1
         code = f"{n:02d}"
