@@ -190,5 +190,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem_response(request, 503, "The database does not answer.", slug="not-ready", title="Not ready")
         return JSONResponse({"status": "ok", "database": app.state.engine.dialect.name})
 
-    app.openapi = lambda: _openapi_with_problems(app)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app

@@ -224,17 +224,19 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def settled_answer(request: Request, exc: store.Settled) -> Response:
+async def settled_answer(request: Request, exc: Exception) -> Response:
     """The exception handler for store.Settled: the stored answer, or the refusal."""
+    if not isinstance(exc, store.Settled):  # registered for Settled only; Starlette types handlers on Exception
+        raise exc
     return _answer(request, exc.outcome)
 
 
 def _answer(request: Request, outcome: store.Replay | store.Refused) -> Response:
     """What a settled key answers: the stored answer (`Idempotent-Replayed: true`), or the refusal."""
     if isinstance(outcome, store.Replay):
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
+        stored = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
         response = Response(content=outcome.body, status_code=outcome.status)
-        response.raw_headers = [*headers, (b"content-length", str(len(outcome.body)).encode()), (REPLAYED, b"true")]
+        response.raw_headers = [*stored, (b"content-length", str(len(outcome.body)).encode()), (REPLAYED, b"true")]
         return response
     status, slug, title, detail = _REFUSALS[outcome.reason]
     headers = {"Retry-After": "1"} if outcome.reason == "in_progress" else None
