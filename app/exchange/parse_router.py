@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
-from app.common.types import MAX_ID, InputModel, Text
+from app.common.types import MAX_ID, InputModel, text_checks
 from app.deps import PrincipalDep, SessionDep, load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
@@ -57,7 +57,7 @@ class ParseRequest(InputModel):
 
     model_config = {"json_schema_extra": {"examples": [{"text": SEED_EXCERPT}, {"text": SEED_EXCERPT, "accept": [0, 1]}]}}
 
-    text: Text(MAX_CHARS, min_length=1, controls="lines")  # as long text: no control or bidi characters but newline, tab
+    text: Annotated[str, *text_checks(MAX_CHARS, min_length=1, controls="lines")]  # as long text: no control or bidi characters but newline, tab
     accept: list[Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
         default=None, max_length=10_000, description="With apply: the draft numbers to store (default: all)."
     )
@@ -229,6 +229,7 @@ async def parse_plan_text(
             "server may be busy); try again, or send the text in smaller parts.", retry_after=5) from None
     created = []
     if apply:
+        assert result is not None, "keep=apply: the parse result comes back when applying"
         created = await run_in_threadpool(
             parse_service.apply_drafts, session=session, plan=plan, result=result, accept=body.accept)
     content = await run_in_threadpool(_answer, parts, apply, created)
