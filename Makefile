@@ -1,4 +1,4 @@
-# The two commands: `make run` and `make test`. Both set everything up on a
+# The two commands: `make run` and `make test` (and `make lint`, the lint and type gate). Both set everything up on a
 # fresh machine that has Python 3.11+ and make.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-reliability install install-test migrate seed clean
+.PHONY: run test test-reliability lint install install-test migrate seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chitieu needs Python 3.11 or newer")'
@@ -38,6 +38,14 @@ run: seed
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The lint and type gate (issue 13): ruff's lint and format check, mypy (files from pyproject.toml),
+# and import-linter's layer contracts ([tool.importlinter] in pyproject.toml). .ci/run runs it before the tests.
+lint: install-test
+	$(BIN)/ruff check app
+	$(BIN)/ruff format --check app
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Real servers under load: concurrency (2 workers, 8 clients), SIGKILL under writes. .ci/run runs it too.
 test-reliability: install-test

@@ -108,7 +108,7 @@ class InvalidInput(DomainError):
     status, slug, title = 422, "invalid-input", "Invalid input"
 
     @classmethod
-    def from_fields(cls, detail: str, fields: dict[str, str]) -> "InvalidInput":
+    def from_fields(cls, detail: str, fields: dict[str, str]) -> InvalidInput:
         return cls(detail, [FieldError(field=k, message=v) for k, v in fields.items()])
 
 

@@ -13,26 +13,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app import __version__
+from app.assessments.router import router as assessments_router
+from app.audit.router import router as audit_router
+from app.auth.router import router as keys_router
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
-from app.openapi import errors
 from app.deps import key_for_writes
-from app.request_id import RequestIdMiddleware
+from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
+from app.exchange.export_router import router as export_router
+from app.exchange.import_router import router as import_router
+from app.exchange.parse_router import ParseGateMiddleware
+from app.exchange.parse_router import router as parse_router
 from app.idempotency.middleware import IdempotencyMiddleware, settled_answer
 from app.idempotency.openapi import document as document_idempotency
 from app.idempotency.store import Settled, purge_expired
-from app.limits import LimitsMiddleware, document as document_limits
-from app.security import SecurityHeadersMiddleware
-from app.assessments.router import router as assessments_router
-from app.audit.router import router as audit_router
-from app.exchange.export_router import router as export_router
-from app.exchange.import_router import router as import_router
-from app.auth.router import router as keys_router
-from app.exchange.parse_router import ParseGateMiddleware, router as parse_router
+from app.limits import LimitsMiddleware
+from app.limits import document as document_limits
+from app.openapi import errors
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
 from app.reports.router import router as reports_router
+from app.request_id import RequestIdMiddleware
+from app.security import SecurityHeadersMiddleware
 from app.status.router import router as status_router
 from app.submissions.router import router as submissions_router
 from app.targets.router import router as targets_router
@@ -127,7 +129,7 @@ async def _purge_periodically(app: FastAPI, interval: float) -> None:
             deleted = await run_in_threadpool(purge_expired, app.state.engine)
             if deleted:
                 log.info("purged %d expired idempotency records", deleted)
-        except Exception:  # noqa: BLE001 - logged; the next round tries again
+        except Exception:  # logged; the next round tries again
             log.warning("could not purge expired idempotency records", exc_info=True)
 
 
@@ -184,9 +186,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with app.state.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:  # any failure means not ready
             return problem_response(request, 503, "The database does not answer.", slug="not-ready", title="Not ready")
         return JSONResponse({"status": "ok", "database": app.state.engine.dialect.name})
 
-    app.openapi = lambda: _openapi_with_problems(app)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app

@@ -39,7 +39,10 @@ def empty_tables(conn: Connection, tables: Sequence[str]) -> None:
             conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         return
     # pysqlite begins a transaction only before DML; the DDL below must be inside one.
-    if not conn.connection.driver_connection.in_transaction:
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection is closed")
+    if not driver.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     marks = ", ".join("?" for _ in guarded)
     triggers = conn.exec_driver_sql(

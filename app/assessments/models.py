@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, TypeAlias
 
 from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
-from app.common.types import InputModel, Name, SaneDate, Text, UtcDateTime
+from app.common.types import InputModel, Name, SaneDate, UtcDateTime, text_checks
 
-Reason = Text(20_000, min_length=1, controls="lines")
+Reason: TypeAlias = Annotated[str, *text_checks(20_000, min_length=1, controls="lines")]
 
 
 class AssessedVerdict(StrEnum):

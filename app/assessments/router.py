@@ -9,8 +9,8 @@ from app.assessments.models import AssessmentCreate, AssessmentPublic
 from app.common.crud import transaction
 from app.common.types import Page
 from app.deps import PagingDep, SessionDep
-from app.targets.deps import EditableTargetDep, TargetDep
 from app.openapi import errors
+from app.targets.deps import EditableTargetDep, TargetDep
 
 router = APIRouter(tags=["assessments"])
 

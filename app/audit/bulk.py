@@ -34,20 +34,22 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
 from app.audit.recorder import AUDITED, EventContext, _Orgs, audited_columns, column_values, created_action
+from app.common.models import table_of
 
 # PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
 # one round trip instead of the sequence query and the COPY.
 COPY_FROM = 50
 
-_EVENTS = AuditEvent.__table__
+_EVENTS = table_of(AuditEvent)
 _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name != "id"]
 _JSON_COLUMNS = {"before", "after"}
 
 
-def insert_audited(session: Session, model: type, rows: Sequence[dict[str, Any]], *,
+def insert_audited(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *,
                    context: EventContext | None = None) -> None:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
@@ -57,7 +59,7 @@ def insert_audited(session: Session, model: type, rows: Sequence[dict[str, Any]]
     if not rows:
         return
     connection = session.connection()
-    table: Table = model.__table__
+    table = table_of(model)
     if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
         ids = connection.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
@@ -75,7 +77,7 @@ def insert_audited(session: Session, model: type, rows: Sequence[dict[str, Any]]
     record_inserted(session, model, rows, context=context)
 
 
-def record_inserted(session: Session, model: type, rows: Sequence[dict[str, Any]], *,
+def record_inserted(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *,
                     context: EventContext | None = None) -> None:
     """Writes one audit event per inserted row of `model` (each row: its column values, `id` included)."""
     if not rows:
@@ -99,9 +101,12 @@ def record_inserted(session: Session, model: type, rows: Sequence[dict[str, Any]
 
 def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:
     """COPY rows (sequences of values, in `columns` order) into `table`, in the connection's transaction."""
-    from psycopg import sql  # PostgreSQL only
+    import psycopg  # PostgreSQL only: the psycopg dialect's DBAPI module
+    from psycopg import sql
 
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection is closed")  # a live connection of the flush always has one
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(*([table.schema] if table.schema else []), table.name),
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
@@ -110,5 +115,5 @@ def _copy(connection: Connection, table: Table, columns: list[str], values) -> N
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in values:
                 copy.write_row(row)
-    except connection.dialect.dbapi.IntegrityError as exc:
+    except psycopg.IntegrityError as exc:
         raise IntegrityError(str(statement.as_string(driver)), None, exc) from exc

@@ -31,21 +31,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
+from sqlmodel import SQLModel
 
 from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
-from app.common.models import as_utc, utcnow
+from app.common.models import as_utc, table_of, utcnow
 from app.organizations.models import Organization
 from app.plans.models import Plan
 from app.submissions.models import Submission
 from app.targets.models import Target
 
 # Model -> the `entity` name in events (the table name).
-AUDITED: dict[type, str] = {
+AUDITED: dict[type[SQLModel], str] = {
     Organization: "organization",
     Plan: "plan",
     Target: "target",
@@ -54,9 +55,9 @@ AUDITED: dict[type, str] = {
     ApiKey: "api_key",
 }
 # Columns never copied into an event.
-SECRET_COLUMNS: dict[type, frozenset[str]] = {ApiKey: frozenset({"key_hash"})}
+SECRET_COLUMNS: dict[type[SQLModel], frozenset[str]] = {ApiKey: frozenset({"key_hash"})}
 # Updates that touch only these columns are not events (noise).
-QUIET_UPDATES: dict[type, frozenset[str]] = {ApiKey: frozenset({"last_used_at"})}
+QUIET_UPDATES: dict[type[SQLModel], frozenset[str]] = {ApiKey: frozenset({"last_used_at"})}
 
 _PENDING = "_audit_pending"
 _default_actor = "system"
@@ -87,18 +88,18 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _keys(model: type) -> list[str]:
+def _keys(model: type[SQLModel]) -> list[str]:
     secret = SECRET_COLUMNS.get(model, frozenset())
     return [attr.key for attr in inspect(model).column_attrs if attr.key not in secret]
 
 
-def column_values(model: type, values: dict[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
+def column_values(model: type[SQLModel], values: dict[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
     """The audited columns found in `values` (a row's attributes, or a dict a bulk insert wrote), JSON-safe,
     in the model's column order. `keys`: `audited_columns(model)`, when the caller already has it."""
     return {key: _json_safe(values[key]) for key in (keys or _keys(model)) if key in values}
 
 
-def audited_columns(model: type) -> list[str]:
+def audited_columns(model: type[SQLModel]) -> list[str]:
     """The columns of `model` that events copy (secrets left out), in column order."""
     return _keys(model)
 
@@ -137,7 +138,7 @@ def _before_and_changed(session: OrmSession, obj: Any) -> tuple[dict[str, Any], 
         else:
             unknown.append(key)
     if unknown and state.key is not None:
-        table = model.__table__
+        table = table_of(model)
         pk = inspect(model).primary_key[0]
         row = session.connection().execute(
             select(*(table.c[k] for k in unknown)).where(pk == state.key[1][0])
@@ -160,10 +161,10 @@ class _Pending:
     organization_id: int | None = None  # of a deleted row: found before the flush, while its plan still exists
 
 
-def created_action(model: type, kind: str | None = None) -> str:
+def created_action(model: type[SQLModel], kind: str | None = None) -> str:
     """The action of an inserted row of `model` (`kind`: a submission's version kind)."""
     if issubclass(model, Submission):
-        return {"correction": "correct", "retraction": "retract"}.get(kind, "create")
+        return {"correction": "correct", "retraction": "retract"}.get(kind, "create") if kind is not None else "create"
     if issubclass(model, Assessment):
         return "assess"
     if issubclass(model, ApiKey):
@@ -206,10 +207,13 @@ def _before_flush(session: OrmSession, _context, _instances) -> None:
     session.info[_PENDING] = pending
 
 
+_PLANS, _TARGETS = table_of(Plan), table_of(Target)
+
+
 class _Orgs:
     """The organisation a row belongs to, with one lookup per plan or target per flush."""
 
-    def __init__(self, connection):
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.plan_org: dict[int, int | None] = {}
         self.target_plan: dict[int, int | None] = {}
@@ -219,7 +223,7 @@ class _Orgs:
             return None
         if plan_id not in self.plan_org:
             self.plan_org[plan_id] = self.connection.execute(
-                select(Plan.__table__.c.organization_id).where(Plan.__table__.c.id == plan_id)
+                select(_PLANS.c.organization_id).where(_PLANS.c.id == plan_id)
             ).scalar()
         return self.plan_org[plan_id]
 
@@ -228,7 +232,7 @@ class _Orgs:
             return None
         if target_id not in self.target_plan:
             self.target_plan[target_id] = self.connection.execute(
-                select(Target.__table__.c.plan_id).where(Target.__table__.c.id == target_id)
+                select(_TARGETS.c.plan_id).where(_TARGETS.c.id == target_id)
             ).scalar()
         return self.of_plan(self.target_plan[target_id])
 
@@ -258,7 +262,7 @@ def _after_flush(session: OrmSession, _context) -> None:
         values = after if after is not None else item.before or {}
         organization_id = item.organization_id if item.deleted else orgs.of(values, entity)
         rows.append(who.event(item.action, entity, values.get("id"), organization_id, item.before, after))
-    connection.execute(AuditEvent.__table__.insert(), rows)
+    connection.execute(table_of(AuditEvent).insert(), rows)
 
 
 @dataclass(frozen=True)

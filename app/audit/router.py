@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias, get_args
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import and_, exists, or_
-from sqlmodel import select
+from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlmodel import col, select
 
+from app.assessments.models import Assessment
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth import policy
 from app.common.crud import paginate
-from app.common.types import MAX_ID, IsoDateTime, Page, Text
-from app.assessments.models import Assessment
+from app.common.models import table_of
+from app.common.types import MAX_ID, IsoDateTime, Page, text_checks
 from app.deps import KeyDep, PagingDep, SessionDep, open_reads
 from app.errors import InvalidInput
 from app.openapi import errors
@@ -23,8 +24,11 @@ from app.targets.models import Target
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
-ACTIONS = ("create", "update", "archive", "delete", "correct", "retract", "assess", "key_create", "key_revoke")
-ENTITIES = ("organization", "plan", "target", "submission", "assessment", "api_key")
+Action = Literal["create", "update", "archive", "delete", "correct", "retract", "assess", "key_create", "key_revoke"]
+Entity = Literal["organization", "plan", "target", "submission", "assessment", "api_key"]
+ACTIONS: tuple[str, ...] = get_args(Action)
+ENTITIES: tuple[str, ...] = get_args(Entity)
+RequestIdFilter: TypeAlias = Annotated[str, *text_checks(200, min_length=1)]
 
 DESCRIPTION = f"""
 One event per change, recorded in the same transaction as the change (a write that failed
@@ -62,11 +66,11 @@ def list_audit_events(
     session: SessionDep,
     principal: KeyDep,
     paging: PagingDep,
-    entity: Annotated[Literal[ENTITIES] | None, Query(description="Only events about this kind of row.")] = None,  # type: ignore[valid-type]
+    entity: Annotated[Entity | None, Query(description="Only events about this kind of row.")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events about the row with this id.")] = None,
-    action: Annotated[Literal[ACTIONS] | None, Query(description="Only events of this action.")] = None,  # type: ignore[valid-type]
+    action: Annotated[Action | None, Query(description="Only events of this action.")] = None,
     actor_key_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events made with this API key.")] = None,
-    request_id: Annotated[Text(200, min_length=1) | None, Query(description="Only events of this request (its X-Request-ID).")] = None,
+    request_id: Annotated[RequestIdFilter | None, Query(description="Only events of this request (its X-Request-ID).")] = None,
     since: Annotated[IsoDateTime | None, Query(description="Only events at or after this moment (ISO 8601; no zone means UTC).")] = None,
     until: Annotated[IsoDateTime | None, Query(description="Only events before this moment (ISO 8601; no zone means UTC).")] = None,
     order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first.")] = "newest",
@@ -76,13 +80,13 @@ def list_audit_events(
     stmt = select(AuditEvent)
     scope = policy.scope_of(session, principal)
     if scope is not None:
-        stmt = stmt.where(AuditEvent.organization_id.in_(scope), _plan_readable(scope, open_reads=open_reads(request)))
+        stmt = stmt.where(col(AuditEvent.organization_id).in_(scope), _plan_readable(scope, open_reads=open_reads(request)))
     for column, value in (
-        (AuditEvent.entity, entity),
-        (AuditEvent.entity_id, entity_id),
-        (AuditEvent.action, action),
-        (AuditEvent.actor_key_id, actor_key_id),
-        (AuditEvent.request_id, request_id),
+        (col(AuditEvent.entity), entity),
+        (col(AuditEvent.entity_id), entity_id),
+        (col(AuditEvent.action), action),
+        (col(AuditEvent.actor_key_id), actor_key_id),
+        (col(AuditEvent.request_id), request_id),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
@@ -92,11 +96,11 @@ def list_audit_events(
     if until is not None:
         stmt = stmt.where(AuditEvent.occurred_at < until.astimezone(UTC))
     # The id follows the order of recording; occurred_at alone ties within a write.
-    stmt = stmt.order_by(AuditEvent.id.desc() if order == "newest" else AuditEvent.id)
+    stmt = stmt.order_by(col(AuditEvent.id).desc() if order == "newest" else col(AuditEvent.id))
     return paginate(session, stmt, limit=paging.limit, offset=paging.offset)
 
 
-_P, _T, _S, _A = Plan.__table__, Target.__table__, Submission.__table__, Assessment.__table__
+_P, _T, _S, _A = table_of(Plan), table_of(Target), table_of(Submission), table_of(Assessment)
 # entity -> (the row's table, the select from it to its plan): events about these need their plan readable.
 _PLAN_BOUND = {
     "plan": (_P, lambda: select(_P.c.id).select_from(_P)),
@@ -116,8 +120,8 @@ def _plan_readable(scope: set[int], *, open_reads: bool):
     """
     outside = _P.c.organization_id.not_in(scope)
     hidden = and_(_P.c.state == PlanState.DRAFT.value, outside) if open_reads else outside
-    visible = [AuditEvent.entity.not_in(list(_PLAN_BOUND))]
+    visible: list[ColumnElement[bool]] = [col(AuditEvent.entity).not_in(list(_PLAN_BOUND))]
     for entity, (table, rows_of_plan) in _PLAN_BOUND.items():
         unreadable = rows_of_plan().where(table.c.id == AuditEvent.entity_id, hidden)
-        visible.append(and_(AuditEvent.entity == entity, ~exists(unreadable)))
+        visible.append(and_(col(AuditEvent.entity) == entity, ~exists(unreadable)))
     return or_(*visible)

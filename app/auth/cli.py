@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth import service
 from app.auth.models import ApiKey, ApiKeyCreate, Role
@@ -60,9 +60,9 @@ def create(
 def list_keys(include_revoked: Annotated[bool, typer.Option(help="Also list revoked keys.")] = False) -> None:
     """Lists keys (never the secrets)."""
     with _session() as session:
-        stmt = select(ApiKey).order_by(ApiKey.id)
+        stmt = select(ApiKey).order_by(col(ApiKey.id))
         if not include_revoked:
-            stmt = stmt.where(ApiKey.revoked_at.is_(None))
+            stmt = stmt.where(col(ApiKey.revoked_at).is_(None))
         for key in session.exec(stmt):
             state = "revoked" if key.revoked_at else ("expired" if service.expired(key) else "live")
             typer.echo(f"{key.id}\t{key.prefix}…\t{key.role}\torg={key.organization_id}\t{state}\t{key.name}")

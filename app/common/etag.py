@@ -22,8 +22,10 @@ from typing import Annotated, Any
 from fastapi import Header, Response
 from pydantic import BaseModel
 from sqlalchemy import update
+from sqlalchemy.orm import object_mapper
 from sqlmodel import Session, SQLModel
 
+from app.common.models import table_of
 from app.errors import PreconditionFailed
 
 _TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
@@ -63,7 +65,8 @@ def matches(if_match: str, current: str) -> bool:
 
 
 def _tags(header: str) -> list[tuple[str, str]]:
-    out, position = [], 0
+    out: list[tuple[str, str]] = []
+    position = 0
     while position < len(header):
         match = _TAG.match(header, position)
         if match is None or match.end() == position:
@@ -77,8 +80,9 @@ def require_match(session: Session, row: SQLModel, model: type[BaseModel], if_ma
     """412 unless `If-Match` (when given) matches the row's current ETag; locks the row when it checks."""
     if if_match is None or if_match.strip() == "*":
         return
-    table = type(row).__table__
-    session.execute(update(table).where(table.c.id == row.id).values(id=table.c.id))
+    table = table_of(type(row))
+    (row_id,) = object_mapper(row).primary_key_from_instance(row)  # its id
+    session.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
     session.refresh(row)
     current = etag_of(model, row)
     if not matches(if_match, current):

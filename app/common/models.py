@@ -1,10 +1,10 @@
-"""Table-model basics: the metadata naming convention and timestamp helpers."""
+"""Table-model basics: the metadata naming convention, timestamp helpers and a table model's table."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlmodel import Field, SQLModel
 
 # Named constraints make migrations reproducible on both databases.
@@ -15,6 +15,12 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a table model (`Model.__table__`), for Core statements on its columns (`table_of(Plan).c.id`)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy's declarative metaclass; SQLModel's typing omits it
+    return table
 
 
 def utcnow() -> datetime:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2_147_483_647
 MAX_FIGURE = 1e15
@@ -96,18 +96,26 @@ def _sane_date(value: date) -> date:
     return value
 
 
-def Text(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul"):  # noqa: N802
-    """A string of bounded length without NUL characters.
+def text_checks(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul") -> tuple[Any, ...]:
+    """The checks of a string of bounded length without NUL characters, for `Annotated[str, *text_checks(...)]`.
 
     `controls`: "line" refuses every control and bidirectional-formatting character (names,
     titles); "lines" allows newline, carriage return and tab among them (long text).
+    Written as `Name: TypeAlias = Annotated[str, *text_checks(500)]`, the type checker reads a str
+    and pydantic gets the same checks as `Text(500)`.
     """
-    checks = [AfterValidator(_no_nul)]
+    checks: list[Any] = [StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
     if controls == "line":
         checks.append(AfterValidator(_one_line))
     elif controls == "lines":
         checks.append(AfterValidator(_lines))
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), *checks]
+    return tuple(checks)
+
+
+def Text(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul") -> Any:
+    """`Annotated[str, *text_checks(...)]` built at run time. A type checker cannot read a call in an
+    annotation: in annotations and aliases write `Annotated[str, *text_checks(...)]` instead."""
+    return Annotated[str, *text_checks(max_length, min_length, controls=controls)]
 
 
 Code = Annotated[
@@ -115,11 +123,13 @@ Code = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"),
     Field(description="Short identifier: letters, digits and . _ - /, e.g. `NQ-2019`."),
 ]
-Name = Text(500, min_length=1, controls="line")
-Line = Text(500, controls="line")
-ShortText = Text(120, controls="line")
-LongText = Text(20_000, controls="lines")
-Url = Annotated[Text(2000), AfterValidator(_http_url), Field(description="An http:// or https:// address, or empty.")]
+Name: TypeAlias = Annotated[str, *text_checks(500, min_length=1, controls="line")]
+Line: TypeAlias = Annotated[str, *text_checks(500, controls="line")]
+ShortText: TypeAlias = Annotated[str, *text_checks(120, controls="line")]
+LongText: TypeAlias = Annotated[str, *text_checks(20_000, controls="lines")]
+Url: TypeAlias = Annotated[
+    str, *text_checks(2000), AfterValidator(_http_url), Field(description="An http:// or https:// address, or empty.")
+]
 # Strict: in a JSON body an id or a figure must be a JSON number, never true or "5".
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Figure = Annotated[float, Field(strict=True, ge=-MAX_FIGURE, le=MAX_FIGURE, allow_inf_nan=False)]

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.engine import Aggregation, ChangeBasis, Comparison, Direction
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft, default_direction
-from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 from app.exchange.titles import title_for
-from app.engine import Aggregation, ChangeBasis, Comparison, Direction
+from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
 
 RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
 _RANGE_SEPARATORS = set(DASHES) | {"đến", "tới", "÷", "~", "đến mức"}
@@ -312,14 +312,17 @@ def _scale(draft: Draft, n: FoundNumber) -> None:
         x = getattr(draft, name)
         if x is not None:
             setattr(draft, name, round(x * factor, 6))
-    draft.notes.append(f"'{n.unit}': the magnitude word scales the figure ({n.token} {n.unit} = "
-                       f"{format_en(draft.value if draft.value is not None else draft.high)} {base}).")
+    figure = draft.value if draft.value is not None else draft.high
+    if figure is not None:
+        draft.notes.append(f"'{n.unit}': the magnitude word scales the figure ({n.token} {n.unit} = {format_en(figure)} {base}).")
     draft.unit = base
 
 
 def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
     """The value of a figure; an ambiguous one is settled by its unit or kept as decimal with a warning."""
     if not n.ambiguous:
+        if n.value is None:  # not a figure: the candidates are figures or ambiguous ones
+            raise ValueError(f"'{n.token}' is not a figure")
         return n.value
     decimal, grouped = n.readings
     limit = 100 if unit.startswith("%") else 1000 if unit == "‰" else None
@@ -350,7 +353,7 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
     if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
     if "typo" in kinds and scan.comparison == Comparison.APPROXIMATELY and "typo" == next(
-            (k for k in kinds if isinstance(k, Comparison) or k == "typo")):
+            k for k in kinds if isinstance(k, Comparison) or k == "typo"):
         draft.notes.append("'khoản' read as 'khoảng' (about), a common typo.")
         draft.cap(0.85)
     if mode == "fraction" and first.value == first.denominator:
@@ -380,10 +383,12 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
 def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: FoundNumber) -> bool:
     """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached; False if none can."""
     sign = -1.0 if "giảm" in fold(scan.change) else 1.0
+    if draft.value is None or level.value is None:
+        return False
     x, y = abs(draft.value), level.value
     if amount.unit == "lần":  # "tăng 1,5 lần (đạt 3.000 tỷ đồng)": the baseline is the level over the factor
         factor = 1 / x if sign < 0 and x else x
-        if not factor or y is None or y <= 0:
+        if not factor or y <= 0:
             return False
         _factor(draft, scan, "", baseline=round(y / factor, 6), unit=level.unit)
         draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).")
@@ -416,6 +421,8 @@ def _factor(draft: Draft, scan: Scan, folded: str, baseline: float | None = None
     verb = fold(scan.change)
     falling = "giảm" in verb
     x = draft.value
+    if x is None:  # called for a single figure, always read by then
+        raise ValueError("a change by a factor without its figure")
     draft.comparison, draft.change_basis = Comparison.CHANGE, ChangeBasis.FACTOR
     draft.value = round(1 / x, 6) if falling and x else x
     draft.unit, draft.baseline_value = unit, baseline

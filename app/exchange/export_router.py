@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.deps import LangDep, SessionDep, TodayDep
-from app.plans.deps import PlanDep
 from app.errors import InvalidInput
 from app.exchange import exporter
 from app.exchange.models import ExportJson
 from app.openapi import errors
+from app.plans.deps import PlanDep
 from app.slots import ExchangeSlotDep, release_connection
 from app.status.router import AsOf
 

@@ -12,13 +12,13 @@ from starlette.datastructures import UploadFile
 from app.auth import policy
 from app.auth.models import Role
 from app.deps import PrincipalDep, SessionDep
-from app.plans.deps import EditablePlanDep, PlanDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
 from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer import ImportReport
 from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
+from app.plans.deps import EditablePlanDep, PlanDep
 from app.plans.models import Plan
 from app.slots import ExchangeSlotDep, release_connection_async
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from app.exchange.vnnumbers import fold
 from app.engine import Comparison
+from app.exchange.vnnumbers import fold
 
 # Words right before a figure, read from the figure backwards. The first comparison
 # met (the nearest to the figure) decides; kinds other than Comparison members:
@@ -176,7 +176,8 @@ def starts_with_any(folded: str, phrases: list[str], pos: int = 0) -> str | None
 
 def category_scores(text: str) -> dict[str, int]:
     """Weighted keyword hits per category; a longer keyword hides the shorter ones inside it."""
-    folded, scores, taken = fold(text), {}, [False] * len(text)
+    folded, taken = fold(text), [False] * len(text)
+    scores: dict[str, int] = {}
     for word, pattern, cat, weight in _CATEGORY_PATTERNS:
         if word not in folded:
             continue

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, RootModel
 
-from app.common.types import InputModel, Text
+from app.common.types import InputModel, text_checks
 from app.exchange.parser import MAX_CHARS
 from app.submissions.models import FigureFields
 from app.targets.models import TargetPublic
@@ -110,7 +110,8 @@ class ParseRequest(InputModel):
 
     model_config = {"json_schema_extra": {"examples": [{"text": SEED_EXCERPT}, {"text": SEED_EXCERPT, "accept": [0, 1]}]}}
 
-    text: Text(MAX_CHARS, min_length=1, controls="lines")  # as long text: no control or bidi characters but newline, tab
+    # as long text: no control or bidi characters but newline, tab
+    text: Annotated[str, *text_checks(MAX_CHARS, min_length=1, controls="lines")]
     accept: list[Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
         default=None, max_length=10_000, description="With apply: the draft numbers to store (default: all)."
     )

@@ -36,12 +36,12 @@ from app.auth.service import Principal
 from app.common.crud import transaction
 from app.common.types import MAX_ID
 from app.deps import PrincipalDep, SessionDep
-from app.plans.deps import load_plan
 from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_response
 from app.exchange import parse_service
 from app.exchange.models import ParseRequest, ParseResponse
 from app.exchange.parser import MAX_CHARS, MAX_CLAUSE_CHARS, MAX_CLAUSES, Budget, ParseLimitExceeded, ParseTimeout
 from app.openapi import errors
+from app.plans.deps import load_plan
 from app.plans.models import Plan
 from app.targets.models import TargetPublic
 

@@ -12,11 +12,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 from sqlmodel import Session, select
 
+from app.engine import Comparison
 from app.errors import InvalidInput
 from app.exchange.draft import ParseResult
 from app.exchange.parser import Budget, ParseTimeout, parse_resolution
 from app.plans.models import Plan
-from app.engine import Comparison
 from app.targets import service as targets
 from app.targets.models import Target, TargetCreate
 
@@ -24,7 +24,8 @@ from app.targets.models import Target, TargetCreate
 def next_codes(session: Session, plan: Plan, count: int) -> list[str]:
     """Free two-digit codes after the plan's existing targets ("13", "14", ...)."""
     taken = set(session.exec(select(Target.code).where(Target.plan_id == plan.id)).all())
-    codes, n = [], len(taken)
+    codes: list[str] = []
+    n = len(taken)
     while len(codes) < count:
         n += 1
         code = f"{n:02d}"
@@ -111,7 +112,7 @@ async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_l
     future = _executor(processes).submit(_parse_for_answer, text, budget, keep)
     try:
         return await asyncio.wait_for(asyncio.wrap_future(future), hard_limit)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         _discard_pool()
         raise ParseTimeout("The text could not be read within the time limit.") from None
     except BrokenProcessPool:
@@ -135,6 +136,6 @@ def apply_drafts(*, session: Session, plan: Plan, result: ParseResult, accept: l
     codes = next_codes(session, plan, len(indices))
     bodies = [
         TargetCreate(**result.drafts[i].to_target_fields(code, position=existing + k + 1))
-        for k, (i, code) in enumerate(zip(indices, codes))
+        for k, (i, code) in enumerate(zip(indices, codes, strict=True))
     ]
     return targets.create_targets(session=session, plan=plan, targets_in=bodies)

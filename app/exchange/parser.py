@@ -161,7 +161,7 @@ class Budget:
     deadline: float | None = None
 
     @classmethod
-    def seconds(cls, limit: float | None, **more) -> "Budget":
+    def seconds(cls, limit: float | None, **more) -> Budget:
         return cls(deadline=None if limit is None else time.monotonic() + limit, **more)
 
     def check_time(self) -> None:

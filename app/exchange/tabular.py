@@ -122,7 +122,7 @@ class Table:
 
     def column_of(self, name: str) -> str:
         """The header as written in the file for a field (the field name when the file has no such column)."""
-        for header, mapped in zip(self.headers, self.fields):
+        for header, mapped in zip(self.headers, self.fields, strict=True):
             if mapped == name:
                 return header
         return name
@@ -266,7 +266,7 @@ def _scan_sheet(xml: bytes) -> None:
     if len(starts) > MAX_ROW_NUMBER:
         raise FileTooLarge(f"more than {MAX_ROW_NUMBER:,} rows; split the file")
     cells = 0
-    for first, end in zip(starts, [*starts[1:], len(xml)]):
+    for first, end in zip(starts, [*starts[1:], len(xml)], strict=True):
         in_row = 0
         for _ in _CELL.finditer(xml, first, end):
             in_row += 1
@@ -323,7 +323,7 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
             found = target_of(parsed("_rels/.rels"), lambda r: (r.get("Type") or "").endswith("/officeDocument"))
             workbook = (found or workbook).lstrip("/")
         folder, base = posixpath.split(workbook)
-        sheet = next(parsed(workbook).iter(f"{{http://schemas.openxmlformats.org/spreadsheetml/2006/main}}sheet"), None)
+        sheet = next(parsed(workbook).iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"), None)
         if sheet is None:
             return None
         rid = sheet.get(f"{{{_OFFICE_RELS}}}id")
@@ -334,7 +334,7 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
         return path if path in names else None
     except FileTooLarge:
         raise
-    except Exception:  # noqa: BLE001 - a damaged or unusual package: every part is scanned instead
+    except Exception:  # a damaged or unusual package: every part is scanned instead
         return None
 
 
@@ -342,7 +342,7 @@ def _scan_before_parsing(archive: zipfile.ZipFile, path: str) -> None:
     """The first sheet scanned (`_scan_sheet`) before anything of it is parsed."""
     try:
         xml = archive.read(path)
-    except Exception:  # noqa: BLE001 - a damaged part
+    except Exception:  # a damaged part
         raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
     _scan_sheet(xml)
 
@@ -353,7 +353,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except Exception:  # noqa: BLE001 - not a zip archive at all
+    except Exception:  # not a zip archive at all
         raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
     with archive:
         _check_parts(archive)

@@ -9,11 +9,12 @@ built as "Tỷ lệ ..." / "Số ..." / a measure's name ("Diện tích ...").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from app.engine import Comparison
 from app.exchange import lexicon as lx
 from app.exchange.draft import Draft
 from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_en, format_vi
-from app.engine import Comparison
 
 VERBS = [fold(w) for w in ("xây dựng", "trồng mới", "trồng", "kết nạp", "thành lập mới", "thành lập", "giải quyết",
                            "đào tạo", "đón", "thu hút", "tạo việc làm", "tạo", "hỗ trợ", "cấp", "kiểm tra", "hoàn thành",
@@ -124,18 +125,27 @@ def _change_title(draft: Draft, change: str, thing: str) -> str:
     return title
 
 
+def _figure(draft: Draft, style: Callable[[float], str], plus: float = 0) -> str:
+    """The draft's figure, or its range low–high, written in `style` (each number plus `plus`)."""
+    if draft.value is not None:
+        return style(draft.value + plus)
+    if draft.low is None or draft.high is None:
+        raise ValueError("a change stated without its figure")
+    return f"{style(draft.low + plus)}–{style(draft.high + plus)}"
+
+
 def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
     """Warnings and the 'change' alternatives for a change stated without its baseline."""
     falling, x = verb.startswith("giảm"), draft.value
     f_thing = fold(thing)
-    shown = format_vi(x) if x is not None else f"{format_vi(draft.low)}–{format_vi(draft.high)}"  # as quoted
-    en = format_en(x) if x is not None else f"{format_en(draft.low)}–{format_en(draft.high)}"  # in the English prose
+    shown = _figure(draft, format_vi)  # as quoted
+    en = _figure(draft, format_en)  # in the English prose
     alt = None
     if x is not None:
         signed = -x if falling else x
         alt = {"comparison": "change", "value": signed, "unit": draft.unit, "needs": "baseline_value",
                "direction": "lower_is_better" if signed < 0 else "higher_is_better"}
-    alts = []
+    alts: list[str] = []
     if draft.unit == "%":
         alts = ["relative_percent"]
         if lx.starts_with_any(f_thing, lx.RATE_HEADS):
@@ -154,7 +164,7 @@ def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
         alts = ["percentage_points"]
         draft.cap(0.85)
     elif draft.unit == "lần":
-        if alt:
+        if x is not None and alt:
             alt.update(value=round((x - 1) * 100, 6), unit="%", direction="higher_is_better")
             alts = ["relative_percent"]
         if "gấp" in change:
@@ -162,7 +172,7 @@ def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
             draft.cap(0.8)
         else:
             draft.warn(f"'{verb} {shown} lần' usually means the level becomes {en} times the baseline, but can be "
-                       f"read as rising by {en} times the baseline (to {format_en(x + 1)} times it).", 0.5)
+                       f"read as rising by {en} times the baseline (to {_figure(draft, format_en, plus=1)} times it).", 0.5)
     else:
         alts = ["absolute"]
         draft.cap(0.85)

@@ -306,8 +306,7 @@ def _classify(folded: str, start: int, end: int, value: float | None, token: str
         return "reference"
     if start > 0 and folded[start - 1] in "-/" and start > 1 and folded[start - 2].isalpha():
         return "reference"
-    is_int = value is not None and token.isdigit()
-    if is_int and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
+    if value is not None and token.isdigit() and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
         joined = _YEAR_AFTER.match(folded, end) or _YEAR_BEFORE.search(folded[max(0, start - 12):start])
         if last in _YEAR_WORDS or before in _YEAR_WORDS or joined or not unit:
             return "year"
@@ -389,6 +388,9 @@ def format_en(x: float, max_decimals: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_SWAP_SEPARATORS = str.maketrans(",.", ".,")  # 9,720.5 -> 9.720,5
+
+
 def format_vi(x: float, max_decimals: int = 2) -> str:
     """Vietnamese style: 9720 → '9.720', 17.4 → '17,4', at most max_decimals decimals."""
-    return format_en(x, max_decimals).translate(str.maketrans({",": ".", ".": ","}))
+    return format_en(x, max_decimals).translate(_SWAP_SEPARATORS)

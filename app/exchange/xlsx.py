@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import io
 import posixpath
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,8 +112,9 @@ def _parts(archive: zipfile.ZipFile, sheet_path: str) -> tuple[str | None, str |
     rels = _read(archive, "_rels/.rels")
     if rels is not None:
         for rel in ET.fromstring(rels):
-            if (rel.get("Type") or "").endswith("/officeDocument") and rel.get("Target"):
-                workbook = rel.get("Target").lstrip("/")
+            target = rel.get("Target")
+            if (rel.get("Type") or "").endswith("/officeDocument") and target:
+                workbook = target.lstrip("/")
     folder, base = posixpath.split(workbook)
     strings = styles = None
     workbook_rels = _read(archive, posixpath.join(folder, "_rels", base + ".rels"))

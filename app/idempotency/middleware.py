@@ -178,7 +178,7 @@ class IdempotencyMiddleware:
             else:
                 try:
                     other = await run_in_threadpool(store.store_answer, engine, ctx, status=status, headers=kept, body=body)
-                except Exception:  # noqa: BLE001 - the answer is still sent; a retry then gets 409 or runs again
+                except Exception:  # the answer is still sent; a retry then gets 409 or runs again
                     log.exception("could not store the answer for idempotency key %r", ctx.key)
                     other = None
             if other is not None:  # this request wrote nothing, and another with the key settled first
@@ -191,7 +191,7 @@ class IdempotencyMiddleware:
 async def _mark_lost(engine, ctx: store.Context) -> None:
     try:
         await run_in_threadpool(store.mark_lost, engine, ctx)
-    except Exception:  # noqa: BLE001 - left 'committed', the record reads as lost after ANSWER_WITHIN
+    except Exception:  # left 'committed', the record reads as lost after ANSWER_WITHIN
         log.exception("could not mark idempotency record %s as lost", ctx.record_id)
 
 
@@ -224,17 +224,19 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def settled_answer(request: Request, exc: store.Settled) -> Response:
+async def settled_answer(request: Request, exc: Exception) -> Response:
     """The exception handler for store.Settled: the stored answer, or the refusal."""
+    if not isinstance(exc, store.Settled):  # registered for Settled only; Starlette types handlers on Exception
+        raise exc
     return _answer(request, exc.outcome)
 
 
 def _answer(request: Request, outcome: store.Replay | store.Refused) -> Response:
     """What a settled key answers: the stored answer (`Idempotent-Replayed: true`), or the refusal."""
     if isinstance(outcome, store.Replay):
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
+        stored = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(outcome.headers)]
         response = Response(content=outcome.body, status_code=outcome.status)
-        response.raw_headers = [*headers, (b"content-length", str(len(outcome.body)).encode()), (REPLAYED, b"true")]
+        response.raw_headers = [*stored, (b"content-length", str(len(outcome.body)).encode()), (REPLAYED, b"true")]
         return response
     status, slug, title, detail = _REFUSALS[outcome.reason]
     headers = {"Retry-After": "1"} if outcome.reason == "in_progress" else None

@@ -31,20 +31,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import ReturningInsert
 
-from app.common.models import as_utc, utcnow
+from app.common.models import as_utc, table_of, utcnow
 from app.db import not_flushed as _not_flushed  # a transaction whose commit does not wait for the disk
 from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
 
 log = logging.getLogger("chitieu.idempotency")
 
-TABLE = IdempotencyRecord.__table__
+TABLE = table_of(IdempotencyRecord)
 COMMITTED, DONE, LOST = "committed", "done", "lost"
 # Kept at least this long; the key may be used for another request afterwards.
 TTL = timedelta(hours=24)
@@ -131,7 +133,7 @@ def _outcome(row, fingerprint: str, now: datetime) -> Replay | Refused | None:
     return Refused("lost")
 
 
-class Settled(Exception):  # noqa: N818 - not an error: the answer is already known
+class Settled(Exception):  # not an error: the answer is already known
     """Raised once the caller is known (app/deps.py current_principal) when an earlier request with
     the key settles the answer; app/idempotency/middleware.py turns it into that answer."""
 
@@ -159,10 +161,11 @@ def settle(session, ctx: Context | None) -> None:
         raise Settled(outcome)
 
 
-def _insert_statement(dialect: str):
-    values = {name: bindparam(name) for name in
+def _insert_statement(dialect: str) -> ReturningInsert[int]:
+    values: dict[str, Any] = {name: bindparam(name) for name in
               ("owner", "key", "fingerprint", "state", "created_at", "expires_at", "response_status", "response_headers",
                "response_body")}
+    stmt: Insert
     if dialect == "postgresql":
         stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
     elif dialect == "sqlite":

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from app.auth import policy
+from app.auth.models import Role
 from app.common import etag
 from app.common.crud import transaction
 from app.common.etag import IfMatch
 from app.common.types import MAX_ID, Page
-from fastapi import Request
-
-from app.auth import policy
-from app.auth.models import Role
 from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
-from app.plans.deps import EditablePlanDep, PlanDep
 from app.openapi import errors
 from app.plans import service
+from app.plans.deps import EditablePlanDep, PlanDep
 from app.plans.models import PlanCreate, PlanPublic, PlanState, PlanUpdate
 
 router = APIRouter(prefix="/plans", tags=["plans"])

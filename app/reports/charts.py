@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from app.engine import wording
 from app.reports.document import (
     STATUS_COLOURS,
     amount,
@@ -29,7 +30,6 @@ from app.reports.document import (
     plan_text,
     verdict_word,
 )
-from app.engine import wording
 from app.status.models import TargetHistory, TargetStatus
 
 matplotlib.use("Agg")  # never a GUI backend, should anything import pyplot; each chart draws on its own SVG canvas
@@ -76,19 +76,45 @@ def target_chart(status: TargetStatus, history: TargetHistory, *, period_end: da
         ax.axhspan(f.low, f.high, color=STATUS_COLOURS["achieved"], alpha=0.15, label=f"{label('plan', lang)}: {plan}")
     elif history.goal is not None:
         ax.axhline(history.goal, color=STATUS_COLOURS["achieved"], linewidth=1.5, label=f"{label('plan', lang)}: {plan}")
+    # matplotlib's stubs take no dates on an axis, but its date units convert them: hence the ignores below
+    # (on the dates' own line, as `ruff format` lays these calls out).
     if history.expected_path:
-        ax.plot([p.date for p in history.expected_path], [p.expected for p in history.expected_path], color="#8c959f",
-                linestyle=":", linewidth=1.2, label="Tiến độ cần đạt" if lang == "vi" else "Expected path")
+        ax.plot(
+            [p.date for p in history.expected_path],  # type: ignore[arg-type]
+            [p.expected for p in history.expected_path],
+            color="#8c959f",
+            linestyle=":",
+            linewidth=1.2,
+            label="Tiến độ cần đạt" if lang == "vi" else "Expected path",
+        )
     points = [(p.date, p.measured) for p in history.points if p.measured is not None]
     colour = STATUS_COLOURS.get(str(status.status), "#0969da")
     if points:
-        ax.plot([d for d, _ in points], [v for _, v in points], color="#0969da", marker="o", linewidth=2,
-                label=label("result", lang))
+        ax.plot(
+            [d for d, _ in points],  # type: ignore[arg-type]
+            [v for _, v in points],
+            color="#0969da",
+            marker="o",
+            linewidth=2,
+            label=label("result", lang),
+        )
     if status.forecast is not None and points and period_end > points[-1][0]:
-        ax.plot([points[-1][0], period_end], [points[-1][1], status.forecast.value], color=colour, linestyle="--", marker="o",
-                markerfacecolor="white", label=label("forecast", lang, value=amount(status.forecast.value, status.unit, lang)))
-    ax.axvline(status.as_of, color="#57606a", linewidth=1, linestyle="-.",
-               label=label("as_of", lang, day=wording.format_date(status.as_of, lang)))
+        ax.plot(
+            [points[-1][0], period_end],  # type: ignore[arg-type]
+            [points[-1][1], status.forecast.value],
+            color=colour,
+            linestyle="--",
+            marker="o",
+            markerfacecolor="white",
+            label=label("forecast", lang, value=amount(status.forecast.value, status.unit, lang)),
+        )
+    ax.axvline(
+        status.as_of,  # type: ignore[arg-type]
+        color="#57606a",
+        linewidth=1,
+        linestyle="-.",
+        label=label("as_of", lang, day=wording.format_date(status.as_of, lang)),
+    )
     title = textwrap.shorten(status.title, 70, placeholder="…")
     ax.set_title(f"{title}\n{verdict_word(str(status.status), lang)}", fontsize=10, loc="left", family=_FONT)
     ax.set_ylabel(status.unit, family=_FONT)

@@ -91,14 +91,14 @@ class Facts(BaseModel):
 class ReportTarget(TargetStatus):
     """A target's status as the report reads it: `explanation` cut down to its Facts."""
 
-    explanation: Facts  # type: ignore[assignment]
+    explanation: Facts  # type: ignore[assignment]  # a narrower field, only ever parsed into: never assigned
 
 
 class ReportStatus(PlanStatus):
     """A plan's status (`/plans/{id}/status`) read for a report: a thousand targets' explanations (their units,
     figures not counted, ...) are skipped while parsing instead of being built and thrown away."""
 
-    targets: list[ReportTarget]  # type: ignore[assignment]
+    targets: list[ReportTarget]  # type: ignore[assignment]  # as above: a narrower field, only parsed into
 
 
 def facts(t: TargetStatus) -> Facts:
@@ -177,7 +177,7 @@ class Report:
 def build_report(status: PlanStatus, *, organization: str, parent: str | None, issued_on: date) -> Report:
     """The report of a plan's status (in the status's language), issued by `organization` on `issued_on`."""
     lang = status.lang
-    by_key = {t.category: [] for t in status.targets}
+    by_key: dict[str, list[TargetStatus]] = {t.category: [] for t in status.targets}
     for t in status.targets:
         by_key[t.category].append(t)
     headlines = {g.key: g.headline for g in status.by_category}
@@ -251,11 +251,12 @@ def plan_text(t: TargetStatus, lang: str) -> str:
         comparison=kind, unit=t.unit, value=value, low=f.low, high=f.high, tolerance=f.tolerance, baseline_value=f.baseline,
         change_basis=f.change_basis,
     )
-    complete = {
+    checks: dict[str | None, bool] = {
         "milestone": True,
         "between": spec.low is not None and spec.high is not None,
         "change": spec.value is not None and spec.baseline_value is not None and spec.change_basis is not None,
-    }.get(kind, spec.value is not None)
+    }
+    complete = checks.get(kind, spec.value is not None)
     if kind and complete:
         text = wording.criterion(spec, lang)
     elif t.goal is not None:  # no figure yet: the evaluation names the goal only

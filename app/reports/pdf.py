@@ -7,6 +7,7 @@ Vietnamese), embedded as a subset; text stays extractable (fpdf2 writes a ToUnic
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
@@ -14,8 +15,16 @@ from fpdf.enums import XPos, YPos
 
 from app.reports.document import Report
 
+
+def _package_folder(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{name} is not installed")
+    return Path(spec.submodule_search_locations[0])
+
+
 # matplotlib's own folder, found without importing matplotlib (numpy and all): the PDF needs only its fonts.
-_FONTS = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
+_FONTS = _package_folder("matplotlib") / "mpl-data" / "fonts" / "ttf"
 _FAMILY = "DejaVuSerif"
 _STYLES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}  # no bold italic: each font parsed costs memory
 BODY_PT, TABLE_PT = 12, 9.5  # DejaVu Serif sets wider than Times New Roman: these match its 13 / 12 pt
@@ -77,7 +86,7 @@ def _text(pdf: FPDF, text: str, style: str, size: float, *, align: str = "J", be
         pdf.ln(after)
 
 
-def _column(pdf: FPDF, x: float, y: float, width: float, lines: list[tuple[str, str, float]], align: str = "C") -> float:
+def _column(pdf: FPDF, x: float, y: float, width: float, lines: Sequence[tuple[str, str, float]], align: str = "C") -> float:
     """Lines (text, style, size) stacked in a column starting at (x, y); returns the column's bottom."""
     pdf.set_xy(x, y)
     for text, style, size in lines:
@@ -135,7 +144,8 @@ class _Widths:
     """Text widths in one font size, per style, each word measured once."""
 
     def __init__(self, pdf: FPDF, size: float = TABLE_PT):
-        self.pdf, self.size, self.cache = pdf, size, {}
+        self.pdf, self.size = pdf, size
+        self.cache: dict[tuple[str, str], float] = {}
 
     def __call__(self, text: str, style: str) -> float:
         key = (text, style)
@@ -145,7 +155,9 @@ class _Widths:
         return self.cache[key]
 
     def wrap(self, text: str, style: str, width: float) -> list[str]:
-        lines, current, used = [], [], 0.0
+        lines: list[str] = []
+        current: list[str] = []
+        used = 0.0
         space = self(" ", style)
         for word in text.split():
             w = self(word, style)

@@ -21,14 +21,14 @@ from pydantic import BaseModel
 
 from app.common.etag import ETAG_HEADER, matches
 from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
+from app.openapi import errors
 from app.organizations.deps import load_organization
 from app.plans.deps import PlanDep
-from app.targets.deps import TargetId, readable_target
-from app.openapi import errors
 from app.reports import document
 from app.status import service
 from app.status.models import GroupStatus
 from app.status.router import AsOf, KnownAtDep
+from app.targets.deps import TargetId, readable_target
 
 router = APIRouter(tags=["reports"])
 

@@ -7,15 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from app.common.crud import transaction
-from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.auth import policy
 from app.auth.models import Role
+from app.common.crud import transaction
+from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep
-from app.submissions.deps import SubmissionDep
-from app.targets.deps import ReportableTargetDep, TargetDep
 from app.openapi import errors
 from app.submissions import service
+from app.submissions.deps import SubmissionDep
 from app.submissions.models import (
     SubmissionCorrection,
     SubmissionCreate,
@@ -23,6 +22,7 @@ from app.submissions.models import (
     SubmissionPublic,
     SubmissionRetraction,
 )
+from app.targets.deps import ReportableTargetDep, TargetDep
 
 router = APIRouter(tags=["submissions"])
 

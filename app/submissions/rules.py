@@ -15,8 +15,8 @@ from datetime import date
 from sqlalchemy import bindparam, select, update
 
 from app.common.types import MAX_FIGURE
-from app.errors import Conflict, FieldError, InvalidInput
 from app.engine import AcrossUnits, Aggregation, Comparison
+from app.errors import Conflict, FieldError, InvalidInput
 from app.submissions.models import Submission
 from app.targets.models import Target
 

@@ -18,11 +18,11 @@ from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived, flush, on_conflict, paginate
 from app.common.models import utcnow
+from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
-from app.engine import Comparison
 from app.submissions import rules, versions
 from app.submissions.models import (
     Submission,

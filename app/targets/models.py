@@ -9,9 +9,21 @@ from sqlalchemy import JSON, DateTime, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.common.models import Timestamped
-from app.common.types import Code, Figure, Id, InputModel, Line, LongText, Name, NonNegativeFigure, Percent, SaneDate, ShortText, UtcDateTime
-from app.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, default_direction
-from app.engine import Frequency
+from app.common.types import (
+    Code,
+    Figure,
+    Id,
+    InputModel,
+    Line,
+    LongText,
+    Name,
+    NonNegativeFigure,
+    Percent,
+    SaneDate,
+    ShortText,
+    UtcDateTime,
+)
+from app.engine import AcrossUnits, Aggregation, ChangeBasis, Comparison, Direction, Frequency, default_direction
 
 
 class Target(Timestamped, table=True):

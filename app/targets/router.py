@@ -11,10 +11,10 @@ from app.common.crud import transaction
 from app.common.etag import IfMatch
 from app.common.types import Page, ShortText
 from app.deps import PagingDep, SessionDep
-from app.plans.deps import EditablePlanDep, PlanDep
-from app.targets.deps import EditableTargetDep, TargetDep
 from app.openapi import errors
+from app.plans.deps import EditablePlanDep, PlanDep
 from app.targets import service
+from app.targets.deps import EditableTargetDep, TargetDep
 from app.targets.models import TargetCreate, TargetPublic, TargetUpdate
 
 router = APIRouter(tags=["targets"])

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from app.assessments.models import Assessment
 from app.common.crud import apply_patch, flush, paginate
 from app.common.models import utcnow
+from app.engine import Comparison, default_direction, definition_errors
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan
-from app.engine import Comparison, default_direction, definition_errors
 from app.submissions.models import Submission
 from app.targets.models import Target, TargetCreate, TargetUpdate
 from app.targets.spec import spec_of

@@ -335,3 +335,10 @@ def test_clause_words_are_kept_verbatim():
     assert [d.clause for d in parse_resolution(text).drafts] == [
         "Tỷ lệ hộ dân sử dụng nước sạch đạt 98% trở lên", "sản lượng rau đạt trên 9.720 tấn"]
     assert not re.search(r"\d", parse_resolution(text).drafts[1].title)
+
+
+def test_a_range_of_factors_without_baseline_is_read():
+    """'tăng 1,5 - 2 lần' (a range of factors): the readings quote the range; it used to raise TypeError."""
+    (draft,) = parse_resolution("Thu nhập bình quân đầu người tăng 1,5 - 2 lần so với năm 2020.").drafts
+    assert (draft.low, draft.high, draft.unit) == (1.5, 2.0, "lần")
+    assert any("(to 2.5–3 times it)" in warning for warning in draft.warnings)
