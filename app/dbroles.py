@@ -38,9 +38,11 @@ def grant_api_role(conn: Connection, role: str, schema: str | None = None) -> li
         raise ValueError("database roles are PostgreSQL's; SQLite has none")
     schema = schema or conn.execute(text("SELECT current_schema()")).scalar_one()
     who, where = _ident(conn, role), _ident(conn, schema)
-    tables = conn.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = :schema ORDER BY tablename"), {"schema": schema}
-    ).scalars().all()
+    tables = (
+        conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :schema ORDER BY tablename"), {"schema": schema})
+        .scalars()
+        .all()
+    )
     conn.execute(text(f"GRANT USAGE ON SCHEMA {where} TO {who}"))
     for table in tables:
         name = f"{where}.{_ident(conn, table)}"

@@ -140,7 +140,9 @@ TodayDep = Annotated[date, Depends(today)]
 
 async def language(
     request: Request,
-    lang: Annotated[Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")] = None,
+    lang: Annotated[
+        Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
+    ] = None,
 ) -> str:
     """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese.
 

@@ -45,9 +45,13 @@ def empty_tables(conn: Connection, tables: Sequence[str]) -> None:
     if not driver.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     marks = ", ".join("?" for _ in guarded)
-    triggers = conn.exec_driver_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tuple(guarded)
-    ).all() if guarded else []
+    triggers = (
+        conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tuple(guarded)
+        ).all()
+        if guarded
+        else []
+    )
     for name, _ in triggers:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     for table in quoted:

@@ -10,4 +10,14 @@ from app.status.cache import TargetEvaluation
 from app.submissions.models import Submission
 from app.targets.models import Target
 
-__all__ = ["ApiKey", "Assessment", "AuditEvent", "IdempotencyRecord", "Organization", "Plan", "Submission", "Target", "TargetEvaluation"]
+__all__ = [
+    "ApiKey",
+    "Assessment",
+    "AuditEvent",
+    "IdempotencyRecord",
+    "Organization",
+    "Plan",
+    "Submission",
+    "Target",
+    "TargetEvaluation",
+]

@@ -11,7 +11,9 @@ from app.targets.models import Target
 
 def list_assessments(*, session: Session, target: Target, limit: int, offset: int):
     """Lists a target's assessments, newest first."""
-    stmt = select(Assessment).where(Assessment.target_id == target.id).order_by(Assessment.recorded_at.desc(), Assessment.id.desc())
+    stmt = (
+        select(Assessment).where(Assessment.target_id == target.id).order_by(Assessment.recorded_at.desc(), Assessment.id.desc())
+    )
     return paginate(session, stmt, limit=limit, offset=offset)
 
 

@@ -49,8 +49,9 @@ _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name != "id"]
 _JSON_COLUMNS = {"before", "after"}
 
 
-def insert_audited(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *,
-                   context: EventContext | None = None) -> None:
+def insert_audited(
+    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *, context: EventContext | None = None
+) -> None:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
     Sets each row's "id". Every row must have the same keys. `context`: who acts and when;
@@ -61,10 +62,14 @@ def insert_audited(session: Session, model: type[SQLModel], rows: Sequence[dict[
     connection = session.connection()
     table = table_of(model)
     if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
-        ids = connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)},
-        ).scalars().all()
+        ids = (
+            connection.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": len(rows)},
+            )
+            .scalars()
+            .all()
+        )
         for row, row_id in zip(rows, sorted(ids), strict=True):
             row["id"] = row_id
         columns = list(rows[0])
@@ -77,8 +82,9 @@ def insert_audited(session: Session, model: type[SQLModel], rows: Sequence[dict[
     record_inserted(session, model, rows, context=context)
 
 
-def record_inserted(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *,
-                    context: EventContext | None = None) -> None:
+def record_inserted(
+    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *, context: EventContext | None = None
+) -> None:
     """Writes one audit event per inserted row of `model` (each row: its column values, `id` included)."""
     if not rows:
         return
@@ -90,11 +96,16 @@ def record_inserted(session: Session, model: type[SQLModel], rows: Sequence[dict
     events = []
     for row in rows:
         after = column_values(model, row, keys)
-        events.append(who.event(created_action(model, row.get("kind")), entity, after.get("id"),
-                                orgs.of(after, entity), None, after))
+        events.append(
+            who.event(created_action(model, row.get("kind")), entity, after.get("id"), orgs.of(after, entity), None, after)
+        )
     if connection.dialect.name == "postgresql" and len(events) > COPY_FROM:
-        _copy(connection, _EVENTS, _EVENT_COLUMNS,
-              ([json.dumps(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events))
+        _copy(
+            connection,
+            _EVENTS,
+            _EVENT_COLUMNS,
+            ([json.dumps(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
+        )
     else:
         connection.execute(insert(_EVENTS), events)
 

@@ -140,9 +140,7 @@ def _before_and_changed(session: OrmSession, obj: Any) -> tuple[dict[str, Any], 
     if unknown and state.key is not None:
         table = table_of(model)
         pk = inspect(model).primary_key[0]
-        row = session.connection().execute(
-            select(*(table.c[k] for k in unknown)).where(pk == state.key[1][0])
-        ).first()
+        row = session.connection().execute(select(*(table.c[k] for k in unknown)).where(pk == state.key[1][0])).first()
         if row is not None:
             before.update(zip(unknown, row, strict=True))
     return {k: _json_safe(v) for k, v in before.items() if k not in secret}, changed
@@ -288,8 +286,15 @@ class EventContext:
             now=utcnow(),
         )
 
-    def event(self, action: str, entity: str, entity_id: int | None, organization_id: int | None,
-              before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    def event(
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        organization_id: int | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         """One audit_event row, as a dict for an executemany."""
         return {
             "occurred_at": self.now,

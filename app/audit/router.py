@@ -71,8 +71,12 @@ def list_audit_events(
     action: Annotated[Action | None, Query(description="Only events of this action.")] = None,
     actor_key_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events made with this API key.")] = None,
     request_id: Annotated[RequestIdFilter | None, Query(description="Only events of this request (its X-Request-ID).")] = None,
-    since: Annotated[IsoDateTime | None, Query(description="Only events at or after this moment (ISO 8601; no zone means UTC).")] = None,
-    until: Annotated[IsoDateTime | None, Query(description="Only events before this moment (ISO 8601; no zone means UTC).")] = None,
+    since: Annotated[
+        IsoDateTime | None, Query(description="Only events at or after this moment (ISO 8601; no zone means UTC).")
+    ] = None,
+    until: Annotated[
+        IsoDateTime | None, Query(description="Only events before this moment (ISO 8601; no zone means UTC).")
+    ] = None,
     order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first.")] = "newest",
 ):
     if since is not None and until is not None and until < since:
@@ -105,10 +109,14 @@ _P, _T, _S, _A = table_of(Plan), table_of(Target), table_of(Submission), table_o
 _PLAN_BOUND = {
     "plan": (_P, lambda: select(_P.c.id).select_from(_P)),
     "target": (_T, lambda: select(_T.c.id).select_from(_T.join(_P, _P.c.id == _T.c.plan_id))),
-    "submission": (_S, lambda: select(_S.c.id).select_from(
-        _S.join(_T, _T.c.id == _S.c.target_id).join(_P, _P.c.id == _T.c.plan_id))),
-    "assessment": (_A, lambda: select(_A.c.id).select_from(
-        _A.join(_T, _T.c.id == _A.c.target_id).join(_P, _P.c.id == _T.c.plan_id))),
+    "submission": (
+        _S,
+        lambda: select(_S.c.id).select_from(_S.join(_T, _T.c.id == _S.c.target_id).join(_P, _P.c.id == _T.c.plan_id)),
+    ),
+    "assessment": (
+        _A,
+        lambda: select(_A.c.id).select_from(_A.join(_T, _T.c.id == _A.c.target_id).join(_P, _P.c.id == _T.c.plan_id)),
+    ),
 }
 
 

@@ -54,9 +54,7 @@ class ApiKeyCreate(InputModel):
     """Body of POST /api-keys."""
 
     model_config = {
-        "json_schema_extra": {
-            "examples": [{"name": "Phòng Thống kê – nhập số liệu", "role": "reporter", "organization_id": 1}]
-        }
+        "json_schema_extra": {"examples": [{"name": "Phòng Thống kê – nhập số liệu", "role": "reporter", "organization_id": 1}]}
     }
 
     name: Name = Field(description="Who or what uses the key, e.g. the office or script.")

@@ -16,7 +16,9 @@ from app.openapi import errors
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
-def load_key(session: SessionDep, _admin: AdminDep, key_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The key's id.")]) -> ApiKey:
+def load_key(
+    session: SessionDep, _admin: AdminDep, key_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The key's id.")]
+) -> ApiKey:
     return get_or_404(session, ApiKey, key_id, "API key")
 
 

@@ -43,7 +43,7 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         max_length=2000,
-        description="Apply the change only if the resource's current ETag is one of these (`\"...\"`, "
+        description='Apply the change only if the resource\'s current ETag is one of these (`"..."`, '
         "comma-separated) or `*`; otherwise 412 and nothing changes. Without it the change proceeds.",
         examples=['"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'],
     ),

@@ -187,7 +187,9 @@ class UnitAccumulator:
         return math.fsum(self.values) / self.count, None, None
 
 
-def _within_unit(agg: Aggregation, figures: list[Observation], acc: UnitAccumulator) -> tuple[list[Observation], list[tuple[Observation, str]]]:
+def _within_unit(
+    agg: Aggregation, figures: list[Observation], acc: UnitAccumulator
+) -> tuple[list[Observation], list[tuple[Observation, str]]]:
     """Which of one unit's figures the unit's value rests on, and why the others do not count."""
     if agg in (Aggregation.SUM, Aggregation.MEAN):
         return list(figures), []
@@ -307,13 +309,13 @@ def coverage(units: Units, across_rule: AcrossUnits, reporters: set[int]) -> Cov
     expected = expected_units(units, across_rule)
     if not expected:
         return None
-    missing = tuple(
-        e for e in expected if e not in reporters and not any(a in reporters for a in units.ancestors(e))
-    )
+    missing = tuple(e for e in expected if e not in reporters and not any(a in reporters for a in units.ancestors(e)))
     return Coverage(expected=len(expected), reported=len(expected) - len(missing), missing=missing)
 
 
-def series(agg: Aggregation, across_rule: AcrossUnits, scale: float, units: Units, kept: list[Observation]) -> list[tuple[date, float]]:
+def series(
+    agg: Aggregation, across_rule: AcrossUnits, scale: float, units: Units, kept: list[Observation]
+) -> list[tuple[date, float]]:
     """The combined value as it stood at each figure's date (for trends and history), in one pass.
 
     Each point equals `rollup` over the figures up to its date: every unit keeps an accumulator,

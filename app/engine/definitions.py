@@ -50,7 +50,9 @@ def definition_errors(spec: TargetSpec) -> dict[str, str]:
     if kind == Comparison.MILESTONE and spec.aggregation != Aggregation.LATEST:
         errors["aggregation"] = "a milestone is judged on its latest report"
     if kind == Comparison.MILESTONE and spec.across_units not in (AcrossUnits.OWN, AcrossUnits.MIN, AcrossUnits.MAX):
-        errors["across_units"] = "a milestone takes own (the plan organisation's report), min (every unit done) or max (any unit done)"
+        errors["across_units"] = (
+            "a milestone takes own (the plan organisation's report), min (every unit done) or max (any unit done)"
+        )
     if spec.may_exceed_whole and not spec.is_percentage:
         errors["may_exceed_whole"] = "only a percentage target is a share of a whole"
     checkpoints = sorted(spec.checkpoints, key=lambda c: c.on)

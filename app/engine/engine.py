@@ -179,8 +179,14 @@ def overdue_reports(spec: TargetSpec, units: Units, kept: list[Observation], as_
         return []
     expected = combine.expected_units(units, spec.across_units)
     if not expected:
-        due = pace.overdue(start=spec.period_start, end=spec.period_end, frequency=spec.frequency,
-                           figure_dates=[o.period_date for o in kept], as_of=as_of, grace_days=rules.reporting_grace_days)
+        due = pace.overdue(
+            start=spec.period_start,
+            end=spec.period_end,
+            frequency=spec.frequency,
+            figure_dates=[o.period_date for o in kept],
+            as_of=as_of,
+            grace_days=rules.reporting_grace_days,
+        )
         return [(units.root, *due)] if due else []
     dates: dict[int, list[date]] = {}
     for o in kept:
@@ -190,8 +196,14 @@ def overdue_reports(spec: TargetSpec, units: Units, kept: list[Observation], as_
         mine = list(dates.get(e, ()))
         for above in units.ancestors(e):
             mine += dates.get(above, ())
-        due = pace.overdue(start=spec.period_start, end=spec.period_end, frequency=spec.frequency,
-                           figure_dates=sorted(mine), as_of=as_of, grace_days=rules.reporting_grace_days)
+        due = pace.overdue(
+            start=spec.period_start,
+            end=spec.period_end,
+            frequency=spec.frequency,
+            figure_dates=sorted(mine),
+            as_of=as_of,
+            grace_days=rules.reporting_grace_days,
+        )
         if due:
             out.append((e, *due))
     return sorted(out, key=lambda x: (-x[2], units.label(x[0])))
@@ -286,16 +298,22 @@ def evaluate(
         pooled=(roll.numerator, roll.denominator) if pooled and roll.denominator is not None else None,
         explanation={},
     )
-    explanation = explain(spec, result, roll, judged.facts, units=units, known_at=known_at, rules=rules,
-                          overdue=overdue, not_counted=not_counted)
+    explanation = explain(
+        spec, result, roll, judged.facts, units=units, known_at=known_at, rules=rules, overdue=overdue, not_counted=not_counted
+    )
     result = replace(result, explanation=explanation)
     vi, en = describe(spec, result)
     return replace(result, message_vi=vi, message_en=en)
 
 
 def history(
-    spec: TargetSpec, observations: Iterable[Observation], *, as_of: date, known_at: datetime | None = None,
-    rules: Rules = Rules(), units: Units = Units(),
+    spec: TargetSpec,
+    observations: Iterable[Observation],
+    *,
+    as_of: date,
+    known_at: datetime | None = None,
+    rules: Rules = Rules(),
+    units: Units = Units(),
 ) -> list[Evaluation]:
     """The status as it stood on each date a figure refers to, up to `as_of`."""
     observations = list(observations)

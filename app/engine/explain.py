@@ -35,8 +35,12 @@ def unit_entry(u: UnitValue, units: Units) -> dict:
 
 def _pace_facts(ev: Evaluation, rules: Rules) -> dict:
     """In the period: the goal, where the figure should be, the pace, forecast and what is still required."""
-    facts: dict = {"goal": ev.goal, "expected": ev.expected, "expected_share": round(ev.expected_share or 0.0, 6),
-                   "on_track_from": rules.on_track_from}
+    facts: dict = {
+        "goal": ev.goal,
+        "expected": ev.expected,
+        "expected_share": round(ev.expected_share or 0.0, 6),
+        "on_track_from": rules.on_track_from,
+    }
     if ev.pace is not None:
         facts["pace"] = round(ev.pace, 6)
     if ev.forecast is not None:
@@ -44,8 +48,11 @@ def _pace_facts(ev: Evaluation, rules: Rules) -> dict:
         if ev.forecast_capped_at is not None:
             facts["forecast"]["capped_at"] = ev.forecast_capped_at
     if ev.required_total is not None and ev.months_remaining is not None:
-        facts["required"] = {"total": ev.required_total, "per_month": ev.required_per_month,
-                             "months_remaining": round(ev.months_remaining, 2)}
+        facts["required"] = {
+            "total": ev.required_total,
+            "per_month": ev.required_per_month,
+            "months_remaining": round(ev.months_remaining, 2),
+        }
     return facts
 
 
@@ -99,7 +106,8 @@ def explain(
         }
     if overdue and (len(overdue) > 1 or overdue[0][0] != units.root):
         explanation["overdue_units"] = [
-            {"organization_id": org, "code": units.label(org), "due_date": d.isoformat(), "days": days} for org, d, days in overdue
+            {"organization_id": org, "code": units.label(org), "due_date": d.isoformat(), "days": days}
+            for org, d, days in overdue
         ]
     explanation["not_counted"] = [
         {"submission_id": o.id, "organization_id": o.organization_id, "date": o.period_date.isoformat(), "reason": why}

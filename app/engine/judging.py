@@ -163,4 +163,3 @@ def locked_in(spec: TargetSpec) -> bool:
     if spec.aggregation == Aggregation.MIN and across in (AcrossUnits.OWN, AcrossUnits.MIN):
         return not higher and spec.comparison not in FLOOR_KINDS
     return False
-

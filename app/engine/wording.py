@@ -121,8 +121,13 @@ def _units_phrase(spec, ev) -> tuple[str, str]:
         parts_vi.append(f"tỷ lệ gộp {format_number(num, 'vi')}/{format_number(den, 'vi')} của {n} đơn vị")
         parts_en.append(f"pooled ratio {format_number(num, 'en')}/{format_number(den, 'en')} of {n} units")
     elif n:
-        word = {"sum": ("cộng dồn", "sum of"), "mean": ("bình quân", "mean of"), "max": ("cao nhất trong", "highest of"),
-                "min": ("thấp nhất trong", "lowest of"), "pooled_ratio": ("số của", "figure of")}[across]
+        word = {
+            "sum": ("cộng dồn", "sum of"),
+            "mean": ("bình quân", "mean of"),
+            "max": ("cao nhất trong", "highest of"),
+            "min": ("thấp nhất trong", "lowest of"),
+            "pooled_ratio": ("số của", "figure of"),
+        }[across]
         parts_vi.append(f"{word[0]} {n} đơn vị")
         parts_en.append(f"{word[1]} {n} unit{'s' if n != 1 else ''}")
     if over_vi:

@@ -17,16 +17,22 @@ from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, form
 RATE_UNITS = ("%", "‰", "điểm phần trăm", "%/năm")
 _RANGE_SEPARATORS = set(DASHES) | {"đến", "tới", "÷", "~", "đến mức"}
 _LEVEL_SEPARATORS = {"xuống", "xuống còn", "còn", "lên", "lên mức", "xuống mức", "xuống dưới", "lên trên"}
-_TIME_LEAD = re.compile(r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầu|hết)\s+)?(?:năm|nhiệm kỳ|giai đoạn)\s+\d{4}"
-                        rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*")
-_MEAN = re.compile(r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
-                   r"bình quân|bình quân\s+(?:tăng|giảm)")
+_TIME_LEAD = re.compile(
+    r"^(?:(?:đến|tới|trong|vào)\s+)?(?:(?:cuối|đầu|hết)\s+)?(?:năm|nhiệm kỳ|giai đoạn)\s+\d{4}"
+    rf"(?:\s*[{DASHES}]\s*\d{{4}})?\s*,?\s*|^(?:đến|tới)\s+(?:cuối\s+)?(?:nhiệm kỳ|năm)\s*,\s*"
+)
+_MEAN = re.compile(
+    r"bình quân\s*(?:hằng|hàng|mỗi)\s*năm|(?:hằng|hàng|mỗi)\s*năm,?\s*bình quân(?!\s*đầu người)|bình quân\s*(?:cả\s*)?giai đoạn|(?:tăng|giảm)(?: trưởng)?\s+"
+    r"bình quân|bình quân\s+(?:tăng|giảm)"
+)
 _LEVEL_WORDS = re.compile(r"(?<!\w)(?:còn|xuống|lên)(?!\w)")
 _TRO = re.compile(r"\s*trở (?:lên|xuống|lại)(?!\w)")
 _POST = re.compile(r"\s*(trở lên|trở xuống|trở lại)(?!\w)")
 _SHARE = re.compile(r"\s*/\s*(?:tổng số\s*)?")
-_TERM_TOTAL = re.compile(rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
-                         r"trong nhiệm kỳ|cộng dồn|cả giai đoạn")
+_TERM_TOTAL = re.compile(
+    rf"giai đoạn\s*\d{{4}}\s*[{DASHES}]\s*\d{{4}}|(?<!\w)\d+\s+năm(?!\w)|cả nhiệm kỳ|"
+    r"trong nhiệm kỳ|cộng dồn|cả giai đoạn"
+)
 
 
 @dataclass
@@ -47,8 +53,16 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
     while True:
         while pos > start and folded[pos - 1] in " \t":
             pos -= 1
-        hit = next(((p, k) for p, k in lx.MARKERS if folded.startswith(p, pos - len(p)) and pos - len(p) >= start
-                    and (pos - len(p) == start or not folded[pos - len(p) - 1].isalnum() or not p[0].isalnum())), None)
+        hit = next(
+            (
+                (p, k)
+                for p, k in lx.MARKERS
+                if folded.startswith(p, pos - len(p))
+                and pos - len(p) >= start
+                and (pos - len(p) == start or not folded[pos - len(p) - 1].isalnum() or not p[0].isalnum())
+            ),
+            None,
+        )
         if hit is None or _after_tro(folded, pos, hit):
             break
         phrase, kind = hit
@@ -60,7 +74,7 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         if kind == "typo" and scan.comparison is None:
             scan.comparison = Comparison.APPROXIMATELY
         if kind == "change" and not scan.change:
-            scan.change = text[pos - len(phrase):pos]
+            scan.change = text[pos - len(phrase) : pos]
         scan.kinds.append(kind)
         pos -= len(phrase)
         scan.cut = pos
@@ -68,7 +82,7 @@ def scan_markers(folded: str, text: str, start: int, end: int) -> Scan:
         k = scan.cut
         while k > start and folded[k - 1] in " ,:":
             k -= 1
-        head = folded[max(start, k - 8):k]
+        head = folded[max(start, k - 8) : k]
         if head.endswith(("tốc độ", "tỷ lệ", "mức")) or k == start and "tăng trưởng" in fold(scan.change):
             scan.change = ""  # "Tốc độ tăng 11%": the verb belongs to the indicator's name
     return scan
@@ -78,7 +92,7 @@ def _after_tro(folded: str, pos: int, hit: tuple) -> bool:
     """True when the marker is the 'lên'/'xuống' of 'trở lên'/'trở xuống', which belongs to a rating or level."""
     phrase = hit[0]
     at = pos - len(phrase)
-    return phrase in ("lên", "xuống") and folded[max(0, at - 12):at].rstrip().endswith("trở")
+    return phrase in ("lên", "xuống") and folded[max(0, at - 12) : at].rstrip().endswith("trở")
 
 
 def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
@@ -86,8 +100,7 @@ def _lead_in_end(folded: str, start: int, skip_words: bool) -> int:
     while True:
         rest = folded[start:]
         m = _TIME_LEAD.match(rest)
-        word = lx.starts_with_any(rest, ["phấn đấu", "phấn đấu để", "trong đó", "riêng"] +
-                                  (lx.LEAD_INS if skip_words else []))
+        word = lx.starts_with_any(rest, ["phấn đấu", "phấn đấu để", "trong đó", "riêng"] + (lx.LEAD_INS if skip_words else []))
         if m and m.end():
             start += m.end()
         elif word:
@@ -132,7 +145,7 @@ def _bracketed(text: str, numbers) -> set[int]:
 
 
 def _joined(folded: str, a: FoundNumber, b: FoundNumber, seps: set[str]) -> bool:
-    between = folded[(a.unit_end if a.unit else a.end):b.start].strip()
+    between = folded[(a.unit_end if a.unit else a.end) : b.start].strip()
     return between in seps and a.unit in ("", b.unit)
 
 
@@ -154,7 +167,7 @@ def no_target(text: str) -> str | None:
     past = lx.PAST.search(body)
     if past:
         figures = [n for n in find_numbers(text) if n.kind in ("number", "fraction") and n.start >= start]
-        if figures and past.start() + start < figures[0].start and "phấn đấu" not in folded[:past.start() + start]:
+        if figures and past.start() + start < figures[0].start and "phấn đấu" not in folded[: past.start() + start]:
             return "a result already achieved ('đã' before the figure), not a target"
     return None
 
@@ -165,8 +178,11 @@ def analyse(text: str) -> Draft | str:
     head = _lead_in_end(folded, 0, skip_words=False)
     start = _lead_in_end(folded, head, skip_words=True)
     numbers = find_numbers(text)
-    figures = [n for n in numbers if n.kind in ("number", "fraction") and (n.value is not None or n.ambiguous)
-               and not _qualifier(n, folded)]
+    figures = [
+        n
+        for n in numbers
+        if n.kind in ("number", "fraction") and (n.value is not None or n.ambiguous) and not _qualifier(n, folded)
+    ]
     durations = [n for n in figures if n.unit in ("năm", "tháng", "ngày")]
     if len(durations) < len(figures):  # "Tổng vốn đầu tư 5 năm đạt ...": the duration names the period
         figures = [n for n in figures if n not in durations]
@@ -204,15 +220,21 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only, brack
         last, mode = candidates[i + 1], "range"
     elif i > 0 and _joined(folded, candidates[i - 1], first, _RANGE_SEPARATORS):
         first, mode = candidates[i - 1], "range"
-    elif i > 0 and _joined(folded, candidates[i - 1], first, _LEVEL_SEPARATORS) and \
-            scan_markers(folded, text, start, candidates[i - 1].start).kinds[:1] == ["from"]:
+    elif (
+        i > 0
+        and _joined(folded, candidates[i - 1], first, _LEVEL_SEPARATORS)
+        and scan_markers(folded, text, start, candidates[i - 1].start).kinds[:1] == ["from"]
+    ):
         first, mode = candidates[i - 1], "from"
     scan = scan_markers(folded, text, start, first.start)
     draft = Draft(clause=text, title="", comparison=Comparison.AT_LEAST)
     if mode == "from":
         inner = scan_markers(folded, text, first.unit_end, last.start)
-        scan = Scan(cut=scan_markers(folded, text, start, first.start).cut, comparison=inner.comparison,
-                    kinds=inner.kinds + ["from-level"])
+        scan = Scan(
+            cut=scan_markers(folded, text, start, first.start).cut,
+            comparison=inner.comparison,
+            kinds=inner.kinds + ["from-level"],
+        )
         draft.notes.append(f"Starting level stated: {first.token}{first.unit}.")
     if parenthesised_only:
         draft.warn("The only figures are in parentheses; check that they state the target.", 0.5)
@@ -223,7 +245,7 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only, brack
         draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
     _figures(draft, first, last, mode)
     _comparison(draft, scan, post, mode, first, last, baseline, folded)
-    title_for(draft, text[start:scan.cut], tail, scan.change, first, mode)
+    title_for(draft, text[start : scan.cut], tail, scan.change, first, mode)
     _aggregation(draft, folded)
     if draft.comparison != Comparison.CHANGE:
         draft.direction = default_direction(draft.comparison, draft.value)
@@ -253,7 +275,7 @@ def _after_figure(draft, text, folded, numbers, pos, scan, mode):
     if post is None and (scan.comparison is None or scan.kinds[:1] == ["from"]):
         # "từ 80% đảng viên trở lên": a floor further on, unless it closes a rating ("tốt nhiệm vụ trở lên")
         for lm in re.finditer(r"(?<!\w)trở lên(?!\w)", folded[pos:]):
-            before = folded[:pos + lm.start()].rstrip()
+            before = folded[: pos + lm.start()].rstrip()
             if not before.endswith(tuple(lx.RATING_WORDS)) and not re.search(r"\d\s*\w*$", before):
                 late_floor = (pos + lm.start(), pos + lm.end())
                 post = Comparison.AT_LEAST
@@ -261,14 +283,17 @@ def _after_figure(draft, text, folded, numbers, pos, scan, mode):
     baseline = None
     if scan.change and mode == "single":
         # the level reached, after an optional "so với năm trước": "giảm 5 vụ so với năm trước, còn 27 vụ"
-        bm = re.match(r"\s*(?:so với [^,;()\d]*(?:\d{4})?\s*)?[,(]?\s*"
-                      r"(?:xuống còn|còn lại|còn|lên mức|lên|đạt|tương đương)\s+", folded[pos:])
+        bm = re.match(
+            r"\s*(?:so với [^,;()\d]*(?:\d{4})?\s*)?[,(]?\s*"
+            r"(?:xuống còn|còn lại|còn|lên mức|lên|đạt|tương đương)\s+",
+            folded[pos:],
+        )
         if bm:
             baseline = next((n for n in numbers if n.start == pos + bm.end() and n.value is not None), None)
             if baseline is not None:
                 pos = baseline.unit_end
                 pos += len(folded[pos:]) - len(folded[pos:].lstrip(" )"))
-    tail = text[pos:late_floor[0]] + text[late_floor[1]:] if late_floor else text[pos:]
+    tail = text[pos : late_floor[0]] + text[late_floor[1] :] if late_floor else text[pos:]
     return post, baseline, tail
 
 
@@ -288,8 +313,10 @@ def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> 
     elif mode == "fraction":
         if first.value == first.denominator:
             draft.value, draft.unit = 100.0, "%"
-            draft.notes.append(f"{first.token} {first.unit}: all of them (numerator {first.value:g}, "
-                               f"denominator {first.denominator:g}).".replace("  ", " "))
+            draft.notes.append(
+                f"{first.token} {first.unit}: all of them (numerator {first.value:g}, "
+                f"denominator {first.denominator:g}).".replace("  ", " ")
+            )
         else:
             draft.value = first.value
             draft.notes.append(f"{first.token} {first.unit}: {first.value:g} of {first.denominator:g}.")
@@ -307,7 +334,7 @@ def _scale(draft: Draft, n: FoundNumber) -> None:
     base = n.base_unit
     if not n.magnitude or not base or base.split("/")[0] in MONEY or draft.unit != n.unit:
         return
-    factor = 10 ** n.magnitude
+    factor = 10**n.magnitude
     for name in ("value", "low", "high"):
         x = getattr(draft, name)
         if x is not None:
@@ -330,8 +357,11 @@ def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
         draft.notes.append(f"'{n.token}' read as {decimal:g}: {grouped:g}{unit} is not a plausible share.")
         draft.cap(0.8)
         return decimal
-    draft.warn(f"'{n.token}' is ambiguous: {decimal:g} (Vietnamese decimal comma) or {grouped:g} (English-style "
-               f"thousands separator); the decimal reading is kept until someone checks.", 0.4)
+    draft.warn(
+        f"'{n.token}' is ambiguous: {decimal:g} (Vietnamese decimal comma) or {grouped:g} (English-style "
+        f"thousands separator); the decimal reading is kept until someone checks.",
+        0.4,
+    )
     return decimal
 
 
@@ -341,9 +371,12 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
     if mode == "range":
         draft.comparison = Comparison.BETWEEN
         if post == Comparison.AT_LEAST:
-            draft.warn(f"A range followed by 'trở lên' (or more): read as between {format_en(draft.low)} and "
-                       f"{format_en(draft.high)}, where above the range counts as exceeded; 'at least "
-                       f"{format_en(draft.low)}' is the other reading.", 0.6)
+            draft.warn(
+                f"A range followed by 'trở lên' (or more): read as between {format_en(draft.low)} and "
+                f"{format_en(draft.high)}, where above the range counts as exceeded; 'at least "
+                f"{format_en(draft.low)}' is the other reading.",
+                0.6,
+            )
         if scan.comparison == Comparison.APPROXIMATELY:
             draft.notes.append("'khoảng' before a range: read as the range itself.")
         return
@@ -352,8 +385,11 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
         return
     if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
         return
-    if "typo" in kinds and scan.comparison == Comparison.APPROXIMATELY and "typo" == next(
-            k for k in kinds if isinstance(k, Comparison) or k == "typo"):
+    if (
+        "typo" in kinds
+        and scan.comparison == Comparison.APPROXIMATELY
+        and "typo" == next(k for k in kinds if isinstance(k, Comparison) or k == "typo")
+    ):
         draft.notes.append("'khoản' read as 'khoảng' (about), a common typo.")
         draft.cap(0.85)
     if mode == "fraction" and first.value == first.denominator:
@@ -372,8 +408,11 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
         draft.comparison = Comparison.EQUAL
     elif _lower_is_better(folded):
         draft.comparison = Comparison.AT_MOST
-        draft.warn("A bare figure for an indicator where lower is better: read as a ceiling (at most); "
-                   "it could also be a level to reach.", 0.5)
+        draft.warn(
+            "A bare figure for an indicator where lower is better: read as a ceiling (at most); "
+            "it could also be a level to reach.",
+            0.5,
+        )
     else:
         draft.comparison = Comparison.AT_LEAST
         draft.notes.append("A bare figure is read as a floor (at least), as plans usually mean it.")
@@ -401,8 +440,11 @@ def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: Found
     if amount.unit in ("%", "điểm phần trăm") and level.unit == "%":
         draft.change_basis, draft.baseline_value, draft.unit = ChangeBasis.PERCENTAGE_POINTS, round(y - sign * x, 6), "%"
         if amount.unit == "%":
-            draft.warn(f"'%' is read as percentage points, since the level reached ({format_en(y)}%) is itself a "
-                       f"percentage; a relative change of {format_en(x)}% is the other reading.", 0.6)
+            draft.warn(
+                f"'%' is read as percentage points, since the level reached ({format_en(y)}%) is itself a "
+                f"percentage; a relative change of {format_en(x)}% is the other reading.",
+                0.6,
+            )
     elif relative:
         draft.change_basis, draft.unit = ChangeBasis.RELATIVE_PERCENT, level.unit
         draft.baseline_value = round(y / (1 + sign * x / 100), 6)
@@ -428,14 +470,22 @@ def _factor(draft: Draft, scan: Scan, folded: str, baseline: float | None = None
     draft.unit, draft.baseline_value = unit, baseline
     draft.direction = Direction.LOWER_IS_BETTER if falling else Direction.HIGHER_IS_BETTER
     shown = format_en(x)
-    draft.notes.append(f"'{scan.change} {shown} lần': a change by a factor: the figure reported is the level, judged "
-                       f"as level / baseline against {format_en(draft.value)}.")
+    draft.notes.append(
+        f"'{scan.change} {shown} lần': a change by a factor: the figure reported is the level, judged "
+        f"as level / baseline against {format_en(draft.value)}."
+    )
     if baseline is None:
-        draft.warn("A change by a factor whose baseline (the level it is compared with) is not in the text: set "
-                   "baseline_value before storing it.", 0.6)
+        draft.warn(
+            "A change by a factor whose baseline (the level it is compared with) is not in the text: set "
+            "baseline_value before storing it.",
+            0.6,
+        )
     if "gấp" not in verb and not falling:
-        draft.warn(f"'{scan.change} {shown} lần' usually means the level becomes {shown} times the baseline (read so), "
-                   f"but can be read as rising by {shown} times it (to {format_en(x + 1)} times).", 0.55)
+        draft.warn(
+            f"'{scan.change} {shown} lần' usually means the level becomes {shown} times the baseline (read so), "
+            f"but can be read as rising by {shown} times it (to {format_en(x + 1)} times).",
+            0.55,
+        )
 
 
 def _aggregation(draft: Draft, folded: str) -> None:
@@ -443,14 +493,23 @@ def _aggregation(draft: Draft, folded: str) -> None:
     rate_like = draft.unit in RATE_UNITS or draft.unit == "lần" or "/" in draft.unit
     if _MEAN.search(folded) or "%/năm" in folded.replace(" ", ""):
         draft.aggregation = Aggregation.MEAN
-        draft.warn("Stated as an annual average over the term: record each year's figure; aggregation 'mean' "
-                   "suggested (a plain mean of the yearly figures, not a compound rate).", 0.75)
+        draft.warn(
+            "Stated as an annual average over the term: record each year's figure; aggregation 'mean' "
+            "suggested (a plain mean of the yearly figures, not a compound rate).",
+            0.75,
+        )
     elif not rate_like and _TERM_TOTAL.search(folded):
         draft.aggregation = Aggregation.SUM
-        draft.warn("Stated as a total over the term: aggregation 'sum' suggested; check that each report gives "
-                   "the figure for its own period, not a running total.", 0.75)
-    elif not rate_like and draft.comparison in (Comparison.AT_LEAST, Comparison.MORE_THAN, Comparison.APPROXIMATELY,
-                                                 Comparison.BETWEEN) and any(w in folded for w in lx.FLOW_WORDS):
+        draft.warn(
+            "Stated as a total over the term: aggregation 'sum' suggested; check that each report gives "
+            "the figure for its own period, not a running total.",
+            0.75,
+        )
+    elif (
+        not rate_like
+        and draft.comparison in (Comparison.AT_LEAST, Comparison.MORE_THAN, Comparison.APPROXIMATELY, Comparison.BETWEEN)
+        and any(w in folded for w in lx.FLOW_WORDS)
+    ):
         draft.aggregation = Aggregation.SUM
         draft.notes.append("A flow: each report's figure for its own period adds up (aggregation sum).")
     elif re.search(r"(?<!\w)(?:hằng|hàng|mỗi) năm(?!\w)", folded):

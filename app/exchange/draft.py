@@ -104,18 +104,22 @@ class ParseResult:
             fields = asdict(d)
             fields.pop("span")
             drafts.append({"index": i, **fields})
-        pieces = {name: [{"text": p.text, "reason": p.reason} for p in getattr(self, name)]
-                  for name in ("unrecognised", "skipped")}
+        pieces = {
+            name: [{"text": p.text, "reason": p.reason} for p in getattr(self, name)] for name in ("unrecognised", "skipped")
+        }
         return json.dumps({"drafts": drafts, **pieces}, ensure_ascii=False, allow_nan=False)[1:-1]
 
     def lines(self) -> list[str]:
         """One line per draft, for a quick look (comparison, figures, unit, category, confidence, warnings)."""
         out = []
         for i, d in enumerate(self.drafts):
-            figure = f"{d.low:g}–{d.high:g}" if d.comparison == Comparison.BETWEEN else (
-                "" if d.value is None else f"{d.value:g}")
+            figure = (
+                f"{d.low:g}–{d.high:g}" if d.comparison == Comparison.BETWEEN else ("" if d.value is None else f"{d.value:g}")
+            )
             parent = f" (sub-target of {d.parent_index})" if d.parent_index is not None else ""
-            out.append(f"{i}: {d.comparison.value} {figure} {d.unit!r} {d.direction.value} {d.aggregation.value} "
-                       f"[{d.category or '-'} {d.category_confidence:.2f}] conf={d.confidence:.2f}{parent} "
-                       f"{d.title!r} warnings={d.warnings}")
+            out.append(
+                f"{i}: {d.comparison.value} {figure} {d.unit!r} {d.direction.value} {d.aggregation.value} "
+                f"[{d.category or '-'} {d.category_confidence:.2f}] conf={d.confidence:.2f}{parent} "
+                f"{d.title!r} warnings={d.warnings}"
+            )
         return out

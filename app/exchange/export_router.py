@@ -75,7 +75,9 @@ def export_plan(
 ) -> Response:
     fmt = format_ or ("json" if content == "bundle" else "csv")
     if content == "bundle" and fmt != "json":
-        raise InvalidInput.from_fields("The bundle is exported as JSON only.", {"query.format": "must be json for content=bundle"})
+        raise InvalidInput.from_fields(
+            "The bundle is exported as JSON only.", {"query.format": "must be json for content=bundle"}
+        )
 
     name = exporter.filename(plan, content, fmt)
     # Load (database), then give the connection back before rendering (CPU): app/exchange/slots.py.

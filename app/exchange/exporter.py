@@ -70,11 +70,27 @@ STATUS_KINDS: dict[str, str] = {
     "units_expected": INTEGER,
     "message": TEXT,
 }
-_TARGET_KINDS = {"value": FIGURE, "low": FIGURE, "high": FIGURE, "tolerance": FIGURE, "baseline_value": FIGURE,
-                 "baseline_date": DATE, "position": INTEGER, "is_percentage": BOOL, "may_exceed_whole": BOOL}
+_TARGET_KINDS = {
+    "value": FIGURE,
+    "low": FIGURE,
+    "high": FIGURE,
+    "tolerance": FIGURE,
+    "baseline_value": FIGURE,
+    "baseline_date": DATE,
+    "position": INTEGER,
+    "is_percentage": BOOL,
+    "may_exceed_whole": BOOL,
+}
 TARGET_KINDS: dict[str, str] = {name: _TARGET_KINDS.get(name, TEXT) for name in TARGET_COLUMNS}
-_SUBMISSION_KINDS = {"period_date": DATE, "period_start": DATE, "value": FIGURE, "numerator": FIGURE, "denominator": FIGURE, "done": BOOL,
-                     "is_estimate": BOOL}
+_SUBMISSION_KINDS = {
+    "period_date": DATE,
+    "period_start": DATE,
+    "value": FIGURE,
+    "numerator": FIGURE,
+    "denominator": FIGURE,
+    "done": BOOL,
+    "is_estimate": BOOL,
+}
 SUBMISSION_KINDS: dict[str, str] = {
     **{name: _SUBMISSION_KINDS.get(name, TEXT) for name in SUBMISSION_COLUMNS},
     "id": INTEGER,
@@ -201,8 +217,13 @@ def _organizations(session: Session, ids: set[int]) -> list[dict[str, Any]]:
 
     ordered = sorted(found.values(), key=lambda o: (depth(o), o.code))
     return [
-        {"code": o.code, "name": o.name, "kind": o.kind, "parent_code": found[o.parent_id].code if o.parent_id else None,
-         "is_reporting_unit": o.is_reporting_unit}
+        {
+            "code": o.code,
+            "name": o.name,
+            "kind": o.kind,
+            "parent_code": found[o.parent_id].code if o.parent_id else None,
+            "is_reporting_unit": o.is_reporting_unit,
+        }
         for o in ordered
     ]
 

@@ -63,8 +63,9 @@ def import_file(
         if row is None:
             raise typer.BadParameter(f"no plan with code {plan!r}", param_hint="--plan")
         try:
-            report = importer.import_bytes(session=session, plan=row, kind=kind.value, data=data, dry_run=dry_run,
-                                           keep_good_rows=keep_good_rows)
+            report = importer.import_bytes(
+                session=session, plan=row, kind=kind.value, data=data, dry_run=dry_run, keep_good_rows=keep_good_rows
+            )
         except UnreadableFile as exc:
             typer.echo(f"error: {path.name}: {exc.reason}", err=True)
             raise typer.Exit(2) from None

@@ -192,24 +192,41 @@ older one (figures are never changed in place) and is counted as updated.
 {COMMON}"""
 
 TARGETS_EXAMPLE = {
-    "kind": "targets", "plan_id": 1, "plan_code": "TPLS-2019", "format": "csv", "rows": 3, "dry_run": False,
-    "keep_good_rows": False, "stored": False,
+    "kind": "targets",
+    "plan_id": 1,
+    "plan_code": "TPLS-2019",
+    "format": "csv",
+    "rows": 3,
+    "dry_run": False,
+    "keep_good_rows": False,
+    "stored": False,
     "counts": {"created": 1, "updated": 0, "ignored": 1, "failed": 1},
     "summary": "Nothing stored: 1 row failed and the import is all-or-nothing (keep_good_rows=true stores the good "
-               "rows). The good rows would give 1 created, 0 updated, 1 ignored (already stored).",
-    "errors": [
-        {"row": 4, "column": "cận dưới", "field": "low", "value": "13", "reason": "low (13) is greater than high (11)"}
-    ],
+    "rows). The good rows would give 1 created, 0 updated, 1 ignored (already stored).",
+    "errors": [{"row": 4, "column": "cận dưới", "field": "low", "value": "13", "reason": "low (13) is greater than high (11)"}],
     "notes": [],
 }
 SUBMISSIONS_EXAMPLE = {
-    "kind": "submissions", "plan_id": 1, "plan_code": "TPLS-2019", "format": "xlsx", "rows": 2, "dry_run": False,
-    "keep_good_rows": True, "stored": True,
+    "kind": "submissions",
+    "plan_id": 1,
+    "plan_code": "TPLS-2019",
+    "format": "xlsx",
+    "rows": 2,
+    "dry_run": False,
+    "keep_good_rows": True,
+    "stored": True,
     "counts": {"created": 1, "updated": 0, "ignored": 0, "failed": 1},
     "summary": "Stored: 1 created, 0 updated, 0 ignored (already stored); 1 row failed and was left out.",
-    "errors": [{"row": 3, "column": "giá trị", "field": "value", "value": "3,098",
-                "reason": "ambiguous number '3,098': ',' before three digits: 3,098 is 3.098 (Vietnamese decimal) or 3098 "
-                          "(English-style thousands); write 3098 for the whole number, or 3,0980 for the decimal"}],
+    "errors": [
+        {
+            "row": 3,
+            "column": "giá trị",
+            "field": "value",
+            "value": "3,098",
+            "reason": "ambiguous number '3,098': ',' before three digits: 3,098 is 3.098 (Vietnamese decimal) or 3098 "
+            "(English-style thousands); write 3098 for the whole number, or 3,0980 for the decimal",
+        }
+    ],
     "notes": [],
 }
 
@@ -225,8 +242,9 @@ SUBMISSIONS_EXAMPLE = {
 def import_targets_file(
     upload: TargetsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
-    return importer.import_targets(session=session, plan=upload.plan, table=upload.table, dry_run=dry_run,
-                                   keep_good_rows=keep_good_rows)
+    return importer.import_targets(
+        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows
+    )
 
 
 @router.post(
@@ -240,5 +258,6 @@ def import_targets_file(
 def import_submissions_file(
     upload: SubmissionsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
-    return importer.import_submissions(session=session, plan=upload.plan, table=upload.table, dry_run=dry_run,
-                                       keep_good_rows=keep_good_rows, scope=upload.scope)
+    return importer.import_submissions(
+        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    )

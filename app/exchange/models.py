@@ -95,7 +95,6 @@ class ExportJson(RootModel[list[StatusRow] | list[TargetRow] | list[SubmissionRo
     """format=json: the rows as a list of objects, or for content=bundle the bundle document."""
 
 
-
 # ------------------------------------------------------------------ parsing text
 
 SEED_EXCERPT = (

@@ -47,6 +47,7 @@ from app.targets.models import TargetPublic
 
 router = APIRouter(tags=["exchange"])
 
+
 class ParseSlots:
     """At most `limit` parses at once in this process; `take` never waits (a refusal is a 503)."""
 
@@ -95,9 +96,11 @@ class ParseGateMiddleware:
         slots = parse_slots(scope["app"])
         if not slots.take():
             refusal = ServiceUnavailable(
-                f"The server is already reading {slots.limit} texts; try again in a moment.", retry_after=2)
-            response = problem_response(Request(scope), refusal.status, refusal.detail, headers=refusal.headers,
-                                        slug=refusal.slug, title=refusal.title)
+                f"The server is already reading {slots.limit} texts; try again in a moment.", retry_after=2
+            )
+            response = problem_response(
+                Request(scope), refusal.status, refusal.detail, headers=refusal.headers, slug=refusal.slug, title=refusal.title
+            )
             response.headers["connection"] = "close"  # the body is not read
             await response(scope, receive, send)
             return
@@ -117,8 +120,7 @@ LIMITS = (
 )
 
 
-def _readable_plan(request: Request, session: Session, principal: Principal | None, plan_id: int,
-                   apply: bool) -> Plan:
+def _readable_plan(request: Request, session: Session, principal: Principal | None, plan_id: int, apply: bool) -> Plan:
     """The plan if the caller may read it (and, with apply, change it); the session's connection is then released."""
     try:
         plan = load_plan(request, session, principal, plan_id)
@@ -167,7 +169,8 @@ async def parse_plan_text(
         plan = await run_in_threadpool(_readable_plan, request, session, principal, plan_id, apply)
         limit = settings.parse_time_limit_seconds
         parts, result = await parse_service.parse_text_elsewhere(
-            body.text, Budget.seconds(limit), processes=settings.parse_concurrency, hard_limit=limit + 2, keep=apply)
+            body.text, Budget.seconds(limit), processes=settings.parse_concurrency, hard_limit=limit + 2, keep=apply
+        )
     except ParseLimitExceeded as exc:
         raise InvalidInput.from_fields(exc.detail, {exc.field: exc.detail}) from None
     except parse_service.ParserUnavailable:
@@ -175,7 +178,9 @@ async def parse_plan_text(
     except ParseTimeout:
         raise ServiceUnavailable(
             f"The text could not be read within the time limit of {settings.parse_time_limit_seconds:g} s (the "
-            "server may be busy); try again, or send the text in smaller parts.", retry_after=5) from None
+            "server may be busy); try again, or send the text in smaller parts.",
+            retry_after=5,
+        ) from None
     created = []
     if apply:
         created = await run_in_threadpool(_apply, session, plan, result, body.accept)

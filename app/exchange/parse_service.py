@@ -73,8 +73,12 @@ def _executor(size: int) -> ProcessPoolExecutor:
         if _pool is None or _pool_size != size:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_child_setup, initargs=(os.getpid(),))
+            _pool = ProcessPoolExecutor(
+                max_workers=size,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_child_setup,
+                initargs=(os.getpid(),),
+            )
             _pool_size = size
         return _pool
 
@@ -102,8 +106,9 @@ def _parse_for_answer(text: str, budget: Budget, keep: bool) -> tuple[str, Parse
     return result.json_parts(), (result if keep else None)
 
 
-async def parse_text_elsewhere(text: str, budget: Budget, processes: int, hard_limit: float,
-                               keep: bool = False) -> tuple[str, ParseResult | None]:
+async def parse_text_elsewhere(
+    text: str, budget: Budget, processes: int, hard_limit: float, keep: bool = False
+) -> tuple[str, ParseResult | None]:
     """`_parse_for_answer` in a worker process; past `hard_limit` seconds the processes are killed (ParseTimeout).
 
     The budget's own deadline stops a parse from the inside first; the hard limit is for a parse
@@ -126,12 +131,15 @@ def apply_drafts(*, session: Session, plan: Plan, result: ParseResult, accept: l
     wrong = [i for i in indices if not 0 <= i < len(result.drafts)]
     if wrong:
         raise InvalidInput.from_fields("Some accepted drafts do not exist.", {"accept": f"no draft numbered {wrong}"})
-    baseless = [i for i in indices if result.drafts[i].comparison == Comparison.CHANGE
-                and result.drafts[i].baseline_value is None]
+    baseless = [
+        i for i in indices if result.drafts[i].comparison == Comparison.CHANGE and result.drafts[i].baseline_value is None
+    ]
     if baseless:  # "tăng 1,6 lần so với năm 2020": the baseline is not in the text
         raise InvalidInput.from_fields(
             "Some accepted drafts are changes whose baseline the text does not give; leave them out of `accept` "
-            "and create them with their baseline_value.", {"accept": f"drafts {baseless} need a baseline_value"})
+            "and create them with their baseline_value.",
+            {"accept": f"drafts {baseless} need a baseline_value"},
+        )
     existing = len(session.exec(select(Target.id).where(Target.plan_id == plan.id)).all())
     codes = next_codes(session, plan, len(indices))
     bodies = [

@@ -87,8 +87,18 @@ from app.exchange.draft import Draft, ParseResult, Skipped, Unrecognised
 from app.exchange.splitter import Piece, TooManyPieces, has_target_figure, split_clauses
 from app.exchange.vnnumbers import fold, normalize
 
-__all__ = ["Budget", "Draft", "ParseLimitExceeded", "ParseResult", "ParseTimeout", "Skipped", "Unrecognised",
-           "parse_resolution", "parse_clause", "guess_category"]
+__all__ = [
+    "Budget",
+    "Draft",
+    "ParseLimitExceeded",
+    "ParseResult",
+    "ParseTimeout",
+    "Skipped",
+    "Unrecognised",
+    "parse_resolution",
+    "parse_clause",
+    "guess_category",
+]
 
 
 def guess_category(text: str) -> tuple[str, float]:
@@ -113,8 +123,7 @@ def _is_heading(piece: Piece) -> bool:
     if has_target_figure(piece.text):
         return False
     folded = fold(piece.text)
-    return piece.colon or bool(lx.starts_with_any(folded, lx.HEADING_OPENINGS)) or (
-        piece.text.isupper() and len(piece.text) > 3)
+    return piece.colon or bool(lx.starts_with_any(folded, lx.HEADING_OPENINGS)) or (piece.text.isupper() and len(piece.text) > 3)
 
 
 def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
@@ -122,12 +131,16 @@ def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
     out: list[Piece] = []
     for piece in pieces:
         prev = out[-1] if out else None
-        if prev and prev.colon and not has_target_figure(prev.text) and \
-                lx.starts_with_any(fold(prev.text), lx.NOUN_HEADS) and not lx.starts_with_any(
-                    fold(prev.text), lx.HEADING_OPENINGS):
+        if (
+            prev
+            and prev.colon
+            and not has_target_figure(prev.text)
+            and lx.starts_with_any(fold(prev.text), lx.NOUN_HEADS)
+            and not lx.starts_with_any(fold(prev.text), lx.HEADING_OPENINGS)
+        ):
             opening = fold(piece.text).removeprefix("đạt ").lstrip()
             if opening[:1].isdigit() or any(opening.startswith(p) for p, k in lx.MARKERS if k != "filler"):
-                out[-1] = Piece(prev.start, piece.end, text[prev.start:piece.end], sub=prev.sub)
+                out[-1] = Piece(prev.start, piece.end, text[prev.start : piece.end], sub=prev.sub)
                 continue
         out.append(piece)
     return out
@@ -136,8 +149,7 @@ def _merge_labels(pieces: list[Piece], text: str) -> list[Piece]:
 MAX_CHARS = 200_000  # characters of text per call (the API's limit too)
 MAX_CLAUSES = 5_000  # pieces (clauses, headings, skipped text) per call
 MAX_CLAUSE_CHARS = 2_000  # a longer piece is not read as one clause
-TOO_LONG = (f"Longer than {MAX_CLAUSE_CHARS:,} characters without '.', ';' or a line break: not read as one "
-            "clause (split it).")
+TOO_LONG = f"Longer than {MAX_CLAUSE_CHARS:,} characters without '.', ';' or a line break: not read as one clause (split it)."
 
 
 class ParseLimitExceeded(ValueError):
@@ -194,8 +206,9 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     """
     budget = budget or Budget()
     if len(text) > budget.max_chars:
-        raise ParseLimitExceeded(f"The text has {len(text):,} characters; at most {budget.max_chars:,} are read "
-                                 "at once. Send it in parts.")
+        raise ParseLimitExceeded(
+            f"The text has {len(text):,} characters; at most {budget.max_chars:,} are read at once. Send it in parts."
+        )
     norm = normalize(text)
     result = ParseResult(text=norm)
     context: str | None = None
@@ -208,8 +221,10 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
     try:
         pieces = split_clauses(norm, limit=budget.max_clauses)
     except TooManyPieces:
-        raise ParseLimitExceeded(f"The text has more than {budget.max_clauses:,} clauses, headings and other "
-                                 f"pieces; at most {budget.max_clauses:,} are read at once. Send it in parts.") from None
+        raise ParseLimitExceeded(
+            f"The text has more than {budget.max_clauses:,} clauses, headings and other "
+            f"pieces; at most {budget.max_clauses:,} are read at once. Send it in parts."
+        ) from None
     budget.check_time()
     for piece in _merge_labels(pieces, norm):
         budget.check_time()
@@ -225,14 +240,18 @@ def parse_resolution(text: str, budget: Budget | None = None) -> ParseResult:
             results = bool(lx.RESULT_HEADINGS.search(fold(piece.text)))
             line_end = norm.find("\n", piece.end)
             # "Kết quả năm 2023: thu ... đạt ..." on one line labels that line; on a line of its own, a section
-            results_line_only = results and any(c.isalnum() for c in norm[piece.end:line_end if line_end >= 0 else None])
-            reason = f"heading; sets the category '{context}' for what follows" if context else \
-                "heading of results already achieved: what follows reports results, not targets" if results else \
-                "heading or introduction (no target figure)"
+            results_line_only = results and any(c.isalnum() for c in norm[piece.end : line_end if line_end >= 0 else None])
+            reason = (
+                f"heading; sets the category '{context}' for what follows"
+                if context
+                else "heading of results already achieved: what follows reports results, not targets"
+                if results
+                else "heading or introduction (no target figure)"
+            )
             result.skipped.append(Skipped(piece.text, reason, span))
             past_passage, previous_end = False, piece.end
             continue
-        if "\n" in norm[previous_end:piece.start]:
+        if "\n" in norm[previous_end : piece.start]:
             past_passage = False  # a new line (paragraph) starts
             results = results and not results_line_only
         previous_end = piece.end
@@ -276,12 +295,12 @@ def _attach(draft: Draft, marker: str, drafts: list[Draft], parent: int | None) 
     if not draft.category:
         draft.category, draft.category_confidence = main.category, main.category_confidence
     own = fold(draft.clause)
-    own = own[len(lx.starts_with_any(own, [marker]) or ""):].lstrip(" :,")
-    own = own[len(lx.starts_with_any(own, lx.LEAD_INS) or ""):].lstrip()
+    own = own[len(lx.starts_with_any(own, [marker]) or "") :].lstrip(" :,")
+    own = own[len(lx.starts_with_any(own, lx.LEAD_INS) or "") :].lstrip()
     if not lx.starts_with_any(own, lx.NOUN_HEADS):  # "trong đó có bằng cấp ... đạt 30%": name it from the parent
         core = draft.title
         for head in ("Tỷ lệ ", "Số "):
             if core.startswith(head) and main.title.startswith(head):
-                core = core[len(head):]
+                core = core[len(head) :]
         draft.title = f"{main.title}, {marker} {core[:1].lower()}{core[1:]}"
     draft.notes.append(f"Sub-target ('{marker}') of: {main.title}.")

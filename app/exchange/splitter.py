@@ -87,7 +87,7 @@ def _sentences(text: str, start: int, end: int, brackets: _Brackets):
             k = m.start()
             while k > pos and k > m.start() - 8 and text[k - 1].isalnum():
                 k -= 1
-            word = text[k:m.start()]
+            word = text[k : m.start()]
             if word and (k == pos or not text[k - 1].isalnum()) and fold(word) in _ABBREVIATIONS:
                 continue
         yield pos, m.start(), m.group(0) == ":"

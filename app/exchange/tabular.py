@@ -84,8 +84,7 @@ class FileTooLarge(PayloadTooLarge):
     """A file under the upload limit that would unpack or expand past what is read (413)."""
 
     def __init__(self, reason: str):
-        super().__init__(f"The file is too large to read: {reason}",
-                         [FieldError(field="file", message=reason, type="too_large")])
+        super().__init__(f"The file is too large to read: {reason}", [FieldError(field="file", message=reason, type="too_large")])
         self.reason = reason
 
 
@@ -456,24 +455,29 @@ def _table(
             else:
                 hint = difflib.get_close_matches(folded, list(lookup), n=1, cutoff=0.75)
                 suggestion = f"; did you mean '{lookup[hint[0]]}'?" if hint else "."
-                problems.append(HeaderProblem(header_row, text, None, (
-                    f"unknown column '{text}' (column {position}){suggestion} The columns are: {_known_names(columns)}."
-                )))
+                problems.append(
+                    HeaderProblem(
+                        header_row,
+                        text,
+                        None,
+                        (f"unknown column '{text}' (column {position}){suggestion} The columns are: {_known_names(columns)}."),
+                    )
+                )
             fields.append(None)
             continue
         if name in seen:
-            problems.append(HeaderProblem(header_row, text, name, (
-                f"column '{text}' repeats '{seen[name]}' (both mean '{name}'); keep one of them"
-            )))
+            problems.append(
+                HeaderProblem(
+                    header_row, text, name, (f"column '{text}' repeats '{seen[name]}' (both mean '{name}'); keep one of them")
+                )
+            )
             fields.append(None)
             continue
         seen[name] = text
         fields.append(name)
     for name in columns:
         if name in required and name not in seen:
-            problems.append(HeaderProblem(header_row, None, name, (
-                f"the required column '{name}' ({columns[name]}) is missing"
-            )))
+            problems.append(HeaderProblem(header_row, None, name, (f"the required column '{name}' ({columns[name]}) is missing")))
     for group in one_of:
         if not any(name in seen for name in group):
             names = ", ".join(f"'{n}' ({columns[n]})" for n in group)
@@ -502,9 +506,16 @@ def _table(
                 cells[name] = value
             elif (position >= len(headers) or not headers[position]) and not headless_reported:
                 headless_reported = True
-                problems.append(HeaderProblem(number, None, None, (
-                    f"row {number} has data in column {position + 1}, which has no header; "
-                    "name the column or remove the data"
-                )))
+                problems.append(
+                    HeaderProblem(
+                        number,
+                        None,
+                        None,
+                        (
+                            f"row {number} has data in column {position + 1}, which has no header; "
+                            "name the column or remove the data"
+                        ),
+                    )
+                )
         rows.append(Row(number, cells))
     return Table(fmt, headers, fields, header_row, rows, problems, ignored_found, delimiter)

@@ -16,16 +16,72 @@ from app.exchange import lexicon as lx
 from app.exchange.draft import Draft
 from app.exchange.vnnumbers import COUNT_UNITS, MAGNITUDES, FoundNumber, fold, format_en, format_vi
 
-VERBS = [fold(w) for w in ("xây dựng", "trồng mới", "trồng", "kết nạp", "thành lập mới", "thành lập", "giải quyết",
-                           "đào tạo", "đón", "thu hút", "tạo việc làm", "tạo", "hỗ trợ", "cấp", "kiểm tra", "hoàn thành",
-                           "thực hiện", "tiêm chủng", "nâng cấp", "cứng hóa", "làm mới", "sửa chữa", "mở mới", "mở",
-                           "phát triển", "tuyển", "khám", "đầu tư", "xử lý", "thu gom", "di dời", "giải ngân", "bàn giao",
-                           "duy trì", "giữ vững", "đạt", "có", "sản xuất", "xuất khẩu", "huy động", "đưa", "bố trí")]
-MEASURE_HEADS = {"ha": "Diện tích", "tấn": "Sản lượng", "tạ": "Sản lượng", "kg": "Sản lượng", "km": "Chiều dài",
-                 "m": "Chiều dài", "đồng": "Giá trị", "USD": "Giá trị", "lít": "Lượng", "m3": "Khối lượng",
-                 "m³": "Khối lượng", "m2": "Diện tích", "m²": "Diện tích"}
-_TIME = re.compile(r"(?:^|,\s*|\s+)(?:(?:vào|đến|trong|tới|sau)\s+)?(?:(?:cuối|đầu)\s+)?(?:năm\s+\d{4}|giai đoạn(?!\w)|"
-                   r"nhiệm kỳ(?!\w)|\d+\s+năm(?!\w)|mỗi năm|hằng năm|hàng năm)")
+VERBS = [
+    fold(w)
+    for w in (
+        "xây dựng",
+        "trồng mới",
+        "trồng",
+        "kết nạp",
+        "thành lập mới",
+        "thành lập",
+        "giải quyết",
+        "đào tạo",
+        "đón",
+        "thu hút",
+        "tạo việc làm",
+        "tạo",
+        "hỗ trợ",
+        "cấp",
+        "kiểm tra",
+        "hoàn thành",
+        "thực hiện",
+        "tiêm chủng",
+        "nâng cấp",
+        "cứng hóa",
+        "làm mới",
+        "sửa chữa",
+        "mở mới",
+        "mở",
+        "phát triển",
+        "tuyển",
+        "khám",
+        "đầu tư",
+        "xử lý",
+        "thu gom",
+        "di dời",
+        "giải ngân",
+        "bàn giao",
+        "duy trì",
+        "giữ vững",
+        "đạt",
+        "có",
+        "sản xuất",
+        "xuất khẩu",
+        "huy động",
+        "đưa",
+        "bố trí",
+    )
+]
+MEASURE_HEADS = {
+    "ha": "Diện tích",
+    "tấn": "Sản lượng",
+    "tạ": "Sản lượng",
+    "kg": "Sản lượng",
+    "km": "Chiều dài",
+    "m": "Chiều dài",
+    "đồng": "Giá trị",
+    "USD": "Giá trị",
+    "lít": "Lượng",
+    "m3": "Khối lượng",
+    "m³": "Khối lượng",
+    "m2": "Diện tích",
+    "m²": "Diện tích",
+}
+_TIME = re.compile(
+    r"(?:^|,\s*|\s+)(?:(?:vào|đến|trong|tới|sau)\s+)?(?:(?:cuối|đầu)\s+)?(?:năm\s+\d{4}|giai đoạn(?!\w)|"
+    r"nhiệm kỳ(?!\w)|\d+\s+năm(?!\w)|mỗi năm|hằng năm|hàng năm)"
+)
 _SUBJECT_TIME = re.compile(r"[\s,]+(?:(?:đến|vào|tới|trong)\s+)?(?:(?:cuối|đầu)\s+)?năm\s+\d{4}\s*,?\s*$")
 _SO_VOI = re.compile(r"(?:^|,\s*|\s+)so với(?!\w)")
 
@@ -52,14 +108,14 @@ def split_tail(draft: Draft, tail: str) -> tuple[str, str]:
     """Splits the words after the figure into (object, 'so với ...'); time phrases go to notes."""
     tail = _clean(tail)
     if fold(tail).startswith("tổng số "):
-        tail = tail[len("tổng số "):]
+        tail = tail[len("tổng số ") :]
     so = _SO_VOI.search(fold(tail))
-    so_voi = _clean(tail[so.start():]) if so else ""
-    tail = tail[:so.start()] if so else tail
+    so_voi = _clean(tail[so.start() :]) if so else ""
+    tail = tail[: so.start()] if so else tail
     time = _TIME.search(fold(tail))
     if time:
-        draft.notes.append(f"Time words in the clause: '{_clean(tail[time.start():])}'.")
-        tail = tail[:time.start()]
+        draft.notes.append(f"Time words in the clause: '{_clean(tail[time.start() :])}'.")
+        tail = tail[: time.start()]
     return _clean(tail), so_voi
 
 
@@ -68,11 +124,11 @@ def title_for(draft: Draft, subject: str, tail: str, change: str, first: FoundNu
     subject = _clean(subject)
     when = _SUBJECT_TIME.search(fold(subject))
     if when:  # "GRDP bình quân đầu người đến năm 2025 đạt ...": the date is not part of the name
-        draft.notes.append(f"Time words in the clause: '{_clean(subject[when.start():])}'.")
-        subject = _clean(subject[:when.start()])
+        draft.notes.append(f"Time words in the clause: '{_clean(subject[when.start() :])}'.")
+        subject = _clean(subject[: when.start()])
     lead_verb = lx.starts_with_any(fold(subject), ["giảm", "tăng", "nâng", "hạ", "đưa"])
-    if lead_verb and lx.starts_with_any(fold(subject)[len(lead_verb):].lstrip(), lx.NOUN_HEADS):
-        subject = capitalised(subject[len(lead_verb):].lstrip())  # "Giảm tỷ lệ hộ nghèo xuống còn 3%"
+    if lead_verb and lx.starts_with_any(fold(subject)[len(lead_verb) :].lstrip(), lx.NOUN_HEADS):
+        subject = capitalised(subject[len(lead_verb) :].lstrip())  # "Giảm tỷ lệ hộ nghèo xuống còn 3%"
     obj, so_voi = split_tail(draft, tail)
     per = ""
     if fold(subject).startswith("mỗi "):  # "Mỗi xã có ít nhất 01 mô hình ...": a figure per unit
@@ -100,8 +156,7 @@ def title_for(draft: Draft, subject: str, tail: str, change: str, first: FoundNu
         doer = re.sub(r"\s+(?:cho|cho các|tại)$", "", subject) if verb else ""
         title = _join("Số", counted, f"được {doer[:1].lower()}{doer[1:]}" if doer else "", per, so_voi)
     else:
-        title = _join(MEASURE_HEADS.get(base_unit.split("/")[0], ""), obj, subject.lower() if verb else subject, per,
-                      so_voi)
+        title = _join(MEASURE_HEADS.get(base_unit.split("/")[0], ""), obj, subject.lower() if verb else subject, per, so_voi)
     draft.title = capitalised(title) if _clean(title) not in ("Tỷ lệ", "Số") else ""
 
 
@@ -119,8 +174,10 @@ def _change_title(draft: Draft, change: str, thing: str) -> str:
     else:
         head = "Mức"
     title = _join(head, verb, thing) + (" bình quân hằng năm" if "bình quân" in fold(change) else "")
-    draft.notes.append("Stated as a change with no baseline in the text: recorded as the size of the change itself "
-                       "(the figure reported is the change achieved); see alternatives for a 'change' target.")
+    draft.notes.append(
+        "Stated as a change with no baseline in the text: recorded as the size of the change itself "
+        "(the figure reported is the change achieved); see alternatives for a 'change' target."
+    )
     _change_readings(draft, verb, thing, fold(change))
     return title
 
@@ -143,21 +200,32 @@ def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
     alt = None
     if x is not None:
         signed = -x if falling else x
-        alt = {"comparison": "change", "value": signed, "unit": draft.unit, "needs": "baseline_value",
-               "direction": "lower_is_better" if signed < 0 else "higher_is_better"}
+        alt = {
+            "comparison": "change",
+            "value": signed,
+            "unit": draft.unit,
+            "needs": "baseline_value",
+            "direction": "lower_is_better" if signed < 0 else "higher_is_better",
+        }
     alts: list[str] = []
     if draft.unit == "%":
         alts = ["relative_percent"]
         if lx.starts_with_any(f_thing, lx.RATE_HEADS):
             alts.append("percentage_points")
-            draft.warn(f"'{verb} {shown}%' of a rate has two readings: a relative change of {en}% of the rate, or "
-                       f"{en} percentage points; recorded as the relative reading.", 0.55)
+            draft.warn(
+                f"'{verb} {shown}%' of a rate has two readings: a relative change of {en}% of the rate, or "
+                f"{en} percentage points; recorded as the relative reading.",
+                0.55,
+            )
         elif thing and not lx.starts_with_any(f_thing, lx.AMOUNT_WORDS + ["tổng", "số"]):
             alts.append("percentage_points")
-            draft.warn(f"'{verb} {shown}% {thing}' has three readings: (a) {en}% {'fewer' if falling else 'more'} "
-                       f"{thing} than at the start (a relative change; recorded so), (b) the rate of {thing} moves by "
-                       f"{en} percentage points, (c) a change equal to {en}% of the whole population the rate is "
-                       f"measured over. Check the plan's intent.", 0.5)
+            draft.warn(
+                f"'{verb} {shown}% {thing}' has three readings: (a) {en}% {'fewer' if falling else 'more'} "
+                f"{thing} than at the start (a relative change; recorded so), (b) the rate of {thing} moves by "
+                f"{en} percentage points, (c) a change equal to {en}% of the whole population the rate is "
+                f"measured over. Check the plan's intent.",
+                0.5,
+            )
         else:
             draft.cap(0.85)
     elif draft.unit == "điểm phần trăm":
@@ -171,8 +239,11 @@ def _change_readings(draft: Draft, verb: str, thing: str, change: str) -> None:
             draft.notes.append(f"'gấp {shown} lần': {en} times the baseline.")
             draft.cap(0.8)
         else:
-            draft.warn(f"'{verb} {shown} lần' usually means the level becomes {en} times the baseline, but can be "
-                       f"read as rising by {en} times the baseline (to {_figure(draft, format_en, plus=1)} times it).", 0.5)
+            draft.warn(
+                f"'{verb} {shown} lần' usually means the level becomes {en} times the baseline, but can be "
+                f"read as rising by {en} times the baseline (to {_figure(draft, format_en, plus=1)} times it).",
+                0.5,
+            )
     else:
         alts = ["absolute"]
         draft.cap(0.85)

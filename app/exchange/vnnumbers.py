@@ -61,8 +61,23 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\
 _SPACE_RUNS = re.compile(r"[ \t]+")
 _SPACE_GROUPS = re.compile(r"(?<=\d)[\u00a0\u2007\u202f\u2009](?=\d{3}(?!\d))")
 # Old-style tone placement in open syllables (hoá, thuỷ) → the placement used in the word lists.
-_TONE_PAIRS = {"oá": "óa", "oà": "òa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oé": "óe", "oè": "òe",
-               "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe", "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_TONE_PAIRS = {
+    "oá": "óa",
+    "oà": "òa",
+    "oả": "ỏa",
+    "oã": "õa",
+    "oạ": "ọa",
+    "oé": "óe",
+    "oè": "òe",
+    "oẻ": "ỏe",
+    "oẽ": "õe",
+    "oẹ": "ọe",
+    "uý": "úy",
+    "uỳ": "ùy",
+    "uỷ": "ủy",
+    "uỹ": "ũy",
+    "uỵ": "ụy",
+}
 _TONE_RE = re.compile("(?:" + "|".join(_TONE_PAIRS) + r")(?!\w)")
 _TI_RE = re.compile(r"(?<!\w)tỉ(?!\w)")
 
@@ -93,26 +108,145 @@ _MAGNITUDE_CANON = {"ngàn": "nghìn"}
 
 # (form as folded, canonical unit); the first that matches wins, so longer forms come first.
 PERCENT_FORMS = [
-    ("điểm phần trăm", "điểm phần trăm"), ("điểm %", "điểm phần trăm"), ("điểm%", "điểm phần trăm"),
-    ("phần trăm", "%"), ("phần nghìn", "‰"), ("%o", "‰"), ("‰", "‰"), ("0/00", "‰"), ("%", "%"),
+    ("điểm phần trăm", "điểm phần trăm"),
+    ("điểm %", "điểm phần trăm"),
+    ("điểm%", "điểm phần trăm"),
+    ("phần trăm", "%"),
+    ("phần nghìn", "‰"),
+    ("%o", "‰"),
+    ("‰", "‰"),
+    ("0/00", "‰"),
+    ("%", "%"),
 ]
 UNITS = [
-    "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
-    "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm",
-    "lượt khách", "lượt người", "lượt", "người", "hộ gia đình", "hộ", "lao động", "xã", "phường",
-    "thị trấn", "thôn", "bản", "khu dân cư", "tổ dân phố", "trường học", "trường", "công trình",
-    "mô hình", "doanh nghiệp", "hợp tác xã", "dự án", "cơ sở", "sản phẩm", "đảng viên", "chi bộ",
-    "tổ chức cơ sở đảng", "tổ chức", "cây", "con", "căn nhà", "căn", "nhà", "phòng học", "vụ", "cuộc",
-    "lớp", "học sinh", "trẻ", "giường bệnh", "giường", "bác sĩ", "tiêu chí", "đơn vị", "chiếc", "cụm",
-    "nhà văn hóa", "cầu", "tuyến phố", "tuyến đường", "tuyến", "chợ", "trạm",
+    "tấn/ha",
+    "tạ/ha",
+    "tấn",
+    "tạ",
+    "kg",
+    "ha",
+    "km2",
+    "km²",
+    "km",
+    "m2",
+    "m²",
+    "m3",
+    "m³",
+    "m",
+    "lít",
+    "đồng",
+    "USD",
+    "lần",
+    "năm",
+    "tuổi",
+    "tháng",
+    "ngày",
+    "giờ",
+    "điểm",
+    "lượt khách",
+    "lượt người",
+    "lượt",
+    "người",
+    "hộ gia đình",
+    "hộ",
+    "lao động",
+    "xã",
+    "phường",
+    "thị trấn",
+    "thôn",
+    "bản",
+    "khu dân cư",
+    "tổ dân phố",
+    "trường học",
+    "trường",
+    "công trình",
+    "mô hình",
+    "doanh nghiệp",
+    "hợp tác xã",
+    "dự án",
+    "cơ sở",
+    "sản phẩm",
+    "đảng viên",
+    "chi bộ",
+    "tổ chức cơ sở đảng",
+    "tổ chức",
+    "cây",
+    "con",
+    "căn nhà",
+    "căn",
+    "nhà",
+    "phòng học",
+    "vụ",
+    "cuộc",
+    "lớp",
+    "học sinh",
+    "trẻ",
+    "giường bệnh",
+    "giường",
+    "bác sĩ",
+    "tiêu chí",
+    "đơn vị",
+    "chiếc",
+    "cụm",
+    "nhà văn hóa",
+    "cầu",
+    "tuyến phố",
+    "tuyến đường",
+    "tuyến",
+    "chợ",
+    "trạm",
     # issue 11: administrative units and institutions counted in plans; "sao" is a rating level (OCOP 3 sao)
-    "huyện", "tỉnh", "thành phố", "quận", "thị xã", "làng", "bệnh viện", "nhà máy", "khu công nghiệp",
-    "cụm công nghiệp", "hồ sơ", "thủ tục", "hội viên", "đoàn viên", "cán bộ", "giáo viên", "thuê bao", "sao",
+    "huyện",
+    "tỉnh",
+    "thành phố",
+    "quận",
+    "thị xã",
+    "làng",
+    "bệnh viện",
+    "nhà máy",
+    "khu công nghiệp",
+    "cụm công nghiệp",
+    "hồ sơ",
+    "thủ tục",
+    "hội viên",
+    "đoàn viên",
+    "cán bộ",
+    "giáo viên",
+    "thuê bao",
+    "sao",
 ]
 UNIT_SUFFIXES = ["vạn dân", "nghìn dân", "người", "năm", "ha", "tháng", "ngày", "km2", "km²", "hộ", "lao động", "sào"]
-COUNT_UNITS = frozenset(u for u in UNITS if u not in {
-    "tấn/ha", "tạ/ha", "tấn", "tạ", "kg", "ha", "km2", "km²", "km", "m2", "m²", "m3", "m³", "m", "lít",
-    "đồng", "USD", "lần", "năm", "tuổi", "tháng", "ngày", "giờ", "điểm"})
+COUNT_UNITS = frozenset(
+    u
+    for u in UNITS
+    if u
+    not in {
+        "tấn/ha",
+        "tạ/ha",
+        "tấn",
+        "tạ",
+        "kg",
+        "ha",
+        "km2",
+        "km²",
+        "km",
+        "m2",
+        "m²",
+        "m3",
+        "m³",
+        "m",
+        "lít",
+        "đồng",
+        "USD",
+        "lần",
+        "năm",
+        "tuổi",
+        "tháng",
+        "ngày",
+        "giờ",
+        "điểm",
+    }
+)
 
 _PER_ONE = re.compile(r"1 ?(?=\D)")
 _UNITS_FOLDED = sorted(((fold(u), u) for u in UNITS), key=lambda p: -len(p[0]))
@@ -157,8 +291,9 @@ def read_unit(folded: str, i: int) -> tuple[str, int, int]:
                 one = _PER_ONE.match(folded, at)
                 if one:
                     at = one.end()
-                suffix = next((c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, at)
-                               and _boundary(folded, at + len(f))), None)
+                suffix = next(
+                    (c for f, c in _SUFFIXES_FOLDED if folded.startswith(f, at) and _boundary(folded, at + len(f))), None
+                )
                 if suffix is None:
                     break
                 base, end = f"{base}/{suffix}", at + len(fold(suffix))
@@ -182,12 +317,15 @@ def interpret(token: str) -> tuple[float | None, bool, tuple[float, ...], str]:
     if dots and commas:
         last = max(token.rfind("."), token.rfind(","))
         mark, group = token[last], ("," if token[last] == "." else ".")
-        whole, decimals = token[:last], token[last + 1:]
+        whole, decimals = token[:last], token[last + 1 :]
         if mark in whole or not _groups_ok(whole.split(group)):
             return None, False, (), f"malformed grouping in {token!r}"
         value = float(whole.replace(group, "") + "." + decimals)
-        style = "Vietnamese: '.' groups thousands, ',' marks decimals" if mark == "," else \
-            "English style: ',' groups thousands, '.' marks decimals"
+        style = (
+            "Vietnamese: '.' groups thousands, ',' marks decimals"
+            if mark == ","
+            else "English style: ',' groups thousands, '.' marks decimals"
+        )
         return value, False, (value,), style
     if dots or commas:
         sep = "." if dots else ","
@@ -204,9 +342,15 @@ def interpret(token: str) -> tuple[float | None, bool, tuple[float, ...], str]:
             grouped = float(whole + tail)
             if sep == ".":
                 return grouped, False, (grouped,), "'.' before three digits groups thousands (Vietnamese convention)"
-            return None, True, (decimal, grouped), (
-                f"',' before three digits: {whole},{tail} is {whole}.{tail} (Vietnamese decimal) "
-                f"or {whole}{tail} (English-style thousands)")
+            return (
+                None,
+                True,
+                (decimal, grouped),
+                (
+                    f"',' before three digits: {whole},{tail} is {whole}.{tail} (Vietnamese decimal) "
+                    f"or {whole}{tail} (English-style thousands)"
+                ),
+            )
         if sep == ".":
             return decimal, False, (decimal,), "'.' read as a decimal point (English style): it cannot group thousands here"
         return decimal, False, (decimal,), "',' marks decimals (Vietnamese convention)"
@@ -264,8 +408,27 @@ _YEAR_BEFORE = re.compile(rf"\d{{4}}\s*[{DASHES}]\s*$")
 _FRACTION = re.compile(r"/(\d{1,9})(?:/(\d{1,9}))?(?!\d)")
 _MAGNITUDE_WORD = re.compile(r"(nghìn|ngàn|vạn|triệu|tỷ)(?!\w)")
 _YEAR_WORDS = ("năm", "giai đoạn", "nhiệm kỳ", "đến", "từ", "cuối", "đầu", "trước", "sau", "khóa", "tới")
-_REFERENCE_WORDS = ("số", "thứ", "lần", "điều", "chương", "mục", "loại", "hạng", "cấp độ", "mức độ", "phụ lục", "quyết định",
-                    "chỉ thị", "nghị quyết", "kết luận", "thông tư", "nghị định", "công văn", "khóa")
+_REFERENCE_WORDS = (
+    "số",
+    "thứ",
+    "lần",
+    "điều",
+    "chương",
+    "mục",
+    "loại",
+    "hạng",
+    "cấp độ",
+    "mức độ",
+    "phụ lục",
+    "quyết định",
+    "chỉ thị",
+    "nghị quyết",
+    "kết luận",
+    "thông tư",
+    "nghị định",
+    "công văn",
+    "khóa",
+)
 
 
 def _word_start(folded: str, j: int) -> int:
@@ -302,12 +465,12 @@ def _classify(folded: str, start: int, end: int, value: float | None, token: str
     if last in _REFERENCE_WORDS or before in _REFERENCE_WORDS:
         if not (last == "số" and before.endswith("tổng số")):
             return "reference"
-    if _CODE_AFTER.match(folded[end:end + 4].upper()) and _LETTER_AFTER.match(folded, end):
+    if _CODE_AFTER.match(folded[end : end + 4].upper()) and _LETTER_AFTER.match(folded, end):
         return "reference"
     if start > 0 and folded[start - 1] in "-/" and start > 1 and folded[start - 2].isalpha():
         return "reference"
     if value is not None and token.isdigit() and len(token) == 4 and 1900 <= value <= 2100 and unit in ("", "năm"):
-        joined = _YEAR_AFTER.match(folded, end) or _YEAR_BEFORE.search(folded[max(0, start - 12):start])
+        joined = _YEAR_AFTER.match(folded, end) or _YEAR_BEFORE.search(folded[max(0, start - 12) : start])
         if last in _YEAR_WORDS or before in _YEAR_WORDS or joined or not unit:
             return "year"
     return "number"
@@ -334,7 +497,7 @@ def _find_numbers(text: str) -> tuple[FoundNumber, ...]:
             continue
         token = m.group(0)
         kind, denominator = None, None
-        if len(token) > 1 and text.startswith("/00", end) and token.endswith("0") and not text[end + 3:end + 4].isdigit():
+        if len(token) > 1 and text.startswith("/00", end) and token.endswith("0") and not text[end + 3 : end + 4].isdigit():
             token, end = token[:-1], end - 1  # "1,20/00" is 1,2 per mille
         frac = _FRACTION.match(text, end) if not text.startswith("/00", end) else None
         if frac and token.isdigit():
@@ -348,7 +511,7 @@ def _find_numbers(text: str) -> tuple[FoundNumber, ...]:
         value, ambiguous, readings, reason = interpret(token)
         sign_at = start - 1
         if sign_at >= 0 and text[sign_at] in "-−" and value is not None:
-            before = text[max(0, sign_at - 8):sign_at].rstrip()
+            before = text[max(0, sign_at - 8) : sign_at].rstrip()
             glued_to_word = sign_at > 0 and text[sign_at - 1].isalnum()
             if not glued_to_word and (not before or before[-1] in "(:=") and sign_at - last_unit_end > 1:
                 value, readings, start = -value, tuple(-r for r in readings), sign_at
@@ -359,9 +522,22 @@ def _find_numbers(text: str) -> tuple[FoundNumber, ...]:
             kind = _classify(folded, start, end_digits, value, token, unit)
         if kind == "date":
             unit, magnitude, unit_end = "", 0, end_digits
-        found.append(FoundNumber(value=value, unit=unit, ambiguous=ambiguous, readings=readings, reason=reason,
-                                 magnitude=magnitude, start=start, end=end_digits, unit_end=unit_end,
-                                 token=text[start:end_digits], kind=kind, denominator=denominator))
+        found.append(
+            FoundNumber(
+                value=value,
+                unit=unit,
+                ambiguous=ambiguous,
+                readings=readings,
+                reason=reason,
+                magnitude=magnitude,
+                start=start,
+                end=end_digits,
+                unit_end=unit_end,
+                token=text[start:end_digits],
+                kind=kind,
+                denominator=denominator,
+            )
+        )
         last_unit_end = unit_end
     return tuple(found)
 
@@ -373,8 +549,9 @@ def parse_number(text: str) -> ParsedNumber:
         return ParsedNumber(value=None, reason="no number in the text")
     n = found[0]
     reason = n.reason if n.kind in ("number", "year") else f"{n.reason}; {n.kind}"
-    return ParsedNumber(value=n.value, unit=n.unit, ambiguous=n.ambiguous, readings=n.readings,
-                        reason=reason, magnitude=n.magnitude)
+    return ParsedNumber(
+        value=n.value, unit=n.unit, ambiguous=n.ambiguous, readings=n.readings, reason=reason, magnitude=n.magnitude
+    )
 
 
 # ---------------------------------------------------------------- writing

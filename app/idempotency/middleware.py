@@ -72,8 +72,17 @@ _KEY = re.compile(KEY_PATTERN)
 SECRET_ANSWERS = frozenset({"/api/v1/api-keys"})
 # The answer's headers that are part of it; the rest (length, date, request id) belong to each sending.
 STORED_HEADERS = frozenset(
-    {b"content-type", b"content-language", b"content-location", b"location", b"etag", b"last-modified", b"link",
-     b"allow", b"www-authenticate"}
+    {
+        b"content-type",
+        b"content-language",
+        b"content-location",
+        b"location",
+        b"etag",
+        b"last-modified",
+        b"link",
+        b"allow",
+        b"www-authenticate",
+    }
 )
 
 
@@ -121,8 +130,9 @@ class IdempotencyMiddleware:
         if body is None:  # the client went away before sending the whole body
             return
         engine = scope["app"].state.engine
-        ctx = store.Context(owner=hashlib.sha256(token.encode("utf-8")).hexdigest(), key=key,
-                            fingerprint=_fingerprint(scope, body))
+        ctx = store.Context(
+            owner=hashlib.sha256(token.encode("utf-8")).hexdigest(), key=key, fingerprint=_fingerprint(scope, body)
+        )
         # The record is looked up once the key is authenticated, in the same thread hop
         # (store.settle, from current_principal); an answer it settles comes back as the app's.
         await self._run(scope, _replaying(body, receive), send, engine, ctx)
@@ -245,16 +255,22 @@ def _answer(request: Request, outcome: store.Replay | store.Refused) -> Response
 
 _REFUSALS = {
     "reused": (
-        422, "idempotency-key-reused", "Idempotency key reused",
+        422,
+        "idempotency-key-reused",
+        "Idempotency key reused",
         "This Idempotency-Key was already used with a different request (method, path, query or body). "
         "Use a new key for a new request.",
     ),
     "in_progress": (
-        409, "idempotency-in-progress", "Request in progress",
+        409,
+        "idempotency-in-progress",
+        "Request in progress",
         "A request with this Idempotency-Key is still running; retry shortly to get its answer.",
     ),
     "lost": (
-        409, "idempotency-answer-lost", "Answer lost",
+        409,
+        "idempotency-answer-lost",
+        "Answer lost",
         "The first request with this Idempotency-Key was applied, but its answer was lost; "
         "read the resource instead of retrying.",
     ),
@@ -263,8 +279,7 @@ _REFUSALS = {
 
 async def _bad_key(scope: Scope, receive: Receive, send: Send, *, several: bool) -> None:
     message = (
-        "send one Idempotency-Key header" if several
-        else f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (space to ~)"
+        "send one Idempotency-Key header" if several else f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (space to ~)"
     )
     field = FieldError(field="header.idempotency-key", message=message, type="idempotency_key")
     response = problem_response(Request(scope), 422, f"header.idempotency-key: {message}", errors=[field])

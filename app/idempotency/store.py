@@ -103,14 +103,22 @@ class KeyTaken(Conflict):
 
 
 # Built once: SQLAlchemy caches their compiled form, and building them is most of their cost.
-_FIND = select(TABLE.c.id, TABLE.c.fingerprint, TABLE.c.state, TABLE.c.created_at, TABLE.c.expires_at, TABLE.c.response_status,
-               TABLE.c.response_headers, TABLE.c.response_body).where(
-    TABLE.c.owner == bindparam("owner"), TABLE.c.key == bindparam("key"))
+_FIND = select(
+    TABLE.c.id,
+    TABLE.c.fingerprint,
+    TABLE.c.state,
+    TABLE.c.created_at,
+    TABLE.c.expires_at,
+    TABLE.c.response_status,
+    TABLE.c.response_headers,
+    TABLE.c.response_body,
+).where(TABLE.c.owner == bindparam("owner"), TABLE.c.key == bindparam("key"))
 _FINISH = (
     update(TABLE)
     .where(TABLE.c.id == bindparam("record_id"), TABLE.c.state == COMMITTED)
-    .values(state=DONE, response_status=bindparam("status"), response_headers=bindparam("headers"),
-            response_body=bindparam("body"))
+    .values(
+        state=DONE, response_status=bindparam("status"), response_headers=bindparam("headers"), response_body=bindparam("body")
+    )
 )
 _DELETE_VOID_ONE = delete(TABLE).where(TABLE.c.id == bindparam("record_id"), TABLE.c.state == bindparam("state"))
 
@@ -162,9 +170,20 @@ def settle(session, ctx: Context | None) -> None:
 
 
 def _insert_statement(dialect: str) -> ReturningInsert[int]:
-    values: dict[str, Any] = {name: bindparam(name) for name in
-              ("owner", "key", "fingerprint", "state", "created_at", "expires_at", "response_status", "response_headers",
-               "response_body")}
+    values: dict[str, Any] = {
+        name: bindparam(name)
+        for name in (
+            "owner",
+            "key",
+            "fingerprint",
+            "state",
+            "created_at",
+            "expires_at",
+            "response_status",
+            "response_headers",
+            "response_body",
+        )
+    }
     stmt: Insert
     if dialect == "postgresql":
         stmt = pg_insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["owner", "key"])
@@ -183,9 +202,18 @@ def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer)
 
     A void record (expired, or an old 'pending' claim) is deleted and the insert tried again.
     """
-    values = {"owner": ctx.owner, "key": ctx.key, "fingerprint": ctx.fingerprint, "state": state,
-              "created_at": now, "expires_at": now + TTL, "response_status": None, "response_headers": None,
-              "response_body": None, **answer}
+    values = {
+        "owner": ctx.owner,
+        "key": ctx.key,
+        "fingerprint": ctx.fingerprint,
+        "state": state,
+        "created_at": now,
+        "expires_at": now + TTL,
+        "response_status": None,
+        "response_headers": None,
+        "response_body": None,
+        **answer,
+    }
     stmt = _INSERT[conn.dialect.name]
     for _ in range(2):
         record_id = conn.execute(stmt, values).scalar_one_or_none()
@@ -221,7 +249,10 @@ def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, bod
     answer = {"response_status": status, "response_headers": headers, "response_body": body}
     with _not_flushed(engine) as conn:
         if ctx.record_id is not None:
-            if conn.execute(_FINISH, {"record_id": ctx.record_id, "status": status, "headers": headers, "body": body}).rowcount != 1:
+            if (
+                conn.execute(_FINISH, {"record_id": ctx.record_id, "status": status, "headers": headers, "body": body}).rowcount
+                != 1
+            ):
                 log.warning("idempotency record %s was gone before its answer was stored", ctx.record_id)
             outcome = None
         elif _insert(conn, ctx, DONE, now, **answer) is None:

@@ -15,7 +15,9 @@ from app.organizations.models import Organization
 OrganizationId = Annotated[int, Path(ge=1, le=MAX_ID, description="The organisation's id.")]
 
 
-def load_organization(request: Request, session: SessionDep, principal: PrincipalDep, organization_id: OrganizationId) -> Organization:
+def load_organization(
+    request: Request, session: SessionDep, principal: PrincipalDep, organization_id: OrganizationId
+) -> Organization:
     policy.require_read(principal, open_reads=open_reads(request))
     return get_or_404(session, Organization, organization_id, "Organisation")
 

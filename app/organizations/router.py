@@ -33,9 +33,7 @@ def list_organizations(
     return service.list_organizations(session=session, parent_id=parent_id, limit=paging.limit, offset=paging.offset)
 
 
-@router.post(
-    "", status_code=201, summary="Create an organisation", response_model=OrganizationPublic, responses=errors(409, 422)
-)
+@router.post("", status_code=201, summary="Create an organisation", response_model=OrganizationPublic, responses=errors(409, 422))
 def create_organization(session: SessionDep, principal: PrincipalDep, body: OrganizationCreate):
     """Editors add organisations under one in their scope; only admins add a new root."""
     policy.require(session, principal, Role.EDITOR if body.parent_id else Role.ADMIN, body.parent_id)
@@ -62,8 +60,12 @@ def get_organization(organization: OrganizationDep, response: Response):
     responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
 def update_organization(
-    session: SessionDep, principal: PrincipalDep, organization: OrganizationDep, body: OrganizationUpdate,
-    response: Response, if_match: IfMatch = None,
+    session: SessionDep,
+    principal: PrincipalDep,
+    organization: OrganizationDep,
+    body: OrganizationUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ):
     """Editors change organisations in their scope (and may move them only within it); roots are admins'.
 

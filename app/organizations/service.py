@@ -106,7 +106,9 @@ def check_reporting_units(session: Session, organization_id: int, ids: list[int]
     if not ids:
         return
     if len(set(ids)) != len(ids):
-        raise InvalidInput.from_fields("The list of reporting units is not valid.", {"reporting_unit_ids": "an organisation is named twice"})
+        raise InvalidInput.from_fields(
+            "The list of reporting units is not valid.", {"reporting_unit_ids": "an organisation is named twice"}
+        )
     outside = sorted(set(ids) - subtree(session, organization_id))
     if outside:
         raise InvalidInput.from_fields(

@@ -75,7 +75,11 @@ def get_plan(plan: PlanDep, response: Response):
     responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
 def update_plan(
-    session: SessionDep, principal: PrincipalDep, plan: EditablePlanDep, body: PlanUpdate, response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    plan: EditablePlanDep,
+    body: PlanUpdate,
+    response: Response,
     if_match: IfMatch = None,
 ):
     with transaction(session):

@@ -58,9 +58,7 @@ def _check_period(start: date, end: date) -> None:
 
 def _check_bands(on_track_from: float, at_risk_from: float) -> None:
     if at_risk_from > on_track_from:
-        raise InvalidInput.from_fields(
-            "The pace bands overlap.", {"at_risk_from": "must not be above on_track_from"}
-        )
+        raise InvalidInput.from_fields("The pace bands overlap.", {"at_risk_from": "must not be above on_track_from"})
 
 
 def _check(session: Session, *, code: str, organization_id: int, own_id: int | None = None) -> None:

@@ -42,8 +42,17 @@ _LOCK = threading.Lock()
 _FONT = "DejaVu Sans"  # shipped with matplotlib; covers Vietnamese
 
 # The order verdicts stack in the plan chart (best first).
-_ORDER = ("exceeded", "achieved_early", "achieved", "on_track", "basically_achieved", "at_risk", "not_achieved", "off_track",
-          "no_data")
+_ORDER = (
+    "exceeded",
+    "achieved_early",
+    "achieved",
+    "on_track",
+    "basically_achieved",
+    "at_risk",
+    "not_achieved",
+    "off_track",
+    "no_data",
+)
 
 
 def _svg(fig: Figure) -> bytes:
@@ -157,17 +166,26 @@ def badge(status: TargetStatus, *, lang: str) -> bytes:
     fig.patch.set_alpha(0)
     split = 0.54
     fig.add_artist(Rectangle((0, 0), split, 1, transform=fig.transFigure, color="#555555"))
-    fig.add_artist(Rectangle((split, 0), 1 - split, 1, transform=fig.transFigure,
-                             color=STATUS_COLOURS.get(str(status.status), "#6e7781")))
+    fig.add_artist(
+        Rectangle((split, 0), 1 - split, 1, transform=fig.transFigure, color=STATUS_COLOURS.get(str(status.status), "#6e7781"))
+    )
     title = textwrap.shorten(status.title, 36, placeholder="…")
     value = "" if status.measured is None else amount(status.measured, status.unit, lang) + " · "
     fig.text(0.02, 0.5, title, color="white", fontsize=8, va="center", family=_FONT)
-    fig.text(split + 0.02, 0.5, value + verdict_word(str(status.status), lang), color="white", fontsize=8, va="center",
-             family=_FONT, fontweight="bold")
+    fig.text(
+        split + 0.02,
+        0.5,
+        value + verdict_word(str(status.status), lang),
+        color="white",
+        fontsize=8,
+        va="center",
+        family=_FONT,
+        fontweight="bold",
+    )
     return _svg(fig)
 
 
 def inline(svg: bytes) -> str:
     """An SVG document as markup to put inside an HTML page (without its XML declaration and doctype)."""
     text = svg.decode("utf-8")
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]

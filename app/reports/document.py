@@ -48,7 +48,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "note": ("Ghi chú", "Note"),
     "committee": ("Cấp ủy đánh giá: {verdict}", "Committee's verdict: {verdict}"),
     "no_data_title": ("Các chỉ tiêu chưa có số liệu", "Targets without data"),
-    "provisional_title": ("Các chỉ tiêu đánh giá tạm tính (chưa đủ đơn vị báo cáo)", "Provisional verdicts (not every unit has reported)"),
+    "provisional_title": (
+        "Các chỉ tiêu đánh giá tạm tính (chưa đủ đơn vị báo cáo)",
+        "Provisional verdicts (not every unit has reported)",
+    ),
     "none": ("Không có.", "None."),
     "estimate": ("Số liệu ước", "Estimate"),
     "provisional": ("Tạm tính: {reported}/{expected} đơn vị đã báo cáo", "Provisional: {reported} of {expected} units reported"),
@@ -68,11 +71,41 @@ LABELS: dict[str, tuple[str, str]] = {
     "page": ("Trang", "Page"),
 }
 
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
+EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # Prefixes an organisation's name starts with, dropped to name the place on the date line.
-_PLACE_PREFIXES = ("đảng bộ", "đảng ủy", "thành ủy", "tỉnh ủy", "huyện ủy", "quận ủy", "thị ủy", "ban thường vụ", "ủy ban nhân dân",
-                   "hội đồng nhân dân", "tỉnh", "thành phố", "huyện", "quận", "thị xã", "phường", "xã", "thị trấn")
+_PLACE_PREFIXES = (
+    "đảng bộ",
+    "đảng ủy",
+    "thành ủy",
+    "tỉnh ủy",
+    "huyện ủy",
+    "quận ủy",
+    "thị ủy",
+    "ban thường vụ",
+    "ủy ban nhân dân",
+    "hội đồng nhân dân",
+    "tỉnh",
+    "thành phố",
+    "huyện",
+    "quận",
+    "thị xã",
+    "phường",
+    "xã",
+    "thị trấn",
+)
 
 
 class Facts(BaseModel):
@@ -191,7 +224,9 @@ def build_report(status: PlanStatus, *, organization: str, parent: str | None, i
         sections.append(Section(_roman(index), name, headlines.get(category, ""), tuple(rows)))
     period = label("as_of", lang, day=wording.format_date(status.as_of, lang))
     if status.known_at is not None:
-        period += ", " + label("known_at", lang, moment=status.known_at.strftime("%d/%m/%Y %H:%M %z" if lang == "vi" else "%Y-%m-%d %H:%M %z"))
+        period += ", " + label(
+            "known_at", lang, moment=status.known_at.strftime("%d/%m/%Y %H:%M %z" if lang == "vi" else "%Y-%m-%d %H:%M %z")
+        )
     if status.phase != "final":
         period += " (" + label("in_progress", lang) + ")"
     return Report(
@@ -208,7 +243,8 @@ def build_report(status: PlanStatus, *, organization: str, parent: str | None, i
         no_data=tuple(f"{t.code}. {t.title}" for t in status.targets if t.status == "no_data"),
         provisional=tuple(
             f"{t.code}. {t.title}: {verdict_word(t.status, lang)} ({_provisional_note(t, lang)})"
-            for t in status.targets if t.provisional
+            for t in status.targets
+            if t.provisional
         ),
         counts=tuple((g.key, dict(g.counts)) for g in status.by_category),
         columns=tuple(label(k, lang) for k in ("stt", "target", "plan", "result", "percent", "verdict", "note")),
@@ -223,12 +259,12 @@ def place_of(organization: str) -> str:
         changed = False
         for prefix in _PLACE_PREFIXES:
             if name.lower().startswith(prefix + " ") and len(name) > len(prefix) + 1:
-                name, changed = name[len(prefix) + 1:].strip(), True
+                name, changed = name[len(prefix) + 1 :].strip(), True
     return name
 
 
 def place_date(place: str, day: date, lang: str) -> str:
-    """"Lạng Sơn, ngày 15 tháng 01 năm 2020" / "Lạng Sơn, 15 January 2020"."""
+    """ "Lạng Sơn, ngày 15 tháng 01 năm 2020" / "Lạng Sơn, 15 January 2020"."""
     if lang == "vi":
         return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
     return f"{place}, {day.day} {EN_MONTHS[day.month - 1]} {day.year}"
@@ -248,7 +284,13 @@ def plan_text(t: TargetStatus, lang: str) -> str:
     kind = f.comparison
     value = next((v for v in (f.target, f.threshold, t.goal) if v is not None), None)
     spec = SimpleNamespace(
-        comparison=kind, unit=t.unit, value=value, low=f.low, high=f.high, tolerance=f.tolerance, baseline_value=f.baseline,
+        comparison=kind,
+        unit=t.unit,
+        value=value,
+        low=f.low,
+        high=f.high,
+        tolerance=f.tolerance,
+        baseline_value=f.baseline,
         change_basis=f.change_basis,
     )
     checks: dict[str | None, bool] = {
@@ -307,18 +349,42 @@ def _row(number: int, t: TargetStatus, lang: str) -> Row:
     if t.assessment is not None:
         committee = label("committee", lang, verdict=verdict_word(str(t.assessment.verdict), lang))
         if t.assessment.reason:
-            notes.append(f"{t.assessment.assessed_by}: {t.assessment.reason}" if t.assessment.assessed_by else t.assessment.reason)
+            notes.append(
+                f"{t.assessment.assessed_by}: {t.assessment.reason}" if t.assessment.assessed_by else t.assessment.reason
+            )
     return Row(
-        number=number, target_id=t.target_id, code=t.code, title=t.title, plan=plan_text(t, lang), result=_result(t, lang),
-        percent=_percent(t, lang), status=str(t.status), verdict=verdict_word(str(t.status), lang), committee=committee,
-        notes=tuple(notes), provisional=t.provisional,
+        number=number,
+        target_id=t.target_id,
+        code=t.code,
+        title=t.title,
+        plan=plan_text(t, lang),
+        result=_result(t, lang),
+        percent=_percent(t, lang),
+        status=str(t.status),
+        verdict=verdict_word(str(t.status), lang),
+        committee=committee,
+        notes=tuple(notes),
+        provisional=t.provisional,
     )
 
 
 def _roman(n: int) -> str:
     out = ""
-    for value, numeral in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-                           (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, numeral in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while n >= value:
             out, n = out + numeral, n - value
     return out

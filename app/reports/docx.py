@@ -89,8 +89,19 @@ def _page_and_fonts(doc) -> None:
     normal.paragraph_format.line_spacing = 1.1
 
 
-def _paragraph(container, text: str, *, bold=False, italic=False, underline=False, size=None, align=None, before=None,
-               after=None, indent=False):
+def _paragraph(
+    container,
+    text: str,
+    *,
+    bold=False,
+    italic=False,
+    underline=False,
+    size=None,
+    align=None,
+    before=None,
+    after=None,
+    indent=False,
+):
     p = container.add_paragraph()
     run = p.add_run(text)
     run.bold, run.italic, run.underline = bold, italic, underline
@@ -136,18 +147,39 @@ def _letterhead(doc, report: Report) -> None:
     lines = [(report.superior, {"size": 13})] if report.superior else []
     lines += [(report.issuer, {"bold": True, "size": 13}), ("*", {}), (report.label("number"), {"size": 13})]
     _cell_lines(left, lines)
-    _cell_lines(right, [(report.label("party"), {"bold": True, "underline": True, "size": 14}), ("", {}),
-                        (report.place_date, {"italic": True, "size": 13})])
+    _cell_lines(
+        right,
+        [
+            (report.label("party"), {"bold": True, "underline": True, "size": 14}),
+            ("", {}),
+            (report.place_date, {"italic": True, "size": 13}),
+        ],
+    )
 
 
 def _signature(doc, report: Report) -> None:
     _paragraph(doc, "", before=12)
     left, right = _two_columns(doc, (80, 80))
-    _cell_lines(left, [(report.label("recipients"), {"bold": True, "italic": True, "size": 12}),
-                       (report.label("recipient_blank"), {"size": 11}), (report.label("recipient_file"), {"size": 11})],
-                align=WD_ALIGN_PARAGRAPH.LEFT)
-    _cell_lines(right, [(report.label("sign_for"), {"bold": True, "size": 14}), (report.label("sign_role"), {"bold": True, "size": 14}),
-                        (report.label("sign_note"), {"italic": True, "size": 12}), ("", {}), ("", {}), ("", {})])
+    _cell_lines(
+        left,
+        [
+            (report.label("recipients"), {"bold": True, "italic": True, "size": 12}),
+            (report.label("recipient_blank"), {"size": 11}),
+            (report.label("recipient_file"), {"size": 11}),
+        ],
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _cell_lines(
+        right,
+        [
+            (report.label("sign_for"), {"bold": True, "size": 14}),
+            (report.label("sign_role"), {"bold": True, "size": 14}),
+            (report.label("sign_note"), {"italic": True, "size": 12}),
+            ("", {}),
+            ("", {}),
+            ("", {}),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ the category tables, as WordprocessingML
@@ -160,15 +192,21 @@ def _run(text: str, *, bold: bool = False, italic: bool = False) -> str:
 
 def _cell(width: float, align: str, paragraphs: list[str], fill: str | None = None) -> str:
     shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
-    body = "".join(f'<w:p><w:pPr><w:spacing w:before="20" w:after="20"/><w:jc w:val="{align}"/></w:pPr>{p}</w:p>'
-                   for p in paragraphs or [""])
+    body = "".join(
+        f'<w:p><w:pPr><w:spacing w:before="20" w:after="20"/><w:jc w:val="{align}"/></w:pPr>{p}</w:p>' for p in paragraphs or [""]
+    )
     return f'<w:tc><w:tcPr><w:tcW w:w="{round(width)}" w:type="dxa"/>{shading}<w:vAlign w:val="center"/></w:tcPr>{body}</w:tc>'
 
 
 def _row_cells(row: Row) -> list[list[str]]:
     verdict = [_run(row.verdict, bold=True)] + ([_run(row.committee, italic=True)] if row.committee else [])
     return [
-        [_run(str(row.number))], [_run(row.title)], [_run(row.plan)], [_run(row.result)], [_run(row.percent)], verdict,
+        [_run(str(row.number))],
+        [_run(row.title)],
+        [_run(row.plan)],
+        [_run(row.result)],
+        [_run(row.percent)],
+        verdict,
         [_run(note) for note in row.notes],
     ]
 
@@ -176,13 +214,17 @@ def _row_cells(row: Row) -> list[list[str]]:
 def _table_xml(report: Report, rows: tuple[Row, ...]) -> str:
     widths = [w * _TWIPS_PER_MM for w in WIDTHS_MM]
     grid = "".join(f'<w:gridCol w:w="{round(w)}"/>' for w in widths)
-    header = "".join(_cell(w, "center", [_run(name, bold=True)], fill="E7E6E6") for w, name in zip(widths, report.columns, strict=True))
+    header = "".join(
+        _cell(w, "center", [_run(name, bold=True)], fill="E7E6E6") for w, name in zip(widths, report.columns, strict=True)
+    )
     out = [
-        (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"{round(sum(widths))}\" w:type=\"dxa\"/>"
-        '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
-        'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'),
+        (
+            f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{round(sum(widths))}" w:type="dxa"/>'
+            '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" '
+            'w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr>'
+        ),
         f"<w:tblGrid>{grid}</w:tblGrid>",
-        f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{header}</w:tr>',  # repeated on every page
+        f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{header}</w:tr>",  # repeated on every page
     ]
     for row in rows:
         cells = "".join(_cell(w, a, ps) for w, a, ps in zip(widths, _ALIGN, _row_cells(row), strict=True))

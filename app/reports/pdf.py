@@ -26,7 +26,11 @@ def _package_folder(name: str) -> Path:
 # matplotlib's own folder, found without importing matplotlib (numpy and all): the PDF needs only its fonts.
 _FONTS = _package_folder("matplotlib") / "mpl-data" / "fonts" / "ttf"
 _FAMILY = "DejaVuSerif"
-_STYLES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}  # no bold italic: each font parsed costs memory
+_STYLES = {
+    "": "DejaVuSerif.ttf",
+    "B": "DejaVuSerif-Bold.ttf",
+    "I": "DejaVuSerif-Italic.ttf",
+}  # no bold italic: each font parsed costs memory
 BODY_PT, TABLE_PT = 12, 9.5  # DejaVu Serif sets wider than Times New Roman: these match its 13 / 12 pt
 LEFT, TOP, RIGHT, BOTTOM = 30, 20, 15, 20  # mm
 WIDTHS = (11, 44, 24, 20, 16, 19, 31)  # mm, 165 between the margins
@@ -61,8 +65,7 @@ def render(report: Report) -> bytes:
     _text(pdf, "-----", "", BODY_PT, align="C")
     _text(pdf, report.period_line, "I", BODY_PT, align="C", after=2)
     pdf.set_font(_FAMILY, "", BODY_PT)
-    pdf.multi_cell(0, 6, f"**{report.label('summary')}:** {report.headline}.", markdown=True,
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 6, f"**{report.label('summary')}:** {report.headline}.", markdown=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for section in report.sections:
         if pdf.will_page_break(40):  # a heading, its headline, the table's header and a row stay together
             pdf.add_page()
@@ -99,10 +102,14 @@ def _column(pdf: FPDF, x: float, y: float, width: float, lines: Sequence[tuple[s
 def _letterhead(pdf: FPDF, report: Report) -> None:
     top = pdf.get_y()
     left = ([(report.superior, "", 11)] if report.superior else []) + [
-        (report.issuer, "B", 11), ("*", "", 11), (report.label("number"), "", 11)]
+        (report.issuer, "B", 11),
+        ("*", "", 11),
+        (report.label("number"), "", 11),
+    ]
     bottom_left = _column(pdf, LEFT, top, 78, left)
-    bottom_right = _column(pdf, LEFT + 80, top, 85, [(report.label("party"), "BU", 12), ("", "", 6),
-                                                      (report.place_date, "I", 11)])
+    bottom_right = _column(
+        pdf, LEFT + 80, top, 85, [(report.label("party"), "BU", 12), ("", "", 6), (report.place_date, "I", 11)]
+    )
     pdf.set_xy(LEFT, max(bottom_left, bottom_right) + 2)
 
 
@@ -114,8 +121,15 @@ def _table(pdf: FPDF, report: Report, rows) -> None:
     _table_row(pdf, widths, header, fill=True)
     for row in rows:
         verdict = [(row.verdict, "B")] + ([(row.committee, "I")] if row.committee else [])
-        cells = [[(str(row.number), "")], [(row.title, "")], [(row.plan, "")], [(row.result, "")], [(row.percent, "")], verdict,
-                 [(note, "") for note in row.notes]]
+        cells = [
+            [(str(row.number), "")],
+            [(row.title, "")],
+            [(row.plan, "")],
+            [(row.result, "")],
+            [(row.percent, "")],
+            verdict,
+            [(note, "") for note in row.notes],
+        ]
         if pdf.will_page_break(_height(widths, cells)):
             pdf.add_page()
             _table_row(pdf, widths, header, fill=True)  # the header row again on each page
@@ -170,8 +184,10 @@ class _Widths:
 
 
 def _lines(widths: _Widths, cells) -> list[list[tuple[str, str]]]:
-    return [[(line, style) for text, style in paragraphs for line in widths.wrap(text, style, w - 2 * _PAD)]
-            for w, paragraphs in zip(WIDTHS, cells, strict=True)]
+    return [
+        [(line, style) for text, style in paragraphs for line in widths.wrap(text, style, w - 2 * _PAD)]
+        for w, paragraphs in zip(WIDTHS, cells, strict=True)
+    ]
 
 
 def _height(widths: _Widths, cells) -> float:
@@ -199,7 +215,22 @@ def _signature(pdf: FPDF, report: Report) -> None:
     if pdf.will_page_break(40):
         pdf.add_page()
     top = pdf.get_y()
-    _column(pdf, LEFT, top, 80, [(report.label("recipients"), "B", 11), (report.label("recipient_blank"), "", 10),
-                                 (report.label("recipient_file"), "", 10)], align="L")
-    _column(pdf, LEFT + 84, top, 81, [(report.label("sign_for"), "B", 12), (report.label("sign_role"), "B", 12),
-                                      (report.label("sign_note"), "I", 11)])
+    _column(
+        pdf,
+        LEFT,
+        top,
+        80,
+        [
+            (report.label("recipients"), "B", 11),
+            (report.label("recipient_blank"), "", 10),
+            (report.label("recipient_file"), "", 10),
+        ],
+        align="L",
+    )
+    _column(
+        pdf,
+        LEFT + 84,
+        top,
+        81,
+        [(report.label("sign_for"), "B", 12), (report.label("sign_role"), "B", 12), (report.label("sign_note"), "I", 11)],
+    )

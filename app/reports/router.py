@@ -40,17 +40,24 @@ SVG_MEDIA_TYPE = "image/svg+xml"
 # format -> (the module that renders it, media type). Each module, and its library (matplotlib for the
 # charts and the page, python-docx, fpdf2), is imported at its first use: a worker that never renders
 # a PDF never holds fpdf2 (bench/reports.py measures each format's peak memory on its own).
-_RENDERERS = {"html": ("app.reports.html", HTML_MEDIA_TYPE), "docx": ("app.reports.docx", DOCX_MEDIA_TYPE),
-              "pdf": ("app.reports.pdf", PDF_MEDIA_TYPE)}
+_RENDERERS = {
+    "html": ("app.reports.html", HTML_MEDIA_TYPE),
+    "docx": ("app.reports.docx", DOCX_MEDIA_TYPE),
+    "pdf": ("app.reports.pdf", PDF_MEDIA_TYPE),
+}
 
 
 def _module(name: str):
     return importlib.import_module(name)
 
+
 IfNoneMatch = Annotated[
     str | None,
-    Header(alias="If-None-Match", max_length=2000,
-           description="The ETag of a copy you hold: if it is still current, 304 and no body (nothing is rendered)."),
+    Header(
+        alias="If-None-Match",
+        max_length=2000,
+        description="The ETag of a copy you hold: if it is still current, 304 and no body (nothing is rendered).",
+    ),
 ]
 
 _HEADERS = {
@@ -60,7 +67,10 @@ _HEADERS = {
         "schema": ETAG_HEADER["ETag"]["schema"],
     },
     "Cache-Control": {"description": "`public, max-age=300` (`private` for a draft plan's).", "schema": {"type": "string"}},
-    "Server-Timing": {"description": "`render;dur=<ms>`: how long the rendering alone took (200 only).", "schema": {"type": "string"}},
+    "Server-Timing": {
+        "description": "`render;dur=<ms>`: how long the rendering alone took (200 only).",
+        "schema": {"type": "string"},
+    },
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _TEXT = {"schema": {"type": "string"}}
@@ -85,8 +95,9 @@ def _etag(*parts: object) -> str:
     return '"' + digest.hexdigest() + '"'
 
 
-def _answer(if_none_match: str | None, etag: str, *, draft: bool, media_type: str, build: Callable[[], bytes],
-            filename: str | None = None) -> Response:
+def _answer(
+    if_none_match: str | None, etag: str, *, draft: bool, media_type: str, build: Callable[[], bytes], filename: str | None = None
+) -> Response:
     """304 when the client's copy is current; else the rendered body, with its ETag and caching headers."""
     headers = {"ETag": etag, "Cache-Control": f"{'private' if draft else 'public'}, max-age=300", "Vary": "Accept-Language"}
     if if_none_match is not None and matches(if_none_match, etag):
@@ -122,8 +133,10 @@ verdicts, then the signature block and "Nơi nhận" for the office to fill.
     summary="Get a plan's report document (HTML, DOCX or PDF)",
     description=REPORT_DESCRIPTION,
     response_class=Response,
-    responses=_responses("The report. DOCX and PDF come as a download (`Content-Disposition: attachment`).", {
-        HTML_MEDIA_TYPE.split(";")[0]: _TEXT, DOCX_MEDIA_TYPE: _BINARY, PDF_MEDIA_TYPE: _BINARY}),
+    responses=_responses(
+        "The report. DOCX and PDF come as a download (`Content-Disposition: attachment`).",
+        {HTML_MEDIA_TYPE.split(";")[0]: _TEXT, DOCX_MEDIA_TYPE: _BINARY, PDF_MEDIA_TYPE: _BINARY},
+    ),
 )
 def get_plan_report(
     request: Request,
@@ -147,8 +160,9 @@ def get_plan_report(
 
     def build() -> bytes:
         # the parsed status is freed once the report model is built, before the renderer's peak
-        report = document.build_report(document.ReportStatus.model_validate_json(body), organization=name, parent=parent,
-                                       issued_on=today)
+        report = document.build_report(
+            document.ReportStatus.model_validate_json(body), organization=name, parent=parent, issued_on=today
+        )
         return _module(module).render(report)
 
     filename = None if format_ == "html" else f"bao-cao-{_safe(code)}-{as_of.isoformat()}.{format_}"
@@ -163,7 +177,12 @@ def get_plan_report(
     responses=_responses("Verdict counts per category, stacked bars.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_plan_chart(
-    session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep, as_of: AsOf = None,
+    session: SessionDep,
+    plan: PlanDep,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
+    as_of: AsOf = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
@@ -195,13 +214,25 @@ def _target_reads(request: Request, session, principal, target_id: int, as_of: d
     responses=_responses("The chart.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_target_chart(
-    request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
-    known_at: KnownAtDep, as_of: AsOf = None, if_none_match: IfNoneMatch = None,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    target_id: TargetId,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
+    as_of: AsOf = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     status, past, end, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, True)
     etag = _etag(status.model_dump_json(), past.model_dump_json(), "target-chart")
-    return _answer(if_none_match, etag, draft=draft, media_type=SVG_MEDIA_TYPE,
-                   build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=lang))
+    return _answer(
+        if_none_match,
+        etag,
+        draft=draft,
+        media_type=SVG_MEDIA_TYPE,
+        build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=lang),
+    )
 
 
 @router.get(
@@ -212,9 +243,21 @@ def get_target_chart(
     responses=_responses("The badge.", {SVG_MEDIA_TYPE: _TEXT}),
 )
 def get_target_badge(
-    request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, today: TodayDep, lang: LangDep,
-    known_at: KnownAtDep, as_of: AsOf = None, if_none_match: IfNoneMatch = None,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    target_id: TargetId,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
+    as_of: AsOf = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     status, _, _, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, False)
-    return _answer(if_none_match, _etag(status.model_dump_json(), "badge"), draft=draft, media_type=SVG_MEDIA_TYPE,
-                   build=lambda: _module("app.reports.charts").badge(status, lang=lang))
+    return _answer(
+        if_none_match,
+        _etag(status.model_dump_json(), "badge"),
+        draft=draft,
+        media_type=SVG_MEDIA_TYPE,
+        build=lambda: _module("app.reports.charts").badge(status, lang=lang),
+    )

@@ -104,7 +104,6 @@ class TargetEvaluation(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
-
 class TargetFigures(SQLModel, table=True):
     """PostgreSQL: how many figures (any version) each target has had inserted, kept by a trigger
     in the inserting transaction (migration 0004); part of the fingerprint. Empty on SQLite."""
@@ -122,8 +121,15 @@ _T = Target.__table__
 
 # The stored rows of a plan's (live) targets for one date: joined, so no list of ids is sent.
 READ = (
-    select(TABLE.c.target_id, TABLE.c.fingerprint, TABLE.c.status, TABLE.c.message_vi, TABLE.c.message_en, TABLE.c.payload,
-           TABLE.c.provisional)
+    select(
+        TABLE.c.target_id,
+        TABLE.c.fingerprint,
+        TABLE.c.status,
+        TABLE.c.message_vi,
+        TABLE.c.message_en,
+        TABLE.c.payload,
+        TABLE.c.provisional,
+    )
     .join(_T, _T.c.id == TABLE.c.target_id)
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None), TABLE.c.as_of == bindparam("as_of"))
 )
@@ -139,7 +145,9 @@ class Stored(NamedTuple):
     provisional: bool = False  # a verdict while some expected units have not reported
 
 
-def fingerprint(target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None, units_key: str = "") -> str:
+def fingerprint(
+    target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None, units_key: str = ""
+) -> str:
     """What a stored evaluation depends on besides as_of (see the module docstring).
 
     `target` is a row of the target's columns that spec_of reads (service._PLAN_TARGETS,
@@ -175,9 +183,17 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> Non
         if admission is None:
             return
         values = [
-            {"target_id": tid, "as_of": as_of, "fingerprint": fp, "status": st.status.value, "provisional": st.provisional,
-             "message_vi": st.message_vi,
-             "message_en": st.message_en, "payload": st.payload.decode(), "computed_at": now}
+            {
+                "target_id": tid,
+                "as_of": as_of,
+                "fingerprint": fp,
+                "status": st.status.value,
+                "provisional": st.provisional,
+                "message_vi": st.message_vi,
+                "message_en": st.message_en,
+                "payload": st.payload.decode(),
+                "computed_at": now,
+            }
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
         ]
         _upsert(bind, values, admission, as_of)
@@ -228,7 +244,7 @@ def _trim(conn, plan_id: int, as_of: date) -> None:
     first (the new date stays). Read again here, so two admissions at once do not leave one date too many."""
     stored = conn.execute(_DATES_OF_PLAN, {"plan_id": plan_id}).all()
     others = sorted((row for row in stored if row[0] != as_of), key=lambda row: as_utc(row[1]), reverse=True)
-    extra = [day for day, _ in others[MAX_DATES_PER_PLAN - 1:]]
+    extra = [day for day, _ in others[MAX_DATES_PER_PLAN - 1 :]]
     if extra:
         conn.execute(_EVICT, {"dates": extra, "plan_id": plan_id})
 
@@ -241,7 +257,10 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
     stmt = insert(TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
-        set_={name: stmt.excluded[name] for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")},
+        set_={
+            name: stmt.excluded[name]
+            for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")
+        },
     )
     with not_flushed(bind) as conn:
         conn.execute(stmt, values)

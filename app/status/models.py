@@ -61,7 +61,9 @@ class TargetHead(BaseModel):
     known_at: datetime | None = Field(description="Only figures recorded by this moment counted (null: all).")
     lang: Lang
     message: str = Field(description="The explanation in the requested language (`?lang=` or Accept-Language).")
-    assessment: AssessmentPublic | None = Field(description="The committee's latest recorded verdict, shown beside the computed one.")
+    assessment: AssessmentPublic | None = Field(
+        description="The committee's latest recorded verdict, shown beside the computed one."
+    )
 
 
 class TargetJudged(BaseModel):

@@ -31,8 +31,20 @@ _T = Target.__table__
 _A = Assessment.__table__
 
 FIGURE_COLUMNS = (
-    _S.c.id, _S.c.target_id, _S.c.organization_id, _S.c.period_date, _S.c.value, _S.c.numerator, _S.c.denominator,
-    _S.c.done, _S.c.is_estimate, _S.c.recorded_at, _S.c.kind, _S.c.supersedes_id, _S.c.root_id, _S.c.period_start,
+    _S.c.id,
+    _S.c.target_id,
+    _S.c.organization_id,
+    _S.c.period_date,
+    _S.c.value,
+    _S.c.numerator,
+    _S.c.denominator,
+    _S.c.done,
+    _S.c.is_estimate,
+    _S.c.recorded_at,
+    _S.c.kind,
+    _S.c.supersedes_id,
+    _S.c.root_id,
+    _S.c.period_start,
 )
 
 
@@ -57,9 +69,27 @@ FIGURES_OF_TARGETS = _figures_statement(_S.c.target_id.in_(bindparam("target_ids
 # and the largest submission id (one index probe per target) and, on PostgreSQL, the figures'
 # version: the cache's fingerprint (app/status/cache.py).
 SPEC_COLUMNS = (
-    _T.c.id, _T.c.code, _T.c.title, _T.c.title_en, _T.c.category, _T.c.unit, _T.c.comparison, _T.c.value, _T.c.low,
-    _T.c.high, _T.c.tolerance, _T.c.direction, _T.c.baseline_value, _T.c.change_basis, _T.c.aggregation,
-    _T.c.checkpoints, _T.c.frequency, _T.c.across_units, _T.c.is_percentage, _T.c.may_exceed_whole, _T.c.reporting_unit_ids,
+    _T.c.id,
+    _T.c.code,
+    _T.c.title,
+    _T.c.title_en,
+    _T.c.category,
+    _T.c.unit,
+    _T.c.comparison,
+    _T.c.value,
+    _T.c.low,
+    _T.c.high,
+    _T.c.tolerance,
+    _T.c.direction,
+    _T.c.baseline_value,
+    _T.c.change_basis,
+    _T.c.aggregation,
+    _T.c.checkpoints,
+    _T.c.frequency,
+    _T.c.across_units,
+    _T.c.is_percentage,
+    _T.c.may_exceed_whole,
+    _T.c.reporting_unit_ids,
 )
 _MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
 _FIGURES_VERSION = (
@@ -85,8 +115,22 @@ _ID = attrgetter("id")
 def observation(row: Row) -> Observation:
     """The engine's view of a stored figure (a row of FIGURE_COLUMNS)."""
     # Unpacked, not read by name: this runs once per figure of a plan (up to a million).
-    (id_, _target_id, organization_id, period_date, value, numerator, denominator, done, is_estimate, recorded_at,
-     _kind, _supersedes_id, _root_id, period_start) = row
+    (
+        id_,
+        _target_id,
+        organization_id,
+        period_date,
+        value,
+        numerator,
+        denominator,
+        done,
+        is_estimate,
+        recorded_at,
+        _kind,
+        _supersedes_id,
+        _root_id,
+        period_start,
+    ) = row
     # SQLite hands back naive datetimes, all UTC; PostgreSQL aware ones (compared as instants).
     recorded = recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC)
     return Observation(
@@ -111,7 +155,9 @@ def in_force(rows: Sequence[Row], as_of: date, known_at: datetime | None) -> lis
     return [observation(row) for row in rows if row.period_date <= as_of]
 
 
-def replaced(rows: Sequence[Row], kept: list[Observation], as_of: date, known_at: datetime | None) -> list[tuple[Observation, str]]:
+def replaced(
+    rows: Sequence[Row], kept: list[Observation], as_of: date, known_at: datetime | None
+) -> list[tuple[Observation, str]]:
     """The versions that do not count because a later version replaced them, with why (a target's own status lists them)."""
     if not has_versions(rows):
         return []  # no corrections or retractions: every row is an original in force
@@ -128,8 +174,11 @@ def replaced(rows: Sequence[Row], kept: list[Observation], as_of: date, known_at
         for r in known:
             if r.id in kept_ids or r.id == last.id or r.period_date > as_of:
                 continue  # counts; or is the chain's last version (a retraction row withdraws, it is not a figure)
-            why = (f"retracted: by submission {last.id}" if last.kind == versions.Kind.RETRACTION.value
-                   else f"superseded: corrected by submission {last.id}")
+            why = (
+                f"retracted: by submission {last.id}"
+                if last.kind == versions.Kind.RETRACTION.value
+                else f"superseded: corrected by submission {last.id}"
+            )
             out.append((observation(r), why))
     return out
 

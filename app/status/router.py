@@ -101,7 +101,12 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
     responses=errors(404, 422, 503),
 )
 def get_plan_status(
-    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep,
+    _slot: StatusSlotDep,
+    session: SessionDep,
+    plan: PlanDep,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
     as_of: AsOf = None,
 ):
     # Already PlanStatus as JSON (see service.plan_status_json): a Response skips re-validating
@@ -117,7 +122,12 @@ def get_plan_status(
     responses=errors(404, 422, 503),
 )
 def get_plan_status_by_organization(
-    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, today: TodayDep, lang: LangDep, known_at: KnownAtDep,
+    _slot: StatusSlotDep,
+    session: SessionDep,
+    plan: PlanDep,
+    today: TodayDep,
+    lang: LangDep,
+    known_at: KnownAtDep,
     as_of: AsOf = None,
 ):
     return service.plan_status_by_organization(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)

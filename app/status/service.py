@@ -45,10 +45,17 @@ def target_status(
     tree = load_tree(session, plan.organization_id)
     figures = queries.in_force(rows, as_of, known_at)
     ev = evaluate(
-        spec_of(target, plan), figures, as_of=as_of, known_at=known_at, rules=rules_of(plan),
-        units=tree.units(plan.organization_id, expected_for(plan, target)), excluded=queries.replaced(rows, figures, as_of, known_at),
+        spec_of(target, plan),
+        figures,
+        as_of=as_of,
+        known_at=known_at,
+        rules=rules_of(plan),
+        units=tree.units(plan.organization_id, expected_for(plan, target)),
+        excluded=queries.replaced(rows, figures, as_of, known_at),
     )
-    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(target.id)
+    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(
+        target.id
+    )
     return shaping.target_status(target, shaping.judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
 
 
@@ -77,8 +84,9 @@ def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known
     computed: dict[int, cache.Stored] = {}
     for target_id, figures, replaced in queries.stream(session, list(stale), as_of, known_at):
         computed[target_id] = shaping.stored(
-            evaluate(specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id],
-                     excluded=replaced)
+            evaluate(
+                specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id], excluded=replaced
+            )
         )
     for target_id in stale.keys() - computed.keys():  # no figure at all
         computed[target_id] = shaping.stored(
@@ -166,7 +174,9 @@ def plan_status_by_organization(
                 name=orgs[org_id].name,
                 summary=shaping.group(orgs[org_id].code, summary, lang),
                 targets=[
-                    shaping.target_status(t, shaping.judged(ev, PLAN_VIEW_IDS), as_of=as_of, lang=lang, known_at=known_at, assessment=None)
+                    shaping.target_status(
+                        t, shaping.judged(ev, PLAN_VIEW_IDS), as_of=as_of, lang=lang, known_at=known_at, assessment=None
+                    )
                     for t, ev in pairs
                 ],
             )
@@ -188,7 +198,12 @@ def target_history(*, session: Session, target: Target, as_of: date, known_at: d
     if goal is not None:
         for day in _month_ends(spec.period_start, spec.period_end):
             share = pace.expected_share(spec.period_start, spec.period_end, day, spec.checkpoints)
-            path.append(PathPoint(date=day, expected=pace.expected_at(goal=goal, share=share, is_flow=spec.is_flow, baseline=spec.baseline_value)))
+            path.append(
+                PathPoint(
+                    date=day,
+                    expected=pace.expected_at(goal=goal, share=share, is_flow=spec.is_flow, baseline=spec.baseline_value),
+                )
+            )
     points = [
         HistoryPoint(
             date=ev.as_of,

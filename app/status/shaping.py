@@ -33,7 +33,11 @@ def judged(ev: Evaluation, max_ids: int | None = None) -> dict:
         forecast = {"method": ev.forecast.method, "value": ev.forecast.value, "verdict": ev.forecast_verdict.value}
     required = None
     if ev.required_total is not None and ev.months_remaining is not None:
-        required = {"total": ev.required_total, "per_month": ev.required_per_month, "months_remaining": round(ev.months_remaining, 2)}
+        required = {
+            "total": ev.required_total,
+            "per_month": ev.required_per_month,
+            "months_remaining": round(ev.months_remaining, 2),
+        }
     return {
         "phase": ev.phase.value,
         "status": ev.status.value,
@@ -143,8 +147,16 @@ def plan_json(
     for t in targets:
         st = parts[t.id]
         head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
-            target_id=t.id, code=t.code, title=t.title, unit=t.unit, category=t.category, as_of=as_of, known_at=known_at,
-            lang=lang, message=st.message_vi if lang == "vi" else st.message_en, assessment=assessments.get(t.id),
+            target_id=t.id,
+            code=t.code,
+            title=t.title,
+            unit=t.unit,
+            category=t.category,
+            as_of=as_of,
+            known_at=known_at,
+            lang=lang,
+            message=st.message_vi if lang == "vi" else st.message_en,
+            assessment=assessments.get(t.id),
         )
         pieces.append(_HEAD_JSON(head)[:-1] + b"," + st.payload[1:])
     return out[:-2] + b",".join(pieces) + b"]}"

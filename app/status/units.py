@@ -22,9 +22,7 @@ from app.organizations.models import Organization
 from app.organizations.service import subtree
 
 _O = Organization.__table__
-_ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(
-    _O.c.id.in_(bindparam("ids", expanding=True))
-)
+_ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(_O.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -57,8 +55,9 @@ def load_tree(session: Session, root: int) -> Tree:
     parent = {r.id: (r.parent_id if r.id != root else None) for r in rows}
     labels = {r.id: r.code for r in rows}
     reporting = frozenset(r.id for r in rows if r.is_reporting_unit)
-    digest = hashlib.blake2b(repr(sorted((r.id, r.parent_id, r.code, bool(r.is_reporting_unit)) for r in rows)).encode(),
-                             digest_size=12).hexdigest()
+    digest = hashlib.blake2b(
+        repr(sorted((r.id, r.parent_id, r.code, bool(r.is_reporting_unit)) for r in rows)).encode(), digest_size=12
+    ).hexdigest()
     return Tree(root=root, parent=parent, labels=labels, reporting=reporting, key=digest)
 
 

@@ -24,8 +24,9 @@ def load_submission(request: Request, session: SessionDep, principal: PrincipalD
     assert target is not None, "a figure's target is kept (foreign key)"
     plan = session.get(Plan, target.plan_id)
     assert plan is not None, "a target's plan is kept (foreign key)"
-    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request),
-                             hidden=f"Submission {submission_id} does not exist.")
+    policy.require_read_plan(
+        session, principal, plan, open_reads=open_reads(request), hidden=f"Submission {submission_id} does not exist."
+    )
     return submission
 
 

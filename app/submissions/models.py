@@ -63,8 +63,13 @@ class SubmissionCreate(InputModel):
             "examples": [
                 {"value": 4100, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": True, "note": "Ước 6 tháng"},
                 {"numerator": 46, "denominator": 70, "period_date": "2019-12-31", "organization_id": 1},
-                {"value": 950, "period_start": "2019-07-01", "period_date": "2019-12-31", "organization_id": 8,
-                 "note": "Sản lượng vụ mùa (6 tháng cuối năm)"},
+                {
+                    "value": 950,
+                    "period_start": "2019-07-01",
+                    "period_date": "2019-12-31",
+                    "organization_id": 8,
+                    "note": "Sản lượng vụ mùa (6 tháng cuối năm)",
+                },
                 {"done": True, "period_date": "2019-12-31", "organization_id": 1},
             ]
         }
@@ -120,8 +125,14 @@ class SubmissionCorrection(SubmissionCreate):
     model_config = {
         "json_schema_extra": {
             "examples": [
-                {"value": 4250, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": False,
-                 "note": "Số chính thức 6 tháng", "reason": "Cục Thống kê công bố số chính thức"},
+                {
+                    "value": 4250,
+                    "period_date": "2019-06-30",
+                    "organization_id": 1,
+                    "is_estimate": False,
+                    "note": "Số chính thức 6 tháng",
+                    "reason": "Cục Thống kê công bố số chính thức",
+                },
             ]
         }
     }

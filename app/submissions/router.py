@@ -54,8 +54,12 @@ def list_submissions(
     session: SessionDep,
     target: TargetDep,
     paging: PagingDep,
-    from_date: Annotated[IsoDate | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")] = None,
-    to_date: Annotated[IsoDate | None, Query(alias="to", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or before.")] = None,
+    from_date: Annotated[
+        IsoDate | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")
+    ] = None,
+    to_date: Annotated[
+        IsoDate | None, Query(alias="to", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or before.")
+    ] = None,
     organization_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Reported by this organisation.")] = None,
     versions: Annotated[
         service.Versions,

@@ -52,19 +52,31 @@ def shape_problems(target: Target, plan, body) -> dict[str, str]:
 
 # The figures in force of one target: each chain's current version, retractions left out.
 _later = Submission.__table__.alias("later")
-_IN_FORCE = (
-    ~select(_later.c.id).where(_later.c.supersedes_id == _S.c.id).exists()
-) & (_S.c.kind != "retraction")
-_OTHER_SHAPE_VALUE = select(_S.c.id).where(
-    _S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.value.is_not(None),
-    (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
-).limit(1)
-_OTHER_SHAPE_RATIO = select(_S.c.id).where(
-    _S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.numerator.is_not(None),
-    (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
-).limit(1)
+_IN_FORCE = (~select(_later.c.id).where(_later.c.supersedes_id == _S.c.id).exists()) & (_S.c.kind != "retraction")
+_OTHER_SHAPE_VALUE = (
+    select(_S.c.id)
+    .where(
+        _S.c.target_id == bindparam("target_id"),
+        _IN_FORCE,
+        _S.c.value.is_not(None),
+        (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
+    )
+    .limit(1)
+)
+_OTHER_SHAPE_RATIO = (
+    select(_S.c.id)
+    .where(
+        _S.c.target_id == bindparam("target_id"),
+        _IN_FORCE,
+        _S.c.numerator.is_not(None),
+        (_S.c.root_id.is_(None) & (_S.c.id != bindparam("chain"))) | (_S.c.root_id != bindparam("chain")),
+    )
+    .limit(1)
+)
 _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, _S.c.is_estimate).where(
-    _S.c.target_id == bindparam("target_id"), _S.c.organization_id == bindparam("organization_id"), _IN_FORCE,
+    _S.c.target_id == bindparam("target_id"),
+    _S.c.organization_id == bindparam("organization_id"),
+    _IN_FORCE,
 )
 _LOCK_TARGET = update(Target.__table__).where(Target.__table__.c.id == bindparam("target_id")).values(id=Target.__table__.c.id)
 
@@ -174,17 +186,29 @@ class FileRules:
         if other in shapes:
             theirs = "values" if other == "value" else "ratios (numerator and denominator)"
             field = "numerator" if mine == "ratio" else "value"
-            return [(field, f"this target already has {theirs} (submission {shapes[other] or 'in this file'}): "
-                            f"a {mine} cannot be mixed with them")]
+            return [
+                (
+                    field,
+                    f"this target already has {theirs} (submission {shapes[other] or 'in this file'}): "
+                    f"a {mine} cannot be mixed with them",
+                )
+            ]
         if target.aggregation == Aggregation.SUM.value and (body.period_start is not None or self._has_periods(target)):
             periods = self._periods(target, body.organization_id)
             for (day, est), (start, row_id) in periods.items():
                 if (day, est) == (body.period_date, body.is_estimate) or est != body.is_estimate:
                     continue
-                if (body.period_start is not None or start is not None) and overlaps(body.period_start, body.period_date, start, day):
+                if (body.period_start is not None or start is not None) and overlaps(
+                    body.period_start, body.period_date, start, day
+                ):
                     where = f"submission {row_id}" if row_id else "an earlier row of this file"
-                    return [("period_start", f"overlaps {where} of the same organisation ({(start or day).isoformat()} "
-                                             f"to {day.isoformat()}): increments of one unit must cover separate periods")]
+                    return [
+                        (
+                            "period_start",
+                            f"overlaps {where} of the same organisation ({(start or day).isoformat()} "
+                            f"to {day.isoformat()}): increments of one unit must cover separate periods",
+                        )
+                    ]
             periods[(body.period_date, body.is_estimate)] = (body.period_start, 0)
             self.with_periods[target.id] = self.with_periods.get(target.id, False) or body.period_start is not None
         shapes.setdefault(mine, 0)

@@ -38,7 +38,15 @@ from app.targets.models import Target
 Versions = Literal["current", "all"]
 # The figure fields a retraction repeats from the version it withdraws.
 FIGURE_FIELDS = (
-    "target_id", "organization_id", "period_date", "value", "numerator", "denominator", "done", "is_estimate", "note",
+    "target_id",
+    "organization_id",
+    "period_date",
+    "value",
+    "numerator",
+    "denominator",
+    "done",
+    "is_estimate",
+    "note",
     "evidence_url",
 )
 
@@ -119,8 +127,15 @@ def check_open(plan: Plan) -> None:
 
 def new_figure(body: SubmissionCreate, target_id: int) -> dict:
     """The columns of a new original figure, as inserted (`insert_figures` adds the id)."""
-    return {**body.model_dump(), "target_id": target_id, "recorded_at": utcnow(), "kind": Kind.ORIGINAL.value,
-            "supersedes_id": None, "root_id": None, "reason": ""}
+    return {
+        **body.model_dump(),
+        "target_id": target_id,
+        "recorded_at": utcnow(),
+        "kind": Kind.ORIGINAL.value,
+        "supersedes_id": None,
+        "root_id": None,
+        "reason": "",
+    }
 
 
 def as_correction(fields: dict, reason: str) -> dict:

@@ -100,7 +100,8 @@ class TargetFields(InputModel):
     baseline_value: Figure | None = Field(default=None, description="`change`: the level the change is measured from.")
     baseline_date: SaneDate | None = None
     change_basis: ChangeBasis | None = Field(
-        default=None, description="`change`: relative_percent, percentage_points, absolute, or factor (measured / baseline, e.g. 1.6 for \"tăng 1,6 lần\"; baseline above 0)."
+        default=None,
+        description='`change`: relative_percent, percentage_points, absolute, or factor (measured / baseline, e.g. 1.6 for "tăng 1,6 lần"; baseline above 0).',
     )
     aggregation: Aggregation | None = Field(
         default=None,

@@ -35,7 +35,11 @@ def list_targets(
     include_archived: Annotated[bool, Query(description="Also list archived targets (deleted ones that had figures).")] = False,
 ):
     return service.list_targets(
-        session=session, plan=plan, category=category, include_archived=include_archived, limit=paging.limit,
+        session=session,
+        plan=plan,
+        category=category,
+        include_archived=include_archived,
+        limit=paging.limit,
         offset=paging.offset,
     )
 
@@ -72,7 +76,9 @@ def get_target(target: TargetDep, response: Response):
     response_model=TargetPublic,
     responses={**etag.documented(200), **errors(404, 409, 412, 422)},
 )
-def update_target(session: SessionDep, target: EditableTargetDep, body: TargetUpdate, response: Response, if_match: IfMatch = None):
+def update_target(
+    session: SessionDep, target: EditableTargetDep, body: TargetUpdate, response: Response, if_match: IfMatch = None
+):
     with transaction(session):
         etag.require_match(session, target, TargetPublic, if_match)
         updated = service.update_target(session=session, target=target, target_in=body)

@@ -24,8 +24,17 @@ from app.targets.spec import spec_of
 # ------------------------------------------------------------------ the write rules (API, import, CLI, seed)
 
 # The fields a PATCH may clear.
-PATCH_NULLABLE = {"value", "low", "high", "tolerance", "baseline_value", "baseline_date", "change_basis", "frequency",
-                  "reporting_unit_ids"}
+PATCH_NULLABLE = {
+    "value",
+    "low",
+    "high",
+    "tolerance",
+    "baseline_value",
+    "baseline_date",
+    "change_basis",
+    "frequency",
+    "reporting_unit_ids",
+}
 
 
 def stored_checkpoints(checkpoints) -> list[dict]:
@@ -104,9 +113,7 @@ def apply_target_patch(target: Target, changes: dict) -> None:
 # ------------------------------------------------------------------ use cases
 
 
-def list_targets(
-    *, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int
-):
+def list_targets(*, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int):
     """Lists a plan's targets in their order; archived ones only with `include_archived`."""
     stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
     if not include_archived:

@@ -55,8 +55,17 @@ from app.exchange.importer.report import ImportCounts, ImportKind, ImportReport,
 from app.exchange.importer.targets import TARGET_REQUIRED, import_targets
 from app.plans.models import Plan
 
-__all__ = ["KINDS", "ImportCounts", "ImportKind", "ImportReport", "RowError", "import_bytes", "import_submissions",
-           "import_targets", "read"]
+__all__ = [
+    "KINDS",
+    "ImportCounts",
+    "ImportKind",
+    "ImportReport",
+    "RowError",
+    "import_bytes",
+    "import_submissions",
+    "import_targets",
+    "read",
+]
 
 KINDS: tuple[str, ...] = ("targets", "submissions")
 
@@ -65,12 +74,21 @@ def read(kind: str, data: bytes) -> tabular.Table:
     """Reads a file for one kind of import; raises tabular.UnreadableFile when it is not CSV/XLSX."""
     if kind == "targets":
         return tabular.read_table(data, TARGET_COLUMNS, required=TARGET_REQUIRED)
-    return tabular.read_table(data, SUBMISSION_COLUMNS, required=SUBMISSION_REQUIRED,
-                              ignored=SUBMISSION_SERVER_COLUMNS, one_of=[SUBMISSION_FIGURES])
+    return tabular.read_table(
+        data, SUBMISSION_COLUMNS, required=SUBMISSION_REQUIRED, ignored=SUBMISSION_SERVER_COLUMNS, one_of=[SUBMISSION_FIGURES]
+    )
 
 
-def import_bytes(*, session: Session, plan: Plan, kind: str, data: bytes, dry_run: bool = False,
-                 keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
+def import_bytes(
+    *,
+    session: Session,
+    plan: Plan,
+    kind: str,
+    data: bytes,
+    dry_run: bool = False,
+    keep_good_rows: bool = False,
+    scope: set[int] | None = None,
+) -> ImportReport:
     """Reads the file and imports it (targets or submissions) into the plan.
 
     `scope` limits the organisations figures may be reported for (None: all; targets ignore it).
@@ -78,5 +96,6 @@ def import_bytes(*, session: Session, plan: Plan, kind: str, data: bytes, dry_ru
     table = read(kind, data)
     if kind == "targets":
         return import_targets(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows)
-    return import_submissions(session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows,
-                              scope=scope)
+    return import_submissions(
+        session=session, plan=plan, table=table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=scope
+    )

@@ -125,8 +125,7 @@ def _read_number(raw: Any, style: NumberStyle) -> float:
     whole, decimal = token.replace(",", "").replace(".", ""), token + "0"
     if parsed.ambiguous:
         raise CellError(
-            f"ambiguous number '{text}': {parsed.reason}; "
-            f"write {whole} for the whole number, or {decimal} for the decimal"
+            f"ambiguous number '{text}': {parsed.reason}; write {whole} for the whole number, or {decimal} for the decimal"
         )
     if parsed.value is None:
         raise CellError(f"'{text}' is not a number ({parsed.reason})")
@@ -224,8 +223,15 @@ def read_checkpoints(raw: Any, style: NumberStyle) -> list[dict[str, Any]]:
 
 TEXT, CHOICE, FIGURE, DATE, INTEGER = "text", "choice", "figure", "date", "integer"
 BOOL, CHECKPOINTS = "bool", "checkpoints"
-READERS: dict[str, Callable[[Any, NumberStyle], Any]] = {TEXT: read_text, CHOICE: read_choice, FIGURE: read_number, DATE: read_date, INTEGER: read_integer,
-           BOOL: read_bool, CHECKPOINTS: read_checkpoints}
+READERS: dict[str, Callable[[Any, NumberStyle], Any]] = {
+    TEXT: read_text,
+    CHOICE: read_choice,
+    FIGURE: read_number,
+    DATE: read_date,
+    INTEGER: read_integer,
+    BOOL: read_bool,
+    CHECKPOINTS: read_checkpoints,
+}
 TARGET_KINDS: dict[str, str] = {
     **{name: TEXT for name in TARGET_COLUMNS},
     **{name: CHOICE for name in ("comparison", "direction", "change_basis", "aggregation", "across_units", "frequency")},
@@ -246,9 +252,7 @@ SUBMISSION_KINDS: dict[str, str] = {
 }
 
 
-def read_cells(
-    cells: dict[str, Any], kinds: dict[str, str], style: NumberStyle
-) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def read_cells(cells: dict[str, Any], kinds: dict[str, str], style: NumberStyle) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The row's cells read by their columns' kinds, and the cells that could not be read."""
     values, problems = {}, []
     for name, raw in cells.items():
@@ -265,4 +269,3 @@ def shown(raw: Any) -> str | None:
         return None
     text = read_text(raw)
     return text if len(text) <= 200 else text[:199] + "…"
-

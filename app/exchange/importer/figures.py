@@ -45,17 +45,36 @@ Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, i
 # same SQL condition as the submissions service's lists). Columns only, no ORM objects.
 # A correction keeps its target but may move to another key; each row is judged by its own key,
 # as before, and "in force" comes from the database, so a chain need not be loaded whole.
-_STORED_KEYS = select(
-    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
-).where(
-    Submission.target_id.in_(bindparam("target_ids", expanding=True)),
-    Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
-    Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
-).execution_options(yield_per=10_000)
+_STORED_KEYS = (
+    select(
+        Submission.id,
+        Submission.target_id,
+        Submission.organization_id,
+        Submission.period_date,
+        Submission.is_estimate,
+    )
+    .where(
+        Submission.target_id.in_(bindparam("target_ids", expanding=True)),
+        Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
+        Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
+    )
+    .execution_options(yield_per=10_000)
+)
 _STORED_VERSIONS = select(
-    Submission.id, Submission.target_id, Submission.organization_id, Submission.period_date, Submission.is_estimate,
-    Submission.value, Submission.numerator, Submission.denominator, Submission.done, Submission.note,
-    Submission.evidence_url, Submission.root_id, Submission.recorded_at, in_force().label("in_force"),
+    Submission.id,
+    Submission.target_id,
+    Submission.organization_id,
+    Submission.period_date,
+    Submission.is_estimate,
+    Submission.value,
+    Submission.numerator,
+    Submission.denominator,
+    Submission.done,
+    Submission.note,
+    Submission.evidence_url,
+    Submission.root_id,
+    Submission.recorded_at,
+    in_force().label("in_force"),
 ).where(Submission.id.in_(bindparam("ids", expanding=True)))
 _IDS_PER_QUERY = 5000
 _ORGANIZATIONS_PER_QUERY = 1000
@@ -87,11 +106,15 @@ def _stored_figures(session: Session, keys: set[Key]) -> tuple[set[tuple], dict[
     # limit on bound parameters (32,766); the plan's targets are already a bounded list.
     ids = []
     for first in range(0, len(organization_ids), _ORGANIZATIONS_PER_QUERY):
-        params = {"target_ids": target_ids, "organization_ids": organization_ids[first:first + _ORGANIZATIONS_PER_QUERY],
-                  "first_date": min(dates), "last_date": max(dates)}
+        params = {
+            "target_ids": target_ids,
+            "organization_ids": organization_ids[first : first + _ORGANIZATIONS_PER_QUERY],
+            "first_date": min(dates),
+            "last_date": max(dates),
+        }
         ids += [row_id for row_id, *key in session.execute(_STORED_KEYS, params) if tuple(key) in keys]
     for first in range(0, len(ids), _IDS_PER_QUERY):
-        for row in session.execute(_STORED_VERSIONS, {"ids": ids[first:first + _IDS_PER_QUERY]}):
+        for row in session.execute(_STORED_VERSIONS, {"ids": ids[first : first + _IDS_PER_QUERY]}):
             key = (row.target_id, row.organization_id, row.period_date, row.is_estimate)
             stored.add(key + _content(row._mapping))
             if row.in_force:
@@ -115,7 +138,7 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
 
     def insert_rows(first: int, stop: int) -> None:
         for begin in range(first, stop, _INSERT_CHUNK):
-            insert_figures(session, rows[begin:min(begin + _INSERT_CHUNK, stop)], context=context)
+            insert_figures(session, rows[begin : min(begin + _INSERT_CHUNK, stop)], context=context)
 
     done = 0
     for index in sorted(corrects_row):
@@ -127,8 +150,15 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
     insert_rows(done, len(rows))
 
 
-def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
-                       keep_good_rows: bool = False, scope: set[int] | None = None) -> ImportReport:
+def import_submissions(
+    *,
+    session: Session,
+    plan: Plan,
+    table: tabular.Table,
+    dry_run: bool = False,
+    keep_good_rows: bool = False,
+    scope: set[int] | None = None,
+) -> ImportReport:
     """Adds the figures of the rows to the plan's targets; one commit (or none), in `finish`.
 
     `scope`: the organisations the caller may report for (None: all); other rows fail.
@@ -146,8 +176,16 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     style = number_style(table, ("value", "numerator", "denominator"))
     if table.problems:
         header_failures(run)
-        return finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
-                      keep_good_rows=keep_good_rows, writes=0)
+        return finish(
+            session=session,
+            plan=plan,
+            kind="submissions",
+            run=run,
+            style=style,
+            dry_run=dry_run,
+            keep_good_rows=keep_good_rows,
+            writes=0,
+        )
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     organizations: dict[str, Organization | None] = {}
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
@@ -168,13 +206,15 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
         else:
             if organization_code not in organizations:
                 organizations[organization_code] = session.exec(
-                    select(Organization).where(Organization.code == organization_code)).first()
+                    select(Organization).where(Organization.code == organization_code)
+                ).first()
             if (organization := organizations[organization_code]) is None:
                 problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
             elif scope is not None and organization.id not in scope:
                 problems.append(("organization_code", f"'{organization_code}' is outside the scope of your API key"))
-        body = run.validated(row, SubmissionCreate, {**values, "organization_id": organization.id if organization else 1},
-                             problems, unread)
+        body = run.validated(
+            row, SubmissionCreate, {**values, "organization_id": organization.id if organization else 1}, problems, unread
+        )
         if body is None or target is None or organization is None:
             continue
         try:
@@ -219,7 +259,15 @@ def import_submissions(*, session: Session, plan: Plan, table: tabular.Table, dr
     def store() -> None:
         _store_figures(session, new, corrects_row)
 
-    return finish(session=session, plan=plan, kind="submissions", run=run, style=style, dry_run=dry_run,
-                  keep_good_rows=keep_good_rows, writes=len(new), store=store,
-                  conflict="The figures could not be stored (changed meanwhile?); nothing was stored.")
-
+    return finish(
+        session=session,
+        plan=plan,
+        kind="submissions",
+        run=run,
+        style=style,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+        writes=len(new),
+        store=store,
+        conflict="The figures could not be stored (changed meanwhile?); nothing was stored.",
+    )

@@ -25,9 +25,7 @@ class RowError(BaseModel):
     """What is wrong with one cell (or a whole row, or the header row), in plain words."""
 
     row: int = Field(description="The spreadsheet row (the header is row 1).")
-    column: str | None = Field(
-        description="The column as headed in the file (or the contract's name); null for the whole row."
-    )
+    column: str | None = Field(description="The column as headed in the file (or the contract's name); null for the whole row.")
     field: str | None = Field(description="The column contract's field name, when the problem is about one.")
     value: str | None = Field(description="The cell as read, when there is one.")
     reason: str
@@ -56,10 +54,7 @@ class ImportReport(BaseModel):
     counts: ImportCounts
     summary: str = Field(description="One sentence: what was stored, or why nothing was.")
     errors: list[RowError]
-    notes: list[str] = Field(
-        default_factory=list, description="Remarks that are not errors (columns not read, number style)."
-    )
-
+    notes: list[str] = Field(default_factory=list, description="Remarks that are not errors (columns not read, number style).")
 
 
 # ------------------------------------------------------------------ model and domain errors in plain words
@@ -101,7 +96,6 @@ def domain_problems(exc: DomainError) -> list[tuple[str | None, str]]:
     if exc.errors:
         return [(e.field, e.message) for e in exc.errors]
     return [(None, exc.detail)]
-
 
 
 # ------------------------------------------------------------------ the run
@@ -157,13 +151,14 @@ def _notes(table: tabular.Table, style: NumberStyle) -> list[str]:
         notes.append(f"Columns {', '.join(table.ignored_columns)} are set by the server and were not read.")
     if style.english_at:
         row, column, example = style.english_at
-        notes.append(f"This file writes '.' as a decimal point (row {row}, column '{column}': '{example}'); "
-                     "so a number such as 9.720 is ambiguous here (9720 or 9.72) and fails rather than being guessed.")
+        notes.append(
+            f"This file writes '.' as a decimal point (row {row}, column '{column}': '{example}'); "
+            "so a number such as 9.720 is ambiguous here (9720 or 9.72) and fails rather than being guessed."
+        )
     return notes
 
 
-def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run: bool, keep_good_rows: bool,
-             stored: bool) -> str:
+def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run: bool, keep_good_rows: bool, stored: bool) -> str:
     tally = f"{counts.created} created, {counts.updated} updated, {counts.ignored} ignored (already stored)"
     failed = f"{counts.failed} row{'s' if counts.failed != 1 else ''} failed"
     if header_problems:
@@ -173,8 +168,10 @@ def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run:
     if dry_run:
         return f"Dry run, nothing stored. If imported: {tally}, {counts.failed} failed."
     if counts.failed and not keep_good_rows:
-        return (f"Nothing stored: {failed} and the import is all-or-nothing "
-                f"(keep_good_rows=true stores the good rows). The good rows would give {tally}.")
+        return (
+            f"Nothing stored: {failed} and the import is all-or-nothing "
+            f"(keep_good_rows=true stores the good rows). The good rows would give {tally}."
+        )
     left_out = f"; {failed} and {'was' if counts.failed == 1 else 'were'} left out" if counts.failed else ""
     if stored:
         return f"Stored: {tally}{left_out}."
@@ -182,14 +179,24 @@ def _summary(counts: ImportCounts, *, rows: int, header_problems: bool, dry_run:
 
 
 def finish(
-    *, session: Session, plan: Plan, kind: str, run: Run, style: NumberStyle, dry_run: bool, keep_good_rows: bool,
-    writes: int, store: Callable[[], None] | None = None, conflict: str | None = None,
+    *,
+    session: Session,
+    plan: Plan,
+    kind: str,
+    run: Run,
+    style: NumberStyle,
+    dry_run: bool,
+    keep_good_rows: bool,
+    writes: int,
+    store: Callable[[], None] | None = None,
+    conflict: str | None = None,
 ) -> ImportReport:
     """Stores (`store()`, then the import's one commit: `transaction`, which answers a unique or foreign-key
     violation with `conflict`) when there is something to write and the rules allow it; the report."""
     header_problems = bool(run.table.problems)
-    stored = (store is not None and bool(writes) and not dry_run and not header_problems
-              and (run.counts.failed == 0 or keep_good_rows))
+    stored = (
+        store is not None and bool(writes) and not dry_run and not header_problems and (run.counts.failed == 0 or keep_good_rows)
+    )
     plan_id, plan_code = plan.id, plan.code  # read before the commit or rollback expires the row
     if stored and store is not None:  # (store is set whenever writes are)
         with transaction(session, conflict or f"The {kind} could not be stored (changed meanwhile?); nothing was stored."):
@@ -198,11 +205,20 @@ def finish(
         session.rollback()
     run.errors.sort(key=lambda e: e.row)
     rows = len(run.table.rows)
-    summary = _summary(run.counts, rows=rows, header_problems=header_problems, dry_run=dry_run,
-                       keep_good_rows=keep_good_rows, stored=stored)
+    summary = _summary(
+        run.counts, rows=rows, header_problems=header_problems, dry_run=dry_run, keep_good_rows=keep_good_rows, stored=stored
+    )
     return ImportReport(
-        kind=kind, plan_id=plan_id, plan_code=plan_code, format=run.table.format, rows=rows, dry_run=dry_run,
-        keep_good_rows=keep_good_rows, stored=stored, counts=run.counts, summary=summary, errors=run.errors,
+        kind=kind,
+        plan_id=plan_id,
+        plan_code=plan_code,
+        format=run.table.format,
+        rows=rows,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+        stored=stored,
+        counts=run.counts,
+        summary=summary,
+        errors=run.errors,
         notes=_notes(run.table, style),
     )
-

@@ -26,15 +26,24 @@ def _target_state(target_in: TargetCreate) -> dict[str, Any]:
     return fields
 
 
-def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False,
-                   keep_good_rows: bool = False) -> ImportReport:
+def import_targets(
+    *, session: Session, plan: Plan, table: tabular.Table, dry_run: bool = False, keep_good_rows: bool = False
+) -> ImportReport:
     """Creates or updates the plan's targets from the rows; one commit (or none), in `finish`."""
     run = Run(table, TARGET_COLUMNS)
     style = number_style(table, tuple(n for n, k in TARGET_KINDS.items() if k == FIGURE))
     if table.problems:
         header_failures(run)
-        return finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
-                       keep_good_rows=keep_good_rows, writes=0)
+        return finish(
+            session=session,
+            plan=plan,
+            kind="targets",
+            run=run,
+            style=style,
+            dry_run=dry_run,
+            keep_good_rows=keep_good_rows,
+            writes=0,
+        )
     existing = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     present = table.present
     first_row: dict[str, int] = {}
@@ -76,6 +85,14 @@ def import_targets(*, session: Session, plan: Plan, table: tabular.Table, dry_ru
             apply_target_patch(target, changes)
         insert_targets(session, new)  # through the unit of work: the recorder writes their events
 
-    return finish(session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run,
-                  keep_good_rows=keep_good_rows, writes=len(new) + len(patches), store=store)
-
+    return finish(
+        session=session,
+        plan=plan,
+        kind="targets",
+        run=run,
+        style=style,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+        writes=len(new) + len(patches),
+        store=store,
+    )
