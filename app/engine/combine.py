@@ -21,9 +21,10 @@ expected to report is counted as reported or listed as missing (`Coverage`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from app.engine.types import Coverage, Observation, Units
 from app.engine.vocabulary import AcrossUnits, Aggregation
@@ -83,6 +84,16 @@ def is_ratio(obs: Observation) -> bool:
 
 def is_numeric(obs: Observation) -> bool:
     return obs.value is not None or is_ratio(obs)
+
+
+T = TypeVar("T")
+
+
+def known(x: T | None, what: str) -> T:
+    """x, which the caller's logic guarantees is set; a clear error on the impossible state."""
+    if x is None:
+        raise ValueError(f"{what} is missing")
+    return x
 
 
 def _rank(obs: Observation) -> tuple:
@@ -151,16 +162,23 @@ class UnitAccumulator:
         self.on: date | None = None
 
     def single(self, obs: Observation) -> float:
-        return obs.numerator / obs.denominator * self.scale if is_ratio(obs) else obs.value
+        num, den = obs.numerator, obs.denominator
+        if num is not None and den is not None and den > 0:  # is_ratio(obs), spelled out so the types narrow
+            return num / den * self.scale
+        value = obs.value  # inline, not known(): this runs once per figure
+        if value is None:
+            raise ValueError("a figure with neither a value nor a ratio: only numeric figures are combined")
+        return value
 
     def add(self, obs: Observation) -> None:
-        ratio = is_ratio(obs)
         single = self.single(obs)
         self.last, self.on = obs, obs.period_date
-        self.all_ratios = self.all_ratios and ratio
-        if ratio:
-            add_exact(self.nums, obs.numerator)
-            add_exact(self.dens, obs.denominator)
+        num, den = obs.numerator, obs.denominator
+        if num is not None and den is not None and den > 0:  # is_ratio(obs)
+            add_exact(self.nums, num)
+            add_exact(self.dens, den)
+        else:
+            self.all_ratios = False
         add_exact(self.values, single)
         self.count += 1
         if (
@@ -174,11 +192,15 @@ class UnitAccumulator:
         """(value in the target's unit, numerator, denominator); the ratio parts only for ratio figures."""
         agg = self.agg
         if agg in (Aggregation.LATEST, Aggregation.CUMULATIVE):
-            o = self.last
+            o = known(self.last, "a unit's latest figure")
             return self.single(o), (o.numerator if is_ratio(o) else None), (o.denominator if is_ratio(o) else None)
         if agg in (Aggregation.MAX, Aggregation.MIN):
-            o = self.extreme_obs
-            return self.extreme, (o.numerator if is_ratio(o) else None), (o.denominator if is_ratio(o) else None)
+            o = known(self.extreme_obs, "a unit's extreme figure")
+            return (
+                known(self.extreme, "a unit's extreme value"),
+                (o.numerator if is_ratio(o) else None),
+                (o.denominator if is_ratio(o) else None),
+            )
         if self.all_ratios:  # percentages never add nor average: ratios pool over time too
             num, den = math.fsum(self.nums), math.fsum(self.dens)
             return num / den * self.scale, num, den
@@ -198,10 +220,10 @@ def _within_unit(
         why = EARLIER_LEVEL if agg == Aggregation.LATEST else EARLIER_TO_DATE
     else:
         chosen, why = acc.extreme_obs, NOT_EXTREME[agg]
-    return [chosen], [(o, why) for o in figures if o is not chosen]
+    return [known(chosen, "the figure a unit's value rests on")], [(o, why) for o in figures if o is not chosen]
 
 
-def _counting_units(snapshots: dict[int, tuple], units: Units, across: AcrossUnits) -> dict[int, str]:
+def _counting_units(snapshots: Mapping[int, object], units: Units, across: AcrossUnits) -> dict[int, str]:
     """org -> reason it does not count, for the units with a value that do not; the others count."""
     out: dict[int, str] = {}
     if across == AcrossUnits.OWN:
@@ -222,7 +244,8 @@ def across(spec_across: AcrossUnits, values: list[tuple[float, float | None, flo
     if not values:
         return None, None, None
     if spec_across == AcrossUnits.POOLED_RATIO and all(n is not None for _, n, _ in values):
-        num, den = math.fsum(n for _, n, _ in values), math.fsum(d for _, _, d in values)
+        num = math.fsum(n for _, n, _ in values if n is not None)  # all are set: the filter only narrows
+        den = math.fsum(known(d, "a ratio's denominator") for _, _, d in values)
         return num / den * scale, num, den
     plain = [v for v, _, _ in values]
     if spec_across in (AcrossUnits.OWN, AcrossUnits.POOLED_RATIO):
@@ -251,7 +274,7 @@ def rollup(agg: Aggregation, across_rule: AcrossUnits, scale: float, units: Unit
         used, unused = _within_unit(agg, numeric, acc)
         not_counted += unused
         value, num, den = acc.value()
-        unit_values[org] = UnitValue(org, value, num, den, None, acc.on, used)
+        unit_values[org] = UnitValue(org, value, num, den, None, known(acc.on, "a unit's latest date"), used)
     excluded = _counting_units(unit_values, units, across_rule)
     if across_rule == AcrossUnits.POOLED_RATIO:
         counting = [u for org, u in unit_values.items() if org not in excluded]
@@ -264,7 +287,8 @@ def rollup(agg: Aggregation, across_rule: AcrossUnits, scale: float, units: Unit
         u.counted, u.reason = False, why
         not_counted += [(o, why) for o in u.used]
     counting = [u for u in unit_values.values() if u.counted]
-    measured, num, den = across(across_rule, [(u.value, u.numerator, u.denominator) for u in counting], scale)
+    values = [(known(u.value, "a unit's value"), u.numerator, u.denominator) for u in counting]
+    measured, num, den = across(across_rule, values, scale)
     used = sorted((o for u in counting for o in u.used), key=lambda o: (o.period_date, o.organization_id))
     ordered = sorted(unit_values.values(), key=lambda u: (not u.counted, units.label(u.organization_id)))
     return Rollup(measured, None, used, ordered, not_counted, num, den)

@@ -265,7 +265,8 @@ def evaluate(
     overdue = overdue_reports(spec, units, kept, as_of, rules)
     status, rule = choose_status(spec, judged, paced.performance, as_of=as_of, provisional=provisional, rules=rules)
     in_progress = phase == Phase.IN_PROGRESS
-    pooled = roll.numerator is not None and spec.across_units == AcrossUnits.POOLED_RATIO
+    num, den = roll.numerator, roll.denominator
+    pooled = (num, den) if num is not None and den is not None and spec.across_units == AcrossUnits.POOLED_RATIO else None
     result = Evaluation(
         phase=phase,
         status=status,
@@ -295,7 +296,7 @@ def evaluate(
         counted_units=sum(1 for u in roll.units if u.counted),
         context_units=sum(1 for u in roll.units if not u.counted),
         root_alone=[u.organization_id for u in roll.units if u.counted] == [units.root],
-        pooled=(roll.numerator, roll.denominator) if pooled and roll.denominator is not None else None,
+        pooled=pooled,
         explanation={},
     )
     explanation = explain(

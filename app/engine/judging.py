@@ -42,6 +42,27 @@ def better(a: float, b: float, direction: Direction) -> bool:
     return a > b if direction == Direction.HIGHER_IS_BETTER else a < b
 
 
+def threshold(spec: TargetSpec) -> float:
+    """The target's value; definition_errors requires one of every kind but 'between' and milestones."""
+    if spec.value is None:
+        raise ValueError(f"a '{spec.comparison}' target has no value")
+    return spec.value
+
+
+def range_ends(spec: TargetSpec) -> tuple[float, float]:
+    """A 'between' target's (low, high); definition_errors requires both."""
+    if spec.low is None or spec.high is None:
+        raise ValueError(f"a '{spec.comparison}' target has no low and high")
+    return spec.low, spec.high
+
+
+def baseline(spec: TargetSpec) -> float:
+    """A 'change' target's baseline value; definition_errors requires one."""
+    if spec.baseline_value is None:
+        raise ValueError(f"a '{spec.comparison}' target has no baseline value")
+    return spec.baseline_value
+
+
 def judge(spec: TargetSpec, x: float, rules: Rules = Rules()) -> tuple[Status, str, dict]:
     """Final verdict for the judged value x, with the plan's near-miss band; returns (verdict, rule, facts)."""
     verdict, rule, facts = judge_strictly(spec, x, rules)
@@ -56,14 +77,15 @@ def judge(spec: TargetSpec, x: float, rules: Rules = Rules()) -> tuple[Status, s
 def decisive_threshold(spec: TargetSpec, x: float) -> float:
     """The threshold a miss is measured from: the value, or the range end nearer to x."""
     if spec.comparison == Comparison.BETWEEN:
-        return spec.low if abs(x - spec.low) <= abs(x - spec.high) else spec.high
-    return spec.value
+        low, high = range_ends(spec)
+        return low if abs(x - low) <= abs(x - high) else high
+    return threshold(spec)
 
 
 def judge_strictly(spec: TargetSpec, x: float, rules: Rules) -> tuple[Status, str, dict]:
     kind, d = spec.comparison, spec.direction
     if kind == Comparison.BETWEEN:
-        lo, hi = spec.low, spec.high
+        lo, hi = range_ends(spec)
         inside = ge(x, lo) and ge(hi, x)
         better_end = hi if d == Direction.HIGHER_IS_BETTER else lo
         if inside:
@@ -72,7 +94,10 @@ def judge_strictly(spec: TargetSpec, x: float, rules: Rules) -> tuple[Status, st
             return Status.EXCEEDED, "range: beyond its better end", {"low": lo, "high": hi}
         return Status.NOT_ACHIEVED, "range: short of its worse end", {"low": lo, "high": hi}
 
-    t = spec.value
+    if kind == Comparison.MILESTONE:  # pragma: no cover - milestones are judged on `done`
+        raise ValueError("milestones are judged on done/not done")
+
+    t = threshold(spec)
     if kind in FLOOR_KINDS:
         met = ge(x, t)
         if not met:
@@ -90,9 +115,6 @@ def judge_strictly(spec: TargetSpec, x: float, rules: Rules) -> tuple[Status, st
             return Status.EXCEEDED, "ceiling: beaten by the exceed margin", {"threshold": t, "margin": margin}
         return Status.ACHIEVED, "ceiling: met", {"threshold": t}
 
-    if kind == Comparison.MILESTONE:  # pragma: no cover - milestones are judged on `done`
-        raise ValueError("milestones are judged on done/not done")
-
     # point kinds: equal, approximately, change. Within the tolerance is achieved,
     # beyond it on the better side exceeded, beyond it on the worse side not.
     tol = spec.tolerance or 0.0
@@ -106,7 +128,7 @@ def judge_strictly(spec: TargetSpec, x: float, rules: Rules) -> tuple[Status, st
 
 def change_from_baseline(spec: TargetSpec, level: float) -> float:
     """The change a measured level represents against the baseline."""
-    base = spec.baseline_value
+    base = baseline(spec)
     if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:
         return (level - base) / abs(base) * 100.0
     if spec.change_basis == ChangeBasis.FACTOR:
@@ -126,11 +148,12 @@ def goal_of(spec: TargetSpec) -> float | None:
     if kind == Comparison.BETWEEN:
         return spec.low if higher else spec.high
     if kind == Comparison.CHANGE:
+        base, change = baseline(spec), threshold(spec)
         if spec.change_basis == ChangeBasis.RELATIVE_PERCENT:  # relative to |baseline|, as the judge measures it
-            return spec.baseline_value + abs(spec.baseline_value) * spec.value / 100.0
+            return base + abs(base) * change / 100.0
         if spec.change_basis == ChangeBasis.FACTOR:
-            return spec.baseline_value * spec.value
-        return spec.baseline_value + spec.value
+            return base * change
+        return base + change
     return spec.value
 
 
@@ -139,12 +162,13 @@ def gap(spec: TargetSpec, x: float | None) -> float | None:
     if x is None:
         return None
     if spec.comparison == Comparison.BETWEEN:
-        near = spec.low if x < spec.low else spec.high if x > spec.high else None
+        low, high = range_ends(spec)
+        near = low if x < low else high if x > high else None
         if near is None:
             return 0.0
         diff = x - near
     else:
-        diff = x - spec.value
+        diff = x - threshold(spec)
     # Rounded so that float noise (0.5999999999999943) does not reach readers.
     return round(diff if spec.direction == Direction.HIGHER_IS_BETTER else -diff, 9)
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from app.engine.types import Evaluation
 from app.engine.vocabulary import Phase, Status
 from app.engine.wording import headline
+
+
+class Judged(Protocol):
+    """What a roll-up counts: an Evaluation, or a plan status's stored row (app/status/cache.py Stored)."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def provisional(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,7 @@ class Summary:
     provisional: int = 0  # verdicts on incomplete reporting
 
 
-def summarize(evaluations: Iterable[Evaluation], *, as_of: date, phase: Phase) -> Summary:
+def summarize(evaluations: Iterable[Judged], *, as_of: date, phase: Phase) -> Summary:
     """Counts statuses and writes the headline for one group of targets.
 
     Anything with a `status` and `provisional` counts: evaluations, or a plan status's stored rows (cache.Stored).
@@ -38,9 +48,9 @@ def summarize(evaluations: Iterable[Evaluation], *, as_of: date, phase: Phase) -
     return Summary(phase=phase, total=total, counts=counts, headline_vi=vi, headline_en=en, provisional=provisional)
 
 
-def summarize_by(keyed: Iterable[tuple[str, Evaluation]], *, as_of: date, phase: Phase) -> dict[str, Summary]:
+def summarize_by(keyed: Iterable[tuple[str, Judged]], *, as_of: date, phase: Phase) -> dict[str, Summary]:
     """One summary per key (a category, an organisation), keys in first-seen order."""
-    groups: dict[str, list[Evaluation]] = {}
+    groups: dict[str, list[Judged]] = {}
     for key, ev in keyed:
         groups.setdefault(key, []).append(ev)
     return {key: summarize(evs, as_of=as_of, phase=phase) for key, evs in groups.items()}

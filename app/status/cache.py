@@ -60,17 +60,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, delete, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel
 
-from app.common.models import as_utc, utcnow
+from app.common.models import as_utc, table_of, utcnow
 from app.db import not_flushed
 from app.engine import Status
 from app.plans.models import Plan
 from app.targets.models import Target
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +120,8 @@ class TargetFigures(SQLModel, table=True):
     version: int = Field(sa_type=BigInteger, nullable=False)
 
 
-TABLE = TargetEvaluation.__table__
-_T = Target.__table__
+TABLE = table_of(TargetEvaluation)
+_T = table_of(Target)
 
 # The stored rows of a plan's (live) targets for one date: joined, so no list of ids is sent.
 READ = (
@@ -167,7 +171,7 @@ def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stor
     }
 
 
-def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
+def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
     """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own, when
     the bound admits the date (`admitted`; see the module docstring).
 
@@ -178,6 +182,8 @@ def write(bind: Engine, as_of: date, rows: list[tuple[int, str, Stored]]) -> Non
     if not rows:
         return
     try:
+        if not isinstance(bind, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
+            raise TypeError(f"the stored evaluations are written on an engine, not on {type(bind).__name__}")
         now = utcnow()
         admission = admitted(bind, as_of, rows[0][0], now)
         if admission is None:
@@ -250,11 +256,15 @@ def _trim(conn, plan_id: int, as_of: date) -> None:
 
 
 def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None, as_of: date | None = None) -> None:
+    stmt: PostgresInsert | SqliteInsert
     if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        stmt = postgres_insert(TABLE)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(TABLE)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
         set_={
@@ -265,4 +275,6 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
     with not_flushed(bind) as conn:
         conn.execute(stmt, values)
         if admission is not None and admission.new_date and admission.plan_id is not None:
+            if as_of is None:
+                raise ValueError("an admission is for a date: as_of is required with it")
             _trim(conn, admission.plan_id, as_of)

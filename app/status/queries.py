@@ -19,16 +19,16 @@ from sqlalchemy import Row, bindparam, func, or_, select
 from sqlmodel import Session
 
 from app.assessments.models import Assessment, AssessmentPublic
-from app.common.models import as_utc
+from app.common.models import as_utc, table_of
 from app.engine import Observation
 from app.status import cache
 from app.submissions import versions
 from app.submissions.models import Submission
 from app.targets.models import Target
 
-_S = Submission.__table__
-_T = Target.__table__
-_A = Assessment.__table__
+_S = table_of(Submission)
+_T = table_of(Target)
+_A = table_of(Assessment)
 
 FIGURE_COLUMNS = (
     _S.c.id,
@@ -93,8 +93,8 @@ SPEC_COLUMNS = (
 )
 _MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
 _FIGURES_VERSION = (
-    select(cache.TargetFigures.__table__.c.version)
-    .where(cache.TargetFigures.__table__.c.target_id == _T.c.id)
+    select(table_of(cache.TargetFigures).c.version)
+    .where(table_of(cache.TargetFigures).c.target_id == _T.c.id)
     .correlate(_T)
     .scalar_subquery()
 )

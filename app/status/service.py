@@ -8,10 +8,12 @@ reads are not cached.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.engine import Evaluation, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
@@ -34,14 +36,30 @@ from app.targets.models import Target
 from app.targets.spec import spec_of
 
 
+def _plan_of(session: Session, target: Target) -> Plan:
+    """The target's plan (a foreign key: it exists)."""
+    plan = session.get(Plan, target.plan_id)
+    if plan is None:
+        raise ValueError(f"target {target.id}: no plan {target.plan_id}")
+    return plan
+
+
+def _id_of(target: Target) -> int:
+    """A stored target's id (the status is only asked of targets read from the database)."""
+    if target.id is None:
+        raise ValueError("a target that is not stored has no status")
+    return target.id
+
+
 def target_status(
     *, session: Session, target: Target, as_of: date, known_at: datetime | None, lang: str, plan: Plan | None = None
 ) -> TargetStatus:
     """Gets one target's status on a date, with what was recorded by known_at (never cached: one target is cheap).
 
     `plan`: the target's plan when the caller has it already (else it is read)."""
-    plan = plan if plan is not None else session.get(Plan, target.plan_id)
-    rows = queries.figures_of_target(session, target.id, as_of)
+    plan = plan if plan is not None else _plan_of(session, target)
+    target_id = _id_of(target)
+    rows = queries.figures_of_target(session, target_id, as_of)
     tree = load_tree(session, plan.organization_id)
     figures = queries.in_force(rows, as_of, known_at)
     ev = evaluate(
@@ -53,13 +71,15 @@ def target_status(
         units=tree.units(plan.organization_id, expected_for(plan, target)),
         excluded=queries.replaced(rows, figures, as_of, known_at),
     )
-    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target.id}, known_at).get(
-        target.id
+    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, known_at).get(
+        target_id
     )
     return shaping.target_status(target, shaping.judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
 
 
-def _plan_judged(session: Session, plan: Plan, targets: list, as_of: date, known_at: datetime | None) -> dict[int, cache.Stored]:
+def _plan_judged(
+    session: Session, plan: Plan, targets: Sequence[Any], as_of: date, known_at: datetime | None
+) -> dict[int, cache.Stored]:
     """target_id -> judged part, for the plan's targets: stored ones whose fingerprint still holds, the rest computed.
 
     The computed ones are stored (known_at None only) in their own transaction.
@@ -139,7 +159,8 @@ def plan_status_by_organization(
     """Judges, for each organisation that reported, its part of the plan: target by target (those it or its
     units reported on), with the target's own rules from that organisation down, so a ward's status here and
     its line in the city's breakdown agree. Not cached."""
-    targets = {t.id: t for t in session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()}
+    # Rows of PLAN_TARGETS, read by column name; spec_of takes them as it takes a Target (app/targets/spec.py).
+    targets: dict[int, Any] = {t.id: t for t in session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()}
     rules = rules_of(plan)
     phase = phase_on(plan.end_date, as_of)
     tree = load_tree(session, plan.organization_id)
@@ -162,7 +183,7 @@ def plan_status_by_organization(
         for org_id, ev in evaluated.get(t.id, ()):
             if ev.observation_ids:  # reported something that counts by as_of / known_at
                 per_org[org_id].append((t, ev))
-    orgs = {o.id: o for o in session.execute(select(Organization).where(Organization.id.in_(list(per_org)))).scalars()}
+    orgs = {o.id: o for o in session.execute(select(Organization).where(col(Organization.id).in_(list(per_org)))).scalars()}
     out = []
     for org_id in sorted(per_org, key=lambda i: orgs[i].code):
         pairs = per_org[org_id]
@@ -186,9 +207,9 @@ def plan_status_by_organization(
 
 def target_history(*, session: Session, target: Target, as_of: date, known_at: datetime | None) -> TargetHistory:
     """The status at each figure's date, and the expected path month by month."""
-    plan = session.get(Plan, target.plan_id)
+    plan = _plan_of(session, target)
     spec = spec_of(target, plan)
-    rows = queries.figures_of_target(session, target.id, as_of)
+    rows = queries.figures_of_target(session, _id_of(target), as_of)
     units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, target))
     evaluations = history(
         spec, queries.in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units

@@ -13,7 +13,7 @@ from app.assessments.models import AssessmentPublic
 from app.engine import Evaluation
 from app.engine.rollup import Summary
 from app.status import cache
-from app.status.models import GroupStatus, PlanStatus, TargetHead, TargetJudged, TargetStatus
+from app.status.models import GroupStatus, Lang, PlanStatus, TargetHead, TargetJudged, TargetStatus
 
 # The plan views list at most this many figure ids per target (the latest-dated ones), with
 # `submission_count`: a sum or mean target over a year of daily figures would otherwise list
@@ -127,6 +127,15 @@ def stored(ev: Evaluation) -> cache.Stored:
     return cache.Stored(ev.status, ev.message_vi, ev.message_en, _JUDGED_JSON(part), ev.provisional)
 
 
+def as_lang(lang: str) -> Lang:
+    """The request's language as the models type it (app/deps.py language() resolves it to one of the two)."""
+    if lang == "vi":
+        return "vi"
+    if lang == "en":
+        return "en"
+    raise ValueError(f"no such language: {lang!r}")
+
+
 def plan_json(
     envelope: PlanStatus,
     targets: Iterable[Any],
@@ -144,6 +153,7 @@ def plan_json(
     out = _PLAN_JSON(envelope)
     assert out.endswith(b"[]}"), "targets must stay PlanStatus's last field"
     pieces = []
+    head_lang = as_lang(lang)
     for t in targets:
         st = parts[t.id]
         head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
@@ -154,7 +164,7 @@ def plan_json(
             category=t.category,
             as_of=as_of,
             known_at=known_at,
-            lang=lang,
+            lang=head_lang,
             message=st.message_vi if lang == "vi" else st.message_en,
             assessment=assessments.get(t.id),
         )

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from app.common.models import table_of
 from app.engine import Units
 from app.organizations.models import Organization
 from app.organizations.service import subtree
 
-_O = Organization.__table__
+_O = table_of(Organization)
 _ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(_O.c.id.in_(bindparam("ids", expanding=True)))
 
 
