@@ -22,7 +22,9 @@ from app.targets.models import Target
 TargetId = Annotated[int, Path(ge=1, le=MAX_ID, description="The target's id.")]
 
 # Built once (bind parameter): building the statement cost as much as running it.
-_TARGET_AND_PLAN = select(Target, Plan).join(Plan, col(Plan.id) == col(Target.plan_id)).where(col(Target.id) == bindparam("target_id"))
+_TARGET_AND_PLAN = (
+    select(Target, Plan).join(Plan, col(Plan.id) == col(Target.plan_id)).where(col(Target.id) == bindparam("target_id"))
+)
 
 
 def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
