@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.common.crud import transaction
 from app.organizations import service as organizations
@@ -42,6 +42,14 @@ class SeedReport:
 
 def _org_by_code(session: Session, code: str) -> Organization | None:
     return session.exec(select(Organization).where(Organization.code == code)).first()
+
+
+def _named_org(session: Session, code: str) -> Organization:
+    """The organisation a seed entry names (created earlier in the seed), or a clear error."""
+    org = _org_by_code(session, code)
+    if org is None:
+        raise ValueError(f"The seed names organisation '{code}', which does not exist.")
+    return org
 
 
 def _context_notes(context: list[dict]) -> str:
@@ -82,7 +90,7 @@ def load_plans(session: Session, data: dict, report: SeedReport) -> None:
     for plan_data in data.get("plans", []):
         plan = session.exec(select(Plan).where(Plan.code == plan_data["code"])).first()
         if plan is None:
-            org = _org_by_code(session, plan_data["organization_code"])
+            org = _named_org(session, plan_data["organization_code"])
             fields = {k: v for k, v in plan_data.items() if k not in ("organization_code", "targets", "context_2018")}
             if plan_data.get("context_2018"):
                 fields["notes"] = _context_notes(plan_data["context_2018"])
@@ -102,13 +110,13 @@ def load_samples(session: Session, data: dict, report: SeedReport) -> None:
     plan = session.exec(select(Plan).where(Plan.code == data["plan_code"])).one()
     by_code = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     reported = set(
-        session.exec(select(Submission.target_id).where(Submission.target_id.in_([t.id for t in by_code.values()]))).all()
+        session.exec(select(Submission.target_id).where(col(Submission.target_id).in_([t.id for t in by_code.values()]))).all()
     )
     for item in data["submissions"]:
         target = by_code[item["target_code"]]
         if target.id in reported:
             continue
-        org = _org_by_code(session, item["organization_code"])
+        org = _named_org(session, item["organization_code"])
         fields = {k: v for k, v in item.items() if k not in ("sample", "target_code", "organization_code")}
         fields.setdefault("note", data.get("note", ""))  # a figure's own note wins over the file's
         body = SubmissionCreate(**fields, organization_id=org.id)

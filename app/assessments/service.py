@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment, AssessmentCreate
 from app.common.crud import flush, paginate
@@ -12,7 +12,9 @@ from app.targets.models import Target
 def list_assessments(*, session: Session, target: Target, limit: int, offset: int):
     """Lists a target's assessments, newest first."""
     stmt = (
-        select(Assessment).where(Assessment.target_id == target.id).order_by(Assessment.recorded_at.desc(), Assessment.id.desc())
+        select(Assessment)
+        .where(Assessment.target_id == target.id)
+        .order_by(col(Assessment.recorded_at).desc(), col(Assessment.id).desc())
     )
     return paginate(session, stmt, limit=limit, offset=offset)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey, ApiKeyCreate, Role
 from app.common.crud import flush, paginate
@@ -92,9 +92,9 @@ def principal_of(key: ApiKey) -> Principal:
 
 
 def list_keys(*, session: Session, include_revoked: bool, limit: int, offset: int):
-    stmt = select(ApiKey).order_by(ApiKey.id)
+    stmt = select(ApiKey).order_by(col(ApiKey.id))
     if not include_revoked:
-        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+        stmt = stmt.where(col(ApiKey.revoked_at).is_(None))
     return paginate(session, stmt, limit=limit, offset=offset)
 
 

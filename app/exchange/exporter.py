@@ -36,9 +36,10 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.common.models import as_utc
+from app.common.crud import get_or_404
+from app.common.models import as_utc, table_of
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, format_checkpoints
 from app.exchange.tabular import neutralise
 from app.organizations.models import Organization
@@ -47,6 +48,7 @@ from app.status.service import plan_status
 from app.submissions.models import Submission
 from app.submissions.service import in_force
 from app.targets.models import Target
+from app.targets.service import stored_id
 
 # Column kinds: how a value is written in CSV and which number format it gets in XLSX.
 TEXT, FIGURE, INTEGER, BOOL, DATE, DATETIME = "text", "figure", "integer", "bool", "date", "datetime"
@@ -117,9 +119,11 @@ class Table:
 
 # ------------------------------------------------------------------ loading
 
+_T, _S = table_of(Target).c, table_of(Submission).c
+
 
 def _targets(session: Session, plan: Plan) -> list[Target]:
-    stmt = select(Target).where(Target.plan_id == plan.id, Target.archived_at.is_(None)).order_by(Target.position, Target.id)
+    stmt = select(Target).where(_T.plan_id == plan.id, _T.archived_at.is_(None)).order_by(_T.position, _T.id)
     return list(session.exec(stmt).all())
 
 
@@ -128,12 +132,12 @@ def _submissions(session: Session, plan: Plan) -> list[tuple[Submission, str, st
     and organisation codes, in target order, then date and recording order."""
     stmt = (
         select(Submission, Target.code, Organization.code)
-        .join(Target, Submission.target_id == Target.id)
-        .join(Organization, Submission.organization_id == Organization.id)
-        .where(Target.plan_id == plan.id, Target.archived_at.is_(None), in_force())
-        .order_by(Target.position, Target.id, Submission.period_date, Submission.recorded_at, Submission.id)
+        .join(Target, _S.target_id == _T.id)
+        .join(Organization, _S.organization_id == col(Organization.id))
+        .where(_T.plan_id == plan.id, _T.archived_at.is_(None), in_force())
+        .order_by(_T.position, _T.id, _S.period_date, _S.recorded_at, _S.id)
     )
-    return [tuple(row) for row in session.exec(stmt).all()]
+    return [(sub, target_code, org_code) for sub, target_code, org_code in session.exec(stmt).all()]
 
 
 # ------------------------------------------------------------------ tables
@@ -205,8 +209,8 @@ def _organizations(session: Session, ids: set[int]) -> list[dict[str, Any]]:
     found: dict[int, Organization] = {}
     pending = set(ids)
     while pending:
-        rows = session.exec(select(Organization).where(Organization.id.in_(list(pending)))).all()
-        found.update({o.id: o for o in rows})
+        rows = session.exec(select(Organization).where(col(Organization.id).in_(list(pending)))).all()
+        found.update({stored_id(o): o for o in rows})
         pending = {o.parent_id for o in rows if o.parent_id is not None} - set(found)
 
     def depth(org: Organization) -> int:
@@ -255,7 +259,7 @@ def bundle(session: Session, plan: Plan) -> dict[str, Any]:
     targets = _targets(session, plan)
     figures = _submissions(session, plan)
     organizations = _organizations(session, {plan.organization_id} | {sub.organization_id for sub, _, _ in figures})
-    plan_org_code = session.get(Organization, plan.organization_id).code
+    plan_org_code = get_or_404(session, Organization, plan.organization_id, "Organisation").code
 
     notes = Counter(sub.note for sub, _, _ in figures)
     default_note = notes.most_common(1)[0][0] if notes else ""
@@ -367,19 +371,19 @@ def to_xlsx(table: Table) -> bytes:
     ws.title = table.name
     bold = Font(bold=True)
     widths = {name: len(name) for name in table.columns}
-    for col, name in enumerate(table.columns, start=1):
-        ws.cell(row=1, column=col, value=name).font = bold
+    for column, name in enumerate(table.columns, start=1):
+        ws.cell(row=1, column=column, value=name).font = bold
     for r, row in enumerate(table.rows, start=2):
-        for col, (name, kind) in enumerate(table.kinds.items(), start=1):
+        for column, (name, kind) in enumerate(table.kinds.items(), start=1):
             value = row[name]
-            cell = ws.cell(row=r, column=col, value=_xlsx_value(value, kind))
+            cell = ws.cell(row=r, column=column, value=_xlsx_value(value, kind))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text starting with '=' stays text, never a formula
             if kind in XLSX_FORMATS:
                 cell.number_format = XLSX_FORMATS[kind]
             widths[name] = max(widths[name], _display_width(value, kind))
-    for col, name in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = min(max(widths[name] + 2, 8), 60)
+    for column, name in enumerate(table.columns, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = min(max(widths[name] + 2, 8), 60)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     out = io.BytesIO()

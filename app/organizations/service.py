@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.errors import Conflict, InvalidInput
@@ -17,7 +17,7 @@ def get_organization(*, session: Session, organization_id: int) -> Organization:
 
 def list_organizations(*, session: Session, parent_id: int | None, limit: int, offset: int):
     """Lists organisations, optionally the children of one."""
-    stmt = select(Organization).order_by(Organization.id)
+    stmt = select(Organization).order_by(col(Organization.id))
     if parent_id is not None:
         stmt = stmt.where(Organization.parent_id == parent_id)
     return paginate(session, stmt, limit=limit, offset=offset)

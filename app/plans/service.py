@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.common.models import utcnow
@@ -13,7 +13,7 @@ from app.organizations.models import Organization
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
 from app.targets.models import Target
-from app.targets.service import has_records
+from app.targets.service import has_records, stored_id
 
 
 def get_plan(*, session: Session, plan_id: int) -> Plan:
@@ -37,11 +37,11 @@ def list_plans(
     Archived plans are left out unless `include_archived`. Drafts are listed only for the
     organisations in `drafts_of` (None: all drafts).
     """
-    stmt = select(Plan).order_by(Plan.start_date.desc(), Plan.id)
+    stmt = select(Plan).order_by(col(Plan.start_date).desc(), col(Plan.id))
     if not include_archived:
-        stmt = stmt.where(Plan.archived_at.is_(None))
+        stmt = stmt.where(col(Plan.archived_at).is_(None))
     if drafts_of is not None:
-        stmt = stmt.where((Plan.state != PlanState.DRAFT.value) | Plan.organization_id.in_(drafts_of))
+        stmt = stmt.where((col(Plan.state) != PlanState.DRAFT.value) | col(Plan.organization_id).in_(drafts_of))
     if organization_id is not None:
         stmt = stmt.where(Plan.organization_id == organization_id)
     if state is not None:
@@ -112,7 +112,7 @@ def delete_plan(*, session: Session, plan: Plan) -> Plan | None:
     status computed) but leaves the lists and refuses changes.
     """
     targets = list(session.exec(select(Target).where(Target.plan_id == plan.id)).all())
-    if has_records(session, [t.id for t in targets]):
+    if has_records(session, [stored_id(t) for t in targets]):
         plan.archived_at = plan.updated_at = utcnow()
         session.add(plan)
         flush(session, "The plan could not be archived.")

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
-from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Text, Url, UtcDateTime
+from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime, text_checks
 from app.submissions.versions import Kind
 
 # Exactly one of: a value; a numerator with a positive denominator; done/not done.
@@ -113,7 +113,8 @@ def _not_blank(value: str) -> str:
 
 
 Reason = Annotated[
-    Text(20_000, min_length=1, controls="lines"),
+    str,
+    *text_checks(20_000, min_length=1, controls="lines"),
     AfterValidator(_not_blank),
     Field(description="Why the figure changes (kept with the new version, never blank)."),
 ]

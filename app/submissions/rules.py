@@ -13,14 +13,17 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
 
+from app.common.models import table_of
 from app.common.types import MAX_FIGURE
 from app.engine import AcrossUnits, Aggregation, Comparison
 from app.errors import Conflict, FieldError, InvalidInput
 from app.submissions.models import Submission
 from app.targets.models import Target
 
-_S = Submission.__table__
+_S = table_of(Submission)
+_T = table_of(Target)
 
 
 def shape_problems(target: Target, plan, body) -> dict[str, str]:
@@ -51,7 +54,7 @@ def shape_problems(target: Target, plan, body) -> dict[str, str]:
 
 
 # The figures in force of one target: each chain's current version, retractions left out.
-_later = Submission.__table__.alias("later")
+_later = _S.alias("later")
 _IN_FORCE = (~select(_later.c.id).where(_later.c.supersedes_id == _S.c.id).exists()) & (_S.c.kind != "retraction")
 _OTHER_SHAPE_VALUE = (
     select(_S.c.id)
@@ -78,7 +81,7 @@ _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, 
     _S.c.organization_id == bindparam("organization_id"),
     _IN_FORCE,
 )
-_LOCK_TARGET = update(Target.__table__).where(Target.__table__.c.id == bindparam("target_id")).values(id=Target.__table__.c.id)
+_LOCK_TARGET = update(_T).where(_T.c.id == bindparam("target_id")).values(id=_T.c.id)
 
 
 def correction_path(submission_id: int) -> str:
@@ -147,33 +150,33 @@ class FileRules:
     must not mix on a target, and increments of one unit must not overlap. Stored figures are read
     once per target (its shapes) and once per (target, unit) of an increment target."""
 
-    def __init__(self, session):
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.shapes: dict[int, dict[str, int]] = {}  # target -> {"value": an id or 0, "ratio": ...}
         self.periods: dict[tuple[int, int], dict[tuple, tuple]] = {}  # (target, org) -> {(date, est): (start, id)}
         self.with_periods: dict[int, bool] = {}
 
-    def _shapes(self, target: Target) -> dict[str, int]:
-        if target.id not in self.shapes:
+    def _shapes(self, target_id: int) -> dict[str, int]:
+        if target_id not in self.shapes:
             got = {}
             for name, stmt in (("value", _HAS_VALUE), ("ratio", _HAS_RATIO)):
-                found = self.session.execute(stmt, {"target_id": target.id}).scalar()
+                found = self.session.execute(stmt, {"target_id": target_id}).scalar()
                 if found is not None:
                     got[name] = found
-            self.shapes[target.id] = got
-        return self.shapes[target.id]
+            self.shapes[target_id] = got
+        return self.shapes[target_id]
 
-    def _has_periods(self, target: Target) -> bool:
+    def _has_periods(self, target_id: int) -> bool:
         """Whether any increment of the target (stored or earlier in the file) names its period_start."""
-        if target.id not in self.with_periods:
-            found = self.session.execute(_HAS_PERIOD, {"target_id": target.id}).scalar()
-            self.with_periods[target.id] = found is not None
-        return self.with_periods[target.id]
+        if target_id not in self.with_periods:
+            found = self.session.execute(_HAS_PERIOD, {"target_id": target_id}).scalar()
+            self.with_periods[target_id] = found is not None
+        return self.with_periods[target_id]
 
-    def _periods(self, target: Target, org: int) -> dict[tuple, tuple]:
-        key = (target.id, org)
+    def _periods(self, target_id: int, org: int) -> dict[tuple, tuple]:
+        key = (target_id, org)
         if key not in self.periods:
-            rows = self.session.execute(_SAME_UNIT, {"target_id": target.id, "organization_id": org}).all()
+            rows = self.session.execute(_SAME_UNIT, {"target_id": target_id, "organization_id": org}).all()
             self.periods[key] = {(r.period_date, r.is_estimate): (r.period_start, r.id) for r in rows}
         return self.periods[key]
 
@@ -181,7 +184,10 @@ class FileRules:
         """What is wrong with the row against the stored figures and the file so far (empty: nothing); then remembers it."""
         if target.comparison == Comparison.MILESTONE.value:
             return []
-        shapes = self._shapes(target)
+        if target.id is None:
+            raise ValueError("FileRules checks figures of stored targets only: this target has no id")
+        target_id = target.id
+        shapes = self._shapes(target_id)
         mine, other = ("ratio", "value") if body.numerator is not None else ("value", "ratio")
         if other in shapes:
             theirs = "values" if other == "value" else "ratios (numerator and denominator)"
@@ -193,8 +199,8 @@ class FileRules:
                     f"a {mine} cannot be mixed with them",
                 )
             ]
-        if target.aggregation == Aggregation.SUM.value and (body.period_start is not None or self._has_periods(target)):
-            periods = self._periods(target, body.organization_id)
+        if target.aggregation == Aggregation.SUM.value and (body.period_start is not None or self._has_periods(target_id)):
+            periods = self._periods(target_id, body.organization_id)
             for (day, est), (start, row_id) in periods.items():
                 if (day, est) == (body.period_date, body.is_estimate) or est != body.is_estimate:
                     continue
@@ -210,6 +216,6 @@ class FileRules:
                         )
                     ]
             periods[(body.period_date, body.is_estimate)] = (body.period_start, 0)
-            self.with_periods[target.id] = self.with_periods.get(target.id, False) or body.period_start is not None
+            self.with_periods[target_id] = self.with_periods.get(target_id, False) or body.period_start is not None
         shapes.setdefault(mine, 0)
         return []

@@ -12,11 +12,11 @@ from typing import Literal
 
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
-from app.common.crud import check_not_archived, flush, on_conflict, paginate
+from app.common.crud import check_not_archived, flush, get_or_404, on_conflict, paginate
 from app.common.models import utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
@@ -34,6 +34,7 @@ from app.submissions.models import (
 )
 from app.submissions.versions import Kind
 from app.targets.models import Target
+from app.targets.service import stored_id
 
 Versions = Literal["current", "all"]
 # The figure fields a retraction repeats from the version it withdraws.
@@ -73,7 +74,7 @@ def list_submissions(
     `versions="current"`: the figures in force (each chain's current version; retracted
     chains left out). `"all"`: every stored row, originals, corrections and retractions.
     """
-    stmt = select(Submission).where(Submission.target_id == target.id).order_by(Submission.period_date, Submission.id)
+    stmt = select(Submission).where(Submission.target_id == target.id).order_by(col(Submission.period_date), col(Submission.id))
     if versions == "current":
         stmt = stmt.where(in_force())
     if from_date is not None:
@@ -161,11 +162,11 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     New figures, the busiest write, go in as plain rows with their audit event
     (`app.audit.bulk.insert_audited`, as the import does), not through the ORM's unit of work.
     """
-    plan = session.get(Plan, target.plan_id)
+    plan = get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
     check_figure(session, target, plan, submission_in)
     rules.check_against_stored(session, target, submission_in)
-    row = new_figure(submission_in, target.id)
+    row = new_figure(submission_in, stored_id(target))
     on_conflict(session, "The figure could not be stored.")
     insert_figures(session, [row])
     return SubmissionPublic.model_validate(row)
@@ -187,7 +188,7 @@ def detail(*, session: Session, submission: Submission) -> SubmissionDetail:
     current = history[-1]
     return SubmissionDetail(
         **SubmissionPublic.model_validate(submission, from_attributes=True).model_dump(),
-        current_id=current.id,
+        current_id=stored_id(current),
         retracted=current.kind == Kind.RETRACTION.value,
         history=[SubmissionPublic.model_validate(row, from_attributes=True) for row in history],
     )
@@ -195,8 +196,8 @@ def detail(*, session: Session, submission: Submission) -> SubmissionDetail:
 
 def context(session: Session, submission: Submission) -> tuple[Target, Plan]:
     """The target and plan a figure belongs to."""
-    target = session.get(Target, submission.target_id)
-    return target, session.get(Plan, target.plan_id)
+    target = get_or_404(session, Target, submission.target_id, "Target")
+    return target, get_or_404(session, Plan, target.plan_id, "Plan")
 
 
 def current_of(session: Session, submission: Submission, action: str) -> Submission:
@@ -222,7 +223,7 @@ def _superseded_meanwhile(current_id: int):
         winner = session.exec(select(Submission.id).where(Submission.supersedes_id == current_id)).first()
         if winner is None:
             return Conflict("The new version could not be stored.")
-        latest = chain_of(session, session.get(Submission, winner))[-1]
+        latest = chain_of(session, get_or_404(session, Submission, winner, "Submission"))[-1]
         return Conflict(
             f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
             f"Read it and send the request for submission {latest.id}."
@@ -234,7 +235,8 @@ def _superseded_meanwhile(current_id: int):
 def _supersede(session: Session, current: Submission, row: Submission) -> Submission:
     """Stores `row` as the next version after `current` (flushed: the UNIQUE `supersedes_id` is checked
     now); a lost race is, at the edge's rollback, a 409 naming the winner."""
-    current_id, root_id = current.id, current.root_id or current.id
+    current_id = stored_id(current)
+    root_id = current.root_id or current_id
     row.supersedes_id, row.root_id = current_id, root_id
     session.add(row)
     flush(session, _superseded_meanwhile(current_id))

@@ -50,7 +50,8 @@ def _known(row: Version, known_at: datetime | None) -> bool:
     return known_at is None or _aware(row.recorded_at) <= _aware(known_at)
 
 
-def _successors(rows: Iterable[V]) -> dict[int, V]:
+def _successors(rows: Iterable[V]) -> dict[int | None, V]:
+    # Keyed by int | None: looked up by a row's id, which the Version protocol leaves optional (None: no successor).
     return {row.supersedes_id: row for row in rows if row.supersedes_id is not None}
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth import policy
 from app.auth.models import Role
@@ -22,7 +22,9 @@ from app.targets.models import Target
 TargetId = Annotated[int, Path(ge=1, le=MAX_ID, description="The target's id.")]
 
 # Built once (bind parameter): building the statement cost as much as running it.
-_TARGET_AND_PLAN = select(Target, Plan).join(Plan, Plan.id == Target.plan_id).where(Target.id == bindparam("target_id"))
+_TARGET_AND_PLAN = (
+    select(Target, Plan).join(Plan, col(Plan.id) == col(Target.plan_id)).where(col(Target.id) == bindparam("target_id"))
+)
 
 
 def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:

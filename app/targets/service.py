@@ -7,11 +7,12 @@ Whether a definition is consistent is the status engine's rule
 from __future__ import annotations
 
 from enum import Enum
+from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment
-from app.common.crud import apply_patch, flush, paginate
+from app.common.crud import apply_patch, flush, get_or_404, paginate
 from app.common.models import utcnow
 from app.engine import Comparison, default_direction, definition_errors
 from app.errors import Conflict, InvalidInput
@@ -50,6 +51,21 @@ def check_definition(target: Target, plan: Plan) -> None:
         raise InvalidInput.from_fields("The target's definition is inconsistent.", problems)
 
 
+class Stored(Protocol):
+    """A table row with a database-assigned id."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: Stored) -> int:
+    """The id of a stored row (set by the database: None only before the row is flushed).
+    Used by the domain services and the exchange (its place would be app.common.models, beside `table_of`)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it has not been stored")
+    return row.id
+
+
 def check_code_free(session: Session, plan_id: int, code: str, own_id: int | None = None) -> None:
     """No other target of the plan has this code (409 naming it)."""
     existing = session.exec(select(Target.id).where(Target.plan_id == plan_id, Target.code == code)).first()
@@ -73,7 +89,7 @@ def follow_default_direction(target: Target, changes: dict) -> None:
 def prepare_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
     """A new target of the plan, checked (code free, definition consistent, reporting units in the plan's
     tree) and not yet stored (`insert_targets`)."""
-    check_code_free(session, plan.id, target_in.code)
+    check_code_free(session, stored_id(plan), target_in.code)
     fields = target_in.model_dump()
     fields["checkpoints"] = stored_checkpoints(fields.get("checkpoints"))
     target = Target.model_validate({**fields, "plan_id": plan.id})
@@ -115,9 +131,9 @@ def apply_target_patch(target: Target, changes: dict) -> None:
 
 def list_targets(*, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int):
     """Lists a plan's targets in their order; archived ones only with `include_archived`."""
-    stmt = select(Target).where(Target.plan_id == plan.id).order_by(Target.position, Target.id)
+    stmt = select(Target).where(Target.plan_id == plan.id).order_by(col(Target.position), col(Target.id))
     if not include_archived:
-        stmt = stmt.where(Target.archived_at.is_(None))
+        stmt = stmt.where(col(Target.archived_at).is_(None))
     if category is not None:
         stmt = stmt.where(Target.category == category)
     return paginate(session, stmt, limit=limit, offset=offset)
@@ -142,7 +158,7 @@ def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreat
 
 def update_target(*, session: Session, target: Target, target_in: TargetUpdate) -> Target:
     """Changes the given fields; the resulting definition must be consistent."""
-    plan = session.get(Plan, target.plan_id)
+    plan = get_or_404(session, Plan, target.plan_id, "Plan")
     apply_target_patch(target, prepare_patch(session, target, plan, target_in))
     session.add(target)
     flush(session, "The target could not be updated (duplicate code?).")
@@ -155,14 +171,14 @@ def has_records(session: Session, target_ids: list[int]) -> bool:
     if not target_ids:
         return False
     for model in (Submission, Assessment):
-        if session.exec(select(model.id).where(model.target_id.in_(target_ids)).limit(1)).first() is not None:
+        if session.exec(select(col(model.id)).where(col(model.target_id).in_(target_ids)).limit(1)).first() is not None:
             return True
     return False
 
 
 def delete_target(*, session: Session, target: Target) -> Target | None:
     """Archives a target that has figures or assessments (returns it); deletes one that has none."""
-    if has_records(session, [target.id]):
+    if has_records(session, [stored_id(target)]):
         target.archived_at = target.updated_at = utcnow()
         session.add(target)
         flush(session, "The target could not be archived.")

@@ -9,11 +9,12 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select  # Core statements on columns; sqlmodel's select takes up to 4
 from sqlmodel import Session, select
 
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
-from app.common.models import as_utc
+from app.common.models import as_utc, table_of
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
@@ -26,6 +27,7 @@ from app.submissions.models import Submission, SubmissionCreate
 from app.submissions.rules import FileRules
 from app.submissions.service import as_correction, check_figure, check_open, in_force, insert_figures, new_figure, supersede
 from app.targets.models import Target
+from app.targets.service import stored_id
 
 SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
 SUBMISSION_FIGURES = ("value", "numerator", "denominator", "done")
@@ -45,37 +47,38 @@ Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, i
 # same SQL condition as the submissions service's lists). Columns only, no ORM objects.
 # A correction keeps its target but may move to another key; each row is judged by its own key,
 # as before, and "in force" comes from the database, so a chain need not be loaded whole.
+_S = table_of(Submission).c
 _STORED_KEYS = (
-    select(
-        Submission.id,
-        Submission.target_id,
-        Submission.organization_id,
-        Submission.period_date,
-        Submission.is_estimate,
+    core_select(
+        _S.id,
+        _S.target_id,
+        _S.organization_id,
+        _S.period_date,
+        _S.is_estimate,
     )
     .where(
-        Submission.target_id.in_(bindparam("target_ids", expanding=True)),
-        Submission.organization_id.in_(bindparam("organization_ids", expanding=True)),
-        Submission.period_date.between(bindparam("first_date"), bindparam("last_date")),
+        _S.target_id.in_(bindparam("target_ids", expanding=True)),
+        _S.organization_id.in_(bindparam("organization_ids", expanding=True)),
+        _S.period_date.between(bindparam("first_date"), bindparam("last_date")),
     )
     .execution_options(yield_per=10_000)
 )
-_STORED_VERSIONS = select(
-    Submission.id,
-    Submission.target_id,
-    Submission.organization_id,
-    Submission.period_date,
-    Submission.is_estimate,
-    Submission.value,
-    Submission.numerator,
-    Submission.denominator,
-    Submission.done,
-    Submission.note,
-    Submission.evidence_url,
-    Submission.root_id,
-    Submission.recorded_at,
+_STORED_VERSIONS = core_select(
+    _S.id,
+    _S.target_id,
+    _S.organization_id,
+    _S.period_date,
+    _S.is_estimate,
+    _S.value,
+    _S.numerator,
+    _S.denominator,
+    _S.done,
+    _S.note,
+    _S.evidence_url,
+    _S.root_id,
+    _S.recorded_at,
     in_force().label("in_force"),
-).where(Submission.id.in_(bindparam("ids", expanding=True)))
+).where(_S.id.in_(bindparam("ids", expanding=True)))
 _IDS_PER_QUERY = 5000
 _ORGANIZATIONS_PER_QUERY = 1000
 
@@ -223,8 +226,9 @@ def import_submissions(
         except DomainError as exc:
             refusal = domain_problems(exc)
         # The fields alone are kept (not the model): 20,000 of them are held until the insert.
-        key = (target.id, organization.id, body.period_date, body.is_estimate)
-        readable.append((row, new_figure(body, target.id), key, refusal))
+        target_id = stored_id(target)
+        key = (target_id, stored_id(organization), body.period_date, body.is_estimate)
+        readable.append((row, new_figure(body, target_id), key, refusal))
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -124,7 +124,7 @@ class Run:
             return None
         return body
 
-    def fail(self, row: tabular.Row, problems: list[tuple[str | None, str]]) -> None:
+    def fail(self, row: tabular.Row, problems: Sequence[tuple[str | None, str]]) -> None:
         self.counts.failed += 1
         seen = set()
         for name, reason in problems:
