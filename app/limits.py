@@ -22,8 +22,9 @@ import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.common.asgi import HttpMiddleware
 from app.errors import PROBLEM_MEDIA_TYPE, problem_response
 
 MIB = 1024 * 1024
@@ -60,16 +61,10 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
-class LimitsMiddleware:
+class LimitsMiddleware(HttpMiddleware):
     """Answers 413 to a request whose body is over its limit (declared or streamed)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = body_limit(scope["path"])
         declared = [v for k, v in scope["headers"] if k == b"content-length"]
         if declared and declared[0].strip().isdigit() and int(declared[0]) > limit:

@@ -9,22 +9,18 @@ from __future__ import annotations
 import re
 import uuid
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.common.asgi import HttpMiddleware
 
 HEADER = "x-request-id"
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
 
 
-class RequestIdMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware), so streaming and background work are unaffected."""
+class RequestIdMiddleware(HttpMiddleware):
+    """Sets the request id (pure ASGI: `HttpMiddleware`)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == HEADER.encode()), "")
         request_id = given if _SANE.match(given) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id

@@ -8,8 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.engine import Aggregation, ChangeBasis, Comparison, Direction
+from app.engine import Aggregation, Comparison, Direction
 from app.exchange import lexicon as lx
+from app.exchange.clausefigures import MONEY as MONEY
+from app.exchange.clausefigures import explicit_change, factor_change, set_figures
+from app.exchange.clausefigures import resolve_reading as resolve_reading
 from app.exchange.draft import Draft, default_direction
 from app.exchange.titles import title_for
 from app.exchange.vnnumbers import DASHES, FoundNumber, find_numbers, fold, format_en
@@ -243,7 +246,7 @@ def _numeric(text, folded, start, candidates, numbers, parenthesised_only, brack
     if others:
         listed = ", ".join(n.token + (n.unit and f" {n.unit}") for n in others)
         draft.warn(f"The clause holds other figures ({listed}); check that the right one was taken as the target.", 0.5)
-    _figures(draft, first, last, mode)
+    set_figures(draft, first, last, mode)
     _comparison(draft, scan, post, mode, first, last, baseline, folded)
     title_for(draft, text[start : scan.cut], tail, scan.change, first, mode)
     _aggregation(draft, folded)
@@ -297,74 +300,6 @@ def _after_figure(draft, text, folded, numbers, pos, scan, mode):
     return post, baseline, tail
 
 
-def _figures(draft: Draft, first: FoundNumber, last: FoundNumber, mode: str) -> None:
-    """Sets value or low/high and the unit, resolving ambiguous readings."""
-    unit = last.unit or first.unit
-    draft.unit = "%" if unit == "%/năm" else unit
-    for n in {id(first): first, id(last): last}.values():
-        if n.reason.startswith(("'.' read as", "integer with leading", "English")):
-            draft.notes.append(f"{n.token}: {n.reason}.")
-            draft.cap(0.9)
-    if mode == "range":
-        draft.low, draft.high = resolve_reading(draft, first, unit), resolve_reading(draft, last, unit)
-        if draft.low > draft.high:
-            draft.low, draft.high = draft.high, draft.low
-            draft.warn("The range was written high to low; it was read as low to high.", 0.6)
-    elif mode == "fraction":
-        if first.value == first.denominator:
-            draft.value, draft.unit = 100.0, "%"
-            draft.notes.append(
-                f"{first.token} {first.unit}: all of them (numerator {first.value:g}, "
-                f"denominator {first.denominator:g}).".replace("  ", " ")
-            )
-        else:
-            draft.value = first.value
-            draft.notes.append(f"{first.token} {first.unit}: {first.value:g} of {first.denominator:g}.")
-    else:
-        draft.value = resolve_reading(draft, last, unit)
-    _scale(draft, last if last.unit else first)
-
-
-MONEY = ("đồng", "USD")
-
-
-def _scale(draft: Draft, n: FoundNumber) -> None:
-    """'3,5 vạn tấn' is 35,000 tấn: a magnitude word scales a count or a quantity; money keeps its unit
-    as plans state it ('70 triệu đồng', '1.250 tỷ đồng'), and so does a magnitude with no unit after it."""
-    base = n.base_unit
-    if not n.magnitude or not base or base.split("/")[0] in MONEY or draft.unit != n.unit:
-        return
-    factor = 10**n.magnitude
-    for name in ("value", "low", "high"):
-        x = getattr(draft, name)
-        if x is not None:
-            setattr(draft, name, round(x * factor, 6))
-    figure = draft.value if draft.value is not None else draft.high
-    if figure is not None:
-        draft.notes.append(f"'{n.unit}': the magnitude word scales the figure ({n.token} {n.unit} = {format_en(figure)} {base}).")
-    draft.unit = base
-
-
-def resolve_reading(draft: Draft, n: FoundNumber, unit: str) -> float:
-    """The value of a figure; an ambiguous one is settled by its unit or kept as decimal with a warning."""
-    if not n.ambiguous:
-        if n.value is None:  # not a figure: the candidates are figures or ambiguous ones
-            raise ValueError(f"'{n.token}' is not a figure")
-        return n.value
-    decimal, grouped = n.readings
-    limit = 100 if unit.startswith("%") else 1000 if unit == "‰" else None
-    if limit and decimal <= limit < grouped:
-        draft.notes.append(f"'{n.token}' read as {decimal:g}: {grouped:g}{unit} is not a plausible share.")
-        draft.cap(0.8)
-        return decimal
-    draft.warn(
-        f"'{n.token}' is ambiguous: {decimal:g} (Vietnamese decimal comma) or {grouped:g} (English-style "
-        f"thousands separator); the decimal reading is kept until someone checks.",
-        0.4,
-    )
-    return decimal
-
-
 def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
     """Decides the comparison from the markers around the figure."""
     kinds = scan.kinds
@@ -381,9 +316,9 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
             draft.notes.append("'khoảng' before a range: read as the range itself.")
         return
     if scan.change and mode == "single" and last.unit == "lần" and baseline is None:
-        _factor(draft, scan, folded)
+        factor_change(draft, scan.change)
         return
-    if scan.change and baseline is not None and _explicit_change(draft, scan, last, baseline):
+    if scan.change and baseline is not None and explicit_change(draft, scan.change, last, baseline):
         return
     if (
         "typo" in kinds
@@ -417,75 +352,6 @@ def _comparison(draft, scan, post, mode, first, last, baseline, folded) -> None:
         draft.comparison = Comparison.AT_LEAST
         draft.notes.append("A bare figure is read as a floor (at least), as plans usually mean it.")
         draft.cap(0.8)
-
-
-def _explicit_change(draft: Draft, scan: Scan, amount: FoundNumber, level: FoundNumber) -> bool:
-    """'giảm 1,5% (còn 3,2%)': a change whose baseline follows from the level reached; False if none can."""
-    sign = -1.0 if "giảm" in fold(scan.change) else 1.0
-    if draft.value is None or level.value is None:
-        return False
-    x, y = abs(draft.value), level.value
-    if amount.unit == "lần":  # "tăng 1,5 lần (đạt 3.000 tỷ đồng)": the baseline is the level over the factor
-        factor = 1 / x if sign < 0 and x else x
-        if not factor or y <= 0:
-            return False
-        _factor(draft, scan, "", baseline=round(y / factor, 6), unit=level.unit)
-        draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).")
-        return True
-    relative = amount.unit == "%" and level.unit != "%"
-    if relative and (1 + sign * x / 100 == 0 or y == 0):
-        draft.warn("The level reached gives no usable baseline for a relative change.", 0.5)
-        return False
-    draft.comparison = Comparison.CHANGE
-    if amount.unit in ("%", "điểm phần trăm") and level.unit == "%":
-        draft.change_basis, draft.baseline_value, draft.unit = ChangeBasis.PERCENTAGE_POINTS, round(y - sign * x, 6), "%"
-        if amount.unit == "%":
-            draft.warn(
-                f"'%' is read as percentage points, since the level reached ({format_en(y)}%) is itself a "
-                f"percentage; a relative change of {format_en(x)}% is the other reading.",
-                0.6,
-            )
-    elif relative:
-        draft.change_basis, draft.unit = ChangeBasis.RELATIVE_PERCENT, level.unit
-        draft.baseline_value = round(y / (1 + sign * x / 100), 6)
-    else:
-        draft.change_basis, draft.unit = ChangeBasis.ABSOLUTE, level.unit or amount.unit
-        draft.baseline_value = round(y - sign * x, 6)
-    draft.value = sign * x
-    draft.direction = default_direction(Comparison.CHANGE, draft.value)
-    draft.notes.append(f"Baseline derived from the level reached ({format_en(y)} {level.unit}).".replace(" %", "%"))
-    draft.cap(0.8)
-    return True
-
-
-def _factor(draft: Draft, scan: Scan, folded: str, baseline: float | None = None, unit: str = "") -> None:
-    """'tăng 1,6 lần so với năm 2020', 'gấp 2 lần': a change by a factor of the baseline ('giảm 2 lần': 0.5)."""
-    verb = fold(scan.change)
-    falling = "giảm" in verb
-    x = draft.value
-    if x is None:  # called for a single figure, always read by then
-        raise ValueError("a change by a factor without its figure")
-    draft.comparison, draft.change_basis = Comparison.CHANGE, ChangeBasis.FACTOR
-    draft.value = round(1 / x, 6) if falling and x else x
-    draft.unit, draft.baseline_value = unit, baseline
-    draft.direction = Direction.LOWER_IS_BETTER if falling else Direction.HIGHER_IS_BETTER
-    shown = format_en(x)
-    draft.notes.append(
-        f"'{scan.change} {shown} lần': a change by a factor: the figure reported is the level, judged "
-        f"as level / baseline against {format_en(draft.value)}."
-    )
-    if baseline is None:
-        draft.warn(
-            "A change by a factor whose baseline (the level it is compared with) is not in the text: set "
-            "baseline_value before storing it.",
-            0.6,
-        )
-    if "gấp" not in verb and not falling:
-        draft.warn(
-            f"'{scan.change} {shown} lần' usually means the level becomes {shown} times the baseline (read so), "
-            f"but can be read as rising by {shown} times it (to {format_en(x + 1)} times).",
-            0.55,
-        )
 
 
 def _aggregation(draft: Draft, folded: str) -> None:

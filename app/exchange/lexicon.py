@@ -8,122 +8,14 @@ from __future__ import annotations
 
 import re
 
-from app.engine import Comparison
-from app.exchange.vnnumbers import fold
-
-# Words right before a figure, read from the figure backwards. The first comparison
-# met (the nearest to the figure) decides; kinds other than Comparison members:
-#   "filler"  carries no comparison (đạt, ở mức ...);  "from" is "từ";
-#   "change"  a change verb (tăng 5%: the figure is a change, not a level);
-#   "down"/"up" a level reached by falling/rising (còn 2%, lên 70%);  "typo": "khoản" for "khoảng".
-_MARKERS = {
-    Comparison.AT_LEAST: [
-        "ít nhất",
-        "tối thiểu",
-        "không thấp hơn",
-        "không dưới",
-        "không ít hơn",
-        "cao hơn hoặc bằng",
-        "lớn hơn hoặc bằng",
-        "≥",
-        ">=",
-    ],
-    Comparison.MORE_THAN: ["trên", "hơn", "cao hơn", "nhiều hơn", "lớn hơn", ">"],
-    Comparison.AT_MOST: [
-        "không quá",
-        "không vượt quá",
-        "không vượt",
-        "không cao hơn",
-        "không nhiều hơn",
-        "không lớn hơn",
-        "không trên",
-        "thấp hơn hoặc bằng",
-        "nhỏ hơn hoặc bằng",
-        "dưới hoặc bằng",
-        "tối đa",
-        "≤",
-        "<=",
-    ],
-    Comparison.LESS_THAN: ["dưới", "còn dưới", "thấp hơn", "ít hơn", "nhỏ hơn", "xuống dưới", "<"],
-    Comparison.APPROXIMATELY: ["khoảng", "xấp xỉ", "chừng", "gần", "ước khoảng", "trên dưới", "~"],
-    "typo": ["khoản"],
-    "filler": [
-        "đạt",
-        "đạt mức",
-        "ở mức",
-        "mức",
-        "là",
-        "chiếm",
-        "đạt được",
-        "được",
-        "có",
-        "bằng",
-        "lên mức",
-        ":",
-        "ổn định",
-        "duy trì",
-        "giữ vững",
-        "duy trì ổn định",
-    ],
-    "from": ["từ"],
-    "change": [
-        "tăng",
-        "giảm",
-        "tăng thêm",
-        "giảm thêm",
-        "tăng bình quân",
-        "giảm bình quân",
-        "bình quân tăng",
-        "bình quân giảm",
-        "tăng trưởng",
-        "tăng trưởng bình quân",
-        "giảm được",
-        "tăng được",
-        "tăng gấp",
-        "gấp",
-    ],
-    "down": [
-        "còn",
-        "xuống còn",
-        "giảm xuống còn",
-        "giảm còn",
-        "giảm xuống",
-        "hạ xuống còn",
-        "hạ xuống",
-        "xuống",
-        "hạ còn",
-        "giảm xuống mức",
-        "xuống mức",
-    ],
-    "up": ["lên", "tăng lên", "nâng lên", "tăng lên mức", "nâng lên mức"],
-}
-MARKERS: list[tuple[str, object]] = sorted(
-    ((fold(p), kind) for kind, phrases in _MARKERS.items() for p in phrases), key=lambda p: -len(p[0])
-)
-
-# Words right after a figure (and its unit).
-POST_MARKERS = [("trở lên", Comparison.AT_LEAST), ("trở xuống", Comparison.AT_MOST), ("trở lại", Comparison.AT_MOST)]
-
-# A "trở lên" right after one of these belongs to a rating level, not to the figure.
-RATING_WORDS = [
-    fold(w)
-    for w in (
-        "nhiệm vụ",
-        "khá",
-        "tốt",
-        "giỏi",
-        "xuất sắc",
-        "trung bình",
-        "loại a",
-        "loại b",
-        "mức khá",
-        "mức tốt",
-        "vững mạnh",
-        "đạt chuẩn",
-        "chuẩn",
-        "sao",
-    )
-]
+# Comparison words and categories live in their own modules; their names are importable from here too.
+from app.exchange.categories import CATEGORY_HEADINGS as CATEGORY_HEADINGS
+from app.exchange.categories import CATEGORY_WORDS as CATEGORY_WORDS
+from app.exchange.categories import category_scores as category_scores
+from app.exchange.comparisons import MARKERS as MARKERS
+from app.exchange.comparisons import POST_MARKERS as POST_MARKERS
+from app.exchange.comparisons import RATING_WORDS as RATING_WORDS
+from app.exchange.vntext import fold
 
 # Phrases that open a clause and carry no meaning for the target.
 LEAD_INS = [
@@ -184,24 +76,29 @@ MILESTONE_VERBS = [
     )
 ]
 
+# Nouns that head an indicator and open a part of their own (in both HEADS and NOUN_HEADS).
+_INDICATOR_NOUNS = (
+    "tổng",
+    "số",
+    "sản lượng",
+    "tốc độ",
+    "thu",
+    "chi",
+    "giá trị",
+    "mức",
+    "diện tích",
+    "năng suất",
+    "kim ngạch",
+    "thu nhập",
+    "doanh thu",
+)
+
 # Openings of a part that can be a target of its own (used to split at ", " and " và ").
 HEADS = [
     fold(w)
     for w in (
         "tỷ lệ",
-        "tổng",
-        "số",
-        "sản lượng",
-        "tốc độ",
-        "thu",
-        "chi",
-        "giá trị",
-        "mức",
-        "diện tích",
-        "năng suất",
-        "kim ngạch",
-        "thu nhập",
-        "doanh thu",
+        *_INDICATOR_NOUNS,
         "giảm",
         "tăng",
         "có",
@@ -291,19 +188,7 @@ NOUN_HEADS = [
     for w in (
         "tỷ lệ",
         "tỷ suất",
-        "tổng",
-        "số",
-        "sản lượng",
-        "tốc độ",
-        "thu",
-        "chi",
-        "giá trị",
-        "mức",
-        "diện tích",
-        "năng suất",
-        "kim ngạch",
-        "thu nhập",
-        "doanh thu",
+        *_INDICATOR_NOUNS,
         "dân số",
         "mật độ",
         "độ che phủ",
@@ -404,60 +289,6 @@ AMOUNT_WORDS = [
     )
 ]
 
-CATEGORY_HEADINGS = {"kinh tế", "đô thị", "văn hóa - xã hội", "môi trường", "quốc phòng - an ninh", "xây dựng Đảng"}
-
-# Category keywords and weights; a longer keyword that matches hides the shorter ones inside it.
-_CATEGORY_WORDS = {
-    "kinh tế": {
-        3: "tăng trưởng, grdp, gdp, ngân sách, sản lượng, lương thực, du lịch, lượt khách, xuất khẩu, kim ngạch, "
-        "giá trị sản xuất, giá trị sản phẩm, doanh thu, tổng sản phẩm, vốn đầu tư",
-        2: "rau, lúa, ngô, đầu tư, thu nhập, doanh nghiệp, hợp tác xã, kinh tế, năng suất, chăn nuôi, thủy sản, "
-        "công nghiệp, thương mại, dịch vụ, vốn, nông nghiệp, trồng trọt, nông thôn mới, ocop, bội chi",
-        1: "thu hút, sản xuất",
-    },
-    "đô thị": {
-        3: "dân số đô thị, đô thị hóa, chỉnh trang đô thị, trật tự đô thị, cấp phép xây dựng, hạ tầng",
-        2: "công trình, đô thị, giao thông, quy hoạch, nhà ở, chiếu sáng, vỉa hè, đường giao thông, cứng hóa",
-        1: "xây dựng",
-    },
-    "văn hóa - xã hội": {
-        3: "hộ nghèo, cận nghèo, đơn thư, giải quyết đơn, khiếu nại, tố cáo, y tế, bảo hiểm y tế, bác sĩ, "
-        "giường bệnh, giáo dục, học sinh, trường học, việc làm, gia đình văn hóa, nhà văn hóa, sinh con, "
-        "suy dinh dưỡng, tiêm chủng, bảo hiểm xã hội, thể dục thể thao, nhà tạm, dột nát, thất nghiệp, "
-        "tỷ suất sinh, tỷ suất chết, hộ đói, chuẩn quốc gia về y tế",
-        2: "nghèo, đói, trường, lao động, đào tạo, văn hóa, dân số, trẻ em, khám chữa bệnh",
-        1: "xã hội",
-    },
-    "môi trường": {
-        4: "chất thải, rác thải, che phủ rừng",
-        3: "rác, nước sạch, nước hợp vệ sinh, môi trường, cây xanh, rừng, nước thải, ô nhiễm, khí thải, trồng cây",
-        2: "thu gom",
-        1: "xử lý",
-    },
-    "quốc phòng - an ninh": {
-        4: "quốc phòng, giao quân, tuyển quân, dân quân, tội phạm, ma túy, trật tự an toàn xã hội, tai nạn giao thông",
-        3: "an ninh, quân sự, cháy nổ, công an, phạm pháp, ổn định chính trị",
-        2: "tự vệ, điều tra, khám phá, biên giới",
-    },
-    "xây dựng Đảng": {
-        5: "xây dựng đảng, tổ chức cơ sở đảng",
-        4: "đảng viên, chi bộ",
-        3: "cán bộ, đảng bộ, mặt trận, đoàn thể, đoàn viên, hội viên, kết nạp, cấp ủy, trong sạch, "
-        "kỷ luật đảng, chỉ thị, nghị quyết",
-        2: "chính quyền, công chức, viên chức, vững mạnh",
-    },
-}
-CATEGORY_WORDS: list[tuple[str, str, int]] = sorted(
-    (
-        (fold(w.strip()), cat, weight)
-        for cat, table in _CATEGORY_WORDS.items()
-        for weight, words in table.items()
-        for w in words.split(",")
-    ),
-    key=lambda t: -len(t[0]),
-)
-_CATEGORY_PATTERNS = [(word, re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), cat, weight) for word, cat, weight in CATEGORY_WORDS]
-
 
 _BY_LENGTH: dict[int, tuple[list[str], tuple[str, ...]]] = {}
 
@@ -480,18 +311,3 @@ def starts_with_any(folded: str, phrases: list[str], pos: int = 0) -> str | None
         if folded.startswith(p, pos) and (end == n or not folded[end].isalnum() or not p[-1].isalnum()):
             return p
     return None
-
-
-def category_scores(text: str) -> dict[str, int]:
-    """Weighted keyword hits per category; a longer keyword hides the shorter ones inside it."""
-    folded, taken = fold(text), [False] * len(text)
-    scores: dict[str, int] = {}
-    for word, pattern, cat, weight in _CATEGORY_PATTERNS:
-        if word not in folded:
-            continue
-        for m in pattern.finditer(folded):
-            if any(taken[m.start() : m.end()]):
-                continue
-            taken[m.start() : m.end()] = [True] * (m.end() - m.start())
-            scores[cat] = scores.get(cat, 0) + weight
-    return scores

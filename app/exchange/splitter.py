@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from app.exchange.lexicon import HEADS, starts_with_any
 from app.exchange.vnnumbers import find_numbers, fold
 
-_BULLET = re.compile(r"^[ \t]*(?:[-+•*▪◦·–—]|\(?[a-zđ]\)|\d{1,2}[.)]|[IVX]{1,4}[.)])[ \t]+")
+# A list marker at the start of a line ("- ", "a) ", "1. ", "II. "): it labels the line and is left out of its pieces.
+LIST_MARKER = re.compile(r"^[ \t]*(?:[-+•*▪◦·–—]|\(?[a-zđ]\)|\d{1,2}[.)]|[IVX]{1,4}[.)])[ \t]+")
 _SEPARATOR = re.compile(r"\./\.|[.;:!?…](?=\s|$)")
 _ABBREVIATIONS = {"tp", "tx", "tt", "ths", "ts", "pgs", "gs", "bs", "q", "p", "h", "nxb", "v.v", "vv"}
 _SUB = re.compile(r"(?:^\s*|,\s*|;\s*)(trong đó|riêng)(?!\w)\s*:?\s*")
@@ -147,7 +148,7 @@ def split_clauses(text: str, limit: int | None = None) -> list[Piece]:
     for line in text.split("\n"):
         line_start, line_end = offset, offset + len(line)
         offset = line_end + 1
-        bullet = _BULLET.match(line)
+        bullet = LIST_MARKER.match(line)
         if bullet:
             line_start += bullet.end()
         pending_sub = ""

@@ -41,51 +41,32 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from app.errors import FieldError, InvalidInput, PayloadTooLarge
 from app.exchange.columns import fold, header_map
+from app.exchange.sheetlimits import BOM as BOM
+from app.exchange.sheetlimits import MAX_CELLS as MAX_CELLS
+from app.exchange.sheetlimits import MAX_COLUMNS as MAX_COLUMNS
+from app.exchange.sheetlimits import MAX_CSV_DELIMITERS as MAX_CSV_DELIMITERS
+from app.exchange.sheetlimits import MAX_PART_BYTES as MAX_PART_BYTES
+from app.exchange.sheetlimits import MAX_PARTS as MAX_PARTS
+from app.exchange.sheetlimits import MAX_ROW_NUMBER as MAX_ROW_NUMBER
+from app.exchange.sheetlimits import MAX_ROWS as MAX_ROWS
+from app.exchange.sheetlimits import MAX_SHARED_STRINGS_BYTES as MAX_SHARED_STRINGS_BYTES
+from app.exchange.sheetlimits import MAX_SHEET_BYTES as MAX_SHEET_BYTES
+from app.exchange.sheetlimits import MAX_SHEET_TAGS as MAX_SHEET_TAGS
+from app.exchange.sheetlimits import MAX_UNPACKED_BYTES as MAX_UNPACKED_BYTES
 
-MIB = 2**20
-MAX_ROWS = 20_000  # data rows per file
-MAX_ROW_NUMBER = 50_000  # the highest row number read (blank rows included)
-MAX_COLUMNS = 200  # cells per row, any row
-MAX_CELLS = 300_000  # cells read in total (a 20,000-figure export has 240,000)
-MAX_CSV_DELIMITERS = 1_500_000
-# XLSX parts, unpacked. A 20,000-figure export's sheet is 10 MB of XML (openpyxl writes its text inline).
-MAX_SHEET_BYTES = 16 * MIB
-MAX_SHARED_STRINGS_BYTES = 4 * MIB
-MAX_PART_BYTES = 4 * MIB  # styles, workbook, relationships, theme, ...
-MAX_UNPACKED_BYTES = 48 * MIB  # all parts together
-MAX_PARTS = 1_000
-# XML elements of the first sheet: 4 per number cell (<c>, <v>, their ends), 6 per inline text cell, 2 per row, and room.
-MAX_SHEET_TAGS = 6 * MAX_CELLS + 2 * MAX_ROW_NUMBER + 10_000
-
-XLSX_SIGNATURE = b"PK\x03\x04"
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
-BOM = "\ufeff"
-
-
-class UnreadableFile(InvalidInput):
-    """The bytes are not a CSV (UTF-8) or XLSX file this reader can read."""
-
-    def __init__(self, reason: str):
-        problem = FieldError(field="file", message=reason, type="unreadable")
-        super().__init__(f"The file cannot be read: {reason}", [problem])
-        self.reason = reason
-
-
-class FileTooLarge(PayloadTooLarge):
-    """A file under the upload limit that would unpack or expand past what is read (413)."""
-
-    def __init__(self, reason: str):
-        super().__init__(f"The file is too large to read: {reason}", [FieldError(field="file", message=reason, type="too_large")])
-        self.reason = reason
+# The limits, the errors and the XLSX checks live in their own modules; their names are importable from here too.
+from app.exchange.sheetlimits import MIB as MIB
+from app.exchange.sheetlimits import OLE_SIGNATURE as OLE_SIGNATURE
+from app.exchange.sheetlimits import XLSX_SIGNATURE as XLSX_SIGNATURE
+from app.exchange.sheetlimits import FileTooLarge as FileTooLarge
+from app.exchange.sheetlimits import UnreadableFile as UnreadableFile
+from app.exchange.xlsxguard import xlsx_rows
 
 
 @dataclass(frozen=True)
@@ -154,7 +135,7 @@ def read_table(
     if data.startswith(OLE_SIGNATURE):
         raise UnreadableFile("this is an old Excel .xls file; save it as .xlsx or CSV (UTF-8)")
     if data.startswith(XLSX_SIGNATURE):
-        fmt, lines, delimiter = "xlsx", _xlsx_rows(data), None
+        fmt, lines, delimiter = "xlsx", xlsx_rows(data), None
     else:
         text = _decode(data)
         delimiter = sniff_delimiter(text)
@@ -223,149 +204,6 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[list[Any]]:
             yield [restore(cell) if cell[:1] == QUOTE else cell for cell in row]
     except csv.Error as exc:
         raise UnreadableFile(f"not a well-formed CSV near record {reader.line_num}: {exc}") from None
-
-
-# ------------------------------------------------------------------ XLSX limits
-
-_NAME = rb"<(?:[A-Za-z_][\w.\-]*:)?"  # an element's start, with any namespace prefix
-_ROW = re.compile(_NAME + rb"row[\s/>]")
-_CELL = re.compile(_NAME + rb"c[\s/>]")
-_ROW_NUMBER = re.compile(_NAME + rb"row\s[^>]*?\br\s*=\s*[\"'](\d{1,12})")
-_CELL_REF = re.compile(_NAME + rb"c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,8})\$?(\d{1,12})")
-
-
-def _check_parts(archive: zipfile.ZipFile) -> None:
-    """Refuses a workbook whose parts declare more than the limits (before anything is unpacked)."""
-    infos = archive.infolist()
-    if len(infos) > MAX_PARTS:
-        raise FileTooLarge(f"the workbook has more than {MAX_PARTS} parts")
-    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
-        raise FileTooLarge(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // MIB} MiB; split it or upload a CSV")
-    for info in infos:
-        name = info.filename.lower()
-        if name.endswith("sharedstrings.xml"):
-            limit, what = MAX_SHARED_STRINGS_BYTES, "its shared strings (the text of the cells)"
-        elif "/worksheets/" in name or name.startswith("worksheets/"):
-            limit, what = MAX_SHEET_BYTES, f"the sheet {info.filename}"
-        else:
-            limit, what = MAX_PART_BYTES, f"the part {info.filename}"
-        if info.file_size > limit:
-            raise FileTooLarge(f"{what} unpacks to more than {limit // MIB} MiB; split the file or upload a CSV")
-
-
-def _scan_sheet(xml: bytes) -> None:
-    """Counts the sheet's elements, rows and cells with byte searches, and refuses it before it is parsed
-    when a row is too wide or the sheet too long or too big. Every loop below is bounded by the
-    element count, checked first at C speed."""
-    from openpyxl.utils import column_index_from_string
-
-    if xml.count(b"<") > MAX_SHEET_TAGS:
-        raise FileTooLarge(f"the sheet holds more than {MAX_SHEET_TAGS:,} XML elements")
-    starts = [m.start() for m in _ROW.finditer(xml)]
-    if len(starts) > MAX_ROW_NUMBER:
-        raise FileTooLarge(f"more than {MAX_ROW_NUMBER:,} rows; split the file")
-    cells = 0
-    for first, end in zip(starts, [*starts[1:], len(xml)], strict=True):
-        in_row = 0
-        for _ in _CELL.finditer(xml, first, end):
-            in_row += 1
-            if in_row > MAX_COLUMNS:
-                raise UnreadableFile(f"a row has more than {MAX_COLUMNS} cells")
-        cells += in_row
-        if cells > MAX_CELLS:
-            raise FileTooLarge(f"more than {MAX_CELLS:,} cells; split the file")
-    highest_row = max((int(m.group(1)) for m in _ROW_NUMBER.finditer(xml)), default=0)
-    letters: set[bytes] = set()
-    for m in _CELL_REF.finditer(xml):
-        letters.add(m.group(1))
-        highest_row = max(highest_row, int(m.group(2)))
-    if highest_row > MAX_ROW_NUMBER:
-        raise FileTooLarge(f"the sheet has rows numbered beyond {MAX_ROW_NUMBER:,}; split the file")
-    for raw in letters:
-        column = raw.decode("ascii").upper()
-        try:
-            index = column_index_from_string(column)
-        except ValueError:
-            raise UnreadableFile(f"the cell reference column '{column}' is not valid") from None
-        if index > MAX_COLUMNS:
-            raise UnreadableFile(
-                f"the sheet has cells in column {column} (beyond column {MAX_COLUMNS}); remove them or upload a CSV"
-            )
-
-
-_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
-    """The part of the workbook's first sheet, found as openpyxl finds it (package relationships ->
-    workbook -> its first <sheet> -> the workbook's relationships); None when that cannot be told."""
-    import posixpath
-    import xml.etree.ElementTree as ET
-
-    def parsed(name: str):
-        data = archive.read(name)  # within MAX_PART_BYTES (checked)
-        if data.count(b"<") > 100_000:
-            raise FileTooLarge(f"the part {name} holds more than 100,000 XML elements")
-        return ET.fromstring(data)
-
-    def target_of(rels, wanted) -> str | None:
-        for rel in rels.iter(f"{{{_PACKAGE_RELS}}}Relationship"):
-            if wanted(rel):
-                return rel.get("Target")
-        return None
-
-    try:
-        names = set(archive.namelist())
-        workbook = "xl/workbook.xml"
-        if "_rels/.rels" in names:
-            found = target_of(parsed("_rels/.rels"), lambda r: (r.get("Type") or "").endswith("/officeDocument"))
-            workbook = (found or workbook).lstrip("/")
-        folder, base = posixpath.split(workbook)
-        sheet = next(parsed(workbook).iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"), None)
-        if sheet is None:
-            return None
-        rid = sheet.get(f"{{{_OFFICE_RELS}}}id")
-        target = target_of(parsed(posixpath.join(folder, "_rels", base + ".rels")), lambda r: r.get("Id") == rid)
-        if not target:
-            return None
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        return path if path in names else None
-    except FileTooLarge:
-        raise
-    except Exception:  # a damaged or unusual package: every part is scanned instead
-        return None
-
-
-def _scan_before_parsing(archive: zipfile.ZipFile, path: str) -> None:
-    """The first sheet scanned (`_scan_sheet`) before anything of it is parsed."""
-    try:
-        xml = archive.read(path)
-    except Exception:  # a damaged part
-        raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
-    _scan_sheet(xml)
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    """The first sheet's rows, once the archive's parts and the sheet passed the limits (app/exchange/xlsx.py reads them)."""
-    from app.exchange import xlsx
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except Exception:  # not a zip archive at all
-        raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
-    with archive:
-        _check_parts(archive)
-        path = _first_sheet_path(archive)
-        if path is None:
-            raise UnreadableFile("not a readable .xlsx workbook (it has no sheet, or the archive is damaged)")
-        _scan_before_parsing(archive, path)
-        try:
-            yield from xlsx.rows(archive, path)
-        except xlsx.BadWorkbook as exc:
-            raise UnreadableFile(f"the first sheet cannot be read ({exc})") from None
-        except (zipfile.BadZipFile, EOFError, OSError):
-            raise UnreadableFile("not a readable .xlsx workbook (the archive is damaged)") from None
 
 
 # ------------------------------------------------------------------ cells

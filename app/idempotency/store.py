@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.common.models import as_utc, table_of, utcnow
-from app.db import not_flushed as _not_flushed  # a transaction whose commit does not wait for the disk
+from app.db import not_flushed  # a transaction whose commit does not wait for the disk
 from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
 
@@ -247,7 +247,7 @@ def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, bod
     """
     now = utcnow()
     answer = {"response_status": status, "response_headers": headers, "response_body": body}
-    with _not_flushed(engine) as conn:
+    with not_flushed(engine) as conn:
         if ctx.record_id is not None:
             if (
                 conn.execute(_FINISH, {"record_id": ctx.record_id, "status": status, "headers": headers, "body": body}).rowcount
@@ -266,7 +266,7 @@ def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, bod
 
 def mark_lost(engine: Engine, ctx: Context) -> None:
     """The write committed but its answer will not be stored: retries are told to read the resource."""
-    with _not_flushed(engine) as conn:
+    with not_flushed(engine) as conn:
         conn.execute(update(TABLE).where(TABLE.c.id == ctx.record_id, TABLE.c.state == COMMITTED).values(state=LOST))
 
 
@@ -297,7 +297,7 @@ def purge_expired(engine: Engine, *, now: datetime | None = None, batch: int = P
     """
     total = 0
     while True:
-        with _not_flushed(engine) as conn:
+        with not_flushed(engine) as conn:
             deleted = purge(conn, now=now or utcnow(), batch=batch)
         total += deleted
         if deleted < batch:

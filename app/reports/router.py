@@ -13,21 +13,23 @@ import importlib
 import re
 import time
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from app.auth.service import Principal
 from app.common.etag import ETAG_HEADER, matches
-from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
+from app.deps import PrincipalDep, SessionDep
 from app.openapi import errors
 from app.organizations.deps import load_organization
 from app.plans.deps import PlanDep
 from app.reports import document
 from app.status import service
 from app.status.models import GroupStatus
-from app.status.router import AsOf, KnownAtDep
+from app.status.router import Reading, ReadingDep
 from app.targets.deps import TargetId, readable_target
 
 router = APIRouter(tags=["reports"])
@@ -143,15 +145,12 @@ def get_plan_report(
     session: SessionDep,
     principal: PrincipalDep,
     plan: PlanDep,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
+    read: ReadingDep,
     format_: Annotated[ReportFormat, Query(alias="format", description="html (default), docx or pdf.")] = "html",
-    as_of: AsOf = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    as_of = as_of or today
-    body = service.plan_status_json(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang)
+    as_of, today = read.as_of, read.today
+    body = service.plan_status_json(session=session, plan=plan, as_of=as_of, known_at=read.known_at, lang=read.lang)
     organization = load_organization(request, session, principal, plan.organization_id)
     parent = load_organization(request, session, principal, organization.parent_id).name if organization.parent_id else None
     name, draft, code = organization.name, plan.state == "draft", plan.code
@@ -176,30 +175,45 @@ def get_plan_report(
     response_class=Response,
     responses=_responses("Verdict counts per category, stacked bars.", {SVG_MEDIA_TYPE: _TEXT}),
 )
-def get_plan_chart(
-    session: SessionDep,
-    plan: PlanDep,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
-    as_of: AsOf = None,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
-    body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
+def get_plan_chart(session: SessionDep, plan: PlanDep, read: ReadingDep, if_none_match: IfNoneMatch = None) -> Response:
+    body = service.plan_status_json(session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang)
     draft = plan.state == "draft"
     session.close()
 
     def build() -> bytes:
         groups = _Groups.model_validate_json(body).by_category  # the counts only: the targets are skipped, not validated
-        return _module("app.reports.charts").plan_chart([(g.key, g.counts) for g in groups], lang=lang)
+        return _module("app.reports.charts").plan_chart([(g.key, g.counts) for g in groups], lang=read.lang)
 
     return _answer(if_none_match, _etag(body, "plan-chart"), draft=draft, media_type=SVG_MEDIA_TYPE, build=build)
 
 
-def _target_reads(request: Request, session, principal, target_id: int, as_of: date, known_at, lang: str, history: bool):
-    target, plan = readable_target(request, session, principal, target_id)
-    status = service.target_status(session=session, target=target, plan=plan, as_of=as_of, known_at=known_at, lang=lang)
-    past = service.target_history(session=session, target=target, as_of=as_of, known_at=known_at) if history else None
+@dataclass(frozen=True)
+class TargetAsked:
+    """A request for a target's chart or badge: who asks, for which target, read how."""
+
+    request: Request
+    session: Session
+    principal: Principal | None
+    target_id: int
+    read: Reading
+
+
+async def target_asked(
+    request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId, read: ReadingDep
+) -> TargetAsked:
+    return TargetAsked(request, session, principal, target_id, read)
+
+
+TargetAskedDep = Annotated[TargetAsked, Depends(target_asked)]
+
+
+def _target_reads(asked: TargetAsked, history: bool):
+    session, read = asked.session, asked.read
+    target, plan = readable_target(asked.request, session, asked.principal, asked.target_id)
+    status = service.target_status(
+        session=session, target=target, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
+    )
+    past = service.target_history(session=session, target=target, as_of=read.as_of, known_at=read.known_at) if history else None
     end, draft = plan.end_date, plan.state == "draft"
     session.close()
     return status, past, end, draft
@@ -213,25 +227,15 @@ def _target_reads(request: Request, session, principal, target_id: int, as_of: d
     response_class=Response,
     responses=_responses("The chart.", {SVG_MEDIA_TYPE: _TEXT}),
 )
-def get_target_chart(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    target_id: TargetId,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
-    as_of: AsOf = None,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
-    status, past, end, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, True)
+def get_target_chart(asked: TargetAskedDep, if_none_match: IfNoneMatch = None) -> Response:
+    status, past, end, draft = _target_reads(asked, True)
     etag = _etag(status.model_dump_json(), past.model_dump_json(), "target-chart")
     return _answer(
         if_none_match,
         etag,
         draft=draft,
         media_type=SVG_MEDIA_TYPE,
-        build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=lang),
+        build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=asked.read.lang),
     )
 
 
@@ -242,22 +246,12 @@ def get_target_chart(
     response_class=Response,
     responses=_responses("The badge.", {SVG_MEDIA_TYPE: _TEXT}),
 )
-def get_target_badge(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    target_id: TargetId,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
-    as_of: AsOf = None,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
-    status, _, _, draft = _target_reads(request, session, principal, target_id, as_of or today, known_at, lang, False)
+def get_target_badge(asked: TargetAskedDep, if_none_match: IfNoneMatch = None) -> Response:
+    status, _, _, draft = _target_reads(asked, False)
     return _answer(
         if_none_match,
         _etag(status.model_dump_json(), "badge"),
         draft=draft,
         media_type=SVG_MEDIA_TYPE,
-        build=lambda: _module("app.reports.charts").badge(status, lang=lang),
+        build=lambda: _module("app.reports.charts").badge(status, lang=asked.read.lang),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,24 @@ async def known_at_param(request: Request, known_at: KnownAt = None) -> datetime
 KnownAtDep = Annotated[datetime | None, Depends(known_at_param)]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a status is read: on which date (`as_of`, else today), with what was known by when, in which language."""
+
+    as_of: date
+    today: date
+    known_at: datetime | None
+    lang: str
+
+
+async def reading(*, as_of: AsOf = None, today: TodayDep, lang: LangDep, known_at: KnownAtDep) -> Reading:
+    """The query's `as_of`, `lang` (or Accept-Language) and `known_at`, in the order the routes always listed them."""
+    return Reading(as_of=as_of or today, today=today, known_at=known_at, lang=lang)
+
+
+ReadingDep = Annotated[Reading, Depends(reading)]
+
+
 def _known_at(value: datetime | None, zone: str) -> datetime | None:
     if value is None:
         return None
@@ -69,17 +88,16 @@ async def get_target_status(
     session: SessionDep,
     principal: PrincipalDep,
     target_id: TargetId,
-    today: TodayDep,
-    lang: LangDep,
-    known: KnownAtDep,
-    as_of: AsOf = None,
+    read: ReadingDep,
 ):
     # The busiest read: loading (with the access check) and judging in one thread-pool hand-off,
     # and the answer validated on the event loop without another (docs/PERFORMANCE.md).
 
     def answer():
         target, plan = readable_target(request, session, principal, target_id)
-        return service.target_status(session=session, target=target, plan=plan, as_of=as_of or today, known_at=known, lang=lang)
+        return service.target_status(
+            session=session, target=target, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
+        )
 
     return await run_in_threadpool(answer)
 
@@ -100,18 +118,10 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
     response_model=PlanStatus,
     responses=errors(404, 422, 503),
 )
-def get_plan_status(
-    _slot: StatusSlotDep,
-    session: SessionDep,
-    plan: PlanDep,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
-    as_of: AsOf = None,
-):
+def get_plan_status(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep):
     # Already PlanStatus as JSON (see service.plan_status_json): a Response skips re-validating
     # and re-serialising a thousand targets; response_model still documents it.
-    body = service.plan_status_json(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
+    body = service.plan_status_json(session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang)
     return Response(content=body, media_type="application/json")
 
 
@@ -121,13 +131,7 @@ def get_plan_status(
     response_model=PlanStatusByOrganization,
     responses=errors(404, 422, 503),
 )
-def get_plan_status_by_organization(
-    _slot: StatusSlotDep,
-    session: SessionDep,
-    plan: PlanDep,
-    today: TodayDep,
-    lang: LangDep,
-    known_at: KnownAtDep,
-    as_of: AsOf = None,
-):
-    return service.plan_status_by_organization(session=session, plan=plan, as_of=as_of or today, known_at=known_at, lang=lang)
+def get_plan_status_by_organization(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep):
+    return service.plan_status_by_organization(
+        session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
+    )
