@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -177,18 +178,20 @@ def import_submissions(
     check_open(plan)
     run = Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
     style = number_style(table, ("value", "numerator", "denominator"))
+    # the report's arguments, the same for the header failures and for the file's end
+    done = partial(
+        finish,
+        session=session,
+        plan=plan,
+        kind="submissions",
+        run=run,
+        style=style,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+    )
     if table.problems:
         header_failures(run)
-        return finish(
-            session=session,
-            plan=plan,
-            kind="submissions",
-            run=run,
-            style=style,
-            dry_run=dry_run,
-            keep_good_rows=keep_good_rows,
-            writes=0,
-        )
+        return done(writes=0)
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     organizations: dict[str, Organization | None] = {}
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
@@ -263,14 +266,7 @@ def import_submissions(
     def store() -> None:
         _store_figures(session, new, corrects_row)
 
-    return finish(
-        session=session,
-        plan=plan,
-        kind="submissions",
-        run=run,
-        style=style,
-        dry_run=dry_run,
-        keep_good_rows=keep_good_rows,
+    return done(
         writes=len(new),
         store=store,
         conflict="The figures could not be stored (changed meanwhile?); nothing was stored.",

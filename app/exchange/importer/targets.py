@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, select
@@ -32,18 +33,13 @@ def import_targets(
     """Creates or updates the plan's targets from the rows; one commit (or none), in `finish`."""
     run = Run(table, TARGET_COLUMNS)
     style = number_style(table, tuple(n for n, k in TARGET_KINDS.items() if k == FIGURE))
+    # the report's arguments, the same for the header failures and for the file's end
+    done = partial(
+        finish, session=session, plan=plan, kind="targets", run=run, style=style, dry_run=dry_run, keep_good_rows=keep_good_rows
+    )
     if table.problems:
         header_failures(run)
-        return finish(
-            session=session,
-            plan=plan,
-            kind="targets",
-            run=run,
-            style=style,
-            dry_run=dry_run,
-            keep_good_rows=keep_good_rows,
-            writes=0,
-        )
+        return done(writes=0)
     existing = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     present = table.present
     first_row: dict[str, int] = {}
@@ -85,14 +81,7 @@ def import_targets(
             apply_target_patch(target, changes)
         insert_targets(session, new)  # through the unit of work: the recorder writes their events
 
-    return finish(
-        session=session,
-        plan=plan,
-        kind="targets",
-        run=run,
-        style=style,
-        dry_run=dry_run,
-        keep_good_rows=keep_good_rows,
+    return done(
         writes=len(new) + len(patches),
         store=store,
     )
