@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
+from app.common.crud import transaction
 from app.common.types import MAX_ID, MAX_PAGE
 from app.errors import Unauthorized
 from app.idempotency import store
@@ -86,7 +87,8 @@ async def current_principal(
 def _identify(session: Session, secret: str):
     """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
     request with it settles the answer (`store.Settled`). One thread hop for both."""
-    key = authenticate(session, secret)
+    with transaction(session, "The key's use could not be noted."):  # last_used_at, at most once a minute
+        key = authenticate(session, secret)
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
     store.settle(session, session.info.get("idempotency"))

@@ -82,8 +82,7 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
         key.last_used_at = now
         session.add(key)
-        session.commit()
-        session.refresh(key)
+        session.flush()  # committed by the caller's edge (app.deps._identify)
     return key
 
 
