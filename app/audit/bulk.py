@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
-from app.audit.recorder import AUDITED, EventContext, _Orgs, audited_columns, column_values, created_action
+from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, column_values, created_action
 from app.common.models import table_of
 
 # PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
@@ -92,7 +92,7 @@ def record_inserted(
     entity = AUDITED[model]
     keys = audited_columns(model)
     connection = session.connection()
-    orgs = _Orgs(connection)
+    orgs = OrgsOfRows(connection)
     events = []
     for row in rows:
         after = column_values(model, row, keys)

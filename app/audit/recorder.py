@@ -199,7 +199,7 @@ def _before_flush(session: OrmSession, _context, _instances) -> None:
     for obj in session.deleted:
         if type(obj) in AUDITED:
             before, _ = _before_and_changed(session, obj)
-            orgs = orgs or _Orgs(session.connection())
+            orgs = orgs or OrgsOfRows(session.connection())
             pending.append(_Pending(obj, "delete", before, deleted=True, organization_id=orgs.of(before, AUDITED[type(obj)])))
     # Set, not appended to: a flush that failed before its after_flush leaves nothing behind.
     session.info[_PENDING] = pending
@@ -208,7 +208,7 @@ def _before_flush(session: OrmSession, _context, _instances) -> None:
 _PLANS, _TARGETS = table_of(Plan), table_of(Target)
 
 
-class _Orgs:
+class OrgsOfRows:
     """The organisation a row belongs to, with one lookup per plan or target per flush."""
 
     def __init__(self, connection: Connection) -> None:
@@ -251,7 +251,7 @@ def _after_flush(session: OrmSession, _context) -> None:
     if not pending:
         return
     connection = session.connection()
-    orgs = _Orgs(connection)
+    orgs = OrgsOfRows(connection)
     who = EventContext.of(session)
     rows = []
     for item in pending:
