@@ -22,6 +22,7 @@ from app.plans.models import Plan
 from app.plans.rules import rules_of
 from app.status import cache, queries, shaping
 from app.status.models import (
+    GroupStatus,
     HistoryPoint,
     OrganizationStatus,
     PathPoint,
@@ -146,6 +147,15 @@ def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: dat
         targets=[],
     )
     return shaping.plan_json(envelope, targets, judged, assessments, as_of=as_of, known_at=known_at, lang=lang)
+
+
+def plan_groups(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> list[GroupStatus]:
+    """The plan's counts and headline per category only (what a chart draws): the targets' stored
+    judged parts are read as for the plan status, but no target's answer is written out."""
+    targets = session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()
+    judged = _plan_judged(session, plan, targets, as_of, known_at)
+    by_category = summarize_by(((t.category, judged[t.id]) for t in targets), as_of=as_of, phase=phase_on(plan.end_date, as_of))
+    return [shaping.group(key, s, lang) for key, s in by_category.items()]
 
 
 def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> PlanStatus:
