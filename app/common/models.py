@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import DateTime, Table
 from sqlmodel import Field, SQLModel
@@ -21,6 +22,21 @@ def table_of(model: type[SQLModel]) -> Table:
     """The table of a table model (`Model.__table__`), for Core statements on its columns (`table_of(Plan).c.id`)."""
     table: Table = model.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy's declarative metaclass; SQLModel's typing omits it
     return table
+
+
+class Stored(Protocol):
+    """A table row with a database-assigned id."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: Stored) -> int:
+    """The id of a stored row (set by the database: None only before the row is flushed).
+    Used by the domain services and the exchange."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it has not been stored")
+    return row.id
 
 
 def utcnow() -> datetime:

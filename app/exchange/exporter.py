@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from app.common.crud import get_or_404
-from app.common.models import as_utc, table_of
+from app.common.models import as_utc, stored_id, table_of
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS, format_checkpoints
 from app.exchange.tabular import neutralise
 from app.organizations.models import Organization
@@ -48,7 +48,6 @@ from app.status.service import plan_status
 from app.submissions.models import Submission
 from app.submissions.service import in_force
 from app.targets.models import Target
-from app.targets.service import stored_id
 
 # Column kinds: how a value is written in CSV and which number format it gets in XLSX.
 TEXT, FIGURE, INTEGER, BOOL, DATE, DATETIME = "text", "figure", "integer", "bool", "date", "datetime"

@@ -7,13 +7,13 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.common.crud import apply_patch, flush, get_or_404, paginate
-from app.common.models import utcnow
+from app.common.models import stored_id, utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
 from app.organizations.service import check_reporting_units
 from app.plans.models import Plan, PlanCreate, PlanState, PlanUpdate
 from app.targets.models import Target
-from app.targets.service import has_records, stored_id
+from app.targets.service import has_records
 
 
 def get_plan(*, session: Session, plan_id: int) -> Plan:

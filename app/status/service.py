@@ -119,13 +119,18 @@ def _plan_judged(
     return judged
 
 
+def _plan_targets_judged(session: Session, plan: Plan, as_of: date, known_at: datetime | None) -> tuple[list, dict]:
+    """The plan's live targets (rows of queries.PLAN_TARGETS) and each one's judged part."""
+    targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
+    return targets, _plan_judged(session, plan, targets, as_of, known_at)
+
+
 def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> bytes:
     """The plan's status (PlanStatus) as JSON: every target, counts and headline, and the same per category.
 
     Written out piece by piece (shaping.plan_json): a warm read parses and validates nothing per target.
     """
-    targets = session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()
-    judged = _plan_judged(session, plan, targets, as_of, known_at)
+    targets, judged = _plan_targets_judged(session, plan, as_of, known_at)
     assessments = queries.latest_assessments(session, queries.ASSESSMENTS_OF_PLAN, {"plan_id": plan.id}, known_at)
     phase = phase_on(plan.end_date, as_of)
     summary = summarize((judged[t.id] for t in targets), as_of=as_of, phase=phase)
@@ -152,8 +157,7 @@ def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: dat
 def plan_groups(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> list[GroupStatus]:
     """The plan's counts and headline per category only (what a chart draws): the targets' stored
     judged parts are read as for the plan status, but no target's answer is written out."""
-    targets = session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()
-    judged = _plan_judged(session, plan, targets, as_of, known_at)
+    targets, judged = _plan_targets_judged(session, plan, as_of, known_at)
     by_category = summarize_by(((t.category, judged[t.id]) for t in targets), as_of=as_of, phase=phase_on(plan.end_date, as_of))
     return [shaping.group(key, s, lang) for key, s in by_category.items()]
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived, flush, get_or_404, on_conflict, paginate
-from app.common.models import utcnow
+from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
@@ -34,7 +34,6 @@ from app.submissions.models import (
 )
 from app.submissions.versions import Kind
 from app.targets.models import Target
-from app.targets.service import stored_id
 
 Versions = Literal["current", "all"]
 # The figure fields a retraction repeats from the version it withdraws.

@@ -7,13 +7,12 @@ Whether a definition is consistent is the status engine's rule
 from __future__ import annotations
 
 from enum import Enum
-from typing import Protocol
 
 from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment
 from app.common.crud import apply_patch, flush, get_or_404, paginate
-from app.common.models import utcnow
+from app.common.models import stored_id, utcnow
 from app.engine import Comparison, default_direction, definition_errors
 from app.errors import Conflict, InvalidInput
 from app.organizations.service import check_reporting_units
@@ -49,21 +48,6 @@ def check_definition(target: Target, plan: Plan) -> None:
     problems = definition_errors(spec_of(target, plan))
     if problems:
         raise InvalidInput.from_fields("The target's definition is inconsistent.", problems)
-
-
-class Stored(Protocol):
-    """A table row with a database-assigned id."""
-
-    @property
-    def id(self) -> int | None: ...
-
-
-def stored_id(row: Stored) -> int:
-    """The id of a stored row (set by the database: None only before the row is flushed).
-    Used by the domain services and the exchange (its place would be app.common.models, beside `table_of`)."""
-    if row.id is None:
-        raise ValueError(f"{type(row).__name__} has no id yet: it has not been stored")
-    return row.id
 
 
 def check_code_free(session: Session, plan_id: int, code: str, own_id: int | None = None) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
-from app.common.models import as_utc, table_of
+from app.common.models import as_utc, stored_id, table_of
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
@@ -28,7 +28,6 @@ from app.submissions.models import Submission, SubmissionCreate
 from app.submissions.rules import FileRules
 from app.submissions.service import as_correction, check_figure, check_open, in_force, insert_figures, new_figure, supersede
 from app.targets.models import Target
-from app.targets.service import stored_id
 
 SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
 SUBMISSION_FIGURES = ("value", "numerator", "denominator", "done")
