@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-APPEND_ONLY = ("submission", "audit_event")
+APPEND_ONLY = ("submission", "submission_review", "audit_event")
 READ_ONLY = ("alembic_version",)
 
 

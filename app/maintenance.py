@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.engine import Connection
 
-APPEND_ONLY = ("submission", "audit_event")
+APPEND_ONLY = ("submission", "submission_review", "audit_event")
 
 
 def empty_tables(conn: Connection, tables: Sequence[str]) -> None:

@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 PG_ENV = "TEST_DATABASE_URL"
 # Children first. api_key refers to organisations, so it goes before them.
 TABLES = (
-    "assessment", "submission", "target", "plan", "api_key", "organization", "audit_event", "idempotency_record",
+    "assessment", "submission_review", "submission", "target", "plan", "api_key", "organization", "audit_event", "idempotency_record",
 )
 
 

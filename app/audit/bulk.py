@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
-from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, column_values, created_action
+from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, column_values, created_action, kind_of
 from app.common.models import table_of
 
 # PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
@@ -97,7 +97,7 @@ def record_inserted(
     for row in rows:
         after = column_values(model, row, keys)
         events.append(
-            who.event(created_action(model, row.get("kind")), entity, after.get("id"), orgs.of(after, entity), None, after)
+            who.event(created_action(model, kind_of(model, row)), entity, after.get("id"), orgs.of(after, entity), None, after)
         )
     if connection.dialect.name == "postgresql" and len(events) > COPY_FROM:
         _copy(

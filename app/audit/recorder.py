@@ -42,7 +42,7 @@ from app.auth.models import ApiKey
 from app.common.models import as_utc, table_of, utcnow
 from app.organizations.models import Organization
 from app.plans.models import Plan
-from app.submissions.models import Submission
+from app.submissions.models import Submission, SubmissionReview
 from app.targets.models import Target
 
 # Model -> the `entity` name in events (the table name).
@@ -51,6 +51,7 @@ AUDITED: dict[type[SQLModel], str] = {
     Plan: "plan",
     Target: "target",
     Submission: "submission",
+    SubmissionReview: "submission_review",
     Assessment: "assessment",
     ApiKey: "api_key",
 }
@@ -163,6 +164,8 @@ def created_action(model: type[SQLModel], kind: str | None = None) -> str:
     """The action of an inserted row of `model` (`kind`: a submission's version kind)."""
     if issubclass(model, Submission):
         return {"correction": "correct", "retraction": "retract"}.get(kind, "create") if kind is not None else "create"
+    if issubclass(model, SubmissionReview):
+        return {"approved": "approve", "returned": "return"}[kind] if kind is not None else "review"
     if issubclass(model, Assessment):
         return "assess"
     if issubclass(model, ApiKey):
@@ -170,8 +173,14 @@ def created_action(model: type[SQLModel], kind: str | None = None) -> str:
     return "create"
 
 
+def kind_of(model: type[SQLModel], values: Any) -> str | None:
+    """What `created_action` tells actions apart by: a submission's version kind, a review's action."""
+    name = "action" if issubclass(model, SubmissionReview) else "kind"
+    return values.get(name) if isinstance(values, dict) else getattr(values, name, None)
+
+
 def _created_action(obj: Any) -> str:
-    return created_action(type(obj), getattr(obj, "kind", None))
+    return created_action(type(obj), kind_of(type(obj), obj))
 
 
 def _updated_action(obj: Any, before: dict[str, Any], changed: set[str]) -> str | None:
@@ -237,7 +246,7 @@ class OrgsOfRows:
     def of(self, values: dict[str, Any], entity: str) -> int | None:
         if entity == "organization":
             return values.get("id")
-        if entity in ("plan", "submission", "api_key"):
+        if entity in ("plan", "submission", "submission_review", "api_key"):
             return values.get("organization_id")
         if entity == "target":
             return self.of_plan(values.get("plan_id"))

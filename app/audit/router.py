@@ -19,13 +19,15 @@ from app.deps import KeyDep, PagingDep, SessionDep, open_reads
 from app.errors import InvalidInput
 from app.openapi import errors
 from app.plans.models import Plan, PlanState
-from app.submissions.models import Submission
+from app.submissions.models import Submission, SubmissionReview
 from app.targets.models import Target
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
-Action = Literal["create", "update", "archive", "delete", "correct", "retract", "assess", "key_create", "key_revoke"]
-Entity = Literal["organization", "plan", "target", "submission", "assessment", "api_key"]
+Action = Literal[
+    "create", "update", "archive", "delete", "correct", "retract", "approve", "return", "assess", "key_create", "key_revoke"
+]
+Entity = Literal["organization", "plan", "target", "submission", "submission_review", "assessment", "api_key"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ENTITIES: tuple[str, ...] = get_args(Entity)
 RequestIdFilter: TypeAlias = Annotated[str, *text_checks(200, min_length=1)]
@@ -105,6 +107,7 @@ def list_audit_events(
 
 
 _P, _T, _S, _A = table_of(Plan), table_of(Target), table_of(Submission), table_of(Assessment)
+_R = table_of(SubmissionReview)
 # entity -> (the row's table, the select from it to its plan): events about these need their plan readable.
 _PLAN_BOUND = {
     "plan": (_P, lambda: select(_P.c.id).select_from(_P)),
@@ -112,6 +115,10 @@ _PLAN_BOUND = {
     "submission": (
         _S,
         lambda: select(_S.c.id).select_from(_S.join(_T, _T.c.id == _S.c.target_id).join(_P, _P.c.id == _T.c.plan_id)),
+    ),
+    "submission_review": (
+        _R,
+        lambda: select(_R.c.id).select_from(_R.join(_T, _T.c.id == _R.c.target_id).join(_P, _P.c.id == _T.c.plan_id)),
     ),
     "assessment": (
         _A,

@@ -98,3 +98,39 @@ def require_to_change_figures(session: Session, principal: Principal | None, pla
                     f"Plan {plan.id} ({plan.code}) is closed: only an editor may correct or retract its figures. {exc.detail}"
                 ) from exc
             raise
+
+
+def approves_on_entry(session: Session, principal: Principal | None, plan: Plan) -> bool:
+    """On a plan with `approval_required`: a figure sent by an editor or admin of the plan's organisation
+    (its scope covers the plan's organisation) is approved as it arrives. No key (the command line,
+    the seed): approved, as they act with full rights."""
+    if principal is None or principal.role == Role.ADMIN:
+        return True
+    if not principal.has_role(Role.EDITOR) or principal.organization_id is None:
+        return False
+    return principal.organization_id == plan.organization_id or is_within(
+        session, plan.organization_id, principal.organization_id
+    )
+
+
+def require_to_review(
+    session: Session, principal: Principal | None, organization_id: int, sent_by_key_id: int | None
+) -> Principal:
+    """Approving or returning a figure: an editor of an organisation above the reporting unit (an admin
+    anywhere), never the key that sent it. 401 without a key, 403 otherwise."""
+    who = require(session, principal, Role.EDITOR)
+    if who.key_id is not None and who.key_id == sent_by_key_id:
+        raise Forbidden(f"The key '{who.name}' sent this figure: a key never approves or returns its own figure.")
+    if who.role == Role.ADMIN:
+        return who
+    above = (
+        who.organization_id is not None
+        and who.organization_id != organization_id
+        and is_within(session, organization_id, who.organization_id)
+    )
+    if not above:
+        raise Forbidden(
+            f"Only an editor of an organisation above the reporting unit (organisation {organization_id}) may approve or "
+            f"return its figure; the key '{who.name}' acts for organisation {who.organization_id}."
+        )
+    return who

@@ -67,6 +67,9 @@ EARLIER_TO_DATE = "an earlier figure to date: the unit's latest figure already c
 NOT_EXTREME = {Aggregation.MAX: "not the unit's largest figure", Aggregation.MIN: "not the unit's smallest figure"}
 NOT_A_RATIO = "a plain value cannot be pooled: this target pools numerators and denominators"
 NO_FIGURE = "no numeric figure"
+# Approval (a plan setting): the caller sets these figures aside before combining (`evaluate`'s `excluded`).
+AWAITING_APPROVAL = "awaiting approval: submitted, not yet approved by an editor above the reporting unit"
+RETURNED = "returned: sent back to the reporting unit for correction"
 
 
 def covered_reason(units: Units, by: int) -> str:

@@ -22,7 +22,7 @@ pins the behaviour of the whole product.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -246,13 +246,17 @@ def evaluate(
     rules: Rules = Rules(),
     units: Units = Units(),
     excluded: Iterable[tuple[Observation, str]] = (),
+    awaiting: Collection[int] = frozenset(),
 ) -> Evaluation:
     """Says where a target stands on `as_of` (with what was recorded by `known_at`), and why.
 
     `units`: the plan's organisation, its tree and the units expected to report. Every figure
     handed in either counts (`observation_ids`) or is listed in the explanation's `not_counted`
     with the reason; every unit that reported is in `units`, counted or not and why.
-    `excluded`: figures the caller already set aside (versions replaced by a correction), with why.
+    `excluded`: figures the caller already set aside (versions replaced by a correction, figures
+    awaiting approval or returned: `combine.AWAITING_APPROVAL`, `combine.RETURNED`), with why.
+    `awaiting`: ids of figures handed in that are not approved yet but count in this reading (a
+    provisional picture); those the value rests on are listed in the explanation's `awaiting_approval`.
     """
     phase = phase_on(spec.period_end, as_of)
     kept, not_counted = select_in_period(spec, observations, as_of, known_at, excluded)
@@ -302,6 +306,8 @@ def evaluate(
     explanation = explain(
         spec, result, roll, judged.facts, units=units, known_at=known_at, rules=rules, overdue=overdue, not_counted=not_counted
     )
+    if awaiting and (provisional_figures := [i for i in result.observation_ids if i in awaiting]):
+        explanation["awaiting_approval"] = provisional_figures
     result = replace(result, explanation=explanation)
     vi, en = describe(spec, result)
     return replace(result, message_vi=vi, message_en=en)

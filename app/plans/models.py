@@ -61,6 +61,9 @@ class Plan(Timestamped, table=True):
     # The organisations expected to report on the plan's targets; null: the organisation's
     # direct children marked as reporting units (app/status/units.py).
     reporting_unit_ids: list[int] | None = Field(default=None, sa_type=JSON, nullable=True)
+    # Approval (issue 14): figures count only once approved by an editor above the reporting unit.
+    # Off (the default): every figure counts as it arrives, as before.
+    approval_required: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class PlanFields(InputModel):
@@ -98,6 +101,12 @@ class PlanFields(InputModel):
         "and a verdict on incomplete reporting is provisional). Null: the plan organisation's direct children marked "
         "`is_reporting_unit`; a target may name its own list.",
     )
+    approval_required: bool | None = Field(
+        default=None,
+        description="Figures count only once approved by an editor of an organisation above the reporting unit "
+        "(figures sent by an editor or admin of the plan's organisation are approved on entry). Default false: "
+        "every figure counts as it arrives.",
+    )
 
 
 class PlanCreate(PlanFields):
@@ -134,6 +143,7 @@ class PlanCreate(PlanFields):
     on_track_from: Fraction = 0.95
     at_risk_from: Fraction = 0.85
     reporting_grace_days: Days = 0
+    approval_required: bool = False
 
 
 class PlanUpdate(PlanFields):
@@ -164,6 +174,7 @@ class PlanPublic(SQLModel):
     at_risk_from: float
     reporting_grace_days: int
     reporting_unit_ids: list[int] | None
+    approval_required: bool = False
     created_at: UtcDateTime
     updated_at: UtcDateTime
     archived_at: UtcDateTime | None = Field(

@@ -18,7 +18,12 @@ The fingerprint (`fingerprint`) covers:
   every target's roll-up and coverage;
 - the target's largest submission id. Figures are append-only (corrections and retractions
   are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
-  when a row is added, and then the largest id changes.
+  when a row is added, and then the largest id changes;
+- approval (issue 14): the plan's `approval_required` and the target's largest
+  `submission_review` id. An approval or a return changes what counts without a new figure,
+  but it is a new (append-only) review row, so that id changes; on PostgreSQL the same trigger
+  function counts review rows into `target_figures.version` (migration 0007_approval).
+  `?include=submitted` reads (a provisional picture) are not stored, like `known_at` reads.
 Assessments, the language and the answer's target fields (code, title, unit, category) are
 read at every request, not stored (title and unit also shape the messages, hence the hash).
 The engine is pure: `as_of` (the key) is its only other input.
@@ -150,17 +155,25 @@ class Stored(NamedTuple):
 
 
 def fingerprint(
-    target, plan: Plan, rules, max_submission_id: int | None, figures_version: int | None, units_key: str = ""
+    target,
+    plan: Plan,
+    rules,
+    max_submission_id: int | None,
+    figures_version: int | None,
+    units_key: str = "",
+    max_review_id: int | None = None,
 ) -> str:
     """What a stored evaluation depends on besides as_of (see the module docstring).
 
-    `target` is a row of the target's columns that spec_of reads (service._PLAN_TARGETS,
-    without its last two columns, the max id and the figures' version): hashing the stored
+    `target` is a row of the target's columns that spec_of reads (queries.PLAN_TARGETS,
+    without its last three columns, the max ids and the figures' version): hashing the stored
     values is cheaper than building the spec, and any change of them changes the hash.
+    `max_review_id`: the target's largest approval or return (`submission_review`), which
+    changes what counts without a new figure; the plan's `approval_required` is hashed too.
     """
-    definition = repr((tuple(target)[:-2], plan.start_date, plan.end_date, rules, units_key)).encode()
+    definition = repr((tuple(target)[:-3], plan.start_date, plan.end_date, rules, units_key, plan.approval_required)).encode()
     digest = hashlib.blake2b(definition, digest_size=16).hexdigest()
-    return f"{ENGINE_VERSION}:{max_submission_id or 0}:{figures_version or 0}:{digest}"
+    return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
 
 
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:

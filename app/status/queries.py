@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import chain, groupby
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, func, or_, select
 from sqlmodel import Session
@@ -21,14 +21,17 @@ from sqlmodel import Session
 from app.assessments.models import Assessment, AssessmentPublic
 from app.common.models import as_utc, table_of
 from app.engine import Observation
+from app.engine.combine import AWAITING_APPROVAL, RETURNED
 from app.status import cache
 from app.submissions import versions
-from app.submissions.models import Submission
+from app.submissions.models import Submission, SubmissionReview
+from app.submissions.versions import Review
 from app.targets.models import Target
 
 _S = table_of(Submission)
 _T = table_of(Target)
 _A = table_of(Assessment)
+_R = table_of(SubmissionReview)
 
 FIGURE_COLUMNS = (
     _S.c.id,
@@ -45,6 +48,7 @@ FIGURE_COLUMNS = (
     _S.c.supersedes_id,
     _S.c.root_id,
     _S.c.period_start,
+    _S.c.review,
 )
 
 
@@ -66,8 +70,8 @@ FIGURES_OF_TARGET = _figures_statement(_S.c.target_id == bindparam("target_id"))
 FIGURES_OF_TARGETS = _figures_statement(_S.c.target_id.in_(bindparam("target_ids", expanding=True)))
 
 # The target columns the engine and the answer read (spec_of takes these rows as it takes a Target),
-# and the largest submission id (one index probe per target) and, on PostgreSQL, the figures'
-# version: the cache's fingerprint (app/status/cache.py).
+# and the largest submission id and review id (an index probe each per target) and, on PostgreSQL,
+# the figures' version (inserted figures and reviews): the cache's fingerprint (app/status/cache.py).
 SPEC_COLUMNS = (
     _T.c.id,
     _T.c.code,
@@ -92,6 +96,8 @@ SPEC_COLUMNS = (
     _T.c.reporting_unit_ids,
 )
 _MAX_SUBMISSION_ID = select(func.max(_S.c.id)).where(_S.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
+# The target's largest review id: an approval or a return changes what counts without a new figure.
+_MAX_REVIEW_ID = select(func.max(_R.c.id)).where(_R.c.target_id == _T.c.id).correlate(_T).scalar_subquery()
 _FIGURES_VERSION = (
     select(table_of(cache.TargetFigures).c.version)
     .where(table_of(cache.TargetFigures).c.target_id == _T.c.id)
@@ -99,7 +105,12 @@ _FIGURES_VERSION = (
     .scalar_subquery()
 )
 PLAN_TARGETS = (
-    select(*SPEC_COLUMNS, _MAX_SUBMISSION_ID.label("max_submission_id"), _FIGURES_VERSION.label("figures_version"))
+    select(
+        *SPEC_COLUMNS,
+        _MAX_SUBMISSION_ID.label("max_submission_id"),
+        _MAX_REVIEW_ID.label("max_review_id"),
+        _FIGURES_VERSION.label("figures_version"),
+    )
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None))  # archived targets leave the status
     .order_by(_T.c.position, _T.c.id)
 )
@@ -130,6 +141,7 @@ def observation(row: Row) -> Observation:
         _supersedes_id,
         _root_id,
         period_start,
+        _review,
     ) = row
     # SQLite hands back naive datetimes, all UTC; PostgreSQL aware ones (compared as instants).
     recorded = recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC)
@@ -183,11 +195,73 @@ def replaced(
     return out
 
 
+# ------------------------------------------------------------------ approval (issue 14)
+
+REVIEWS_OF_TARGETS = select(_R.c.submission_id, _R.c.action, _R.c.recorded_at).where(
+    _R.c.target_id.in_(bindparam("target_ids", expanding=True))
+)
+
+
+class Approval(NamedTuple):
+    """What counts on a plan with `approval_required`: approved figures, and with `include_submitted`
+    (`?include=submitted`, a provisional picture) the submitted ones too. Returned figures never count.
+
+    `reviews`: submission id -> (action, recorded_at) of the targets read; a review recorded after
+    `known_at` is not known then (the figure was still submitted).
+    """
+
+    include_submitted: bool
+    reviews: dict[int, tuple[str, datetime]]
+
+
+def approval_of(session: Session, approval_required: bool, target_ids: list[int], include_submitted: bool) -> Approval | None:
+    """The plan's approval reading (None when the plan does not require approval: every figure counts, no query)."""
+    if not approval_required:
+        return None
+    reviews: dict[int, tuple[str, datetime]] = {}
+    if target_ids:
+        for submission_id, action, recorded_at in session.execute(REVIEWS_OF_TARGETS, {"target_ids": target_ids}):
+            reviews[submission_id] = (action, as_utc(recorded_at))
+    return Approval(include_submitted, reviews)
+
+
+def reviewed(
+    rows: Sequence[Row], figures: list[Observation], approval: Approval | None, known_at: datetime | None
+) -> tuple[list[Observation], list[tuple[Observation, str]], frozenset[int]]:
+    """(the figures that count, those set aside as awaiting approval or returned with why, the ids of
+    submitted figures counted provisionally). `figures`: the figures in force among `rows`."""
+    if approval is None:
+        return figures, [], frozenset()
+    recorded = {row.id: row.review for row in rows if row.review != Review.APPROVED.value}
+    if not recorded:
+        return figures, [], frozenset()
+    kept: list[Observation] = []
+    aside: list[tuple[Observation, str]] = []
+    awaiting: set[int] = set()
+    for o in figures:
+        if o.id not in recorded:
+            kept.append(o)
+            continue
+        review = approval.reviews.get(o.id) if o.id is not None else None
+        state = review[0] if review is not None and (known_at is None or review[1] <= known_at) else recorded[o.id]
+        if state == Review.APPROVED.value:
+            kept.append(o)
+        elif state == Review.RETURNED.value:
+            aside.append((o, RETURNED))
+        elif approval.include_submitted:
+            kept.append(o)
+            awaiting.add(o.id)  # type: ignore[arg-type]  # stored figures have ids
+        else:
+            aside.append((o, AWAITING_APPROVAL))
+    return kept, aside, frozenset(awaiting)
+
+
 def stream(
-    session: Session, target_ids: list[int], as_of: date, known_at: datetime | None
-) -> Iterator[tuple[int, list[Observation], list[tuple[Observation, str]]]]:
-    """(target_id, its figures in force, the versions they replaced with why) for each of the targets
-    that has figures, one target at a time."""
+    session: Session, target_ids: list[int], as_of: date, known_at: datetime | None, approval: Approval | None = None
+) -> Iterator[tuple[int, list[Observation], list[tuple[Observation, str]], frozenset[int]]]:
+    """(target_id, its figures that count, the figures set aside with why (versions replaced, figures
+    not approved), the ids of figures counted while awaiting approval) for each of the targets that
+    has figures, one target at a time. `approval`: `approval_of` the plan (None: every figure counts)."""
     if not target_ids:
         return
     result = session.execute(
@@ -197,7 +271,9 @@ def stream(
     for target_id, grouped in groupby(chain.from_iterable(result.partitions()), key=attrgetter("target_id")):
         rows = list(grouped)
         figures = in_force(rows, as_of, known_at)
-        yield target_id, figures, replaced(rows, figures, as_of, known_at)
+        set_aside = replaced(rows, figures, as_of, known_at)
+        counted, not_approved, awaiting = reviewed(rows, figures, approval, known_at)
+        yield target_id, counted, set_aside + not_approved, awaiting
 
 
 def figures_of_target(session: Session, target_id: int, as_of: date) -> Sequence[Row]:

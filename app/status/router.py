@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -40,6 +40,24 @@ KnownAt = Annotated[
         examples=["2019-07-15T00:00:00+07:00"],
     ),
 ]
+
+
+Include = Annotated[
+    Literal["submitted"] | None,
+    Query(
+        description="`submitted`: on a plan that requires approval, count the figures awaiting approval too (a "
+        "provisional picture; the explanation's `awaiting_approval` lists those the value rests on). Default: approved "
+        "figures only; figures awaiting approval or returned are listed in `not_counted` with why.",
+    ),
+]
+
+
+async def include_param(include: Include = None) -> bool:
+    """`?include=submitted`: True."""
+    return include == "submitted"
+
+
+IncludeSubmittedDep = Annotated[bool, Depends(include_param)]
 
 
 async def known_at_param(request: Request, known_at: KnownAt = None) -> datetime | None:
@@ -89,6 +107,7 @@ async def get_target_status(
     principal: PrincipalDep,
     target_id: TargetId,
     read: ReadingDep,
+    include_submitted: IncludeSubmittedDep,
 ):
     # The busiest read: loading (with the access check) and judging in one thread-pool hand-off,
     # and the answer validated on the event loop without another (docs/PERFORMANCE.md).
@@ -96,7 +115,13 @@ async def get_target_status(
     def answer():
         target, plan = readable_target(request, session, principal, target_id)
         return service.target_status(
-            session=session, target=target, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
+            session=session,
+            target=target,
+            plan=plan,
+            as_of=read.as_of,
+            known_at=read.known_at,
+            lang=read.lang,
+            include_submitted=include_submitted,
         )
 
     return await run_in_threadpool(answer)
@@ -118,10 +143,19 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
     response_model=PlanStatus,
     responses=errors(404, 422, 503),
 )
-def get_plan_status(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep):
+def get_plan_status(
+    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep, include_submitted: IncludeSubmittedDep
+):
     # Already PlanStatus as JSON (see service.plan_status_json): a Response skips re-validating
     # and re-serialising a thousand targets; response_model still documents it.
-    body = service.plan_status_json(session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang)
+    body = service.plan_status_json(
+        session=session,
+        plan=plan,
+        as_of=read.as_of,
+        known_at=read.known_at,
+        lang=read.lang,
+        include_submitted=include_submitted,
+    )
     return Response(content=body, media_type="application/json")
 
 
@@ -131,7 +165,14 @@ def get_plan_status(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, re
     response_model=PlanStatusByOrganization,
     responses=errors(404, 422, 503),
 )
-def get_plan_status_by_organization(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep):
+def get_plan_status_by_organization(
+    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep, include_submitted: IncludeSubmittedDep
+):
     return service.plan_status_by_organization(
-        session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
+        session=session,
+        plan=plan,
+        as_of=read.as_of,
+        known_at=read.known_at,
+        lang=read.lang,
+        include_submitted=include_submitted,
     )

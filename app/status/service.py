@@ -53,16 +53,26 @@ def _id_of(target: Target) -> int:
 
 
 def target_status(
-    *, session: Session, target: Target, as_of: date, known_at: datetime | None, lang: str, plan: Plan | None = None
+    *,
+    session: Session,
+    target: Target,
+    as_of: date,
+    known_at: datetime | None,
+    lang: str,
+    plan: Plan | None = None,
+    include_submitted: bool = False,
 ) -> TargetStatus:
     """Gets one target's status on a date, with what was recorded by known_at (never cached: one target is cheap).
 
-    `plan`: the target's plan when the caller has it already (else it is read)."""
+    `plan`: the target's plan when the caller has it already (else it is read). On a plan with
+    `approval_required`, approved figures count; `include_submitted` counts submitted ones too."""
     plan = plan if plan is not None else _plan_of(session, target)
     target_id = _id_of(target)
     rows = queries.figures_of_target(session, target_id, as_of)
     tree = load_tree(session, plan.organization_id)
-    figures = queries.in_force(rows, as_of, known_at)
+    in_force = queries.in_force(rows, as_of, known_at)
+    approval = queries.approval_of(session, plan.approval_required, [target_id], include_submitted)
+    figures, not_approved, awaiting = queries.reviewed(rows, in_force, approval, known_at)
     ev = evaluate(
         spec_of(target, plan),
         figures,
@@ -70,7 +80,8 @@ def target_status(
         known_at=known_at,
         rules=rules_of(plan),
         units=tree.units(plan.organization_id, expected_for(plan, target)),
-        excluded=queries.replaced(rows, figures, as_of, known_at),
+        excluded=queries.replaced(rows, in_force, as_of, known_at) + not_approved,
+        awaiting=awaiting,
     )
     assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, known_at).get(
         target_id
@@ -79,21 +90,26 @@ def target_status(
 
 
 def _plan_judged(
-    session: Session, plan: Plan, targets: Sequence[Any], as_of: date, known_at: datetime | None
+    session: Session, plan: Plan, targets: Sequence[Any], as_of: date, known_at: datetime | None, include_submitted: bool
 ) -> dict[int, cache.Stored]:
     """target_id -> judged part, for the plan's targets: stored ones whose fingerprint still holds, the rest computed.
 
-    The computed ones are stored (known_at None only) in their own transaction.
+    The computed ones are stored (known_at None, and not a provisional reading with submitted
+    figures) in their own transaction.
     """
     rules = rules_of(plan)
     tree = load_tree(session, plan.organization_id)
     units_key = f"{tree.key}:{plan.organization_id}:{plan.reporting_unit_ids}"
     judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
-    if known_at is None:
+    include_submitted = include_submitted and plan.approval_required  # without the setting, nothing is submitted
+    cached = known_at is None and not include_submitted
+    if cached:
         stored = cache.read(session, plan, as_of)
         for t in targets:
-            prints[t.id] = cache.fingerprint(t, plan, rules, t.max_submission_id, t.figures_version, units_key)
+            prints[t.id] = cache.fingerprint(
+                t, plan, rules, t.max_submission_id, t.figures_version, units_key, max_review_id=t.max_review_id
+            )
             got = stored.get(t.id)
             if got is not None and got[0] == prints[t.id]:
                 judged[t.id] = got[1]
@@ -103,34 +119,47 @@ def _plan_judged(
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
     units = {tid: tree.units(plan.organization_id, expected_for(plan, t)) for tid, t in stale.items()}
     computed: dict[int, cache.Stored] = {}
-    for target_id, figures, replaced in queries.stream(session, list(stale), as_of, known_at):
+    approval = queries.approval_of(session, plan.approval_required, list(stale), include_submitted)
+    for target_id, figures, set_aside, awaiting in queries.stream(session, list(stale), as_of, known_at, approval):
         computed[target_id] = shaping.stored(
             evaluate(
-                specs[target_id], figures, as_of=as_of, known_at=known_at, rules=rules, units=units[target_id], excluded=replaced
+                specs[target_id],
+                figures,
+                as_of=as_of,
+                known_at=known_at,
+                rules=rules,
+                units=units[target_id],
+                excluded=set_aside,
+                awaiting=awaiting,
             )
         )
     for target_id in stale.keys() - computed.keys():  # no figure at all
         computed[target_id] = shaping.stored(
             evaluate(specs[target_id], [], as_of=as_of, known_at=known_at, rules=rules, units=units[target_id])
         )
-    if known_at is None:
+    if cached:
         cache.write(session.get_bind(), as_of, [(tid, prints[tid], st) for tid, st in computed.items()])
     judged.update(computed)
     return judged
 
 
-def _plan_targets_judged(session: Session, plan: Plan, as_of: date, known_at: datetime | None) -> tuple[list, dict]:
+def _plan_targets_judged(
+    session: Session, plan: Plan, as_of: date, known_at: datetime | None, include_submitted: bool = False
+) -> tuple[list, dict]:
     """The plan's live targets (rows of queries.PLAN_TARGETS) and each one's judged part."""
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
-    return targets, _plan_judged(session, plan, targets, as_of, known_at)
+    return targets, _plan_judged(session, plan, targets, as_of, known_at, include_submitted)
 
 
-def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> bytes:
+def plan_status_json(
+    *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool = False
+) -> bytes:
     """The plan's status (PlanStatus) as JSON: every target, counts and headline, and the same per category.
 
     Written out piece by piece (shaping.plan_json): a warm read parses and validates nothing per target.
+    On a plan with `approval_required` approved figures count; `include_submitted`: submitted ones too.
     """
-    targets, judged = _plan_targets_judged(session, plan, as_of, known_at)
+    targets, judged = _plan_targets_judged(session, plan, as_of, known_at, include_submitted)
     assessments = queries.latest_assessments(session, queries.ASSESSMENTS_OF_PLAN, {"plan_id": plan.id}, known_at)
     phase = phase_on(plan.end_date, as_of)
     summary = summarize((judged[t.id] for t in targets), as_of=as_of, phase=phase)
@@ -168,7 +197,7 @@ def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime
 
 
 def plan_status_by_organization(
-    *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str
+    *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool = False
 ) -> PlanStatusByOrganization:
     """Judges, for each organisation that reported, its part of the plan: target by target (those it or its
     units reported on), with the target's own rules from that organisation down, so a ward's status here and
@@ -180,7 +209,8 @@ def plan_status_by_organization(
     tree = load_tree(session, plan.organization_id)
     plan_units = tree.units(plan.organization_id)
     evaluated: dict[int, list[tuple[int, Evaluation]]] = {}
-    for target_id, figures, _ in queries.stream(session, list(targets), as_of, known_at):
+    approval = queries.approval_of(session, plan.approval_required, list(targets), include_submitted)
+    for target_id, figures, _, awaiting in queries.stream(session, list(targets), as_of, known_at, approval):
         spec = spec_of(targets[target_id], plan)
         reporters = {obs.organization_id for obs in figures}
         above = {org: set(plan_units.ancestors(org)) for org in reporters}
@@ -190,7 +220,7 @@ def plan_status_by_organization(
         for org_id in viewers:
             units = tree.units(org_id)
             mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
-            ev = evaluate(spec, mine, as_of=as_of, known_at=known_at, rules=rules, units=units)
+            ev = evaluate(spec, mine, as_of=as_of, known_at=known_at, rules=rules, units=units, awaiting=awaiting)
             evaluated[target_id].append((org_id, ev))
     per_org: dict[int, list[tuple[object, Evaluation]]] = defaultdict(list)
     for t in targets.values():  # in the plan's order
@@ -225,9 +255,10 @@ def target_history(*, session: Session, target: Target, as_of: date, known_at: d
     spec = spec_of(target, plan)
     rows = queries.figures_of_target(session, _id_of(target), as_of)
     units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, target))
-    evaluations = history(
-        spec, queries.in_force(rows, as_of, known_at), as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units
-    )
+    in_force = queries.in_force(rows, as_of, known_at)
+    approval = queries.approval_of(session, plan.approval_required, [_id_of(target)], include_submitted=False)
+    counted, _, _ = queries.reviewed(rows, in_force, approval, known_at)  # the approved figures' history
+    evaluations = history(spec, counted, as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units)
     goal = goal_of(spec)
     path: list[PathPoint] = []
     if goal is not None:

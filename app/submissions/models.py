@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, model_validator
 from sqlalchemy import CheckConstraint, DateTime, Index
@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
 from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime, text_checks
-from app.submissions.versions import Kind
+from app.submissions.versions import Kind, Review
 
 # Exactly one of: a value; a numerator with a positive denominator; done/not done.
 FIGURE_SHAPE = (
@@ -53,6 +53,40 @@ class Submission(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="submission.id", unique=True)
     root_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     reason: str = Field(default="", max_length=20_000, sa_column_kwargs={"server_default": ""})
+    # Approval (issue 14). The version's review state when it was recorded: "approved" (it counts;
+    # every figure of a plan without `approval_required`) or "submitted" (awaiting an editor above
+    # the reporting unit). A later approval or return is a `submission_review` row, never an UPDATE.
+    review: str = Field(default=Review.APPROVED.value, max_length=16, sa_column_kwargs={"server_default": "approved"})
+    # The key that sent this version (null: the command line, the seed, or rows older than 0007):
+    # a key never approves its own figure. No foreign key, as audit_event.actor_key_id.
+    sent_by_key_id: int | None = None
+
+
+class SubmissionReview(SQLModel, table=True):
+    """A review of one submitted version: approved or returned. Rows are only ever inserted.
+
+    A version is reviewed at most once (`submission_id` UNIQUE: of two concurrent reviews one wins,
+    the other is a 409); a returned figure comes back as a correction, a new version "submitted".
+    `target_id` and `organization_id` repeat the figure's: the plan status fingerprints a target's
+    stored evaluations by its largest review id (app/status/cache.py), and the audit event names
+    the figure's organisation.
+    """
+
+    __tablename__ = "submission_review"
+    __table_args__ = (
+        CheckConstraint("action IN ('approved', 'returned')", name="review_action"),
+        Index("ix_submission_review_target_id_id", "target_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    target_id: int = Field(foreign_key="target.id")
+    organization_id: int = Field(foreign_key="organization.id")
+    action: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=20_000)
+    reviewed_by_key_id: int | None = None
+    reviewed_by: str = Field(default="", max_length=500)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
 class SubmissionCreate(InputModel):
@@ -179,6 +213,24 @@ class SubmissionPublic(FigureFields):
     supersedes_id: int | None
     root_id: int | None
     reason: str
+    review: Review = Field(
+        default=Review.APPROVED,
+        description="Where the figure stands in the plan's approval workflow: `approved` (it counts), `submitted` "
+        "(awaiting approval by an editor above the reporting unit) or `returned` (sent back with a reason: correct it "
+        "and it comes back as `submitted`). Always `approved` on plans without `approval_required`, except figures "
+        "sent while the setting was on.",
+    )
+
+
+class ReviewPublic(SQLModel):
+    """An approval or a return of one version of a figure."""
+
+    id: int
+    submission_id: int
+    action: Literal["approved", "returned"]
+    reason: str
+    reviewed_by: str = Field(description="The name of the key that reviewed.")
+    recorded_at: UtcDateTime
 
 
 class SubmissionDetail(SubmissionPublic):
@@ -189,3 +241,52 @@ class SubmissionDetail(SubmissionPublic):
     history: list[SubmissionPublic] = Field(
         description="Every version of the chain in order: the original, its corrections, and a retraction if any."
     )
+    reviews: list[ReviewPublic] = Field(
+        default_factory=list, description="The chain's approvals and returns, in order (each names its version)."
+    )
+
+
+class SubmissionReturn(InputModel):
+    """Body of POST /submissions/{submission_id}/return."""
+
+    model_config = {"json_schema_extra": {"examples": [{"reason": "Số liệu quý II chưa khớp với báo cáo của Cục Thống kê"}]}}
+
+    reason: Annotated[
+        str,
+        *text_checks(20_000, min_length=1, controls="lines"),
+        AfterValidator(_not_blank),
+        Field(description="Why the figure goes back to the reporting unit (kept with the return, never blank)."),
+    ]
+
+
+class SubmissionApproval(InputModel):
+    """Body of POST /submissions/{submission_id}/approve (optional)."""
+
+    note: LongText = Field(default="", description="A remark kept with the approval.")
+
+
+class PendingFigure(SubmissionPublic):
+    """A figure in an approval inbox: the version, where it belongs, and its return if it was returned."""
+
+    plan_id: int
+    target_code: str
+    organization_code: str
+    returned_reason: str | None = Field(default=None, description="Why it was returned (state `returned` only).")
+
+
+class PendingCount(SQLModel):
+    id: int
+    code: str
+    count: int
+
+
+class PendingPage(SQLModel):
+    """One page of an approval inbox, with the counts of the whole list."""
+
+    state: Literal["submitted", "returned"]
+    total: int
+    by_plan: list[PendingCount] = Field(description="How many figures per plan (the whole list, not the page).")
+    by_organization: list[PendingCount] = Field(description="How many figures per reporting organisation.")
+    items: list[PendingFigure]
+    limit: int
+    offset: int

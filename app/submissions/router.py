@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
 from app.common.crud import transaction
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
-from app.deps import PagingDep, PrincipalDep, SessionDep
+from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
+from app.organizations.deps import OrganizationDep
+from app.organizations.service import subtree
+from app.plans.deps import PlanDep
 from app.submissions import service
 from app.submissions.deps import SubmissionDep
 from app.submissions.models import (
+    PendingPage,
+    ReviewPublic,
+    SubmissionApproval,
     SubmissionCorrection,
     SubmissionCreate,
     SubmissionDetail,
     SubmissionPublic,
     SubmissionRetraction,
+    SubmissionReturn,
 )
 from app.targets.deps import ReportableTargetDep, TargetDep
 
@@ -140,3 +147,99 @@ def retract_submission(session: SessionDep, principal: PrincipalDep, submission:
     policy.require_to_change_figures(session, principal, plan, submission.organization_id)
     with transaction(session):
         return service.retract_submission(session=session, submission=submission, retraction_in=body)
+
+
+APPROVAL = """On a plan with `approval_required`, a figure sent by a reporter is `submitted`: it does not
+count in the plan's status (which lists it as awaiting approval) until an editor of an organisation
+above the reporting unit approves it. Figures sent by an editor or admin of the plan's organisation
+are approved on entry. A returned figure does not count either; correcting it sends it again, as
+`submitted`. Each version is reviewed once: approving or returning a figure that is not awaiting
+approval (approved, returned, superseded or retracted) is a 409. A key never approves or returns
+its own figure (403). Approvals and returns are new records (`reviews` of GET /submissions/{id}),
+never changes of the figure; both are audited. Closed plans take them (they need an editor, as a
+closed plan's corrections do); archived plans and targets refuse (409)."""
+
+
+@router.post(
+    "/submissions/{submission_id}/approve",
+    status_code=201,
+    summary="Approve a submitted figure",
+    description="From now on the figure counts in the plan's status. Needs an editor key of an organisation above "
+    "the figure's reporting organisation (or an admin).\n\n" + APPROVAL,
+    response_model=ReviewPublic,
+    responses=errors(404, 409, 422),
+)
+def approve_submission(
+    session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionApproval | None = None
+):
+    policy.require_to_review(session, principal, submission.organization_id, submission.sent_by_key_id)
+    with transaction(session):
+        return service.approve(session=session, submission=submission, approval_in=body or SubmissionApproval())
+
+
+@router.post(
+    "/submissions/{submission_id}/return",
+    status_code=201,
+    summary="Return a submitted figure with a reason",
+    description="The figure goes back to its reporting unit and does not count; a correction of it comes back as "
+    "submitted. Needs an editor key of an organisation above the figure's reporting organisation (or an admin).\n\n" + APPROVAL,
+    response_model=ReviewPublic,
+    responses=errors(404, 409, 422),
+)
+def return_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionReturn):
+    policy.require_to_review(session, principal, submission.organization_id, submission.sent_by_key_id)
+    with transaction(session):
+        return service.return_figure(session=session, submission=submission, return_in=body)
+
+
+PendingState = Annotated[
+    service.Pending,
+    Query(description="`submitted`: awaiting approval (the inbox); `returned`: sent back to their units with a reason."),
+]
+
+
+@router.get(
+    "/plans/{plan_id}/submissions/pending",
+    summary="List a plan's figures awaiting approval, with counts",
+    description="The plan's figures awaiting approval (each chain's current version, oldest first), with how many per "
+    "reporting organisation. Needs a key in scope of the plan's organisation. Empty unless the plan has "
+    "`approval_required`.",
+    response_model=PendingPage,
+    responses=errors(404, 422),
+)
+def plan_pending(
+    session: SessionDep, principal: PrincipalDep, plan: PlanDep, paging: PagingDep, state: PendingState = "submitted"
+):
+    policy.require(session, principal, Role.VIEWER, plan.organization_id)
+    return service.pending(session=session, state=state, plan_id=plan.id, limit=paging.limit, offset=paging.offset)
+
+
+@router.get(
+    "/organizations/{organization_id}/submissions/pending",
+    summary="List the figures awaiting approval from an organisation and those under it, with counts",
+    description="The office's inbox: figures reported by the organisation or any under it that await approval, across "
+    "the plans the key may read (live plans with `approval_required`), oldest first, with how many per plan and "
+    "per reporting organisation. Needs a key in scope of the organisation.",
+    response_model=PendingPage,
+    responses=errors(404, 422),
+)
+def organization_pending(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    organization: OrganizationDep,
+    paging: PagingDep,
+    state: PendingState = "submitted",
+):
+    who = policy.require(session, principal, Role.VIEWER, organization.id)
+    # Drafts only of plans in the key's scope (policy.may_read_plan); with reads closed, every plan needs that.
+    scope = policy.scope_of(session, who)
+    return service.pending(
+        session=session,
+        state=state,
+        organizations=subtree(session, organization.id),
+        draft_plans_of=scope,
+        readable_only_of=None if open_reads(request) else scope,
+        limit=paging.limit,
+        offset=paging.offset,
+    )

@@ -8,15 +8,17 @@ two concurrent corrections of one version end in one success and one 409.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from sqlalchemy import and_, exists
+from sqlalchemy import and_, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
-from app.common.crud import check_not_archived, flush, get_or_404, on_conflict, paginate
+from app.auth import policy
+from app.auth.service import Principal
+from app.common.crud import check_not_archived, get_or_404, on_conflict, paginate
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
@@ -25,14 +27,21 @@ from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
 from app.submissions import rules, versions
 from app.submissions.models import (
+    PendingCount,
+    PendingFigure,
+    PendingPage,
+    ReviewPublic,
     Submission,
+    SubmissionApproval,
     SubmissionCorrection,
     SubmissionCreate,
     SubmissionDetail,
     SubmissionPublic,
     SubmissionRetraction,
+    SubmissionReturn,
+    SubmissionReview,
 )
-from app.submissions.versions import Kind
+from app.submissions.versions import Kind, Review
 from app.targets.models import Target
 
 Versions = Literal["current", "all"]
@@ -82,7 +91,11 @@ def list_submissions(
         stmt = stmt.where(Submission.period_date <= to_date)
     if organization_id is not None:
         stmt = stmt.where(Submission.organization_id == organization_id)
-    return paginate(session, stmt, limit=limit, offset=offset)
+    page = paginate(session, stmt, limit=limit, offset=offset)
+    # Each row's review state now: only versions recorded "submitted" may have been reviewed since.
+    reviews = reviews_of(session, [row.id for row in page["items"] if row.review != Review.APPROVED.value])
+    page["items"] = [public(row, reviews) for row in page["items"]]
+    return page
 
 
 def check_figure(
@@ -125,8 +138,30 @@ def check_open(plan: Plan) -> None:
         )
 
 
-def new_figure(body: SubmissionCreate, target_id: int) -> dict:
-    """The columns of a new original figure, as inserted (`insert_figures` adds the id)."""
+class Entry(NamedTuple):
+    """A new version's review columns: its state on entry and the key that sent it."""
+
+    review: str
+    sent_by_key_id: int | None
+
+
+def entry_of(session: Session, plan: Plan) -> Entry:
+    """How a new version enters the plan's approval workflow (issue 14), for the caller on the session.
+
+    Without `approval_required` every figure is approved as it arrives (no query: the write path
+    stays as it was). With it, a figure is approved on entry when sent by an editor or admin of
+    the plan's organisation (or the command line and the seed, which act with full rights);
+    otherwise it is `submitted`, awaiting an editor above the reporting unit.
+    """
+    principal: Principal | None = session.info.get("principal")
+    key_id = principal.key_id if principal is not None else None
+    if not plan.approval_required or policy.approves_on_entry(session, principal, plan):
+        return Entry(Review.APPROVED.value, key_id)
+    return Entry(Review.SUBMITTED.value, key_id)
+
+
+def new_figure(body: SubmissionCreate, target_id: int, entry: Entry) -> dict:
+    """The columns of a new original figure, as inserted (`submit` adds the id); `entry`: `entry_of` the plan."""
     return {
         **body.model_dump(),
         "target_id": target_id,
@@ -135,6 +170,8 @@ def new_figure(body: SubmissionCreate, target_id: int) -> dict:
         "supersedes_id": None,
         "root_id": None,
         "reason": "",
+        "review": entry.review,
+        "sent_by_key_id": entry.sent_by_key_id,
     }
 
 
@@ -149,9 +186,15 @@ def supersede(fields: dict, current_id: int, current_root_id: int | None) -> Non
     fields["supersedes_id"], fields["root_id"] = current_id, current_root_id or current_id
 
 
-def insert_figures(session: Session, rows: list[dict], context: EventContext | None = None) -> None:
-    """Inserts new figures as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
-    each row gets its id. `context`: one actor and time for many calls (an import's chunks)."""
+def submit(session: Session, rows: list[dict], context: EventContext | None = None) -> None:
+    """The one write path of new figure versions: originals (API, import, seed), corrections and retractions.
+
+    Inserts them as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
+    each row gets its id. `context`: one actor and time for many calls (an import's chunks).
+    Each row carries its review state on entry (`entry_of`): the rows with `review == "submitted"`
+    are the figures that enter the approval workflow here (the `submitted` transition; a returned
+    figure's correction comes back through here too).
+    """
     insert_audited(session, Submission, rows, context=context)
 
 
@@ -165,9 +208,9 @@ def create_submission(*, session: Session, target: Target, submission_in: Submis
     check_open(plan)
     check_figure(session, target, plan, submission_in)
     rules.check_against_stored(session, target, submission_in)
-    row = new_figure(submission_in, stored_id(target))
+    row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
     on_conflict(session, "The figure could not be stored.")
-    insert_figures(session, [row])
+    submit(session, [row])
     return SubmissionPublic.model_validate(row)
 
 
@@ -185,12 +228,21 @@ def detail(*, session: Session, submission: Submission) -> SubmissionDetail:
     """The row, its chain's versions in order, and which one is current."""
     history = chain_of(session, submission)
     current = history[-1]
+    reviews = reviews_of(session, [stored_id(row) for row in history if row.review != Review.APPROVED.value])
     return SubmissionDetail(
-        **SubmissionPublic.model_validate(submission, from_attributes=True).model_dump(),
+        **public(submission, reviews).model_dump(),
         current_id=stored_id(current),
         retracted=current.kind == Kind.RETRACTION.value,
-        history=[SubmissionPublic.model_validate(row, from_attributes=True) for row in history],
+        history=[public(row, reviews) for row in history],
+        reviews=[ReviewPublic.model_validate(r, from_attributes=True) for r in sorted(reviews.values(), key=lambda r: r.id or 0)],
     )
+
+
+def public(row: Submission, reviews: dict[int, SubmissionReview]) -> SubmissionPublic:
+    """A stored version as the API shows it, with its review state now (`reviews`: `reviews_of` its id)."""
+    out = SubmissionPublic.model_validate(row, from_attributes=True)
+    out.review = review_state(row, reviews.get(stored_id(row)))
+    return out
 
 
 def context(session: Session, submission: Submission) -> tuple[Target, Plan]:
@@ -231,25 +283,24 @@ def _superseded_meanwhile(current_id: int):
     return meaning
 
 
-def _supersede(session: Session, current: Submission, row: Submission) -> Submission:
-    """Stores `row` as the next version after `current` (flushed: the UNIQUE `supersedes_id` is checked
-    now); a lost race is, at the edge's rollback, a 409 naming the winner."""
+def _supersede(session: Session, current: Submission, row: dict) -> SubmissionPublic:
+    """Stores `row` (a new version's columns) as the next version after `current` (`submit`: the UNIQUE
+    `supersedes_id` is checked now); a lost race is, at the edge's rollback, a 409 naming the winner."""
     current_id = stored_id(current)
-    root_id = current.root_id or current_id
-    row.supersedes_id, row.root_id = current_id, root_id
-    session.add(row)
-    flush(session, _superseded_meanwhile(current_id))
-    session.refresh(row)
-    return row
+    supersede(row, current_id, current.root_id)
+    on_conflict(session, _superseded_meanwhile(current_id))
+    submit(session, [row])
+    return SubmissionPublic.model_validate(row)
 
 
-def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCorrection) -> Submission:
+def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCorrection) -> SubmissionPublic:
     """Records a corrected figure superseding the submission, which must be its chain's current version.
 
     409 when the plan or target is archived, the chain was retracted, or the submission has been
     superseded (the detail names the current version). The new figure passes the same checks as
     a new one (422), except that a closed plan still takes corrections (the caller's role is the
-    router's concern).
+    router's concern). On a plan with `approval_required` the new version enters the workflow as a
+    new figure does (`entry_of`): a returned figure comes back `submitted` this way.
     """
     target, plan = context(session, submission)
     check_not_archived(plan, target)
@@ -257,26 +308,194 @@ def correct_submission(*, session: Session, submission: Submission, correction_i
     body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
     check_figure(session, target, plan, body)
     rules.check_against_stored(session, target, body, chain=current.root_id or current.id)
-    row = Submission.model_validate(
-        {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": correction_in.reason}
-    )
+    row = as_correction(new_figure(body, stored_id(target), entry_of(session, plan)), correction_in.reason)
     return _supersede(session, current, row)
 
 
-def retract_submission(*, session: Session, submission: Submission, retraction_in: SubmissionRetraction) -> Submission:
+def retract_submission(*, session: Session, submission: Submission, retraction_in: SubmissionRetraction) -> SubmissionPublic:
     """Withdraws the figure: a retraction row repeating the current version, superseding it.
 
     The submission must be its chain's current version (409 otherwise, naming it); archived plans
-    and targets refuse (409).
+    and targets refuse (409). A withdrawal takes effect at once: it needs no approval (its row is
+    recorded `approved`), on any plan.
     """
     target, plan = context(session, submission)
     check_not_archived(plan, target)
     current = current_of(session, submission, "retracted again")
-    row = Submission.model_validate(
-        {
-            **{name: getattr(current, name) for name in FIGURE_FIELDS},
-            "kind": Kind.RETRACTION.value,
-            "reason": retraction_in.reason,
-        }
-    )
+    principal: Principal | None = session.info.get("principal")
+    row = {
+        **{name: getattr(current, name) for name in FIGURE_FIELDS},
+        "period_start": None,  # as before 0007: the retraction repeats the figure's value, not its span
+        "recorded_at": utcnow(),
+        "kind": Kind.RETRACTION.value,
+        "reason": retraction_in.reason,
+        "review": Review.APPROVED.value,
+        "sent_by_key_id": principal.key_id if principal is not None else None,
+    }
     return _supersede(session, current, row)
+
+
+# ------------------------------------------------------------------ approval (issue 14)
+#
+# A version is recorded `approved` or `submitted` (`entry_of`, in `submit`); a submitted version is
+# then approved or returned exactly once, by a new `submission_review` row (never an UPDATE). The
+# transitions each have one function: `submit` (a new version), `approve`, `return_figure`.
+
+
+def reviews_of(session: Session, submission_ids: list[int]) -> dict[int, SubmissionReview]:
+    """submission id -> its review (approval or return), for those reviewed."""
+    if not submission_ids:
+        return {}
+    rows = session.exec(select(SubmissionReview).where(col(SubmissionReview.submission_id).in_(submission_ids))).all()
+    return {row.submission_id: row for row in rows}
+
+
+def review_state(submission: Submission, review: SubmissionReview | None) -> Review:
+    """A version's state now: its review's action if reviewed, else its state on entry."""
+    return Review(review.action) if review is not None else Review(submission.review)
+
+
+def _check_reviewable(session: Session, submission: Submission, action: str) -> tuple[Target, Plan, Submission]:
+    """The figure may be reviewed: plan and target not archived, the version current, submitted and not yet reviewed (409)."""
+    target, plan = context(session, submission)
+    check_not_archived(plan, target)
+    current = current_of(session, submission, action)
+    review = reviews_of(session, [stored_id(current)]).get(stored_id(current))
+    state = review_state(current, review)
+    if state != Review.SUBMITTED:
+        already = "was approved" if state == Review.APPROVED else "was returned"
+        hint = (
+            " Correct it to send it again (the correction comes back as submitted)."
+            if state == Review.RETURNED
+            else " An approved figure is changed by a correction."
+        )
+        raise Conflict(f"Submission {current.id} is not awaiting approval: it {already}.{hint}")
+    return target, plan, current
+
+
+def _review(session: Session, current: Submission, action: Review, reason: str) -> ReviewPublic:
+    """Inserts the review row of `current` with its audit event; a concurrent review of the same version is a 409."""
+    principal: Principal | None = session.info.get("principal")
+    row = {
+        "submission_id": stored_id(current),
+        "target_id": current.target_id,
+        "organization_id": current.organization_id,
+        "action": action.value,
+        "reason": reason,
+        "reviewed_by_key_id": principal.key_id if principal is not None else None,
+        "reviewed_by": principal.name if principal is not None else "cli",
+        "recorded_at": utcnow(),
+    }
+    on_conflict(session, f"Submission {current.id} was reviewed meanwhile: read it (GET /submissions/{current.id}).")
+    insert_audited(session, SubmissionReview, [row])
+    return ReviewPublic.model_validate(row)
+
+
+def approve(*, session: Session, submission: Submission, approval_in: SubmissionApproval) -> ReviewPublic:
+    """Approves a submitted figure: from now on it counts in the plan's status (the `approved` transition).
+
+    The submission must be its chain's current version and awaiting approval (409 otherwise);
+    who may approve is the router's concern (`policy.require_to_review`). Closed plans take
+    approvals, as they take an editor's corrections; archived ones refuse (409).
+    """
+    _, _, current = _check_reviewable(session, submission, "approved")
+    return _review(session, current, Review.APPROVED, approval_in.note)
+
+
+def return_figure(*, session: Session, submission: Submission, return_in: SubmissionReturn) -> ReviewPublic:
+    """Returns a submitted figure to its reporting unit with a reason (the `returned` transition): it does
+    not count; a correction of it comes back as submitted. The same checks as `approve`."""
+    _, _, current = _check_reviewable(session, submission, "returned")
+    return _review(session, current, Review.RETURNED, return_in.reason)
+
+
+# ------------------------------------------------------------------ the approval inbox
+
+Pending = Literal["submitted", "returned"]
+
+
+def pending(
+    *,
+    session: Session,
+    state: Pending,
+    plan_id: int | None = None,
+    organizations: set[int] | None = None,
+    draft_plans_of: set[int] | None = None,
+    readable_only_of: set[int] | None = None,
+    limit: int,
+    offset: int,
+) -> PendingPage:
+    """The figures awaiting approval (`state="submitted"`), or returned to their units (`"returned"`),
+    oldest first, with the counts of the whole list per plan and per reporting organisation.
+
+    Only each chain's current version counts, on live plans that require approval (with the setting
+    off every figure counts already). `plan_id`: of one plan; `organizations`: reported by one of
+    these; `draft_plans_of`: drafts only of plans of these organisations (None: every draft).
+    """
+    org = aliased(Organization)
+    review = aliased(SubmissionReview)
+    where = [
+        col(Plan.approval_required).is_(True),
+        col(Plan.archived_at).is_(None),
+        col(Target.archived_at).is_(None),
+        in_force(),
+    ]
+    if state == "submitted":
+        where += [Submission.review == Review.SUBMITTED.value, ~exists().where(review.submission_id == Submission.id)]
+    else:
+        where += [review.action == Review.RETURNED.value]
+    if plan_id is not None:
+        where.append(Target.plan_id == plan_id)
+    if organizations is not None:
+        where.append(col(Submission.organization_id).in_(organizations))
+    if draft_plans_of is not None:
+        where.append((col(Plan.state) != PlanState.DRAFT.value) | col(Plan.organization_id).in_(draft_plans_of))
+    if readable_only_of is not None:
+        where.append(col(Plan.organization_id).in_(readable_only_of))
+
+    def joined(stmt):
+        stmt = (
+            stmt.join(Target, col(Target.id) == Submission.target_id)
+            .join(Plan, col(Plan.id) == Target.plan_id)
+            .join(org, org.id == Submission.organization_id)
+        )
+        if state == "returned":
+            stmt = stmt.join(review, review.submission_id == Submission.id)
+        return stmt.where(*where)
+
+    count = func.count(col(Submission.id))
+    by_plan = session.exec(
+        joined(select(Plan.id, Plan.code, count).select_from(Submission))
+        .group_by(col(Plan.id), col(Plan.code))
+        .order_by(col(Plan.code))
+    ).all()
+    by_org = session.exec(
+        joined(select(org.id, org.code, count).select_from(Submission)).group_by(org.id, org.code).order_by(org.code)
+    ).all()
+    reason = review.reason if state == "returned" else None
+    columns = [Submission, Target.plan_id, Target.code, org.code] + ([reason] if reason is not None else [])
+    rows = session.exec(
+        joined(select(*columns).select_from(Submission)).order_by(col(Submission.id)).limit(limit).offset(offset)
+    ).all()
+    items = []
+    for row in rows:
+        figure = SubmissionPublic.model_validate(row[0], from_attributes=True).model_dump()
+        figure["review"] = Review(state)
+        items.append(
+            PendingFigure(
+                **figure,
+                plan_id=row[1],
+                target_code=row[2],
+                organization_code=row[3],
+                returned_reason=row[4] if reason is not None else None,
+            )
+        )
+    return PendingPage(
+        state=state,
+        total=sum(n for _, _, n in by_plan),
+        by_plan=[PendingCount(id=i, code=c, count=n) for i, c, n in by_plan],
+        by_organization=[PendingCount(id=i, code=c, count=n) for i, c, n in by_org],
+        items=items,
+        limit=limit,
+        offset=offset,
+    )

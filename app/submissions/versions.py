@@ -31,6 +31,19 @@ class Kind(StrEnum):
     RETRACTION = "retraction"
 
 
+class Review(StrEnum):
+    """Where a figure stands in a plan's approval workflow (issue 14).
+
+    A version is recorded `approved` or `submitted`; a submitted one is then approved or
+    returned once (a `submission_review` row). A returned figure comes back as a correction,
+    a new version, `submitted` again.
+    """
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
 class Version(Protocol):
     id: int | None
     supersedes_id: int | None

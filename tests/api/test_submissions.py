@@ -63,7 +63,7 @@ def test_create_value_echoes_fields_and_sets_recorded_at(client, setup):
     assert s["target_id"] == t["id"]
     assert (s["numerator"], s["denominator"], s["done"]) == (None, None, None)
     assert set(s) == {"id", "target_id", "organization_id", "period_date", "period_start", "value", "numerator", "denominator", "done",
-                      "is_estimate", "note", "evidence_url", "recorded_at", "kind", "supersedes_id", "root_id", "reason"}
+                      "is_estimate", "note", "evidence_url", "recorded_at", "kind", "supersedes_id", "root_id", "reason", "review"}
     assert (s["kind"], s["supersedes_id"], s["root_id"], s["reason"]) == ("original", None, None, "")
     assert isinstance(s["id"], int) and s["id"] >= 1
     assert_recent_aware(s["recorded_at"])
@@ -106,7 +106,7 @@ def test_get_returns_what_create_returned(client, make, setup):
     s = make.submission(setup["numeric"]["id"], value=3, period_date="2019-02-01", organization_id=setup["root"]["id"])
     r = client.get(f"{API}/submissions/{s['id']}")
     assert r.status_code == 200
-    assert r.json() == {**s, "current_id": s["id"], "retracted": False, "history": [s]}
+    assert r.json() == {**s, "current_id": s["id"], "retracted": False, "history": [s], "reviews": []}
 
 
 def test_list_is_in_date_order_pages_and_filters(client, make, setup):

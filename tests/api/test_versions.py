@@ -137,7 +137,8 @@ def test_the_unique_supersedes_turns_a_lost_race_into_409(client, scene, session
     stale = session.get(Submission, original["id"])  # read before the other writer commits
     winner = correct(client, original["id"], figure(scene, 85.0, reason="nhanh hơn")).json()
     loser = Submission.model_validate({**figure(scene, 86.0), "period_date": date(2019, 12, 31),
-                                       "target_id": scene["target"], "kind": "correction", "reason": "chậm hơn"})
+                                       "target_id": scene["target"], "kind": "correction", "reason": "chậm hơn"}
+                                      ).model_dump(exclude={"id"})  # a new version's columns, as submit inserts them
     with pytest.raises(Conflict) as caught, transaction(session):  # the edge maps the use case's IntegrityError
         service._supersede(session, stale, loser)
     assert f"current version is submission {winner['id']}" in caught.value.detail

@@ -475,7 +475,7 @@ def test_bulk_events_are_the_events_the_recorder_writes(app, make, monkeypatch, 
     fields = {"target_id": target["id"], "organization_id": root["id"], "period_date": date(2019, 3, 31), "period_start": None, "value": 1.5,
               "numerator": None, "denominator": None, "done": None, "is_estimate": True, "note": "ghi chú",
               "evidence_url": "", "recorded_at": utcnow(), "kind": "original", "supersedes_id": None, "root_id": None,
-              "reason": ""}
+              "reason": "", "review": "approved", "sent_by_key_id": None}
     with Session(app.state.engine) as s:
         s.info.update(principal=CLI, request_id="orm")
         orm = Submission.model_validate(fields)

@@ -1,5 +1,6 @@
 """Importing figures: each row a `SubmissionCreate`, through the submissions service's write rules; a
-different figure for a key in force is a correction of it. Rows go in as plain rows (`insert_figures`)."""
+different figure for a key in force is a correction of it. Rows go in as plain rows (`submit`), each
+submitted or approved on entry as a figure from the API would be (`entry_of`: the plan's approval setting and the key)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from app.organizations.service import subtree
 from app.plans.models import Plan
 from app.submissions.models import Submission, SubmissionCreate
 from app.submissions.rules import FileRules
-from app.submissions.service import as_correction, check_figure, check_open, in_force, insert_figures, new_figure, supersede
+from app.submissions.service import as_correction, check_figure, check_open, entry_of, in_force, new_figure, submit, supersede
 from app.targets.models import Target
 
 SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
@@ -141,7 +142,7 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
 
     def insert_rows(first: int, stop: int) -> None:
         for begin in range(first, stop, _INSERT_CHUNK):
-            insert_figures(session, rows[begin : min(begin + _INSERT_CHUNK, stop)], context=context)
+            submit(session, rows[begin : min(begin + _INSERT_CHUNK, stop)], context=context)
 
     done = 0
     for index in sorted(corrects_row):
@@ -194,6 +195,7 @@ def import_submissions(
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     organizations: dict[str, Organization | None] = {}
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
+    entry = entry_of(session, plan)  # the file's figures are submitted or approved on entry, as the key's would be
     readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
     for row in table.rows:
         values, unread = read_cells(row.cells, SUBMISSION_KINDS, style)
@@ -230,7 +232,7 @@ def import_submissions(
         # The fields alone are kept (not the model): 20,000 of them are held until the insert.
         target_id = stored_id(target)
         key = (target_id, stored_id(organization), body.period_date, body.is_estimate)
-        readable.append((row, new_figure(body, target_id), key, refusal))
+        readable.append((row, new_figure(body, target_id, entry), key, refusal))
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
