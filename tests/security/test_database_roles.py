@@ -18,7 +18,7 @@ from app.main import create_app
 from tests.api.helpers import API
 from tests.conftest import PG_ENV, bearer, new_key, postgres_url, private_schema, reset_postgres_schema
 
-APPEND_ONLY = ("submission", "audit_event")
+APPEND_ONLY = ("submission", "submission_review", "audit_event")
 
 
 # ------------------------------------------------------------------ item 6: both databases
@@ -44,7 +44,7 @@ def test_the_guard_triggers_exist_at_head(app, backend):
             expected = {f"{t}_append_only_{op}" for t in APPEND_ONLY for op in ("update", "delete")}
         else:
             names = set(conn.exec_driver_sql(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text IN ('submission', 'audit_event')"
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text IN ('submission', 'submission_review', 'audit_event')"
             ).scalars())
             expected = {f"{t}_append_only" for t in APPEND_ONLY} | {f"{t}_no_truncate" for t in APPEND_ONLY}
     assert expected <= names
@@ -124,11 +124,20 @@ def test_the_api_runs_as_a_role_that_cannot_lift_the_guard(roles_database):
             imported = c.post(f"{API}/plans/{plan['id']}/import/submissions", files={"file": ("f.csv", csv, "text/csv")})
             assert imported.status_code == 200 and imported.json()["stored"], imported.text
             assert c.get(f"{API}/plans/{plan['id']}/export", params={"content": "submissions"}).status_code == 200
+            # Approval: the API role inserts reviews (and, through the trigger, moves target_figures).
+            assert c.patch(f"{API}/plans/{plan['id']}", json={"approval_required": True}).status_code == 200
+            reporter = bearer(new_key(application, "reporter", org["id"]))
+            sent = c.post(f"{API}/targets/{target['id']}/submissions", headers=reporter,
+                          json={"value": 80, "period_date": "2019-08-31", "organization_id": org["id"]})
+            assert sent.status_code == 201 and sent.json()["review"] == "submitted", sent.text
+            approved = c.post(f"{API}/submissions/{sent.json()['id']}/approve")
+            assert approved.status_code == 201, approved.text
             assert c.get(f"{API}/audit-events").json()["total"] >= 6
             assert c.delete(f"{API}/plans/{plan['id']}").status_code == 200  # archived (it has figures)
         refused = [
             ("UPDATE submission SET value = 1", "permission denied"),
             ("DELETE FROM audit_event", "permission denied"),
+            ("UPDATE submission_review SET reason = 'x'", "permission denied"),
             ("TRUNCATE submission", "permission denied"),
             ("ALTER TABLE submission DISABLE TRIGGER USER", "must be owner"),
             ("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only", "must be owner"),
