@@ -52,6 +52,7 @@ PARENT = "the parent organisation in the body"
 ORGANIZATION = "the organisation itself"
 BODY_ORG = "the issuing organisation in the body"
 KEY_ORG = "the new key's organisation (admins only anyway)"
+ABOVE_FIGURE = "an organisation above the figure's reporting organisation (a ward's figure: the city, the province)"
 
 
 @dataclass
@@ -84,6 +85,8 @@ class World:
     targets: dict[str, dict]
     figures: dict[str, dict]
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    app: object = None  # makes the keys a figure awaiting approval is sent with
+    approval: dict = field(default_factory=dict)  # organisation -> (its plan requiring approval, target, reporter key)
 
     def n(self) -> int:
         return next(self.counter)
@@ -105,11 +108,24 @@ class World:
     def new_org(self, parent: str) -> dict:
         return self.post(f"{API}/organizations", {"code": f"O-{self.n()}", "name": "Xã", "parent_id": self.orgs[parent]["id"]})
 
-    def new_plan(self, org: str, state: str = "active") -> dict:
+    def new_plan(self, org: str, state: str = "active", approval_required: bool = False) -> dict:
         return self.post(f"{API}/plans", {
             "code": f"P-{org}-{self.n()}", "title": f"Kế hoạch {org}", "organization_id": self.orgs[org]["id"],
-            "start_date": "2019-01-01", "end_date": "2019-12-31", "state": state,
+            "start_date": "2019-01-01", "end_date": "2019-12-31", "state": state, "approval_required": approval_required,
         })
+
+    def pending_figure(self, org: str) -> dict:
+        """A figure awaiting approval on `org`'s plan that requires approval, sent by a reporter of the unit
+        under `org` (the ward under the city): only an editor above the ward may approve it."""
+        unit = {"city": "ward"}[org]
+        if org not in self.approval:
+            plan = self.new_plan(org, approval_required=True)
+            key = bearer(new_key(self.app, "reporter", self.orgs[unit]["id"], name=f"reporter@{unit} (approval)"))
+            self.approval[org] = (plan, self.new_target(plan), key)
+        _, target, key = self.approval[org]
+        r = self.admin.post(f"{API}/targets/{target['id']}/submissions", json=figure_body(self, unit), headers=key)
+        assert r.status_code == 201 and r.json()["review"] == "submitted", r.text
+        return r.json()
 
     def new_target(self, plan: dict) -> dict:
         return self.post(f"{API}/plans/{plan['id']}/targets", {
@@ -234,6 +250,14 @@ RULES: dict[tuple[str, str], list[Rule]] = {
         json={**figure_body(w, org), "reason": "số chính thức"}))],
     ("post", "/api/v1/submissions/{submission_id}/retraction"): [Rule(Role.REPORTER, FIGURE, lambda w, org, d: Req(
         "POST", f"{API}/submissions/{w.new_figure(w.target(org, d), org)['id']}/retraction", json={"reason": "gửi nhầm"}))],
+    # approval: an editor above the reporting unit; the inboxes: a key in scope
+    ("post", "/api/v1/submissions/{submission_id}/approve"): [Rule(Role.EDITOR, ABOVE_FIGURE, lambda w, org, d: Req(
+        "POST", f"{API}/submissions/{w.pending_figure(org)['id']}/approve"))],
+    ("post", "/api/v1/submissions/{submission_id}/return"): [Rule(Role.EDITOR, ABOVE_FIGURE, lambda w, org, d: Req(
+        "POST", f"{API}/submissions/{w.pending_figure(org)['id']}/return", json={"reason": "chưa khớp"}))],
+    ("get", "/api/v1/plans/{plan_id}/submissions/pending"): [Rule(Role.VIEWER, PLAN, _plan_get("/submissions/pending"))],
+    ("get", "/api/v1/organizations/{organization_id}/submissions/pending"): [Rule(Role.VIEWER, ORGANIZATION, lambda w, org, d: Req(
+        "GET", f"{API}/organizations/{w.orgs[org]['id']}/submissions/pending"))],
     # keys and the audit trail
     ("get", "/api/v1/api-keys"): [Rule(Role.ADMIN, NO_SCOPE, _get(f"{API}/api-keys"))],
     ("post", "/api/v1/api-keys"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req("POST", f"{API}/api-keys", json={
@@ -262,8 +286,8 @@ def test_every_operation_has_a_rule(app):
 
 
 @pytest.fixture
-def world(client) -> World:
-    w = World(admin=client, orgs={}, plans={}, targets={}, figures={})
+def world(app, client) -> World:
+    w = World(admin=client, orgs={}, plans={}, targets={}, figures={}, app=app)
     province = w.post(f"{API}/organizations", {"code": "TINH", "name": "Tỉnh"})
     w.orgs = {"province": province}
     w.orgs["city"] = w.post(f"{API}/organizations", {"code": "TP", "name": "Thành phố", "parent_id": province["id"]})
