@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import policy
 from app.auth.models import Role
 from app.common.crud import transaction
+from app.common.models import stored_id
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
@@ -237,7 +238,7 @@ def organization_pending(
     return service.pending(
         session=session,
         state=state,
-        organizations=subtree(session, organization.id),
+        organizations=subtree(session, stored_id(organization)),
         draft_plans_of=scope,
         readable_only_of=None if open_reads(request) else scope,
         limit=paging.limit,

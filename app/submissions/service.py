@@ -441,7 +441,7 @@ def pending(
         in_force(),
     ]
     if state == "submitted":
-        where += [Submission.review == Review.SUBMITTED.value, ~exists().where(review.submission_id == Submission.id)]
+        where += [Submission.review == Review.SUBMITTED.value, ~exists().where(col(review.submission_id) == Submission.id)]
     else:
         where += [review.action == Review.RETURNED.value]
     if plan_id is not None:
@@ -472,22 +472,25 @@ def pending(
     by_org = session.exec(
         joined(select(org.id, org.code, count).select_from(Submission)).group_by(org.id, org.code).order_by(org.code)
     ).all()
-    reason = review.reason if state == "returned" else None
-    columns = [Submission, Target.plan_id, Target.code, org.code] + ([reason] if reason is not None else [])
     rows = session.exec(
-        joined(select(*columns).select_from(Submission)).order_by(col(Submission.id)).limit(limit).offset(offset)
+        joined(select(Submission, Target.plan_id, Target.code, org.code).select_from(Submission))
+        .order_by(col(Submission.id))
+        .limit(limit)
+        .offset(offset)
     ).all()
+    returns = reviews_of(session, [stored_id(row[0]) for row in rows]) if state == "returned" else {}
     items = []
-    for row in rows:
-        figure = SubmissionPublic.model_validate(row[0], from_attributes=True).model_dump()
-        figure["review"] = Review(state)
+    for figure, plan_id_, target_code, organization_code in rows:
+        fields = SubmissionPublic.model_validate(figure, from_attributes=True).model_dump()
+        fields["review"] = Review(state)
+        returned = returns.get(stored_id(figure))
         items.append(
             PendingFigure(
-                **figure,
-                plan_id=row[1],
-                target_code=row[2],
-                organization_code=row[3],
-                returned_reason=row[4] if reason is not None else None,
+                **fields,
+                plan_id=plan_id_,
+                target_code=target_code,
+                organization_code=organization_code,
+                returned_reason=returned.reason if returned is not None else None,
             )
         )
     return PendingPage(
