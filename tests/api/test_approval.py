@@ -334,3 +334,40 @@ def test_import_sends_figures_submitted_or_approved_as_the_key_would(client, w):
     assert {(f["organization_id"], f["review"]) for f in figures} == {(w["ward"]["id"], "submitted"), (w["city"]["id"], "approved")}
     pending = client.get(f"{API}/plans/{w['plan']['id']}/submissions/pending", headers=w["keys"]["editor@city"]).json()
     assert [x["organization_id"] for x in pending["items"]] == [w["ward"]["id"]]
+
+
+# ------------------------------------------------------------------ the write path
+
+
+def test_the_setting_costs_a_figure_no_extra_statement(app, client, w, make):
+    """Entry state and sender go in the figure's own insert: a reporter's figure, or one from an editor of
+    the plan's organisation, takes as many statements with the setting as without (an editor of a unit
+    below, one: whether its scope covers the plan's organisation)."""
+    from sqlalchemy import event
+
+    plain = make.target(make.plan(w["city"]["id"])["id"])
+    statements = [0]
+
+    def count(*_args, **_kw):
+        statements[0] += 1
+
+    def cost(target: dict, who: str, org: str, day: str) -> tuple[int, str]:
+        statements[0] = 0
+        event.listen(app.state.engine, "before_cursor_execute", count)
+        try:
+            r = client.post(f"{API}/targets/{target['id']}/submissions", headers=w["keys"][who],
+                            json={"value": 1, "period_date": day, "organization_id": w[org]["id"]})
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", count)
+        assert r.status_code == 201, r.text
+        return statements[0], r.json()["review"]
+
+    for who, org in (("reporter@ward", "ward"), ("editor@city", "city")):
+        cost(plain, who, org, "2019-01-31")  # warm: the key's last use is noted at most once a minute
+        without, _ = cost(plain, who, org, "2019-02-28")
+        with_setting, review = cost(w["target"], who, org, "2019-02-28")
+        assert with_setting == without, (who, with_setting, without)
+        assert review == ("submitted" if who.startswith("reporter") else "approved")
+    cost(plain, "editor@ward", "ward", "2019-04-30")
+    without, _ = cost(plain, "editor@ward", "ward", "2019-03-31")
+    assert cost(w["target"], "editor@ward", "ward", "2019-03-31") == (without + 1, "submitted")
