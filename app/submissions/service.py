@@ -20,6 +20,8 @@ from app.common.crud import check_not_archived, flush, get_or_404, on_conflict, 
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
+from app.events import outbox
+from app.events.models import EventType
 from app.organizations.models import Organization
 from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
@@ -153,6 +155,22 @@ def insert_figures(session: Session, rows: list[dict], context: EventContext | N
     """Inserts new figures as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
     each row gets its id. `context`: one actor and time for many calls (an import's chunks)."""
     insert_audited(session, Submission, rows, context=context)
+    announce(session, rows)
+
+
+def announce(session: Session, rows: list[dict]) -> None:
+    """The events of new figures, in the same transaction (app/events/outbox.py): figure.submitted for an
+    original, figure.corrected for a correction or a retraction; and the targets to compare before and
+    after at commit (target.status_changed). Costs one small read per transaction when nobody subscribes."""
+    wanted = {t for t in (EventType.FIGURE_SUBMITTED, EventType.FIGURE_CORRECTED) if outbox.wants(session, t)}
+    if wanted:
+        events = []
+        for row in rows:
+            kind = EventType.FIGURE_SUBMITTED if row["kind"] == Kind.ORIGINAL.value else EventType.FIGURE_CORRECTED
+            if kind in wanted:
+                events.append((kind.value, SubmissionPublic.model_validate(row).model_dump(mode="json"), row["organization_id"]))
+        outbox.emit_many(session, events)
+    outbox.watch_targets(session, rows)
 
 
 def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> SubmissionPublic:
@@ -240,6 +258,7 @@ def _supersede(session: Session, current: Submission, row: Submission) -> Submis
     session.add(row)
     flush(session, _superseded_meanwhile(current_id))
     session.refresh(row)
+    announce(session, [SubmissionPublic.model_validate(row, from_attributes=True).model_dump()])
     return row
 
 
