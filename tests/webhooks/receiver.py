@@ -41,12 +41,12 @@ class Receiver:
 
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if receiver.delay:
-                    time.sleep(receiver.delay)
                 msg_id = self.headers.get("webhook-id", "")
-                with receiver._lock:
+                with receiver._lock:  # recorded on arrival: a sender killed while we wait has still delivered
                     receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                     n = receiver._seen[msg_id] = receiver._seen.get(msg_id, 0) + 1
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 code = 500 if n <= receiver.fail_first else receiver.status
                 self.send_response(code)
                 self.send_header("content-length", "0")
