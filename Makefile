@@ -31,9 +31,14 @@ migrate: install
 seed: migrate
 	$(BIN)/chitieu seed
 
+# The webhook worker (`chitieu worker`) runs beside the server and stops with it (the trap kills it by its
+# pid). WEBHOOKS_ALLOW_PRIVATE=true lets local development subscribe receivers on this machine.
 run: seed
 	@echo "Reads need no key. To write (the demo's admin key, printed once):  KEY=\$$($(BIN)/chitieu keys create --name demo --quiet)"
 	@echo "then send it as:  curl -H \"Authorization: Bearer \$$KEY\" ...   (README: 'A walk through with curl')"
+	@export WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-true}; \
+	$(BIN)/chitieu worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn app.main:create_app --factory --no-server-header --host $(HOST) --port $(PORT)
 
 test: install-test
@@ -58,11 +63,12 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench bench-parser bench-reports
+.PHONY: bench bench-parser bench-reports bench-webhooks
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/webhooks.py
 
 # The parser alone (issue 11, a minute or two): throughput on resolution text, worst adversarial
 # inputs, and reads under 15 concurrent adversarial parses on a real server. See bench/parser.py.
@@ -74,3 +80,9 @@ bench-parser: install-test
 # Reports (issue 15): a 1,000-target plan's report in each format and the charts, on one core, with peak memory.
 bench-reports: install-test
 	$(BIN)/python bench/reports.py
+
+# Webhooks (issue 14): delivery throughput of one worker against a local receiver on SQLite (goal >= 200/s),
+# the median of 3 rounds; half a minute. Options: --rounds N, --events N.
+WEBHOOKS_BENCH_ARGS ?=
+bench-webhooks: install-test
+	$(BIN)/python bench/webhooks.py $(WEBHOOKS_BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""The `chitieu` command: migrate, seed, serve, parse, import, keys."""
+"""The `chitieu` command: migrate, seed, serve, worker, parse, import, keys."""
 
 from __future__ import annotations
 
@@ -111,6 +111,32 @@ def parse(
 
 
 @cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now, then exit (else run until SIGINT/SIGTERM).")] = False,
+) -> None:
+    """Delivers webhooks (and checks overdue reports): claims due deliveries from the database; stateless,
+    so several may run on PostgreSQL. `make run` starts one beside the server."""
+    import logging
+    import signal
+    import threading
+
+    from app.webhooks.worker import run
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is the delivery log's job
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())  # finish the batch in hand, then exit
+    engine = make_engine(settings)
+    try:
+        done = run(engine, settings, stop=stop, once=once)
+    finally:
+        engine.dispose()
+    typer.echo(f"worker stopped after {done} delivery attempts")
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -134,6 +160,8 @@ cli.add_typer(keys, name="keys")
 
 def main() -> None:
     from app.audit.recorder import set_default_actor
+    from app.webhooks.status_changes import install as install_status_changes
 
     set_default_actor("cli")  # audit events of writes made here name the command line
+    install_status_changes()  # figures written here (import, seed) tell target.status_changed too
     cli()

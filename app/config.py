@@ -52,6 +52,26 @@ class Settings(BaseSettings):
     # this many seconds of CPU time on the clock (beyond: 503). See app/exchange/parse_router.py.
     parse_concurrency: int = 2
     parse_time_limit_seconds: float = 5.0
+    # Webhooks (app/webhooks): receivers on loopback, private, link-local (and other non-global)
+    # addresses are refused unless this is true (tests and local development; `make run` sets it).
+    # Cloud metadata addresses are refused even then.
+    webhooks_allow_private: bool = False
+    # One delivery's HTTP timeouts: connecting, and the whole answer (seconds). Redirects are never followed.
+    webhooks_connect_timeout_seconds: float = 3.0
+    webhooks_timeout_seconds: float = 10.0
+    # Retries: exponential backoff from the base, capped, with jitter, for this many hours; then the
+    # delivery fails and its subscription is marked failing.
+    webhooks_retry_hours: float = 24.0
+    webhooks_backoff_base_seconds: float = 5.0
+    webhooks_backoff_max_seconds: float = 3600.0
+    # The worker (`chitieu worker`): deliveries claimed at once, sent in parallel, and how long a claim
+    # holds (a worker killed mid-delivery leaves its claims to be taken again after this).
+    webhooks_batch_size: int = 50
+    webhooks_concurrency: int = 8
+    webhooks_lease_seconds: float = 60.0
+    webhooks_poll_seconds: float = 1.0
+    # How often the worker looks for overdue reports (report.overdue); 0 turns it off.
+    webhooks_overdue_check_seconds: float = 3600.0
 
     @field_validator("database_url", "migration_database_url")
     @classmethod

@@ -38,6 +38,8 @@ from app.security import SecurityHeadersMiddleware
 from app.status.router import router as status_router
 from app.submissions.router import router as submissions_router
 from app.targets.router import router as targets_router
+from app.webhooks import status_changes
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Tracks the numeric targets (*chỉ tiêu*) of resolutions and plans, takes progress
@@ -68,6 +70,7 @@ def _api_router() -> APIRouter:
         import_router,
         keys_router,
         audit_router,
+        webhooks_router,
     )
     for router in routers:
         # Any route may answer 401 (a bad key) or 403 (a key out of role or scope).
@@ -149,6 +152,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app on the given settings (default: from the environment)."""
     settings = settings or get_settings()
+    status_changes.install()  # target.status_changed: decided at each commit that added figures someone watches
     docs = settings.api_docs
     app = FastAPI(
         title="chitieu",

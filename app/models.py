@@ -3,6 +3,7 @@
 from app.assessments.models import Assessment
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
+from app.events.models import OverdueNotice, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.idempotency.models import IdempotencyRecord
 from app.organizations.models import Organization
 from app.plans.models import Plan
@@ -20,4 +21,9 @@ __all__ = [
     "Submission",
     "Target",
     "TargetEvaluation",
+    "OverdueNotice",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 PG_ENV = "TEST_DATABASE_URL"
 # Children first. api_key refers to organisations, so it goes before them.
 TABLES = (
+    "webhook_attempt", "webhook_delivery", "webhook_event", "webhook_subscription", "webhook_overdue_notice",
     "assessment", "submission_review", "submission", "target", "plan", "api_key", "organization", "audit_event", "idempotency_record",
 )
 
@@ -96,7 +97,8 @@ def backend(request, database_urls) -> str:
 def app(backend, database_urls):
     """The app on the backend's database; tables are emptied after the test."""
     if backend not in _apps:
-        _apps[backend] = create_app(Settings(database_url=database_urls[backend]))
+        # Webhook receivers in the tests listen on loopback: allowed here, refused by default.
+        _apps[backend] = create_app(Settings(database_url=database_urls[backend], webhooks_allow_private=True))
     application = _apps[backend]
     yield application
     with application.state.engine.begin() as conn:

@@ -22,6 +22,8 @@ from app.common.crud import check_not_archived, get_or_404, on_conflict, paginat
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
+from app.events import outbox
+from app.events.models import EventType
 from app.organizations.models import Organization
 from app.organizations.service import is_within
 from app.plans.models import Plan, PlanState
@@ -196,6 +198,22 @@ def submit(session: Session, rows: list[dict], context: EventContext | None = No
     figure's correction comes back through here too).
     """
     insert_audited(session, Submission, rows, context=context)
+    announce(session, rows)
+
+
+def announce(session: Session, rows: list[dict]) -> None:
+    """The events of new figures, in the same transaction (app/events/outbox.py): figure.submitted for an
+    original, figure.corrected for a correction or a retraction; and the targets to compare before and
+    after at commit (target.status_changed). Costs one small read per transaction when nobody subscribes."""
+    wanted = {t for t in (EventType.FIGURE_SUBMITTED, EventType.FIGURE_CORRECTED) if outbox.wants(session, t)}
+    if wanted:
+        events = []
+        for row in rows:
+            kind = EventType.FIGURE_SUBMITTED if row["kind"] == Kind.ORIGINAL.value else EventType.FIGURE_CORRECTED
+            if kind in wanted:
+                events.append((kind.value, SubmissionPublic.model_validate(row).model_dump(mode="json"), row["organization_id"]))
+        outbox.emit_many(session, events)
+    outbox.watch_targets(session, rows)
 
 
 def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> SubmissionPublic:
@@ -388,7 +406,21 @@ def _review(session: Session, current: Submission, action: Review, reason: str) 
     }
     on_conflict(session, f"Submission {current.id} was reviewed meanwhile: read it (GET /submissions/{current.id}).")
     insert_audited(session, SubmissionReview, [row])
-    return ReviewPublic.model_validate(row)
+    review = ReviewPublic.model_validate(row)
+    _announce_review(session, current, review)
+    return review
+
+
+def _announce_review(session: Session, current: Submission, review: ReviewPublic) -> None:
+    """figure.approved / figure.returned in the review's transaction (the review as the API answers it, with
+    the figure in its new state), and the target watched for target.status_changed: an approval changes
+    what counts without a new figure."""
+    event = EventType.FIGURE_APPROVED if review.action == Review.APPROVED.value else EventType.FIGURE_RETURNED
+    if outbox.wants(session, event):
+        figure = SubmissionPublic.model_validate(current, from_attributes=True).model_dump(mode="json")
+        figure["review"] = review.action
+        outbox.emit(session, event.value, {**review.model_dump(mode="json"), "submission": figure}, current.organization_id)
+    outbox.watch_targets(session, [{"id": stored_id(current), "target_id": current.target_id}], reviewed=True)
 
 
 def approve(*, session: Session, submission: Submission, approval_in: SubmissionApproval) -> ReviewPublic:

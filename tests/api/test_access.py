@@ -147,6 +147,22 @@ def csv_file(rows: list[list]) -> dict:
     return {"file": ("f.csv", buffer.getvalue().encode("utf-8"), "text/csv")}
 
 
+HOOK = "http://127.0.0.1:9/hook"  # the test app allows loopback receivers; nothing is delivered here
+
+
+def new_subscription(w: World) -> dict:
+    return w.post(f"{API}/webhooks/subscriptions", {"url": HOOK, "event_types": ["figure.submitted"]})
+
+
+def new_delivery(w: World, org: str) -> int:
+    """A delivery: a subscription, then a figure it hears about."""
+    sub = new_subscription(w)
+    w.new_figure(w.target(org, False), org)
+    r = w.admin.get(f"{API}/webhooks/subscriptions/{sub['id']}/deliveries")
+    assert r.status_code == 200 and r.json()["total"] == 1, r.text
+    return r.json()["items"][0]["id"]
+
+
 def figure_body(w: World, org: str) -> dict:
     return {"value": 10, "period_date": w.new_day(), "organization_id": w.orgs[org]["id"]}
 
@@ -266,6 +282,21 @@ RULES: dict[tuple[str, str], list[Rule]] = {
     ("post", "/api/v1/api-keys/{key_id}/revoke"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
         "POST", f"{API}/api-keys/{w.post(f'{API}/api-keys', {'name': f'victim {w.n()}', 'role': 'viewer', 'organization_id': w.orgs[org]['id']})['id']}/revoke"))],
     ("get", "/api/v1/audit-events"): [Rule(Role.VIEWER, NO_SCOPE, _get(f"{API}/audit-events"))],
+    # webhooks: admins only (a subscription may hear every organisation's events)
+    ("get", "/api/v1/webhooks/subscriptions"): [Rule(Role.ADMIN, NO_SCOPE, _get(f"{API}/webhooks/subscriptions"))],
+    ("post", "/api/v1/webhooks/subscriptions"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "POST", f"{API}/webhooks/subscriptions", json={"url": HOOK, "event_types": ["report.overdue"],
+                                                      "organization_id": w.orgs[org]["id"]}))],
+    ("get", "/api/v1/webhooks/subscriptions/{subscription_id}"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "GET", f"{API}/webhooks/subscriptions/{new_subscription(w)['id']}"))],
+    ("patch", "/api/v1/webhooks/subscriptions/{subscription_id}"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "PATCH", f"{API}/webhooks/subscriptions/{new_subscription(w)['id']}", json={"description": f"d {w.n()}"}))],
+    ("delete", "/api/v1/webhooks/subscriptions/{subscription_id}"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "DELETE", f"{API}/webhooks/subscriptions/{new_subscription(w)['id']}"))],
+    ("get", "/api/v1/webhooks/subscriptions/{subscription_id}/deliveries"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "GET", f"{API}/webhooks/subscriptions/{new_subscription(w)['id']}/deliveries"))],
+    ("post", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): [Rule(Role.ADMIN, NO_SCOPE, lambda w, org, d: Req(
+        "POST", f"{API}/webhooks/deliveries/{new_delivery(w, org)}/redeliver"))],
     # outside the API
     ("get", "/healthz"): [Rule(PUBLIC, NO_SCOPE, _get("/healthz"))],
     ("get", "/readyz"): [Rule(PUBLIC, NO_SCOPE, _get("/readyz"))],
