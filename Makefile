@@ -63,12 +63,13 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench bench-parser bench-reports bench-webhooks
+.PHONY: bench bench-parser bench-reports bench-webhooks bench-workflow
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python -u bench/workflow.py
 
 # The parser alone (issue 11, a minute or two): throughput on resolution text, worst adversarial
 # inputs, and reads under 15 concurrent adversarial parses on a real server. See bench/parser.py.
@@ -86,3 +87,9 @@ bench-reports: install-test
 WEBHOOKS_BENCH_ARGS ?=
 bench-webhooks: install-test
 	$(BIN)/python bench/webhooks.py $(WEBHOOKS_BENCH_ARGS)
+
+# The reporting workflow's cost on POST a figure (issue 14, a minute): approval on, the outbox, and the
+# target.status_changed check, as ratios to a plain POST in the same run. See bench/workflow.py.
+WORKFLOW_BENCH_ARGS ?=
+bench-workflow: install-test
+	$(BIN)/python -u bench/workflow.py $(WORKFLOW_BENCH_ARGS)
