@@ -8,7 +8,9 @@ standalone bundle, pinned in pyproject.toml), mounted under `/docs-assets`.
 Each page carries a Content-Security-Policy that allows script only from our origin plus the
 page's one inline start-up script (by a per-response nonce), and connections only to our origin:
 even a tampered asset could not send a pasted key elsewhere. Swagger UI's online validator
-badge is turned off (it would call out to validator.swagger.io) and ReDoc takes no web fonts.
+badge is turned off (it would call out to validator.swagger.io) and ReDoc takes no web fonts. ReDoc's
+menu footer always asks for Redocly's logo from their CDN: the policy blocks it before any request
+leaves the browser (a console notice; ReDoc then leaves the image out).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -153,6 +154,17 @@ def _add_examples(schema: dict) -> None:
                     content["example"] = examples[name]
 
 
+# What a browser page on an allowed origin may send and read (CORS_ORIGINS; off by default).
+CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization", "Content-Type", "Accept", "Accept-Language", "Idempotency-Key", "If-Match", "If-None-Match",
+    "X-Request-ID",
+]  # fmt: skip
+CORS_EXPOSED_HEADERS = [
+    "ETag", "Location", "Content-Language", "Content-Disposition", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
+    "Server-Timing", "WWW-Authenticate", "Allow",
+]  # fmt: skip
+
 log = logging.getLogger("chitieu")
 
 
@@ -209,6 +221,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ParseGateMiddleware)  # a parse slot, or 503 before the body is read
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    origins = settings.cors_origin_list()
+    if origins:  # CORS_ORIGINS: outermost, so preflights are answered first and every answer (errors too) is marked
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     app.include_router(_api_router())
     if docs:
         apidocs.install(app, openapi_url="/openapi.json")

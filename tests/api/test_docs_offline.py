@@ -93,4 +93,7 @@ def test_redoc_renders_the_operations_offline_in_chromium(browser, anonymous, tm
     page.wait_for_function("document.body.innerText.includes('Submit a figure for a target')", timeout=30_000)
     page.screenshot(path=str(tmp_path / "redoc.png"))
     assert not elsewhere, elsewhere
-    assert not problems, problems
+    # ReDoc's menu footer always tries Redocly's logo from their CDN; our policy blocks it before any
+    # request is made (`elsewhere` is empty) and ReDoc hides the image on error. Nothing else may fail.
+    blocked_logo = [p for p in problems if "cdn.redoc.ly/redoc/logo-mini.svg" in p and "Content Security Policy" in p]
+    assert not [p for p in problems if p not in blocked_logo], problems
