@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -145,7 +145,7 @@ async def language(
     request: Request,
     response: Response,
     lang: Annotated[
-        Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
+        languages.Language | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
     ] = None,
 ) -> str:
     """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese (app/language.py).

@@ -8,7 +8,18 @@ Accept-Language; else Vietnamese, the users' language.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 LANGUAGES = ("vi", "en")
+
+
+class Language(StrEnum):
+    """The languages of messages and headlines (a named enum, so generated clients get a `Language` type)."""
+
+    VI = "vi"
+    EN = "en"
+
+
 DEFAULT = "vi"
 
 
@@ -18,7 +29,7 @@ def negotiate(lang: str | None, accept_language: str | None) -> str:
     Ties go to the one listed first; q=0 means "not acceptable" (RFC 9110 §12.5.4).
     """
     if lang in LANGUAGES:
-        return lang
+        return str(lang)
     ranked = []
     for index, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")
