@@ -118,6 +118,8 @@ def _openapi_with_problems(app: FastAPI) -> dict:
                 responses["422"]["content"] = problem
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": "The body could not be parsed.", "content": problem})
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses.setdefault("415", {"description": "The body is not sent as `application/json`.", "content": problem})
     for path_name, path in schema.get("paths", {}).items():
         for method, operation in path.items():
             if app.state.settings.open_reads and _key_optional(path_name, method) and "security" in operation:

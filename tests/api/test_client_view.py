@@ -268,6 +268,9 @@ def test_a_text_plain_body_on_a_json_route_is_415(client, make):
         assert r.headers["content-type"] == PROBLEM
         assert r.json()["type"].endswith("/unsupported-media-type") and "application/json" in r.json()["detail"]
     assert client.get(f"{API}/targets/{target['id']}/submissions").json()["total"] == 0  # nothing stored
+    documented = client.app.openapi()["paths"]
+    assert "415" in documented[f"{API}/targets/{{target_id}}/submissions"]["post"]["responses"]
+    assert "415" not in documented[f"{API}/plans/{{plan_id}}/import/targets"]["post"]["responses"]
     ok = client.post(f"{API}/targets/{target['id']}/submissions", content=body,
                      headers={"content-type": "application/json; charset=utf-8"})
     assert ok.status_code == 201, ok.text
