@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -16,6 +17,13 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+_ORIGIN = re.compile(r"https?://[^/\s,]+")
+
+
+def _split(origins: str) -> list[str]:
+    return [o.strip().rstrip("/") for o in origins.split(",") if o.strip()]
 
 
 class Settings(BaseSettings):
@@ -72,6 +80,11 @@ class Settings(BaseSettings):
     webhooks_poll_seconds: float = 1.0
     # How often the worker looks for overdue reports (report.overdue); 0 turns it off.
     webhooks_overdue_check_seconds: float = 3600.0
+    # Browsers on other origins (a portal's page calling the API): CORS_ORIGINS lists the origins allowed,
+    # comma-separated (`https://portal.example.gov.vn,https://bi.example.gov.vn`), or `*` for any. Empty
+    # (the default): no CORS at all, and no cost (the middleware is not even installed). Keys travel in the
+    # Authorization header, never cookies, so credentials mode stays off.
+    cors_origins: str = ""
 
     @field_validator("database_url", "migration_database_url")
     @classmethod
@@ -93,6 +106,18 @@ class Settings(BaseSettings):
         except (KeyError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _split(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path), nor *")
+        return value
+
+    def cors_origin_list(self) -> list[str]:
+        """The origins of CORS_ORIGINS, in order, without blanks or a trailing slash."""
+        return _split(self.cors_origins)
 
     def today(self) -> date:
         """The current date in the configured time zone."""

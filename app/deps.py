@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app import language as languages
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
@@ -142,29 +143,20 @@ TodayDep = Annotated[date, Depends(today)]
 
 async def language(
     request: Request,
+    response: Response,
     lang: Annotated[
-        Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
+        languages.Language | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
     ] = None,
 ) -> str:
-    """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese.
+    """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese (app/language.py).
 
-    Ties go to the one listed first; q=0 means "not acceptable" (RFC 9110 §12.5.4).
+    The answer says which (`Content-Language`) and that Accept-Language chose it (`Vary`). Routes that
+    return their own Response (plan status, reports, exports) copy `language.headers(lang)` onto it.
     """
-    if lang:
-        return lang
-    ranked = []
-    for index, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        primary = tag.strip().lower().split("-")[0]
-        if primary in ("vi", "en") and q > 0:
-            ranked.append((-q, index, primary))
-    return min(ranked)[2] if ranked else "vi"
+    chosen = languages.negotiate(lang, request.headers.get("accept-language"))
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = languages.add_vary(response.headers.get("Vary"))
+    return chosen
 
 
 LangDep = Annotated[str, Depends(language)]

@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import language, validation
+
 log = logging.getLogger("chitieu")
 
 PROBLEM_TYPE_BASE = "https://chitieu.dev/problems/"
@@ -166,17 +168,31 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+def _validation_errors(exc: RequestValidationError, lang: str) -> tuple[list[FieldError], bool]:
+    """Each error as a field and a message that says what is expected (app/validation.py), in `lang`;
+    and whether every message is in `lang` (a type not mapped there keeps pydantic's English)."""
     out = []
+    localized = True
     for err in exc.errors():
         kind = err.get("type", "invalid")
         loc = tuple(err.get("loc", ()))
-        message = str(err.get("msg", "invalid value"))
         if kind == "json_invalid":  # loc is ("body", <character position>)
-            message = f"the body is not valid JSON (near character {loc[-1]})"
+            message: str | None = validation.invalid_json(loc[-1], lang)
             loc = ("body",)
+        else:
+            message = validation.message(err, lang)
+        if message is None:
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            localized = False
         out.append(FieldError(field=_field_name(loc), message=message, type=kind))
-    return out
+    return out, localized
+
+
+def _not_json(exc: RequestValidationError) -> bool:
+    """Whether a JSON route was sent a body of another type: FastAPI then hands the model the raw bytes.
+
+    (Routes that take a form, the CSV/XLSX uploads, get the parsed form, never bytes.)"""
+    return any(e.get("loc", ())[:1] == ("body",) and isinstance(e.get("input"), bytes) for e in exc.errors())
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
@@ -217,12 +233,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = _validation_errors(exc)
+        if _not_json(exc):
+            sent = request.headers.get("content-type") or "none"
+            return problem_response(
+                request,
+                415,
+                f"This route takes a JSON body: send it with Content-Type: application/json (the request's was {sent}).",
+                headers={"Accept": "application/json"},
+            )
+        lang = language.negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+        errors, localized = _validation_errors(exc, lang)
+        headers = language.headers(lang) if localized else None
         unreadable = [e for e in errors if e.type == "json_invalid"]
         if unreadable:  # not a wrong value but no JSON at all: malformed syntax is a 400
-            return problem_response(request, 400, unreadable[0].message, errors=unreadable)
+            return problem_response(request, 400, unreadable[0].message, errors=unreadable, headers=headers)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
-        return problem_response(request, 422, detail or "The request is not valid.", errors=errors)
+        return problem_response(request, 422, detail or "The request is not valid.", errors=errors, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -8,11 +8,13 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 
-from app import __version__
+from app import __version__, apidocs
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
@@ -29,7 +31,8 @@ from app.idempotency.openapi import document as document_idempotency
 from app.idempotency.store import Settled, purge_expired
 from app.limits import LimitsMiddleware
 from app.limits import document as document_limits
-from app.openapi import errors
+from app.openapi import TAGS, errors
+from app.openapi_examples import EXAMPLES
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
 from app.reports.router import router as reports_router
@@ -53,6 +56,15 @@ over an organisation and everything under it.
 Errors are always `application/problem+json` (RFC 9457). Lists are paged with
 `limit` (at most 500) and `offset`. Every POST takes an `Idempotency-Key` for safe retries.
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the OpenAPI document: its route's name, the endpoint function's (`create_submission`).
+
+    FastAPI's default (`create_submission_api_v1_targets__target_id__submissions_post`) makes generated
+    clients' method names unreadable. Names are unique across the API: tests/api/test_openapi_ids.py.
+    """
+    return route.name
 
 
 def _api_router() -> APIRouter:
@@ -98,7 +110,9 @@ def _openapi_with_problems(app: FastAPI) -> dict:
     """
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+    )
     problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
@@ -107,10 +121,13 @@ def _openapi_with_problems(app: FastAPI) -> dict:
                 responses["422"]["content"] = problem
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": "The body could not be parsed.", "content": problem})
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses.setdefault("415", {"description": "The body is not sent as `application/json`.", "content": problem})
     for path_name, path in schema.get("paths", {}).items():
         for method, operation in path.items():
             if app.state.settings.open_reads and _key_optional(path_name, method) and "security" in operation:
                 operation["security"] = [*operation["security"], {}]  # {}: no key is also accepted
+    _add_examples(schema)
     document_idempotency(schema)  # Idempotency-Key on every POST, its 409/422
     document_limits(schema)  # 413 on every body
     for name in ("HTTPValidationError", "ValidationError"):
@@ -118,6 +135,40 @@ def _openapi_with_problems(app: FastAPI) -> dict:
     app.openapi_schema = schema
     return schema
 
+
+def _add_examples(schema: dict) -> None:
+    """Real answers (app/openapi_examples.py) on the response models and on each JSON answer that is one of them."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    examples = dict(EXAMPLES)
+    for name, example in EXAMPLES.items():
+        if name in schemas:
+            schemas[name]["examples"] = [example]
+        page = f"Page_{name}_"
+        if page in schemas:
+            examples[page] = {"items": [example], "total": 1, "limit": 100, "offset": 0}
+            schemas[page]["examples"] = [examples[page]]
+    if "ApiKeyCreated" in schemas:
+        examples["ApiKeyCreated"] = {**EXAMPLES["ApiKeyPublic"], "key": "ct_3kQ9wX2mLr8vTn0cZp4HyWq1Ge7sBd5uJf6aKo2Ni9M"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {}).get("application/json")
+                ref = (content or {}).get("schema", {}).get("$ref", "")
+                name = ref.rsplit("/", 1)[-1]
+                if status.startswith("2") and name in examples:
+                    content["example"] = examples[name]
+
+
+# What a browser page on an allowed origin may send and read (CORS_ORIGINS; off by default).
+CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization", "Content-Type", "Accept", "Accept-Language", "Idempotency-Key", "If-Match", "If-None-Match",
+    "X-Request-ID",
+]  # fmt: skip
+CORS_EXPOSED_HEADERS = [
+    "ETag", "Location", "Content-Language", "Content-Disposition", "Retry-After", "X-Request-ID", "Idempotent-Replayed",
+    "Server-Timing", "WWW-Authenticate", "Allow",
+]  # fmt: skip
 
 log = logging.getLogger("chitieu")
 
@@ -158,10 +209,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="chitieu",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # /docs and /redoc are ours, with their assets served from our origin (app/apidocs.py)
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         lifespan=_lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -174,9 +227,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ParseGateMiddleware)  # a parse slot, or 503 before the body is read
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    origins = settings.cors_origin_list()
+    if origins:  # CORS_ORIGINS: outermost, so preflights are answered first and every answer (errors too) is marked
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     app.include_router(_api_router())
+    if docs:
+        apidocs.install(app, openapi_url="/openapi.json")
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the process answers",
+        description="200 while the process serves requests; touches no database (for a container's liveness probe).",
+    )
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -184,6 +254,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/readyz",
         tags=["health"],
         summary="Readiness: the database answers",
+        description="200 with the database's dialect when a `SELECT 1` succeeds, else 503 (for a load balancer's "
+        "readiness probe: take the worker out of rotation).",
         responses={503: {"description": "The database does not answer."}},
     )
     def readyz(request: Request):

@@ -18,6 +18,8 @@ router = APIRouter(tags=["assessments"])
 @router.get(
     "/targets/{target_id}/assessments",
     summary="List the committee's recorded verdicts for a target",
+    description="The verdicts a committee recorded by hand (`POST .../assessments`), newest first, each with who and "
+    "why; they stand beside the computed status and never change it.",
     response_model=Page[AssessmentPublic],
     responses=errors(404, 422),
 )

@@ -7,6 +7,11 @@
   one of them equals the row's current ETag (strong comparison: a weak `W/"..."` tag
   never matches), or with `*` (the row exists, or the loader would have answered 404).
   Otherwise 412 problem+json, and nothing changes. Without the header the write proceeds.
+- `If-None-Match` on the reads that carry an ETag (plans, targets, organisations, figures, keys):
+  when one of its tags equals the current ETag (weak comparison, RFC 9110 §13.1.2) or it is `*`,
+  304 with the ETag and no body. A client polling a resource pays no body while it is unchanged.
+- A `201 Created` carries `Location` (the new resource's path) and the `ETag` a read of that
+  path would give, so a client can go straight on to a conditional PATCH or a 304-aware poll.
 - Race safety: before comparing, the row is locked for the rest of the transaction
   (a no-op UPDATE of its own id: a row lock on PostgreSQL, the write lock on SQLite)
   and read again, so two writers holding the same ETag cannot both succeed.
@@ -19,7 +24,7 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.orm import object_mapper
@@ -48,6 +53,24 @@ IfMatch = Annotated[
         examples=['"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'],
     ),
 ]
+
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=2000,
+        description='The ETag of a copy you hold (`"..."`, comma-separated, or `*`): if it is still current, 304 with no body.',
+        examples=['"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"'],
+    ),
+]
+
+LOCATION_HEADER = {
+    "Location": {
+        "description": "The path of the resource just created.",
+        "schema": {"type": "string", "example": "/api/v1/targets/42"},
+    }
+}
 
 
 def etag_of(model: type[BaseModel], row: Any) -> str:
@@ -97,6 +120,44 @@ def set_etag(response: Response, model: type[BaseModel], row: Any) -> None:
     response.headers["ETag"] = etag_of(model, row)
 
 
+def fresh(if_none_match: str, current: str) -> bool:
+    """Whether an If-None-Match value names the current ETag (weak comparison: `W/` is ignored; `*` matches any)."""
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag == current for _, tag in _tags(if_none_match))
+
+
+def read(response: Response, model: type[BaseModel], row: Any, if_none_match: str | None) -> Response | None:
+    """A read's ETag on the response; or, when `If-None-Match` names it, the 304 to answer instead."""
+    current = etag_of(model, row)
+    if if_none_match is not None and fresh(if_none_match, current):
+        return Response(status_code=304, headers={"ETag": current})
+    response.headers["ETag"] = current
+    return None
+
+
+def created(request: Request, response: Response, model: type[BaseModel], row: Any, route: str, **path: Any) -> None:
+    """A 201's `Location` (the path of the route named `route`, e.g. `get_target`) and the ETag a read of it gives.
+
+    `model` is what that read answers with, which may be more than the 201's body (a figure's read has its history).
+    """
+    response.headers["ETag"] = etag_of(model, row)
+    response.headers["Location"] = request.scope.get("root_path", "") + request.app.url_path_for(route, **path)
+
+
 def documented(status: int = 200) -> dict:
     """`responses=` entry saying that `status` carries an ETag header."""
     return {status: {"headers": ETAG_HEADER}}
+
+
+def documented_read() -> dict:
+    """`responses=` entries of a read with an ETag: 200 carries it, 304 answers a current `If-None-Match`."""
+    return {
+        200: {"headers": ETAG_HEADER},
+        304: {"description": "Not modified: `If-None-Match` names the current ETag; no body.", "headers": ETAG_HEADER},
+    }
+
+
+def documented_created() -> dict:
+    """`responses=` entry for a 201 that carries `Location` and `ETag`."""
+    return {201: {"headers": {**LOCATION_HEADER, **ETAG_HEADER}}}

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 MAX_ID = 2_147_483_647
 MAX_FIGURE = 1e15
@@ -72,10 +73,10 @@ ISO_DATE_MESSAGE = "must be an ISO 8601 calendar date (YYYY-MM-DD), e.g. 2019-06
 def _calendar_date_only(value: object) -> object:
     # pydantic would read 1561852800, "1561852800" and "2019-06-30T00:00:00" as dates: a body says YYYY-MM-DD.
     if isinstance(value, datetime):
-        raise ValueError(ISO_DATE_MESSAGE)
+        raise PydanticCustomError("date_parsing", ISO_DATE_MESSAGE)
     if isinstance(value, date) or (isinstance(value, str) and _ISO_CALENDAR_DATE.fullmatch(value)):
         return value
-    raise ValueError(ISO_DATE_MESSAGE)
+    raise PydanticCustomError("date_parsing", ISO_DATE_MESSAGE)
 
 
 def _http_url(value: str) -> str:
@@ -157,14 +158,14 @@ UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 def _iso_only(value: object) -> object:
     # pydantic reads 0 or "1700000000" as a Unix time; the API speaks ISO 8601 only.
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
-        raise ValueError("give an ISO 8601 date-time, e.g. 2019-07-15T00:00:00+07:00")
+        raise PydanticCustomError("datetime_parsing", "give an ISO 8601 date-time, e.g. 2019-07-15T00:00:00+07:00")
     return value
 
 
 def _iso_date_only(value: object) -> object:
     # pydantic reads 0 or "0.0" as a Unix time (1970-01-01); the API speaks ISO 8601 only.
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
-        raise ValueError("give an ISO 8601 date, e.g. 2019-06-30")
+        raise PydanticCustomError("date_parsing", "give an ISO 8601 date, e.g. 2019-06-30")
     return value
 
 

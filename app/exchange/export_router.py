@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app import language
 from app.deps import LangDep, SessionDep, TodayDep
 from app.errors import InvalidInput
 from app.exchange import exporter
@@ -99,4 +100,7 @@ def export_plan(
             body, media_type = exporter.to_xlsx(table), exporter.XLSX_MEDIA_TYPE
         else:
             body, media_type = exporter.to_json_bytes(exporter.to_json_rows(table)), exporter.JSON_MEDIA_TYPE
-    return Response(content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if content == "status":  # the verdicts' words and explanations are in `lang`
+        headers.update(language.headers(lang))
+    return Response(content=body, media_type=media_type, headers=headers)

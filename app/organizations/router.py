@@ -10,7 +10,7 @@ from app.auth import policy
 from app.auth.models import Role
 from app.common import etag
 from app.common.crud import transaction
-from app.common.etag import IfMatch
+from app.common.etag import IfMatch, IfNoneMatch
 from app.common.types import MAX_ID, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
@@ -21,7 +21,14 @@ from app.organizations.models import OrganizationCreate, OrganizationPublic, Org
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
-@router.get("", summary="List organisations", response_model=Page[OrganizationPublic], responses=errors(422))
+@router.get(
+    "",
+    summary="List organisations",
+    description="Every organisation (reporting units, departments, the province...), or the children of one with "
+    "`parent_id`; in id order, paged.",
+    response_model=Page[OrganizationPublic],
+    responses=errors(422),
+)
 def list_organizations(
     request: Request,
     session: SessionDep,
@@ -33,24 +40,34 @@ def list_organizations(
     return service.list_organizations(session=session, parent_id=parent_id, limit=paging.limit, offset=paging.offset)
 
 
-@router.post("", status_code=201, summary="Create an organisation", response_model=OrganizationPublic, responses=errors(409, 422))
-def create_organization(session: SessionDep, principal: PrincipalDep, body: OrganizationCreate):
-    """Editors add organisations under one in their scope; only admins add a new root."""
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an organisation",
+    response_model=OrganizationPublic,
+    responses={**etag.documented_created(), **errors(409, 422)},
+)
+def create_organization(
+    request: Request, response: Response, session: SessionDep, principal: PrincipalDep, body: OrganizationCreate
+):
+    """Editors add organisations under one in their scope; only admins add a new root. The answer's `Location`
+    is the new organisation's path and its `ETag` the one a read of it gives."""
     policy.require(session, principal, Role.EDITOR if body.parent_id else Role.ADMIN, body.parent_id)
     with transaction(session):
-        return service.create_organization(session=session, organization_in=body)
+        organization = service.create_organization(session=session, organization_in=body)
+    etag.created(request, response, OrganizationPublic, organization, "get_organization", organization_id=organization.id)
+    return organization
 
 
 @router.get(
     "/{organization_id}",
     summary="Get an organisation",
-    description="The `ETag` header names this version.",
+    description="The `ETag` header names this version; with `If-None-Match` naming it, 304 and no body.",
     response_model=OrganizationPublic,
-    responses={**etag.documented(200), **errors(404, 422)},
+    responses={**etag.documented_read(), **errors(404, 422)},
 )
-def get_organization(organization: OrganizationDep, response: Response):
-    etag.set_etag(response, OrganizationPublic, organization)
-    return organization
+def get_organization(organization: OrganizationDep, response: Response, if_none_match: IfNoneMatch = None):
+    return etag.read(response, OrganizationPublic, organization, if_none_match) or organization
 
 
 @router.patch(

@@ -10,7 +10,7 @@ from app.auth import policy
 from app.auth.models import Role
 from app.common import etag
 from app.common.crud import transaction
-from app.common.etag import IfMatch
+from app.common.etag import IfMatch, IfNoneMatch
 from app.common.types import MAX_ID, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
 from app.openapi import errors
@@ -46,23 +46,35 @@ def list_plans(
     )
 
 
-@router.post("", status_code=201, summary="Create a plan", response_model=PlanPublic, responses=errors(409, 422))
-def create_plan(session: SessionDep, principal: PrincipalDep, body: PlanCreate):
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a plan",
+    description="A resolution or plan of an organisation, with its code (unique within the organisation) and period. "
+    "It starts as a `draft` (readable only by keys in scope) unless `state` says otherwise; targets are added "
+    "with `POST /plans/{plan_id}/targets` or imported. Needs an editor in scope of `organization_id`. The "
+    "answer's `Location` is the new plan's path and its `ETag` the one a read of it gives.",
+    response_model=PlanPublic,
+    responses={**etag.documented_created(), **errors(409, 422)},
+)
+def create_plan(request: Request, response: Response, session: SessionDep, principal: PrincipalDep, body: PlanCreate):
     policy.require(session, principal, Role.EDITOR, body.organization_id)
     with transaction(session):
-        return service.create_plan(session=session, plan_in=body)
+        plan = service.create_plan(session=session, plan_in=body)
+    etag.created(request, response, PlanPublic, plan, "get_plan", plan_id=plan.id)
+    return plan
 
 
 @router.get(
     "/{plan_id}",
     summary="Get a plan",
-    description="Archived plans are still returned, with `archived_at`. The `ETag` header names this version.",
+    description="Archived plans are still returned, with `archived_at`. The `ETag` header names this version; with "
+    "`If-None-Match` naming it, 304 and no body.",
     response_model=PlanPublic,
-    responses={**etag.documented(200), **errors(404, 422)},
+    responses={**etag.documented_read(), **errors(404, 422)},
 )
-def get_plan(plan: PlanDep, response: Response):
-    etag.set_etag(response, PlanPublic, plan)
-    return plan
+def get_plan(plan: PlanDep, response: Response, if_none_match: IfNoneMatch = None):
+    return etag.read(response, PlanPublic, plan, if_none_match) or plan
 
 
 @router.patch(

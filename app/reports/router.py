@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import Session
 
+from app import language
 from app.auth.service import Principal
 from app.common.etag import ETAG_HEADER, matches
 from app.deps import PrincipalDep, SessionDep
@@ -90,10 +91,17 @@ def _etag(*parts: object) -> str:
 
 
 def _answer(
-    if_none_match: str | None, etag: str, *, draft: bool, media_type: str, build: Callable[[], bytes], filename: str | None = None
+    if_none_match: str | None,
+    etag: str,
+    *,
+    draft: bool,
+    media_type: str,
+    build: Callable[[], bytes],
+    lang: str,
+    filename: str | None = None,
 ) -> Response:
-    """304 when the client's copy is current; else the rendered body, with its ETag and caching headers."""
-    headers = {"ETag": etag, "Cache-Control": f"{'private' if draft else 'public'}, max-age=300", "Vary": "Accept-Language"}
+    """304 when the client's copy is current; else the rendered body, with its ETag, caching and language headers."""
+    headers = {"ETag": etag, "Cache-Control": f"{'private' if draft else 'public'}, max-age=300", **language.headers(lang)}
     if if_none_match is not None and matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     if filename:
@@ -158,12 +166,14 @@ def get_plan_report(
 
     filename = None if format_ == "html" else f"bao-cao-{_safe(code)}-{as_of.isoformat()}.{format_}"
     etag = _etag(body, format_, name, parent, today)
-    return _answer(if_none_match, etag, draft=draft, media_type=media_type, build=build, filename=filename)
+    return _answer(if_none_match, etag, draft=draft, media_type=media_type, build=build, lang=read.lang, filename=filename)
 
 
 @router.get(
     "/plans/{plan_id}/chart.svg",
     summary="Get a chart of a plan's verdicts per category (SVG)",
+    description="One stacked bar per category: how many targets stand at each verdict or pace on `as_of`, in the "
+    "verdicts' colours, labelled in `lang`. The `ETag` is made from the counts: `If-None-Match` gets 304.",
     response_class=Response,
     responses=_responses("Verdict counts per category, stacked bars.", {SVG_MEDIA_TYPE: _TEXT}),
 )
@@ -178,7 +188,12 @@ def get_plan_chart(session: SessionDep, plan: PlanDep, read: ReadingDep, if_none
         return _module("app.reports.charts").plan_chart([(g.key, g.counts) for g in groups], lang=read.lang)
 
     return _answer(
-        if_none_match, _etag(body, read.as_of, read.known_at, "plan-chart"), draft=draft, media_type=SVG_MEDIA_TYPE, build=build
+        if_none_match,
+        _etag(body, read.as_of, read.known_at, "plan-chart"),
+        draft=draft,
+        media_type=SVG_MEDIA_TYPE,
+        build=build,
+        lang=read.lang,
     )
 
 
@@ -231,6 +246,7 @@ def get_target_chart(asked: TargetAskedDep, if_none_match: IfNoneMatch = None) -
         draft=draft,
         media_type=SVG_MEDIA_TYPE,
         build=lambda: _module("app.reports.charts").target_chart(status, past, period_end=end, lang=asked.read.lang),
+        lang=asked.read.lang,
     )
 
 
@@ -249,4 +265,5 @@ def get_target_badge(asked: TargetAskedDep, if_none_match: IfNoneMatch = None) -
         draft=draft,
         media_type=SVG_MEDIA_TYPE,
         build=lambda: _module("app.reports.charts").badge(status, lang=asked.read.lang),
+        lang=asked.read.lang,
     )

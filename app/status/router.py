@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import language
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
 from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
 from app.errors import InvalidInput
@@ -98,6 +99,11 @@ def _known_at(value: datetime | None, zone: str) -> datetime | None:
 @router.get(
     "/targets/{target_id}/status",
     summary="Get a target's status: verdict or pace, forecast, explanation",
+    description="Where the target stands on `as_of` (default: today in the configured time zone): after its period "
+    "a verdict (`exceeded`, `achieved`, `basically_achieved`, `not_achieved`), during it the pace (`on_track`, "
+    "`at_risk`, `off_track`, `achieved_early`) against the expected path, with the figures "
+    "counted, those left out and why, a forecast, and an explanation in `lang` (or Accept-Language). "
+    "`known_at` answers as the stored figures stood at that instant.",
     response_model=TargetStatus,
     responses=errors(404, 422),
 )
@@ -130,6 +136,8 @@ async def get_target_status(
 @router.get(
     "/targets/{target_id}/history",
     summary="Get a target's status at each figure's date, and its expected path",
+    description="One point per figure date up to `as_of`, with the value counted and the status then, and the "
+    "expected path from the baseline to the goal: what a progress chart draws.",
     response_model=TargetHistory,
     responses=errors(404, 422),
 )
@@ -140,6 +148,9 @@ def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, 
 @router.get(
     "/plans/{plan_id}/status",
     summary="Get a plan's status: every target, counts, headline, and per category",
+    description="Every target's status on `as_of` (as `GET /targets/{target_id}/status`), the counts per verdict, "
+    "a headline in `lang`, and the same per category. Archived targets are left out. At most a few plan "
+    "statuses are computed at once per worker: beyond, 503 with `Retry-After`.",
     response_model=PlanStatus,
     responses=errors(404, 422, 503),
 )
@@ -156,12 +167,14 @@ def get_plan_status(
         lang=read.lang,
         include_submitted=include_submitted,
     )
-    return Response(content=body, media_type="application/json")
+    return Response(content=body, media_type="application/json", headers=language.headers(read.lang))
 
 
 @router.get(
     "/plans/{plan_id}/status/organizations",
     summary="Get a plan's status broken down by reporting organisation",
+    description="For each reporting organisation, each target judged on that organisation's own figures: who is "
+    "behind, who has not reported. Same parameters and limits as the plan's status.",
     response_model=PlanStatusByOrganization,
     responses=errors(404, 422, 503),
 )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common import etag
 from app.common.crud import transaction
+from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
@@ -91,11 +93,20 @@ def list_submissions(
     status_code=201,
     summary="Submit a figure for a target",
     description="Needs a reporter key (or higher) in scope of the reporting organisation. "
-    "A closed plan takes no new figures (409); nor do archived plans and targets (409).",
+    "A closed plan takes no new figures (409); nor do archived plans and targets (409). A second official figure "
+    "(or estimate) of one unit for one date is a 409 whose `existing_submission_id` names the stored one, to correct "
+    "instead. The answer's `Location` is the new figure's path and its `ETag` the one a read of it gives.",
     response_model=SubmissionPublic,
-    responses=errors(404, 409, 422),
+    responses={**etag.documented_created(), **errors(404, 409, 422)},
 )
-async def create_submission(session: SessionDep, principal: PrincipalDep, target: ReportableTargetDep, body: SubmissionCreate):
+async def create_submission(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    target: ReportableTargetDep,
+    body: SubmissionCreate,
+):
     # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
     # answer is also built without another one (docs/PERFORMANCE.md).
     def write():
@@ -103,19 +114,24 @@ async def create_submission(session: SessionDep, principal: PrincipalDep, target
         with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
             return service.create_submission(session=session, target=target, submission_in=body)
 
-    return await run_in_threadpool(write)
+    row = await run_in_threadpool(write)
+    # a new original's read shows it alone in its history: its ETag needs no query
+    etag.created(request, response, SubmissionDetail, service.first_detail(row), "get_submission", submission_id=row.id)
+    return row
 
 
 @router.get(
     "/submissions/{submission_id}",
     summary="Get a figure, with every version of it",
     description="The stored row (any version), its chain's versions in order in `history` (original, "
-    "corrections, retraction), and `current_id`, the version that may be corrected.",
+    "corrections, retraction), and `current_id`, the version that may be corrected. The `ETag` header names this "
+    "answer (it changes when the chain gets a new version); with `If-None-Match` naming it, 304 and no body.",
     response_model=SubmissionDetail,
-    responses=errors(404, 422),
+    responses={**etag.documented_read(), **errors(404, 422)},
 )
-def get_submission(session: SessionDep, submission: SubmissionDep):
-    return service.detail(session=session, submission=submission)
+def get_submission(session: SessionDep, submission: SubmissionDep, response: Response, if_none_match: IfNoneMatch = None):
+    detail = service.detail(session=session, submission=submission)
+    return etag.read(response, SubmissionDetail, detail, if_none_match) or detail
 
 
 @router.post(
@@ -125,13 +141,22 @@ def get_submission(session: SessionDep, submission: SubmissionDep):
     description="Stores the whole corrected figure (same fields as a new one) with a `reason`, as a new version "
     "superseding the given one, which must be its chain's current version.\n\n" + VERSIONS,
     response_model=SubmissionPublic,
-    responses=errors(404, 409, 422),
+    responses={**etag.documented_created(), **errors(404, 409, 422)},
 )
-def correct_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionCorrection):
+def correct_submission(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission: SubmissionDep,
+    body: SubmissionCorrection,
+):
     _, plan = service.context(session, submission)
     policy.require_to_change_figures(session, principal, plan, submission.organization_id, body.organization_id)
     with transaction(session):
-        return service.correct_submission(session=session, submission=submission, correction_in=body)
+        row = service.correct_submission(session=session, submission=submission, correction_in=body)
+    _created(request, response, session, row)
+    return row
 
 
 @router.post(
@@ -141,13 +166,22 @@ def correct_submission(session: SessionDep, principal: PrincipalDep, submission:
     description="Withdraws the figure with a `reason`: stores a retraction row that repeats the current version and "
     "supersedes it. From then on no version of the figure counts.\n\n" + VERSIONS,
     response_model=SubmissionPublic,
-    responses=errors(404, 409, 422),
+    responses={**etag.documented_created(), **errors(404, 409, 422)},
 )
-def retract_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionRetraction):
+def retract_submission(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission: SubmissionDep,
+    body: SubmissionRetraction,
+):
     _, plan = service.context(session, submission)
     policy.require_to_change_figures(session, principal, plan, submission.organization_id)
     with transaction(session):
-        return service.retract_submission(session=session, submission=submission, retraction_in=body)
+        row = service.retract_submission(session=session, submission=submission, retraction_in=body)
+    _created(request, response, session, row)
+    return row
 
 
 APPROVAL = """On a plan with `approval_required`, a figure sent by a reporter is `submitted`: it does not
@@ -244,3 +278,9 @@ def organization_pending(
         limit=paging.limit,
         offset=paging.offset,
     )
+
+
+def _created(request: Request, response: Response, session: SessionDep, row) -> None:
+    """A new version's Location and the ETag of its read (its chain, read again after the commit)."""
+    detail = service.detail_of(session, row.id)
+    etag.created(request, response, SubmissionDetail, detail, "get_submission", submission_id=row.id)

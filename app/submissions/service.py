@@ -263,6 +263,16 @@ def public(row: Submission, reviews: dict[int, SubmissionReview]) -> SubmissionP
     return out
 
 
+def first_detail(figure: SubmissionPublic) -> SubmissionDetail:
+    """`detail` of a figure just stored as an original: its chain is itself, unreviewed (no read needed)."""
+    return SubmissionDetail(**figure.model_dump(), current_id=figure.id, retracted=False, history=[figure])
+
+
+def detail_of(session: Session, submission_id: int) -> SubmissionDetail:
+    """`detail` of a stored version by id (a version just written: its ETag is the one a read gives)."""
+    return detail(session=session, submission=session.get_one(Submission, submission_id))
+
+
 def context(session: Session, submission: Submission) -> tuple[Target, Plan]:
     """The target and plan a figure belongs to."""
     target = get_or_404(session, Target, submission.target_id, "Target")
@@ -275,12 +285,14 @@ def current_of(session: Session, submission: Submission, action: str) -> Submiss
     if current.kind == Kind.RETRACTION.value:
         raise Conflict(
             f"The figure of submission {submission.id} was retracted (submission {current.id}): "
-            f"a retracted figure cannot be {action}; submit a new figure instead."
+            f"a retracted figure cannot be {action}; submit a new figure instead.",
+            extra={"retraction_submission_id": current.id},
         )
     if current.id != submission.id:
         raise Conflict(
             f"Submission {submission.id} has been superseded: the current version is submission {current.id}. "
-            f"Read it and send the request for submission {current.id}."
+            f"Read it and send the request for submission {current.id}.",
+            extra={"current_submission_id": current.id},
         )
     return current
 
@@ -295,7 +307,8 @@ def _superseded_meanwhile(current_id: int):
         latest = chain_of(session, get_or_404(session, Submission, winner, "Submission"))[-1]
         return Conflict(
             f"Submission {current_id} was superseded meanwhile: the current version is submission {latest.id}. "
-            f"Read it and send the request for submission {latest.id}."
+            f"Read it and send the request for submission {latest.id}.",
+            extra={"current_submission_id": latest.id},
         )
 
     return meaning

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.common import etag
 from app.common.crud import transaction
-from app.common.etag import IfMatch
+from app.common.etag import IfMatch, IfNoneMatch
 from app.common.types import Page, ShortText
 from app.deps import PagingDep, SessionDep
 from app.openapi import errors
@@ -48,24 +48,31 @@ def list_targets(
     "/plans/{plan_id}/targets",
     status_code=201,
     summary="Add a target to a plan",
+    description="A numeric target (or a milestone) of the plan: what is measured, its unit, the goal (`comparison` "
+    "with `value`, or `low` and `high`), its baseline, and how figures add up over time (`aggregation`) and across "
+    "reporting units (`across_units`). "
+    "Its code is unique within the plan. Needs an editor in scope of the plan's organisation; archived plans "
+    "refuse (409). The answer's `Location` is the new target's path and its `ETag` the one a read of it gives.",
     response_model=TargetPublic,
-    responses=errors(404, 409, 422),
+    responses={**etag.documented_created(), **errors(404, 409, 422)},
 )
-def create_target(session: SessionDep, plan: EditablePlanDep, body: TargetCreate):
+def create_target(request: Request, response: Response, session: SessionDep, plan: EditablePlanDep, body: TargetCreate):
     with transaction(session):
-        return service.create_target(session=session, plan=plan, target_in=body)
+        target = service.create_target(session=session, plan=plan, target_in=body)
+    etag.created(request, response, TargetPublic, target, "get_target", target_id=target.id)
+    return target
 
 
 @router.get(
     "/targets/{target_id}",
     summary="Get a target",
-    description="Archived targets are still returned, with `archived_at`. The `ETag` header names this version.",
+    description="Archived targets are still returned, with `archived_at`. The `ETag` header names this version; with "
+    "`If-None-Match` naming it, 304 and no body.",
     response_model=TargetPublic,
-    responses={**etag.documented(200), **errors(404, 422)},
+    responses={**etag.documented_read(), **errors(404, 422)},
 )
-def get_target(target: TargetDep, response: Response):
-    etag.set_etag(response, TargetPublic, target)
-    return target
+def get_target(target: TargetDep, response: Response, if_none_match: IfNoneMatch = None):
+    return etag.read(response, TargetPublic, target, if_none_match) or target
 
 
 @router.patch(

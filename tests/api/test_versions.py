@@ -112,6 +112,7 @@ def test_a_superseded_version_cannot_be_corrected_or_retracted_and_the_409_names
     for r in (correct(client, original["id"], figure(scene, 99.0, reason="sửa lại")), retract(client, original["id"])):
         body = assert_problem(r, 409)
         assert f"current version is submission {current['id']}" in body["detail"]
+        assert body["current_submission_id"] == current["id"]  # for machines: no parsing of the prose
     assert len(listed(client, scene, versions="all")) == 2  # nothing stored
 
 
@@ -142,6 +143,7 @@ def test_the_unique_supersedes_turns_a_lost_race_into_409(client, scene, session
     with pytest.raises(Conflict) as caught, transaction(session):  # the edge maps the use case's IntegrityError
         service._supersede(session, stale, loser)
     assert f"current version is submission {winner['id']}" in caught.value.detail
+    assert caught.value.extra == {"current_submission_id": winner["id"]}
     assert len(listed(client, scene, versions="all")) == 2
 
 
