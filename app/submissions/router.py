@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
 from app.common.crud import transaction
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
-from app.deps import PagingDep, PrincipalDep, SessionDep
+from app.deps import ListRequest, PrincipalDep, SessionDep, listing
 from app.openapi import errors
 from app.submissions import service
 from app.submissions.deps import SubmissionDep
@@ -25,6 +25,8 @@ from app.submissions.models import (
 from app.targets.deps import ReportableTargetDep, TargetDep
 
 router = APIRouter(tags=["submissions"])
+
+SubmissionListing = Annotated[ListRequest, Depends(listing(service.SUBMISSION_SORTS, default="period_date"))]
 
 VERSIONS = """Figures are never changed or deleted. A **correction** is a new version that supersedes the
 current one; a **retraction** withdraws the figure (it repeats the figure it withdraws). Each
@@ -53,7 +55,7 @@ was recorded."""
 def list_submissions(
     session: SessionDep,
     target: TargetDep,
-    paging: PagingDep,
+    page: SubmissionListing,
     from_date: Annotated[
         IsoDate | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")
     ] = None,
@@ -66,15 +68,16 @@ def list_submissions(
         Query(description="`current`: each chain's current version, retracted ones left out; `all`: every stored row."),
     ] = "current",
 ):
-    return service.list_submissions(
-        session=session,
-        target=target,
-        from_date=from_date,
-        to_date=to_date,
-        organization_id=organization_id,
-        versions=versions,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page.answer(
+        service.list_submissions(
+            session=session,
+            target=target,
+            from_date=from_date,
+            to_date=to_date,
+            organization_id=organization_id,
+            versions=versions,
+            listing=page.listing,
+        )
     )
 
 

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
-from app.common.crud import check_not_archived, flush, get_or_404, on_conflict, paginate
+from app.common.crud import check_not_archived, flush, get_or_404, on_conflict
+from app.common.listing import Listing, Sorts, page_of
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
@@ -65,8 +66,7 @@ def list_submissions(
     to_date: date | None,
     organization_id: int | None,
     versions: Versions = "current",
-    limit: int,
-    offset: int,
+    listing: Listing = Listing(),
 ):
     """Lists a target's figures by date, optionally within dates or from one organisation.
 
@@ -82,7 +82,15 @@ def list_submissions(
         stmt = stmt.where(Submission.period_date <= to_date)
     if organization_id is not None:
         stmt = stmt.where(Submission.organization_id == organization_id)
-    return paginate(session, stmt, limit=limit, offset=offset)
+    return page_of(session, stmt, listing, sorts=SUBMISSION_SORTS)
+
+
+# What `sort` may name (app.common.listing); the default is `period_date`.
+SUBMISSION_SORTS: Sorts = {
+    "period_date": (col(Submission.period_date), col(Submission.id)),
+    "recorded_at": (col(Submission.recorded_at), col(Submission.id)),
+    "id": (col(Submission.id),),
+}
 
 
 def check_figure(

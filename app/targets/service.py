@@ -11,7 +11,8 @@ from enum import Enum
 from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment
-from app.common.crud import apply_patch, flush, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404
+from app.common.listing import Listing, Sorts, page_of
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison, default_direction, definition_errors
 from app.errors import Conflict, InvalidInput
@@ -113,14 +114,33 @@ def apply_target_patch(target: Target, changes: dict) -> None:
 # ------------------------------------------------------------------ use cases
 
 
-def list_targets(*, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int):
+# What `sort` may name (app.common.listing); the default is the plan's own order, `position`.
+TARGET_SORTS: Sorts = {
+    "position": (col(Target.position), col(Target.id)),
+    "code": (col(Target.code), col(Target.id)),
+    "title": (col(Target.title), col(Target.id)),
+    "id": (col(Target.id),),
+}
+
+
+def list_targets(
+    *,
+    session: Session,
+    plan: Plan,
+    category: str | None,
+    code: str | None = None,
+    include_archived: bool = False,
+    listing: Listing = Listing(),
+):
     """Lists a plan's targets in their order; archived ones only with `include_archived`."""
     stmt = select(Target).where(Target.plan_id == plan.id).order_by(col(Target.position), col(Target.id))
     if not include_archived:
         stmt = stmt.where(col(Target.archived_at).is_(None))
     if category is not None:
         stmt = stmt.where(Target.category == category)
-    return paginate(session, stmt, limit=limit, offset=offset)
+    if code is not None:
+        stmt = stmt.where(Target.code == code)
+    return page_of(session, stmt, listing, sorts=TARGET_SORTS, search=(col(Target.title), col(Target.title_en)))
 
 
 def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
