@@ -17,8 +17,8 @@ from app.submissions import service
 from app.submissions.deps import SubmissionDep
 from app.submissions.models import (
     SubmissionCorrection,
-    SubmissionCreate,
     SubmissionDetail,
+    SubmissionIn,
     SubmissionPublic,
     SubmissionRetraction,
 )
@@ -90,13 +90,14 @@ def list_submissions(
     response_model=SubmissionPublic,
     responses=errors(404, 409, 422),
 )
-async def create_submission(session: SessionDep, principal: PrincipalDep, target: ReportableTargetDep, body: SubmissionCreate):
+async def create_submission(session: SessionDep, principal: PrincipalDep, target: ReportableTargetDep, body: SubmissionIn):
     # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
     # answer is also built without another one (docs/PERFORMANCE.md).
     def write():
-        policy.require(session, principal, Role.REPORTER, body.organization_id)
+        figure = service.with_organization(session, body)
+        policy.require(session, principal, Role.REPORTER, figure.organization_id)
         with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-            return service.create_submission(session=session, target=target, submission_in=body)
+            return service.create_submission(session=session, target=target, submission_in=figure)
 
     return await run_in_threadpool(write)
 
@@ -124,9 +125,10 @@ def get_submission(session: SessionDep, submission: SubmissionDep):
 )
 def correct_submission(session: SessionDep, principal: PrincipalDep, submission: SubmissionDep, body: SubmissionCorrection):
     _, plan = service.context(session, submission)
-    policy.require_to_change_figures(session, principal, plan, submission.organization_id, body.organization_id)
+    figure = service.with_organization(session, body)
+    policy.require_to_change_figures(session, principal, plan, submission.organization_id, figure.organization_id)
     with transaction(session):
-        return service.correct_submission(session=session, submission=submission, correction_in=body)
+        return service.correct_submission(session=session, submission=submission, correction_in=figure, reason=body.reason)
 
 
 @router.post(

@@ -27,9 +27,9 @@ from app.plans.models import Plan, PlanState
 from app.submissions import rules, versions
 from app.submissions.models import (
     Submission,
-    SubmissionCorrection,
     SubmissionCreate,
     SubmissionDetail,
+    SubmissionIn,
     SubmissionPublic,
     SubmissionRetraction,
 )
@@ -251,7 +251,21 @@ def _supersede(session: Session, current: Submission, row: Submission) -> Submis
     return row
 
 
-def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCorrection) -> Submission:
+def with_organization(session: Session, body: SubmissionIn) -> SubmissionCreate:
+    """The figure with its reporting organisation's id: `organization_id` as given, or the organisation whose
+    code is `organization_code` (422 naming the field when none has it). The API's edge calls this before
+    the key's scope is checked; the import reads codes the same way (app/exchange/importer/figures.py)."""
+    if body.organization_id is not None:
+        return body.with_organization(body.organization_id)
+    organization_id = session.exec(select(Organization.id).where(Organization.code == body.organization_code)).first()
+    if organization_id is None:
+        raise InvalidInput.from_fields(
+            "No organisation has that code.", {"organization_code": f"no organisation has the code '{body.organization_code}'"}
+        )
+    return body.with_organization(organization_id)
+
+
+def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCreate, reason: str) -> Submission:
     """Records a corrected figure superseding the submission, which must be its chain's current version.
 
     409 when the plan or target is archived, the chain was retracted, or the submission has been
@@ -262,11 +276,11 @@ def correct_submission(*, session: Session, submission: Submission, correction_i
     target, plan = context(session, submission)
     check_not_archived(plan, target)
     current = current_of(session, submission, "corrected")
-    body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
+    body = correction_in
     check_figure(session, target, plan, body)
     rules.check_against_stored(session, target, body, chain=current.root_id or current.id)
     row = Submission.model_validate(
-        {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": correction_in.reason}
+        {**body.model_dump(), "target_id": target.id, "kind": Kind.CORRECTION.value, "reason": reason}
     )
     return _supersede(session, current, row)
 
