@@ -128,7 +128,8 @@ class Run:
         self.counts.failed += 1
         seen = set()
         for name, reason in problems:
-            column_field = self.aliases.get(name, name) if name else None
+            # a model field the row does not have as such is reported on its column (organization_id -> organization_code)
+            column_field = (name if name in row.cells else self.aliases.get(name, name)) if name else None
             if column_field is not None and column_field not in self.contract:
                 column_field = None
             if (column_field, reason) in seen:
