@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment
@@ -71,11 +72,19 @@ def follow_default_direction(target: Target, changes: dict) -> None:
         changes["direction"] = default_direction(new_comparison, changes.get("value", target.value)).value
 
 
-def prepare_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
+def last_position(session: Session, plan: Plan) -> int:
+    """The largest position among the plan's targets (0 without any)."""
+    return session.exec(select(func.coalesce(func.max(Target.position), 0)).where(Target.plan_id == plan.id)).one()
+
+
+def prepare_target(session: Session, plan: Plan, target_in: TargetCreate, *, after: int | None = None) -> Target:
     """A new target of the plan, checked (code free, definition consistent, reporting units in the plan's
-    tree) and not yet stored (`insert_targets`)."""
+    tree) and not yet stored (`insert_targets`). Without a position it goes after the last target: after
+    `after` when the caller counts (several new targets at once), else after the stored ones."""
     check_code_free(session, stored_id(plan), target_in.code)
     fields = target_in.model_dump()
+    if fields["position"] is None:
+        fields["position"] = (last_position(session, plan) if after is None else after) + 1
     fields["checkpoints"] = stored_checkpoints(fields.get("checkpoints"))
     target = Target.model_validate({**fields, "plan_id": plan.id})
     check_definition(target, plan)
@@ -153,7 +162,10 @@ def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreat
     codes = [t.code for t in targets_in]
     if len(set(codes)) != len(codes):
         raise Conflict("The same target code appears twice in one request.")
-    targets = [prepare_target(session, plan, t) for t in targets_in]
+    targets, last = [], last_position(session, plan)
+    for target_in in targets_in:
+        targets.append(prepare_target(session, plan, target_in, after=last))
+        last = max(last, targets[-1].position)
     insert_targets(session, targets)
     for target in targets:
         session.refresh(target)
