@@ -59,7 +59,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis chitieu.db chitieu.db-wal chitieu.db-shm chitieu.egg-info build
 
 # The benchmark (issue 6): the API against a floor, on SQLite and PostgreSQL; see docs/PERFORMANCE.md.
-# Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
+# Takes about 10 minutes: bench/run.py about 6 (its last full run, docs/PERFORMANCE.md), then
+# bench/reports.py about 1 and bench/parser.py about 3 (timed on 2026-12-06, 2 shared cores: 61 s, 167 s).
+# The README says the same. `make bench BENCH_ARGS="--quick"` makes bench/run.py a smoke run of about 3 minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
 .PHONY: bench bench-parser bench-reports
