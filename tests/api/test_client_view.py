@@ -147,10 +147,13 @@ def test_batch_structure_problems_store_nothing_and_bad_bodies_are_problems(clie
     plan = make.plan(root["id"])
     make.target(plan["id"], code="01")
     good = {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 80}
-    report = batch(client, plan["id"], [good, {**good, "valeu": 3}, 7, {**good, "note": {"a": 1}}]).json()
-    assert report["stored"] is False and counts(report)[3] == 4
+    report = batch(client, plan["id"], [good, {**good, "valeu": 3}, 7, {**good, "note": {"a": 1}}, {**good, "value": 10**30}]).json()
+    assert report["stored"] is False and counts(report)[3] == 5
     reasons = " | ".join(e["reason"] for e in report["errors"])
     assert "unknown field 'valeu'" in reasons and "not an object" in reasons and "'note' must be" in reasons
+    assert "'value' is out of range" in reasons
+    huge_id = batch(client, plan["id"], [{**good, "organization_code": None, "organization_id": 2**62}]).json()
+    assert counts(huge_id)[3] == 1 and "is not an id" in huge_id["errors"][0]["reason"]
     assert_problem(client.post(f"{PLANS}/{plan['id']}/submissions/batch", json={"figures": [good]}), 422)
     bad_json = client.post(
         f"{PLANS}/{plan['id']}/submissions/batch", content=b"[{", headers={"content-type": "application/json"}

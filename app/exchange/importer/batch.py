@@ -28,6 +28,7 @@ from app.exchange.sheetlimits import MAX_CELLS, MAX_ROWS, FileTooLarge, Unreadab
 BATCH_FIELDS: tuple[str, ...] = ("target_id", *SUBMISSION_COLUMNS, "organization_id")
 _KNOWN = set(BATCH_FIELDS) | set(SUBMISSION_SERVER_COLUMNS)
 _SCALARS = (str, int, float, bool)
+_LARGEST = 10**18  # beyond any id (a 64-bit column) and any figure (±1e15): refused before it reaches a float or SQL
 
 
 def _problem(number: int, key: str | None, reason: str) -> tabular.HeaderProblem:
@@ -64,6 +65,8 @@ def read_batch(data: bytes) -> tabular.Table:
                 problems.append(_problem(number, key, f"unknown field '{key}'. The fields are: {', '.join(BATCH_FIELDS)}."))
             elif value is not None and not isinstance(value, _SCALARS):
                 problems.append(_problem(number, key, f"'{key}' must be a number, text, true/false or null"))
+            elif type(value) is int and abs(value) > _LARGEST:  # JSON has no limit; a float or a column has
+                problems.append(_problem(number, key, f"'{key}' is out of range (at most {_LARGEST:.0e} either way)"))
             elif key in SUBMISSION_SERVER_COLUMNS:
                 ignored.add(key)
             elif (value := tabular.clean(value)) is not None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
 from app.common.models import as_utc, stored_id, table_of
+from app.common.types import MAX_ID
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
@@ -225,6 +226,8 @@ def import_submissions(
             if not {"organization_code", "organization_id"} & {name for name, _ in unread}:
                 json = table.format == "json"
                 problems.append(("organization_code", "required: organization_code or organization_id" if json else _REQUIRED))
+        elif organization_id is not None and not 1 <= organization_id <= MAX_ID:
+            problems.append(("organization_id", f"{organization_id} is not an id (1 to {MAX_ID:,})"))
         else:
             by, named = ("id", organization_id) if organization_id is not None else ("code", organization_code)
             if (by, named) not in organizations:
