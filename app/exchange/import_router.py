@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
 from app.exchange import importer, tabular
@@ -323,20 +324,21 @@ _BATCH_BODY = {
                     "maxItems": tabular.MAX_ROWS,
                     "items": {
                         "type": "object",
+                        # What a figure takes (the rules themselves are the import's, row by row).
                         "properties": {
-                            "target_id": {"type": "integer"},
-                            "target_code": {"type": "string"},
-                            "organization_id": {"type": "integer"},
-                            "organization_code": {"type": "string"},
+                            "target_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            "target_code": {"type": "string", "maxLength": 64},
+                            "organization_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            "organization_code": {"type": "string", "maxLength": 64},
                             "period_date": {"type": "string", "format": "date"},
                             "period_start": {"type": ["string", "null"], "format": "date"},
-                            "value": {"type": ["number", "null"]},
-                            "numerator": {"type": ["number", "null"]},
-                            "denominator": {"type": ["number", "null"]},
+                            "value": {"type": ["number", "null"], "minimum": -MAX_FIGURE, "maximum": MAX_FIGURE},
+                            "numerator": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_FIGURE},
+                            "denominator": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": MAX_FIGURE},
                             "done": {"type": ["boolean", "null"]},
                             "is_estimate": {"type": ["boolean", "null"]},
-                            "note": {"type": ["string", "null"]},
-                            "evidence_url": {"type": ["string", "null"]},
+                            "note": {"type": ["string", "null"], "maxLength": 20_000},
+                            "evidence_url": {"type": ["string", "null"], "maxLength": 2000},
                         },
                         "additionalProperties": False,
                     },
