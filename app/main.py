@@ -49,7 +49,9 @@ it, or send `Authorization: Bearer <key>`. Roles: viewer < reporter < editor < a
 over an organisation and everything under it.
 
 Errors are always `application/problem+json` (RFC 9457). Lists are paged with
-`limit` (at most 500) and `offset`. Every POST takes an `Idempotency-Key` for safe retries.
+`limit` (at most 500) and `offset`, ordered with `sort`, searched with `q`, and answer their `total`
+and a `Link` header to the next and previous pages; a query parameter a route does not take is a 400.
+Every POST takes an `Idempotency-Key` for safe retries.
 """
 
 
