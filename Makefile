@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# A developer's checkout installs editable; the Dockerfile installs with EDITABLE= (a copy, read-only to its user).
+EDITABLE ?= -e
 
 .PHONY: run test test-reliability lint install install-test migrate seed clean
 
@@ -15,7 +17,7 @@ $(BIN)/python:
 
 # Stamp files re-run the install when pyproject.toml changes.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet $(EDITABLE) .
 	@touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
@@ -31,15 +33,17 @@ migrate: install
 seed: migrate
 	$(BIN)/chitieu seed
 
-# The webhook worker (`chitieu worker`) runs beside the server and stops with it (the trap kills it by its
-# pid). WEBHOOKS_ALLOW_PRIVATE=true lets local development subscribe receivers on this machine.
+# `chitieu serve` says which database it serves (DATABASE_URL, from the environment or .env, as the
+# `chitieu` commands read it) and where the documentation is. The webhook worker (`chitieu worker`) runs
+# beside the server and stops with it (the trap kills it by its pid). WEBHOOKS_ALLOW_PRIVATE=true lets
+# local development subscribe receivers on this machine.
 run: seed
 	@echo "Reads need no key. To write (the demo's admin key, printed once):  KEY=\$$($(BIN)/chitieu keys create --name demo --quiet)"
 	@echo "then send it as:  curl -H \"Authorization: Bearer \$$KEY\" ...   (README: 'A walk through with curl')"
 	@export WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-true}; \
 	$(BIN)/chitieu worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/uvicorn app.main:create_app --factory --no-server-header --host $(HOST) --port $(PORT)
+	$(BIN)/chitieu serve --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest
@@ -57,10 +61,12 @@ test-reliability: install-test
 	$(BIN)/python -m pytest -m reliability tests/reliability
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis chitieu.db chitieu.db-wal chitieu.db-shm
+	rm -rf $(VENV) .pytest_cache .hypothesis chitieu.db chitieu.db-wal chitieu.db-shm chitieu.egg-info build
 
 # The benchmark (issue 6): the API against a floor, on SQLite and PostgreSQL; see docs/PERFORMANCE.md.
-# Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
+# Takes about 10 minutes: bench/run.py about 6 (its last full run, docs/PERFORMANCE.md), then
+# bench/reports.py about 1 and bench/parser.py about 3 (timed on 2026-12-06, 2 shared cores: 61 s, 167 s).
+# The README says the same. `make bench BENCH_ARGS="--quick"` makes bench/run.py a smoke run of about 3 minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
 .PHONY: bench bench-parser bench-reports bench-webhooks bench-workflow

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlmodel import Session
@@ -13,7 +14,64 @@ from app.config import Settings
 from app.db import make_engine
 from app.exchange.import_cli import import_file
 
-cli = typer.Typer(help="chitieu: targets of resolutions and plans, and where they stand.", no_args_is_help=True)
+cli = typer.Typer(
+    help="chitieu: targets of resolutions and plans, and where they stand. Settings come from the environment "
+    "or a .env file in the current directory, as for the server (DATABASE_URL, ...).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# The commands that use the database as it is (not `migrate` and `grant`, which make it so; `parse`
+# only with --apply, which a missing table answers through `main`). `seed` migrates an empty database.
+_NEEDS_SCHEMA = {"seed", "keys", "import", "purge", "serve", "worker"}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One or two lines on stderr, and a non-zero exit: what is wrong and what to do."""
+    typer.echo(f"chitieu: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _database_problem(url: str, exc: Exception) -> str:
+    """A database error in one line: its first line, without SQLAlchemy's background link."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (
+        f"cannot use the database {_safe_url(url)} ({reason}).\n"
+        "Set DATABASE_URL (in the environment or .env) to sqlite:///path or postgresql://user@host:5432/db."
+    )
+
+
+@cli.callback()
+def _check_database(ctx: typer.Context) -> None:
+    """Before a command that uses the database: reachable (else the URL and the reason), migrated (else
+    `chitieu migrate`); `seed` migrates an empty database itself."""
+    if ctx.invoked_subcommand not in _NEEDS_SCHEMA or "--help" in sys.argv[1:]:
+        return
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.migrate import schema_state, upgrade
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        fail(
+            f"a setting is invalid: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}. Fix it in the environment or .env.", 2
+        )
+    url = settings.database_url
+    try:
+        state = schema_state(url)
+    except (SQLAlchemyError, ImportError) as exc:
+        fail(_database_problem(url, exc), 2)
+    if state == "empty" and ctx.invoked_subcommand == "seed":
+        upgrade(settings.migration_database_url or url)
+        typer.echo(f"the database {_safe_url(url)} was empty: migrated it (chitieu migrate)")
+    elif state == "empty":
+        fail(f"the database {_safe_url(url)} has no tables yet: run `chitieu migrate` (or `chitieu seed`) first.")
+    elif state == "behind":
+        fail(f"the database {_safe_url(url)} is at an older schema: run `chitieu migrate` first.")
+    elif state == "unknown":
+        fail(f"the database {_safe_url(url)} has a schema revision this version does not know: is it a newer chitieu's?")
 
 
 @cli.command()
@@ -73,11 +131,14 @@ def seed(
     """Loads seed_data/ (the Lạng Sơn 2019 plan); safe to run again."""
     from app.seed import seed as run_seed
 
-    engine = make_engine(Settings())
+    settings = Settings()
+    engine = make_engine(settings)
     with Session(engine) as session:
         report = run_seed(session, samples=samples)
     created = ", ".join(f"{n} {k}" for k, n in report.created.items())
-    typer.echo(f"seed loaded (created: {created}){'' if samples else '; samples left out'}")
+    typer.echo(
+        f"seed loaded into {_safe_url(settings.database_url)} (created: {created}){'' if samples else '; samples left out'}"
+    )
 
 
 @cli.command()
@@ -141,16 +202,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
-    """Serves the API with uvicorn."""
+    """Serves the API with uvicorn (without a Server header), on the database the settings name."""
     import uvicorn
 
+    base = f"http://{host}:{port}"
+    typer.echo(
+        f"chitieu: serving the database {_safe_url(Settings().database_url)} at {base}/api/v1 (documentation: {base}/docs)"
+    )
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, server_header=False)
 
 
 def _safe_url(url: str) -> str:
+    """The URL to print: its password hidden; a URL that does not parse, as written, quoted."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 # `import` is a Python keyword, so the command is registered by name; it lives beside the importer.
@@ -159,9 +229,28 @@ cli.add_typer(keys, name="keys")
 
 
 def main() -> None:
+    """The `chitieu` command. A database error that the checks before the command did not foresee (a table
+    dropped meanwhile, a lost connection) is one line and exit 1, never a traceback."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.audit.recorder import set_default_actor
     from app.webhooks.status_changes import install as install_status_changes
 
     set_default_actor("cli")  # audit events of writes made here name the command line
     install_status_changes()  # figures written here (import, seed) tell target.status_changed too
-    cli()
+    try:
+        cli(standalone_mode=True)
+    except ValidationError as exc:  # Settings() in a command: DATABASE_URL, TIMEZONE, ...
+        error = exc.errors()[0]
+        typer.echo(
+            f"chitieu: a setting is invalid: {error['loc'][0]}: {error['msg']}. Fix it in the environment or .env.", err=True
+        )
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        url = Settings().database_url
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            typer.echo(f"chitieu: the database {_safe_url(url)} is missing tables: run `chitieu migrate` first.", err=True)
+        else:
+            typer.echo(f"chitieu: {_database_problem(url, exc)}", err=True)
+        sys.exit(1)

@@ -9,11 +9,13 @@ the caller may read it (or change it), so no route repeats a lookup-or-404 block
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +25,9 @@ from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal, authenticate, principal_of
 from app.common.crud import transaction
-from app.common.types import MAX_ID, MAX_PAGE
-from app.errors import Unauthorized
+from app.common.listing import Listing, Sorts, sort_pattern
+from app.common.types import MAX_ID, MAX_PAGE, text_checks
+from app.errors import BadRequest, FieldError, Unauthorized
 from app.idempotency import store
 
 
@@ -116,6 +119,105 @@ def open_reads(request: Request) -> bool:
     return request.app.state.settings.open_reads
 
 
+# ------------------------------------------------------------------ lists (issue 16): one vocabulary
+
+RENAMED = {"since": "from", "until": "to", "order": "sort"}  # old names a client may still send: the 400 says which to use
+
+
+def _query_names(dependant: Dependant, out: set[str]) -> set[str]:
+    for param in dependant.query_params:
+        out.add(param.alias)
+    for sub in dependant.dependencies:
+        _query_names(sub, out)
+    return out
+
+
+_KNOWN: dict[int, frozenset[str]] = {}  # route -> the query parameters it declares (static, built at the first request)
+
+
+async def known_query(request: Request) -> None:
+    """Every /api/v1 route: a query parameter the route does not declare is a 400 naming it (never
+    silently ignored: `?code=` on a list that had no such filter used to answer the whole list)."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:  # pragma: no cover - every API route is an APIRoute
+        return
+    known = _KNOWN.get(id(route))
+    if known is None:
+        known = _KNOWN[id(route)] = frozenset(_query_names(dependant, set()))
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        hints = [f"{name}: use '{RENAMED[name]}'" for name in unknown if RENAMED.get(name) in known]
+        raise BadRequest(
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"This route takes: {', '.join(sorted(known)) or 'none'}." + (f" ({'; '.join(hints)})" if hints else ""),
+            [FieldError(field=f"query.{name}", message="unknown query parameter") for name in unknown],
+        )
+
+
+SearchText: TypeAlias = Annotated[str, *text_checks(200, min_length=1)]
+
+
+class ListRequest:
+    """A list route's paging, order and search (`listing`, handed to the service), and its answer's
+    RFC 8288 `Link` header (next / prev pages, the request's other parameters kept)."""
+
+    def __init__(self, request: Request, response: Response, listing: Listing):
+        self.request, self.response, self.listing = request, response, listing
+
+    def answer(self, page: Any) -> Any:
+        """The page as the service returned it (a dict or a model with `limit`, `offset`, `total`), with
+        `Link: <...>; rel="next"` / `rel="prev"` set."""
+        fields = page if isinstance(page, dict) else vars(page)
+        limit, offset, total = fields["limit"], fields["offset"], fields["total"]
+        links = []
+        if offset + limit < total:
+            links.append(f'<{self.request.url.include_query_params(offset=offset + limit, limit=limit)}>; rel="next"')
+        if offset > 0:
+            links.append(f'<{self.request.url.include_query_params(offset=max(0, offset - limit), limit=limit)}>; rel="prev"')
+        if links:
+            self.response.headers["Link"] = ", ".join(links)
+        return page
+
+
+def listing(sorts: Sorts, *, default: str, searches: str | None = None) -> Callable[..., Awaitable[ListRequest]]:
+    """The dependency of one list route (`page: Annotated[ListRequest, Depends(listing(...))]`): `limit`,
+    `offset`, `sort` (the service's sort keys, documented) and `q` when the list is searchable
+    (`searches` says on what, for the documentation)."""
+    sort_doc = (
+        f"Order by one of: {', '.join(f'`{k}`' for k in sorts)}; `-` first for descending (`-{next(iter(sorts))}`). "
+        f"Default: `{default}`."
+    )
+
+    async def dependency(request: Request, response: Response, page: Paging, sort: str | None = None, q: str | None = None):
+        return ListRequest(request, response, Listing(page.limit, page.offset, sort, q))
+
+    # The signature FastAPI reads, built here: the annotations are objects of this call (this module
+    # postpones annotations, so local aliases in a nested def would not resolve).
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response),
+        inspect.Parameter("page", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Paging, Depends(paging)]),
+        inspect.Parameter(
+            "sort",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, Query(pattern=sort_pattern(sorts), max_length=40, description=sort_doc)],
+        ),
+    ]
+    if searches is not None:
+        described = Query(description=f"Only those whose {searches} contains this text (case-insensitive).")
+        parameters.append(
+            inspect.Parameter(
+                "q", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[SearchText | None, described]
+            )
+        )
+    dependency.__signature__ = inspect.Signature(parameters, return_annotation=ListRequest)  # type: ignore[attr-defined]
+    return dependency
+
+
 class Paging:
     """limit/offset query parameters, with the documented cap."""
 
@@ -128,9 +230,6 @@ async def paging(
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")] = 0,
 ) -> Paging:
     return Paging(limit, offset)
-
-
-PagingDep = Annotated[Paging, Depends(paging)]
 
 
 async def today(request: Request) -> date:

@@ -63,6 +63,12 @@ class DomainError(Exception):
         self.extra = extra  # RFC 9457 extension members, for machines (ids, links)
 
 
+class BadRequest(DomainError):
+    """A request the server cannot read as meant (e.g. a query parameter the route does not take)."""
+
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
 class NotFound(DomainError):
     status, slug, title = 404, "not-found", "Not found"
 

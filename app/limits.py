@@ -1,8 +1,8 @@
 """Request size limits: the one place the numbers live, and the middleware that enforces them.
 
 - A request body is at most 1 MiB (`MAX_BODY_BYTES`); the import routes
-  (`/api/v1/plans/{id}/import/...`) take up to 5 MiB (`MAX_IMPORT_BYTES`), which the import
-  router also reads from here.
+  (`/api/v1/plans/{id}/import/...` and the JSON batch of figures, `/api/v1/plans/{id}/submissions/batch`)
+  take up to 5 MiB (`MAX_IMPORT_BYTES`), which the import router also reads from here.
 - A declared `Content-Length` over the limit is answered 413 at once, before the body is read.
 - A body without `Content-Length` (chunked) is counted as it streams in and cut off at the
   first byte over the limit, also with 413.
@@ -32,6 +32,7 @@ MAX_BODY_BYTES = 1 * MIB
 MAX_IMPORT_BYTES = 5 * MIB
 _IMPORT_PATH = re.compile(r"^/api/v1/plans/[^/]+/import/")
 _PARSE_PATH = re.compile(r"^/api/v1/plans/[^/]+/parse$")
+_BATCH_PATH = re.compile(r"^/api/v1/plans/[^/]+/submissions/batch$")
 
 
 def body_limit(path: str) -> int:
@@ -40,7 +41,7 @@ def body_limit(path: str) -> int:
     Parsing takes up to 200,000 characters of text; written as JSON with \\uXXXX escapes
     (6 bytes a character) that is up to 1.2 MB, so /parse gets the import limit too.
     """
-    if _IMPORT_PATH.match(path) or _PARSE_PATH.match(path):
+    if _IMPORT_PATH.match(path) or _PARSE_PATH.match(path) or _BATCH_PATH.match(path):
         return MAX_IMPORT_BYTES
     return MAX_BODY_BYTES
 

@@ -20,7 +20,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.deps import key_for_writes
+from app.deps import key_for_writes, known_query
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.exchange.export_router import router as export_router
 from app.exchange.import_router import router as import_router
@@ -54,7 +54,9 @@ it, or send `Authorization: Bearer <key>`. Roles: viewer < reporter < editor < a
 over an organisation and everything under it.
 
 Errors are always `application/problem+json` (RFC 9457). Lists are paged with
-`limit` (at most 500) and `offset`. Every POST takes an `Idempotency-Key` for safe retries.
+`limit` (at most 500) and `offset`, ordered with `sort`, searched with `q`, and answer their `total`
+and a `Link` header to the next and previous pages; a query parameter a route does not take is a 400.
+Every POST takes an `Idempotency-Key` for safe retries.
 """
 
 
@@ -68,7 +70,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(key_for_writes)])
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(known_query), Depends(key_for_writes)])
     routers = (
         organizations_router,
         plans_router,
@@ -123,6 +125,14 @@ def _openapi_with_problems(app: FastAPI) -> dict:
                 responses.setdefault("400", {"description": "The body could not be parsed.", "content": problem})
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 responses.setdefault("415", {"description": "The body is not sent as `application/json`.", "content": problem})
+    for path_name, path in schema.get("paths", {}).items():
+        for operation in path.values():
+            if path_name.startswith("/api/v1/"):  # app.deps.known_query
+                responses = operation.setdefault("responses", {})
+                known = responses.setdefault("400", {"description": "", "content": problem})
+                known["description"] = (known["description"] + " " if known["description"] else "") + (
+                    "A query parameter the route does not take (each one named in `errors`)."
+                )
     for path_name, path in schema.get("paths", {}).items():
         for method, operation in path.items():
             if app.state.settings.open_reads and _key_optional(path_name, method) and "security" in operation:

@@ -47,7 +47,8 @@ TAGS = [
     {
         "name": "submissions",
         "description": "Progress figures reported against a target. Append-only: a correction "
-        "or a retraction is a new version; nothing stored is changed or deleted.",
+        "or a retraction is a new version; nothing stored is changed or deleted. On plans that require "
+        "approval, figures are approved or returned, and inboxes list those awaiting approval.",
     },
     {
         "name": "status",
@@ -69,5 +70,10 @@ TAGS = [
         "description": "Keys for writes and protected reads: a role over an organisation's branch. Admins only.",
     },
     {"name": "audit", "description": "Who changed what and when: every write, with the key and the request id."},
+    {
+        "name": "webhooks",
+        "description": "Signed events to other applications (Standard Webhooks): subscriptions, the delivery log "
+        "and redelivery. Admins only.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for the platform that runs the API."},
 ]

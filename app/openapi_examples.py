@@ -42,6 +42,7 @@ EXAMPLES: dict[str, Any] = {
         "at_risk_from": 0.85,
         "reporting_grace_days": 0,
         "reporting_unit_ids": None,
+        "approval_required": False,
         "created_at": "2019-07-10T02:15:00Z",
         "updated_at": "2019-07-10T02:15:00Z",
         "archived_at": None,
@@ -95,6 +96,7 @@ EXAMPLES: dict[str, Any] = {
         "supersedes_id": None,
         "root_id": None,
         "reason": "",
+        "review": "approved",
     },
     "SubmissionDetail": {
         "period_date": "2019-06-30",
@@ -114,8 +116,10 @@ EXAMPLES: dict[str, Any] = {
         "supersedes_id": None,
         "root_id": None,
         "reason": "",
+        "review": "approved",
         "current_id": 1,
         "retracted": False,
+        "reviews": [],
         "history": [
             {
                 "period_date": "2019-06-30",
@@ -135,6 +139,7 @@ EXAMPLES: dict[str, Any] = {
                 "supersedes_id": None,
                 "root_id": None,
                 "reason": "",
+                "review": "approved",
             }
         ],
     },

@@ -28,7 +28,12 @@ from app.submissions.models import Submission, SubmissionCreate
 from app.targets import service as targets
 from app.targets.models import Target, TargetCreate
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "seed_data"
+# Beside the package in a checkout (an editable install); in the current directory for an installed copy
+# (the Docker image installs the package and keeps seed_data/ in its working directory, /app).
+SEED_DIR = next(
+    (d for d in (Path(__file__).resolve().parents[1] / "seed_data", Path.cwd() / "seed_data") if d.is_dir()),
+    Path(__file__).resolve().parents[1] / "seed_data",
+)
 PLAN_FILES = ("langson_2019.json",)
 SAMPLE_FILES = ("samples_langson_2019.json",)
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from app.assessments import service
 from app.assessments.models import AssessmentCreate, AssessmentPublic
 from app.common.crud import transaction
 from app.common.types import Page
-from app.deps import PagingDep, SessionDep
+from app.deps import ListRequest, SessionDep, listing
 from app.openapi import errors
 from app.targets.deps import EditableTargetDep, TargetDep
 
 router = APIRouter(tags=["assessments"])
+
+AssessmentListing = Annotated[ListRequest, Depends(listing(service.ASSESSMENT_SORTS, default="-recorded_at"))]
 
 
 @router.get(
@@ -23,8 +27,8 @@ router = APIRouter(tags=["assessments"])
     response_model=Page[AssessmentPublic],
     responses=errors(404, 422),
 )
-def list_assessments(session: SessionDep, target: TargetDep, paging: PagingDep):
-    return service.list_assessments(session=session, target=target, limit=paging.limit, offset=paging.offset)
+def list_assessments(session: SessionDep, target: TargetDep, page: AssessmentListing):
+    return page.answer(service.list_assessments(session=session, target=target, listing=page.listing))
 
 
 @router.post(

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Literal, TypeAlias, get_args
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import col, select
 
 from app.assessments.models import Assessment
 from app.audit.models import AuditEvent, AuditEventPublic
 from app.auth import policy
-from app.common.crud import paginate
+from app.common.listing import Sorts, page_of
 from app.common.models import table_of
 from app.common.types import MAX_ID, IsoDateTime, Page, text_checks
-from app.deps import KeyDep, PagingDep, SessionDep, open_reads
+from app.deps import KeyDep, ListRequest, SessionDep, listing, open_reads
 from app.errors import InvalidInput
 from app.openapi import errors
 from app.plans.models import Plan, PlanState
@@ -51,9 +51,15 @@ And an event about a plan, a target, a figure or an assessment is shown only to 
 read that plan: a figure reported for a ward on the city's draft plan stays out of the ward's
 trail while the plan is a draft (as `GET /submissions/{id}` is 404 for that key).
 
-**Order.** Newest first by default (`order=newest`); `order=oldest` reads the trail forwards.
-Ties (events of one write) keep the order they were recorded in.
+**Order.** Newest first by default (`sort=-occurred_at`); `sort=occurred_at` reads the trail
+forwards. The order is that of recording (the event's id), so the events of one write keep it.
+`from` and `to` bound `occurred_at`, both inclusive (as `from`/`to` bound a figure's date).
 """
+
+
+# The order of recording is the id's: occurred_at alone ties within a write (app.common.listing).
+AUDIT_SORTS: Sorts = {"occurred_at": (col(AuditEvent.id),)}
+AuditListing = Annotated[ListRequest, Depends(listing(AUDIT_SORTS, default="-occurred_at"))]
 
 
 @router.get(
@@ -67,22 +73,23 @@ def list_audit_events(
     request: Request,
     session: SessionDep,
     principal: KeyDep,
-    paging: PagingDep,
+    page: AuditListing,
     entity: Annotated[Entity | None, Query(description="Only events about this kind of row.")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events about the row with this id.")] = None,
     action: Annotated[Action | None, Query(description="Only events of this action.")] = None,
     actor_key_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only events made with this API key.")] = None,
     request_id: Annotated[RequestIdFilter | None, Query(description="Only events of this request (its X-Request-ID).")] = None,
     since: Annotated[
-        IsoDateTime | None, Query(description="Only events at or after this moment (ISO 8601; no zone means UTC).")
+        IsoDateTime | None,
+        Query(alias="from", description="Only events at or after this moment (ISO 8601; no zone means UTC)."),
     ] = None,
     until: Annotated[
-        IsoDateTime | None, Query(description="Only events before this moment (ISO 8601; no zone means UTC).")
+        IsoDateTime | None,
+        Query(alias="to", description="Only events at or before this moment (ISO 8601; no zone means UTC)."),
     ] = None,
-    order: Annotated[Literal["newest", "oldest"], Query(description="newest first (default) or oldest first.")] = "newest",
 ):
     if since is not None and until is not None and until < since:
-        raise InvalidInput.from_fields("The time window is empty.", {"query.until": "must not be before since"})
+        raise InvalidInput.from_fields("The time window is empty.", {"query.to": "must not be before from"})
     stmt = select(AuditEvent)
     scope = policy.scope_of(session, principal)
     if scope is not None:
@@ -100,10 +107,9 @@ def list_audit_events(
     if since is not None:
         stmt = stmt.where(AuditEvent.occurred_at >= since.astimezone(UTC))
     if until is not None:
-        stmt = stmt.where(AuditEvent.occurred_at < until.astimezone(UTC))
-    # The id follows the order of recording; occurred_at alone ties within a write.
-    stmt = stmt.order_by(col(AuditEvent.id).desc() if order == "newest" else col(AuditEvent.id))
-    return paginate(session, stmt, limit=paging.limit, offset=paging.offset)
+        stmt = stmt.where(AuditEvent.occurred_at <= until.astimezone(UTC))
+    stmt = stmt.order_by(col(AuditEvent.id).desc())
+    return page.answer(page_of(session, stmt, page.listing, sorts=AUDIT_SORTS))
 
 
 _P, _T, _S, _A = table_of(Plan), table_of(Target), table_of(Submission), table_of(Assessment)

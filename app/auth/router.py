@@ -12,10 +12,12 @@ from app.common import etag
 from app.common.crud import get_or_404, transaction
 from app.common.etag import IfNoneMatch
 from app.common.types import MAX_ID, Page
-from app.deps import AdminDep, PagingDep, SessionDep
+from app.deps import AdminDep, ListRequest, SessionDep, listing
 from app.openapi import errors
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
+
+KeyListing = Annotated[ListRequest, Depends(listing(service.KEY_SORTS, default="id", searches="name"))]
 
 
 def load_key(
@@ -38,10 +40,10 @@ KeyRowDep = Annotated[ApiKey, Depends(load_key)]
 def list_keys(
     session: SessionDep,
     _admin: AdminDep,
-    paging: PagingDep,
+    page: KeyListing,
     include_revoked: Annotated[bool, Query(description="Also list revoked keys.")] = False,
 ):
-    return service.list_keys(session=session, include_revoked=include_revoked, limit=paging.limit, offset=paging.offset)
+    return page.answer(service.list_keys(session=session, include_revoked=include_revoked, listing=page.listing))
 
 
 @router.post(

@@ -11,7 +11,8 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey, ApiKeyCreate, Role
-from app.common.crud import flush, paginate
+from app.common.crud import flush
+from app.common.listing import Listing, Sorts, page_of
 from app.common.models import as_utc, utcnow
 from app.errors import InvalidInput
 from app.organizations.models import Organization
@@ -90,11 +91,19 @@ def principal_of(key: ApiKey) -> Principal:
     return Principal(key_id=key.id, name=key.name, role=Role(key.role), organization_id=key.organization_id)
 
 
-def list_keys(*, session: Session, include_revoked: bool, limit: int, offset: int):
+# What `sort` may name (app.common.listing); the default is `id`.
+KEY_SORTS: Sorts = {
+    "id": (col(ApiKey.id),),
+    "name": (col(ApiKey.name), col(ApiKey.id)),
+    "created_at": (col(ApiKey.created_at), col(ApiKey.id)),
+}
+
+
+def list_keys(*, session: Session, include_revoked: bool, listing: Listing = Listing()):
     stmt = select(ApiKey).order_by(col(ApiKey.id))
     if not include_revoked:
         stmt = stmt.where(col(ApiKey.revoked_at).is_(None))
-    return paginate(session, stmt, limit=limit, offset=offset)
+    return page_of(session, stmt, listing, sorts=KEY_SORTS, search=(col(ApiKey.name),))
 
 
 def revoke_key(*, session: Session, key: ApiKey) -> ApiKey:

@@ -100,10 +100,12 @@ def _sane_date(value: date) -> date:
 def text_checks(max_length: int, min_length: int = 0, *, controls: Literal["nul", "line", "lines"] = "nul") -> tuple[Any, ...]:
     """The checks of a string of bounded length without NUL characters, for `Annotated[str, *text_checks(...)]`.
 
-    `controls`: "line" refuses every control and bidirectional-formatting character (names,
-    titles); "lines" allows newline, carriage return and tab among them (long text).
-    Written as `Name: TypeAlias = Annotated[str, *text_checks(500)]`, the type checker reads a str
-    and pydantic gets the same checks as `Text(500)`.
+        `controls`: "line" refuses every control and bidirectional-formatting character (names,
+        titles); "lines" allows newline, carriage return and tab among them (long text).
+        Written as `# A `?code=` filter: text of a code's length (a code that cannot exist simply matches nothing).
+    CodeFilter: TypeAlias = Annotated[str, *text_checks(64, min_length=1)]
+    Name: TypeAlias = Annotated[str, *text_checks(500)]`, the type checker reads a str
+        and pydantic gets the same checks as `Text(500)`.
     """
     checks: list[Any] = [StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
     if controls == "line":
@@ -124,6 +126,8 @@ Code = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"),
     Field(description="Short identifier: letters, digits and . _ - /, e.g. `NQ-2019`."),
 ]
+# A `?code=` filter: text of a code's length (a code that cannot exist simply matches nothing).
+CodeFilter: TypeAlias = Annotated[str, *text_checks(64, min_length=1)]
 Name: TypeAlias = Annotated[str, *text_checks(500, min_length=1, controls="line")]
 Line: TypeAlias = Annotated[str, *text_checks(500, controls="line")]
 ShortText: TypeAlias = Annotated[str, *text_checks(120, controls="line")]

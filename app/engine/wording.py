@@ -115,11 +115,12 @@ def _units_phrase(spec, ev) -> tuple[str, str]:
     if across == "own" or ev.root_alone:  # the organisation's own figure: nothing was combined across units
         if ev.context_units:
             parts_vi.append(f"số của cấp mình; số của {ev.context_units} đơn vị khác chỉ để tham khảo")
-            parts_en.append(f"the organisation's own figure; {ev.context_units} other units' figures shown as context only")
+            other = "other unit's figure" if ev.context_units == 1 else "other units' figures"
+            parts_en.append(f"the organisation's own figure; {ev.context_units} {other} shown as context only")
     elif ev.pooled is not None:
         num, den = ev.pooled
         parts_vi.append(f"tỷ lệ gộp {format_number(num, 'vi')}/{format_number(den, 'vi')} của {n} đơn vị")
-        parts_en.append(f"pooled ratio {format_number(num, 'en')}/{format_number(den, 'en')} of {n} units")
+        parts_en.append(f"pooled ratio {format_number(num, 'en')}/{format_number(den, 'en')} of {n} {of_count(n, 'unit')}")
     elif n:
         word = {
             "sum": ("cộng dồn", "sum of"),
@@ -129,16 +130,21 @@ def _units_phrase(spec, ev) -> tuple[str, str]:
             "pooled_ratio": ("số của", "figure of"),
         }[across]
         parts_vi.append(f"{word[0]} {n} đơn vị")
-        parts_en.append(f"{word[1]} {n} unit{'s' if n != 1 else ''}")
+        parts_en.append(f"{word[1]} {n} {of_count(n, 'unit')}")
     if over_vi:
         parts_vi.append(over_vi)
         parts_en.append(over_en)
     if across != "own" and ev.context_units:
         parts_vi.append(f"{ev.context_units} đơn vị có số liệu đã nằm trong số của cấp trên")
-        parts_en.append(f"{ev.context_units} units covered by a higher level's figure")
+        parts_en.append(f"{ev.context_units} {of_count(ev.context_units, 'unit')} covered by a higher level's figure")
     if not parts_vi:
         return "", ""
     return f" ({'; '.join(parts_vi)})", f" ({'; '.join(parts_en)})"
+
+
+def of_count(count: int, word: str) -> str:
+    """English: the noun after a count, singular for exactly one ("0 of 1 target", "3 of 12 targets")."""
+    return word if count == 1 else word + "s"
 
 
 def _provisional(ev) -> tuple[str, str]:
@@ -147,7 +153,7 @@ def _provisional(ev) -> tuple[str, str]:
     c = ev.coverage
     return (
         f" (tạm tính: {c.reported}/{c.expected} đơn vị đã báo cáo)",
-        f" (provisional: {c.reported} of {c.expected} units reported)",
+        f" (provisional: {c.reported} of {c.expected} {of_count(c.expected, 'unit')} reported)",
     )
 
 
@@ -174,7 +180,8 @@ def describe(spec, ev) -> tuple[str, str]:
         context_vi = context_en = ""
         if ev.context_units:
             context_vi = f" {ev.context_units} đơn vị khác có số liệu, chỉ để tham khảo."
-            context_en = f" {ev.context_units} other units reported figures, shown as context only."
+            units = "other unit reported a figure" if ev.context_units == 1 else "other units reported figures"
+            context_en = f" {ev.context_units} {units}, shown as context only."
         return (
             f"{title}: chưa có số liệu đến ngày {vi_when} (chỉ tiêu {crit_vi}).{context_vi}{overdue_vi}",
             f"{title_en}: no figure reported as of {en_when} (target: {crit_en}).{context_en}{overdue_en}",
@@ -234,7 +241,7 @@ def headline(counts: dict[str, int], total: int, *, as_of: date, phase, provisio
         basically = counts.get("basically_achieved", 0)
         missed = counts.get("not_achieved", 0)
         vi = f"Đạt và vượt {ok}/{total} chỉ tiêu, trong đó {exceeded} chỉ tiêu vượt"
-        en = f"{ok} of {total} targets achieved or exceeded, {exceeded} exceeded"
+        en = f"{ok} of {total} {of_count(total, 'target')} achieved or exceeded, {exceeded} exceeded"
         if basically:
             vi += f"; {basically} chỉ tiêu cơ bản đạt"
             en += f"; {basically} basically achieved"
@@ -246,7 +253,7 @@ def headline(counts: dict[str, int], total: int, *, as_of: date, phase, provisio
         on_track = counts.get("on_track", 0) + early
         risk, off = counts.get("at_risk", 0), counts.get("off_track", 0)
         vi = f"Đến ngày {format_date(as_of, 'vi')}: {on_track}/{total} chỉ tiêu đúng tiến độ"
-        en = f"As of {format_date(as_of, 'en')}: {on_track} of {total} targets on track"
+        en = f"As of {format_date(as_of, 'en')}: {on_track} of {total} {of_count(total, 'target')} on track"
         if early:
             vi += f" (trong đó {early} chỉ tiêu đã đạt sớm)"
             en += f" ({early} achieved early)"

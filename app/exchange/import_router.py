@@ -11,11 +11,12 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
 from app.exchange import importer, tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
-from app.exchange.importer import ImportReport
+from app.exchange.importer import ImportReport, batch
 from app.limits import MAX_IMPORT_BYTES
 from app.openapi import errors
 from app.plans.deps import EditablePlanDep, PlanDep
@@ -91,7 +92,18 @@ async def submissions_upload(
     return Upload(plan, await _received_and_read(request, session, "submissions"), scope)
 
 
+async def figures_batch(
+    request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
+) -> Upload:
+    """The JSON list of figures, read after the access checks with no connection held (as an upload)."""
+    plan, scope = access
+    await release_connection_async(session)
+    data = await request.body()  # at most 5 MiB: app/limits.py refuses more before it is read
+    return Upload(plan, await run_in_threadpool(batch.read_batch, data), scope)
+
+
 TargetsUploadDep = Annotated[Upload, Depends(targets_upload)]
+BatchDep = Annotated[Upload, Depends(figures_batch)]
 SubmissionsUploadDep = Annotated[Upload, Depends(submissions_upload)]
 DryRun = Annotated[bool, Query(description="Check every row and report, but store nothing.")]
 KeepGoodRows = Annotated[
@@ -258,6 +270,101 @@ def import_targets_file(
 def import_submissions_file(
     upload: SubmissionsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
 ) -> ImportReport:
+    return importer.import_submissions(
+        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    )
+
+
+BATCH_DESCRIPTION = f"""
+Adds figures to the plan's targets from a JSON list, one object per figure (DHIS2's data value sets
+are the model): the same rules, checks, options and report as the CSV/XLSX import of figures
+(`/plans/{{plan_id}}/import/submissions`), through the same code; only the reading differs.
+
+Each object: the target by `target_id` or `target_code` (a target of this plan), the reporting unit by
+`organization_id` or `organization_code` (the plan's organisation or one under it; exactly one of each
+pair), `period_date`, and one figure: `value`, or `numerator` and `denominator`, or `done`; optionally
+`period_start`, `is_estimate`, `note`, `evidence_url`. `id` and `recorded_at` (in an export) are accepted
+and not read, so the JSON export of a plan's figures (`/export?content=submissions&format=json`) posts
+back unchanged. `null` is an absent field. Numbers in text (`"9.720"`) are read the Vietnamese way, as
+in a CSV; JSON numbers are taken as they are.
+
+In the report, `row` is the figure's position in the list, from 1, and `column` its field. An item that
+is not an object, an unknown field or a value that is an object or a list stores nothing (as a sheet's
+unknown column does). At most {tabular.MAX_ROWS:,} figures and {tabular.MAX_CELLS:,} values in all;
+the body at most 5 MiB.
+
+- Default: all-or-nothing, in one transaction: any failure and nothing is stored.
+- `keep_good_rows=true`: the good figures are stored, the failing ones reported.
+- `dry_run=true`: everything is checked, nothing is stored.
+
+The answer is 200 with the report whenever the body is a JSON list; 422 when it is not.
+"""
+
+BATCH_EXAMPLE = {
+    **SUBMISSIONS_EXAMPLE,
+    "format": "json",
+    "errors": [
+        {
+            "row": 2,
+            "column": "organization_code",
+            "field": "organization_code",
+            "value": "P-NOWHERE",
+            "reason": "no organisation has the code 'P-NOWHERE'",
+        }
+    ],
+}
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "maxItems": tabular.MAX_ROWS,
+                    "items": {
+                        "type": "object",
+                        # What a figure takes (the rules themselves are the import's, row by row).
+                        "properties": {
+                            "target_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            "target_code": {"type": "string", "maxLength": 64},
+                            "organization_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            "organization_code": {"type": "string", "maxLength": 64},
+                            "period_date": {"type": "string", "format": "date"},
+                            "period_start": {"type": ["string", "null"], "format": "date"},
+                            "value": {"type": ["number", "null"], "minimum": -MAX_FIGURE, "maximum": MAX_FIGURE},
+                            "numerator": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_FIGURE},
+                            "denominator": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": MAX_FIGURE},
+                            "done": {"type": ["boolean", "null"]},
+                            "is_estimate": {"type": ["boolean", "null"]},
+                            "note": {"type": ["string", "null"], "maxLength": 20_000},
+                            "evidence_url": {"type": ["string", "null"], "maxLength": 2000},
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "example": [
+                    {"target_code": "03", "organization_code": "P-CHILANG", "period_date": "2019-06-30", "value": 450},
+                    {"target_id": 9, "organization_id": 3, "period_date": "2019-12-31", "numerator": 10, "denominator": 30},
+                ],
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/plans/{plan_id}/submissions/batch",
+    summary="Add figures for a plan's targets from a JSON list",
+    description=BATCH_DESCRIPTION,
+    response_model=ImportReport,
+    responses=_responses(BATCH_EXAMPLE),
+    openapi_extra=_BATCH_BODY,
+)
+def import_submissions_batch(
+    upload: BatchDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+) -> ImportReport:
+    # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
     return importer.import_submissions(
         session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
     )

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import policy
 from app.auth.models import Role
 from app.common import etag
 from app.common.crud import transaction
 from app.common.etag import IfMatch, IfNoneMatch
-from app.common.types import MAX_ID, Page
-from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
+from app.common.types import MAX_ID, CodeFilter, Page
+from app.deps import ListRequest, PrincipalDep, SessionDep, listing, open_reads
 from app.openapi import errors
 from app.organizations import service
 from app.organizations.deps import OrganizationDep
 from app.organizations.models import OrganizationCreate, OrganizationPublic, OrganizationUpdate
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+OrganizationListing = Annotated[ListRequest, Depends(listing(service.ORGANIZATION_SORTS, default="id", searches="name"))]
 
 
 @router.get(
@@ -33,11 +35,12 @@ def list_organizations(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    paging: PagingDep,
+    page: OrganizationListing,
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only the children of this organisation.")] = None,
+    code: Annotated[CodeFilter | None, Query(description="Only the organisation with this code.")] = None,
 ):
     policy.require_read(principal, open_reads=open_reads(request))
-    return service.list_organizations(session=session, parent_id=parent_id, limit=paging.limit, offset=paging.offset)
+    return page.answer(service.list_organizations(session=session, parent_id=parent_id, code=code, listing=page.listing))
 
 
 @router.post(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.common.crud import apply_patch, flush, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404
+from app.common.listing import Listing, Sorts, page_of
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization, OrganizationCreate, OrganizationUpdate
 
@@ -15,12 +16,22 @@ def get_organization(*, session: Session, organization_id: int) -> Organization:
     return get_or_404(session, Organization, organization_id, "Organisation")
 
 
-def list_organizations(*, session: Session, parent_id: int | None, limit: int, offset: int):
+# What `sort` may name (app.common.listing); the default is `id`.
+ORGANIZATION_SORTS: Sorts = {
+    "id": (col(Organization.id),),
+    "code": (col(Organization.code), col(Organization.id)),
+    "name": (col(Organization.name), col(Organization.id)),
+}
+
+
+def list_organizations(*, session: Session, parent_id: int | None, code: str | None = None, listing: Listing = Listing()):
     """Lists organisations, optionally the children of one."""
     stmt = select(Organization).order_by(col(Organization.id))
     if parent_id is not None:
         stmt = stmt.where(Organization.parent_id == parent_id)
-    return paginate(session, stmt, limit=limit, offset=offset)
+    if code is not None:
+        stmt = stmt.where(Organization.code == code)
+    return page_of(session, stmt, listing, sorts=ORGANIZATION_SORTS, search=(col(Organization.name),))
 
 
 def _ancestors_statement():

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import policy
 from app.auth.models import Role
 from app.common import etag
 from app.common.crud import transaction
 from app.common.etag import IfMatch, IfNoneMatch
-from app.common.types import MAX_ID, Page
-from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
+from app.common.types import MAX_ID, CodeFilter, Page
+from app.deps import ListRequest, PrincipalDep, SessionDep, listing, open_reads
 from app.openapi import errors
 from app.plans import service
 from app.plans.deps import EditablePlanDep, PlanDep
@@ -20,29 +20,34 @@ from app.plans.models import PlanCreate, PlanPublic, PlanState, PlanUpdate
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
+PlanListing = Annotated[ListRequest, Depends(listing(service.PLAN_SORTS, default="-start_date", searches="title"))]
+
 
 @router.get("", summary="List plans", response_model=Page[PlanPublic], responses=errors(422))
 def list_plans(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    paging: PagingDep,
+    page: PlanListing,
     organization_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Issued by this organisation.")] = None,
+    code: Annotated[CodeFilter | None, Query(description="Only the plan with this code.")] = None,
     state: Annotated[PlanState | None, Query(description="Only plans in this state.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Only plans whose period touches this year.")] = None,
     include_archived: Annotated[bool, Query(description="Also list archived plans (deleted ones that had figures).")] = False,
 ):
     """Drafts are listed only to keys whose scope covers them; archived plans only with `include_archived=true`."""
     policy.require_read(principal, open_reads=open_reads(request))
-    return service.list_plans(
-        session=session,
-        organization_id=organization_id,
-        state=state,
-        year=year,
-        drafts_of=policy.visible_draft_organizations(session, principal),
-        include_archived=include_archived,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page.answer(
+        service.list_plans(
+            session=session,
+            organization_id=organization_id,
+            state=state,
+            year=year,
+            code=code,
+            drafts_of=policy.visible_draft_organizations(session, principal),
+            include_archived=include_archived,
+            listing=page.listing,
+        )
     )
 
 

@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app.common.crud import apply_patch, flush, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404
+from app.common.listing import Listing, Sorts, page_of
 from app.common.models import stored_id, utcnow
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization
@@ -27,10 +28,10 @@ def list_plans(
     organization_id: int | None,
     state: PlanState | None,
     year: int | None,
+    code: str | None = None,
     drafts_of: set[int] | None = None,
     include_archived: bool = False,
-    limit: int,
-    offset: int,
+    listing: Listing = Listing(),
 ):
     """Lists plans, filtered by issuing organisation, state and a year the period touches.
 
@@ -48,7 +49,18 @@ def list_plans(
         stmt = stmt.where(Plan.state == state.value)
     if year is not None:
         stmt = stmt.where(Plan.start_date <= date(year, 12, 31), Plan.end_date >= date(year, 1, 1))
-    return paginate(session, stmt, limit=limit, offset=offset)
+    if code is not None:
+        stmt = stmt.where(Plan.code == code)
+    return page_of(session, stmt, listing, sorts=PLAN_SORTS, search=(col(Plan.title),))
+
+
+# What `sort` may name (app.common.listing); the default order is `-start_date` (newest plans first).
+PLAN_SORTS: Sorts = {
+    "start_date": (col(Plan.start_date), col(Plan.id)),
+    "code": (col(Plan.code), col(Plan.id)),
+    "title": (col(Plan.title), col(Plan.id)),
+    "id": (col(Plan.id),),
+}
 
 
 def _check_period(start: date, end: date) -> None:

@@ -85,7 +85,7 @@ log = logging.getLogger(__name__)
 
 # Bump whenever app/engine/ (engine, combine, judging, pace, wording, explain) or the payload below change what a
 # stored evaluation would say: every stored row then fails its fingerprint and is recomputed.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"  # 4: English counts in the singular for one ("1 target", issue 16)
 
 # The bound on stored evaluations (see the module docstring): dates kept per plan, and how long a
 # stored date is safe from eviction by a date read for the first time.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, ValidationInfo, field_validator, model_validator
 from sqlalchemy import CheckConstraint, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from app.common.models import utcnow
-from app.common.types import Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime, text_checks
+from app.common.types import Code, Figure, Id, InputModel, LongText, NonNegativeFigure, SaneDate, Url, UtcDateTime, text_checks
 from app.submissions.versions import Kind, Review
 
 # Exactly one of: a value; a numerator with a positive denominator; done/not done.
@@ -89,28 +89,10 @@ class SubmissionReview(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
-class SubmissionCreate(InputModel):
-    """Body of POST /targets/{target_id}/submissions: give value, or numerator and denominator, or done."""
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {"value": 4100, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": True, "note": "Ước 6 tháng"},
-                {"numerator": 46, "denominator": 70, "period_date": "2019-12-31", "organization_id": 1},
-                {
-                    "value": 950,
-                    "period_start": "2019-07-01",
-                    "period_date": "2019-12-31",
-                    "organization_id": 8,
-                    "note": "Sản lượng vụ mùa (6 tháng cuối năm)",
-                },
-                {"done": True, "period_date": "2019-12-31", "organization_id": 1},
-            ]
-        }
-    }
+class FigureInput(InputModel):
+    """A figure's fields, without the reporting organisation: give value, or numerator and denominator, or done."""
 
     period_date: SaneDate = Field(description="The date the figure refers to (within the plan's period).")
-    organization_id: Id = Field(description="The reporting organisation: the plan's own or one of its descendants.")
     period_start: SaneDate | None = Field(
         default=None,
         description="Increments (`aggregation: sum`): the first day the figure covers; it ends on `period_date`. "
@@ -140,6 +122,59 @@ class SubmissionCreate(InputModel):
         return self
 
 
+class SubmissionCreate(FigureInput):
+    """A new figure as the write rules take it (the organisation by id): the API's body once its
+    organisation is known (`SubmissionIn`), an imported row, a seed figure."""
+
+    organization_id: Id = Field(description="The reporting organisation: the plan's own or one of its descendants.")
+
+
+class SubmissionIn(FigureInput):
+    """Body of POST /targets/{target_id}/submissions: give value, or numerator and denominator, or done, and
+    the reporting organisation by `organization_id` or by `organization_code` (exactly one)."""
+
+    model_config = {
+        "validate_default": True,  # organization_id's check runs when it is absent
+        "json_schema_extra": {
+            "examples": [
+                {"value": 4100, "period_date": "2019-06-30", "organization_id": 1, "is_estimate": True, "note": "Ước 6 tháng"},
+                {"numerator": 46, "denominator": 70, "period_date": "2019-12-31", "organization_code": "TPLS"},
+                {
+                    "value": 950,
+                    "period_start": "2019-07-01",
+                    "period_date": "2019-12-31",
+                    "organization_id": 8,
+                    "note": "Sản lượng vụ mùa (6 tháng cuối năm)",
+                },
+                {"done": True, "period_date": "2019-12-31", "organization_id": 1},
+            ]
+        },
+    }
+
+    # organization_code first: the check of organization_id (run even when it is absent: validate_default) sees it, so the
+    # problem names organization_id, the field a client most likely forgot.
+    organization_code: Code | None = Field(default=None, description="The reporting organisation by its code instead.")
+    organization_id: Id | None = Field(
+        default=None,
+        description="The reporting organisation: the plan's own or one of its descendants (or `organization_code`).",
+    )
+
+    @field_validator("organization_id")
+    @classmethod
+    def _one_organization(cls, value: int | None, info: ValidationInfo) -> int | None:
+        code = info.data.get("organization_code")
+        if value is None and code is None:
+            raise ValueError("required: the reporting organisation, as organization_id or organization_code")
+        if value is not None and code is not None:
+            raise ValueError("give organization_id or organization_code, not both")
+        return value
+
+    def with_organization(self, organization_id: int) -> SubmissionCreate:
+        """The figure for the write rules, once the organisation is known (already validated: not re-checked)."""
+        fields = self.model_dump(exclude={"organization_id", "organization_code"})
+        return SubmissionCreate.model_construct(**fields, organization_id=organization_id)
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("give a reason: it cannot be blank")
@@ -154,8 +189,9 @@ Reason = Annotated[
 ]
 
 
-class SubmissionCorrection(SubmissionCreate):
-    """Body of POST /submissions/{submission_id}/corrections: the whole corrected figure, and why."""
+class SubmissionCorrection(SubmissionIn):
+    """Body of POST /submissions/{submission_id}/corrections: the whole corrected figure (its organisation by
+    id or code, as a new figure's), and why."""
 
     model_config = {
         "json_schema_extra": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
@@ -14,7 +14,7 @@ from app.common.crud import transaction
 from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
-from app.deps import PagingDep, PrincipalDep, SessionDep, open_reads
+from app.deps import ListRequest, PrincipalDep, SessionDep, listing, open_reads
 from app.openapi import errors
 from app.organizations.deps import OrganizationDep
 from app.organizations.service import subtree
@@ -26,8 +26,8 @@ from app.submissions.models import (
     ReviewPublic,
     SubmissionApproval,
     SubmissionCorrection,
-    SubmissionCreate,
     SubmissionDetail,
+    SubmissionIn,
     SubmissionPublic,
     SubmissionRetraction,
     SubmissionReturn,
@@ -35,6 +35,8 @@ from app.submissions.models import (
 from app.targets.deps import ReportableTargetDep, TargetDep
 
 router = APIRouter(tags=["submissions"])
+
+SubmissionListing = Annotated[ListRequest, Depends(listing(service.SUBMISSION_SORTS, default="period_date"))]
 
 VERSIONS = """Figures are never changed or deleted. A **correction** is a new version that supersedes the
 current one; a **retraction** withdraws the figure (it repeats the figure it withdraws). Each
@@ -63,7 +65,7 @@ was recorded."""
 def list_submissions(
     session: SessionDep,
     target: TargetDep,
-    paging: PagingDep,
+    page: SubmissionListing,
     from_date: Annotated[
         IsoDate | None, Query(alias="from", ge=MIN_DATE, le=MAX_DATE, description="Figures dated on or after.")
     ] = None,
@@ -76,15 +78,16 @@ def list_submissions(
         Query(description="`current`: each chain's current version, retracted ones left out; `all`: every stored row."),
     ] = "current",
 ):
-    return service.list_submissions(
-        session=session,
-        target=target,
-        from_date=from_date,
-        to_date=to_date,
-        organization_id=organization_id,
-        versions=versions,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page.answer(
+        service.list_submissions(
+            session=session,
+            target=target,
+            from_date=from_date,
+            to_date=to_date,
+            organization_id=organization_id,
+            versions=versions,
+            listing=page.listing,
+        )
     )
 
 
@@ -105,14 +108,15 @@ async def create_submission(
     session: SessionDep,
     principal: PrincipalDep,
     target: ReportableTargetDep,
-    body: SubmissionCreate,
+    body: SubmissionIn,
 ):
     # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
     # answer is also built without another one (docs/PERFORMANCE.md).
     def write():
-        policy.require(session, principal, Role.REPORTER, body.organization_id)
+        figure = service.with_organization(session, body)
+        policy.require(session, principal, Role.REPORTER, figure.organization_id)
         with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-            return service.create_submission(session=session, target=target, submission_in=body)
+            return service.create_submission(session=session, target=target, submission_in=figure)
 
     row = await run_in_threadpool(write)
     # a new original's read shows it alone in its history: its ETag needs no query
@@ -152,9 +156,10 @@ def correct_submission(
     body: SubmissionCorrection,
 ):
     _, plan = service.context(session, submission)
-    policy.require_to_change_figures(session, principal, plan, submission.organization_id, body.organization_id)
+    figure = service.with_organization(session, body)
+    policy.require_to_change_figures(session, principal, plan, submission.organization_id, figure.organization_id)
     with transaction(session):
-        row = service.correct_submission(session=session, submission=submission, correction_in=body)
+        row = service.correct_submission(session=session, submission=submission, correction_in=figure, reason=body.reason)
     _created(request, response, session, row)
     return row
 
@@ -227,6 +232,7 @@ def return_submission(session: SessionDep, principal: PrincipalDep, submission: 
         return service.return_figure(session=session, submission=submission, return_in=body)
 
 
+PendingListing = Annotated[ListRequest, Depends(listing(service.PENDING_SORTS, default="id"))]
 PendingState = Annotated[
     service.Pending,
     Query(description="`submitted`: awaiting approval (the inbox); `returned`: sent back to their units with a reason."),
@@ -243,10 +249,10 @@ PendingState = Annotated[
     responses=errors(404, 422),
 )
 def plan_pending(
-    session: SessionDep, principal: PrincipalDep, plan: PlanDep, paging: PagingDep, state: PendingState = "submitted"
+    session: SessionDep, principal: PrincipalDep, plan: PlanDep, page: PendingListing, state: PendingState = "submitted"
 ):
     policy.require(session, principal, Role.VIEWER, plan.organization_id)
-    return service.pending(session=session, state=state, plan_id=plan.id, limit=paging.limit, offset=paging.offset)
+    return page.answer(service.pending(session=session, state=state, plan_id=plan.id, listing=page.listing))
 
 
 @router.get(
@@ -263,20 +269,21 @@ def organization_pending(
     session: SessionDep,
     principal: PrincipalDep,
     organization: OrganizationDep,
-    paging: PagingDep,
+    page: PendingListing,
     state: PendingState = "submitted",
 ):
     who = policy.require(session, principal, Role.VIEWER, organization.id)
     # Drafts only of plans in the key's scope (policy.may_read_plan); with reads closed, every plan needs that.
     scope = policy.scope_of(session, who)
-    return service.pending(
-        session=session,
-        state=state,
-        organizations=subtree(session, stored_id(organization)),
-        draft_plans_of=scope,
-        readable_only_of=None if open_reads(request) else scope,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page.answer(
+        service.pending(
+            session=session,
+            state=state,
+            organizations=subtree(session, stored_id(organization)),
+            draft_plans_of=scope,
+            readable_only_of=None if open_reads(request) else scope,
+            listing=page.listing,
+        )
     )
 
 

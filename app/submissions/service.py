@@ -18,7 +18,8 @@ from app.audit.bulk import insert_audited
 from app.audit.recorder import EventContext
 from app.auth import policy
 from app.auth.service import Principal
-from app.common.crud import check_not_archived, get_or_404, on_conflict, paginate
+from app.common.crud import check_not_archived, get_or_404, on_conflict
+from app.common.listing import Listing, Sorts, ordered, page_of
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
@@ -35,9 +36,9 @@ from app.submissions.models import (
     ReviewPublic,
     Submission,
     SubmissionApproval,
-    SubmissionCorrection,
     SubmissionCreate,
     SubmissionDetail,
+    SubmissionIn,
     SubmissionPublic,
     SubmissionRetraction,
     SubmissionReturn,
@@ -76,8 +77,7 @@ def list_submissions(
     to_date: date | None,
     organization_id: int | None,
     versions: Versions = "current",
-    limit: int,
-    offset: int,
+    listing: Listing = Listing(),
 ):
     """Lists a target's figures by date, optionally within dates or from one organisation.
 
@@ -93,11 +93,19 @@ def list_submissions(
         stmt = stmt.where(Submission.period_date <= to_date)
     if organization_id is not None:
         stmt = stmt.where(Submission.organization_id == organization_id)
-    page = paginate(session, stmt, limit=limit, offset=offset)
+    page = page_of(session, stmt, listing, sorts=SUBMISSION_SORTS)
     # Each row's review state now: only versions recorded "submitted" may have been reviewed since.
     reviews = reviews_of(session, [row.id for row in page["items"] if row.review != Review.APPROVED.value])
     page["items"] = [public(row, reviews) for row in page["items"]]
     return page
+
+
+# What `sort` may name (app.common.listing); the default is `period_date`.
+SUBMISSION_SORTS: Sorts = {
+    "period_date": (col(Submission.period_date), col(Submission.id)),
+    "recorded_at": (col(Submission.recorded_at), col(Submission.id)),
+    "id": (col(Submission.id),),
+}
 
 
 def check_figure(
@@ -324,7 +332,23 @@ def _supersede(session: Session, current: Submission, row: dict) -> SubmissionPu
     return SubmissionPublic.model_validate(row)
 
 
-def correct_submission(*, session: Session, submission: Submission, correction_in: SubmissionCorrection) -> SubmissionPublic:
+def with_organization(session: Session, body: SubmissionIn) -> SubmissionCreate:
+    """The figure with its reporting organisation's id: `organization_id` as given, or the organisation whose
+    code is `organization_code` (422 naming the field when none has it). The API's edge calls this before
+    the key's scope is checked; the import reads codes the same way (app/exchange/importer/figures.py)."""
+    if body.organization_id is not None:
+        return body.with_organization(body.organization_id)
+    organization_id = session.exec(select(Organization.id).where(Organization.code == body.organization_code)).first()
+    if organization_id is None:
+        raise InvalidInput.from_fields(
+            "No organisation has that code.", {"organization_code": f"no organisation has the code '{body.organization_code}'"}
+        )
+    return body.with_organization(organization_id)
+
+
+def correct_submission(
+    *, session: Session, submission: Submission, correction_in: SubmissionCreate, reason: str
+) -> SubmissionPublic:
     """Records a corrected figure superseding the submission, which must be its chain's current version.
 
     409 when the plan or target is archived, the chain was retracted, or the submission has been
@@ -336,10 +360,10 @@ def correct_submission(*, session: Session, submission: Submission, correction_i
     target, plan = context(session, submission)
     check_not_archived(plan, target)
     current = current_of(session, submission, "corrected")
-    body = SubmissionCreate.model_validate(correction_in.model_dump(exclude={"reason"}))
+    body = correction_in
     check_figure(session, target, plan, body)
     rules.check_against_stored(session, target, body, chain=current.root_id or current.id)
-    row = as_correction(new_figure(body, stored_id(target), entry_of(session, plan)), correction_in.reason)
+    row = as_correction(new_figure(body, stored_id(target), entry_of(session, plan)), reason)
     return _supersede(session, current, row)
 
 
@@ -459,6 +483,13 @@ def return_figure(*, session: Session, submission: Submission, return_in: Submis
 Pending = Literal["submitted", "returned"]
 
 
+# What `sort` may name on an approval inbox (default `id`: oldest first).
+PENDING_SORTS: Sorts = {
+    "id": (col(Submission.id),),
+    "period_date": (col(Submission.period_date), col(Submission.id)),
+}
+
+
 def pending(
     *,
     session: Session,
@@ -467,8 +498,7 @@ def pending(
     organizations: set[int] | None = None,
     draft_plans_of: set[int] | None = None,
     readable_only_of: set[int] | None = None,
-    limit: int,
-    offset: int,
+    listing: Listing = Listing(),
 ) -> PendingPage:
     """The figures awaiting approval (`state="submitted"`), or returned to their units (`"returned"`),
     oldest first, with the counts of the whole list per plan and per reporting organisation.
@@ -517,12 +547,8 @@ def pending(
     by_org = session.exec(
         joined(select(org.id, org.code, count).select_from(Submission)).group_by(org.id, org.code).order_by(org.code)
     ).all()
-    rows = session.exec(
-        joined(select(Submission, Target.plan_id, Target.code, org.code).select_from(Submission))
-        .order_by(col(Submission.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    stmt = joined(select(Submission, Target.plan_id, Target.code, org.code).select_from(Submission)).order_by(col(Submission.id))
+    rows = session.exec(ordered(stmt, listing, PENDING_SORTS).limit(listing.limit).offset(listing.offset)).all()
     returns = reviews_of(session, [stored_id(row[0]) for row in rows]) if state == "returned" else {}
     items = []
     for figure, plan_id_, target_code, organization_code in rows:
@@ -544,6 +570,6 @@ def pending(
         by_plan=[PendingCount(id=i, code=c, count=n) for i, c, n in by_plan],
         by_organization=[PendingCount(id=i, code=c, count=n) for i, c, n in by_org],
         items=items,
-        limit=limit,
-        offset=offset,
+        limit=listing.limit,
+        offset=listing.offset,
     )

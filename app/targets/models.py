@@ -201,7 +201,12 @@ class TargetCreate(TargetFields):
     may_exceed_whole: bool = False
     clause: LongText = ""
     notes: LongText = ""
-    position: int = Field(default=0, ge=0, le=1_000_000)
+    position: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="Where the target goes in the plan's order (lists, status, reports). Absent: after the last target.",
+    )
 
     @model_validator(mode="after")
     def _defaults(self):

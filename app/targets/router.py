@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.common import etag
 from app.common.crud import transaction
 from app.common.etag import IfMatch, IfNoneMatch
-from app.common.types import Page, ShortText
-from app.deps import PagingDep, SessionDep
+from app.common.types import CodeFilter, Page, ShortText
+from app.deps import ListRequest, SessionDep, listing
 from app.openapi import errors
 from app.plans.deps import EditablePlanDep, PlanDep
 from app.targets import service
@@ -18,6 +18,10 @@ from app.targets.deps import EditableTargetDep, TargetDep
 from app.targets.models import TargetCreate, TargetPublic, TargetUpdate
 
 router = APIRouter(tags=["targets"])
+
+TargetListing = Annotated[
+    ListRequest, Depends(listing(service.TARGET_SORTS, default="position", searches="title (Vietnamese or English)"))
+]
 
 
 @router.get(
@@ -30,17 +34,15 @@ router = APIRouter(tags=["targets"])
 def list_targets(
     session: SessionDep,
     plan: PlanDep,
-    paging: PagingDep,
+    page: TargetListing,
     category: Annotated[ShortText | None, Query(description="Only targets in this category.")] = None,
+    code: Annotated[CodeFilter | None, Query(description="Only the target with this code.")] = None,
     include_archived: Annotated[bool, Query(description="Also list archived targets (deleted ones that had figures).")] = False,
 ):
-    return service.list_targets(
-        session=session,
-        plan=plan,
-        category=category,
-        include_archived=include_archived,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page.answer(
+        service.list_targets(
+            session=session, plan=plan, category=category, code=code, include_archived=include_archived, listing=page.listing
+        )
     )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from enum import Enum
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.assessments.models import Assessment
-from app.common.crud import apply_patch, flush, get_or_404, paginate
+from app.common.crud import apply_patch, flush, get_or_404
+from app.common.listing import Listing, Sorts, page_of
 from app.common.models import stored_id, utcnow
 from app.engine import Comparison, default_direction, definition_errors
 from app.errors import Conflict, InvalidInput
@@ -70,11 +72,19 @@ def follow_default_direction(target: Target, changes: dict) -> None:
         changes["direction"] = default_direction(new_comparison, changes.get("value", target.value)).value
 
 
-def prepare_target(session: Session, plan: Plan, target_in: TargetCreate) -> Target:
+def last_position(session: Session, plan: Plan) -> int:
+    """The largest position among the plan's targets (0 without any)."""
+    return session.exec(select(func.coalesce(func.max(Target.position), 0)).where(Target.plan_id == plan.id)).one()
+
+
+def prepare_target(session: Session, plan: Plan, target_in: TargetCreate, *, after: int | None = None) -> Target:
     """A new target of the plan, checked (code free, definition consistent, reporting units in the plan's
-    tree) and not yet stored (`insert_targets`)."""
+    tree) and not yet stored (`insert_targets`). Without a position it goes after the last target: after
+    `after` when the caller counts (several new targets at once), else after the stored ones."""
     check_code_free(session, stored_id(plan), target_in.code)
     fields = target_in.model_dump()
+    if fields["position"] is None:
+        fields["position"] = (last_position(session, plan) if after is None else after) + 1
     fields["checkpoints"] = stored_checkpoints(fields.get("checkpoints"))
     target = Target.model_validate({**fields, "plan_id": plan.id})
     check_definition(target, plan)
@@ -113,14 +123,33 @@ def apply_target_patch(target: Target, changes: dict) -> None:
 # ------------------------------------------------------------------ use cases
 
 
-def list_targets(*, session: Session, plan: Plan, category: str | None, include_archived: bool = False, limit: int, offset: int):
+# What `sort` may name (app.common.listing); the default is the plan's own order, `position`.
+TARGET_SORTS: Sorts = {
+    "position": (col(Target.position), col(Target.id)),
+    "code": (col(Target.code), col(Target.id)),
+    "title": (col(Target.title), col(Target.id)),
+    "id": (col(Target.id),),
+}
+
+
+def list_targets(
+    *,
+    session: Session,
+    plan: Plan,
+    category: str | None,
+    code: str | None = None,
+    include_archived: bool = False,
+    listing: Listing = Listing(),
+):
     """Lists a plan's targets in their order; archived ones only with `include_archived`."""
     stmt = select(Target).where(Target.plan_id == plan.id).order_by(col(Target.position), col(Target.id))
     if not include_archived:
         stmt = stmt.where(col(Target.archived_at).is_(None))
     if category is not None:
         stmt = stmt.where(Target.category == category)
-    return paginate(session, stmt, limit=limit, offset=offset)
+    if code is not None:
+        stmt = stmt.where(Target.code == code)
+    return page_of(session, stmt, listing, sorts=TARGET_SORTS, search=(col(Target.title), col(Target.title_en)))
 
 
 def create_target(*, session: Session, plan: Plan, target_in: TargetCreate) -> Target:
@@ -133,7 +162,10 @@ def create_targets(*, session: Session, plan: Plan, targets_in: list[TargetCreat
     codes = [t.code for t in targets_in]
     if len(set(codes)) != len(codes):
         raise Conflict("The same target code appears twice in one request.")
-    targets = [prepare_target(session, plan, t) for t in targets_in]
+    targets, last = [], last_position(session, plan)
+    for target_in in targets_in:
+        targets.append(prepare_target(session, plan, target_in, after=last))
+        last = max(last, targets[-1].position)
     insert_targets(session, targets)
     for target in targets:
         session.refresh(target)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.common.crud import get_or_404, transaction
 from app.common.types import MAX_ID, Page
-from app.deps import AdminDep, PagingDep, SessionDep
+from app.deps import AdminDep, ListRequest, SessionDep, listing
 from app.events.models import DeliveryState, WebhookSubscription
 from app.openapi import errors
 from app.webhooks import service
@@ -41,13 +41,20 @@ def load_subscription(
 
 
 SubscriptionDep = Annotated[WebhookSubscription, Depends(load_subscription)]
+SubscriptionListing = Annotated[ListRequest, Depends(listing(service.SUBSCRIPTION_SORTS, default="id"))]
+DeliveryListing = Annotated[ListRequest, Depends(listing(service.DELIVERY_SORTS, default="-id"))]
 
 
 @router.get(
-    "/subscriptions", summary="List webhook subscriptions", response_model=Page[SubscriptionPublic], responses=errors(422)
+    "/subscriptions",
+    summary="List webhook subscriptions",
+    description="Every subscription (active, paused or failing) with its URL, event types and scope; the secrets "
+    "are never shown again after creation.",
+    response_model=Page[SubscriptionPublic],
+    responses=errors(422),
 )
-def list_subscriptions(session: SessionDep, _admin: AdminDep, paging: PagingDep):
-    return service.list_subscriptions(session, limit=paging.limit, offset=paging.offset)
+def list_subscriptions(session: SessionDep, _admin: AdminDep, page: SubscriptionListing):
+    return page.answer(service.list_subscriptions(session, page.listing))
 
 
 @router.post(
@@ -67,6 +74,8 @@ def create_subscription(request: Request, session: SessionDep, _admin: AdminDep,
 @router.get(
     "/subscriptions/{subscription_id}",
     summary="Get a webhook subscription",
+    description="The subscription's URL, event types, organisation scope, and whether it is active or failing "
+    "(its deliveries kept failing for the whole retry window). The secret is not shown.",
     response_model=SubscriptionPublic,
     responses=errors(404, 422),
 )
@@ -90,6 +99,8 @@ def change_subscription(request: Request, session: SessionDep, subscription: Sub
     "/subscriptions/{subscription_id}",
     status_code=204,
     summary="Delete a webhook subscription with its deliveries",
+    description="Stops every delivery to the URL at once; the events themselves stay in the outbox for other "
+    "subscriptions. To stop for a while instead, set `active` to false.",
     responses={204: {"description": "Deleted."}, **errors(404, 422)},
 )
 def delete_subscription(session: SessionDep, subscription: SubscriptionDep):
@@ -108,10 +119,10 @@ def delete_subscription(session: SessionDep, subscription: SubscriptionDep):
 def list_deliveries(
     session: SessionDep,
     subscription: SubscriptionDep,
-    paging: PagingDep,
+    page: DeliveryListing,
     state: Annotated[DeliveryState | None, Query(description="Only deliveries in this state.")] = None,
 ):
-    return service.list_deliveries(session, subscription, state=state, limit=paging.limit, offset=paging.offset)
+    return page.answer(service.list_deliveries(session, subscription, state=state, listing=page.listing))
 
 
 @router.post(

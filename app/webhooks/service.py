@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlmodel
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from app.common.crud import flush, get_or_404
+from app.common.listing import Listing, Sorts, ordered, page_of
 from app.common.models import table_of, utcnow
 from app.config import Settings
 from app.errors import InvalidInput
@@ -86,11 +88,19 @@ def delete(session: Session, row: WebhookSubscription) -> None:
     flush(session, "The subscription could not be deleted.")
 
 
-def list_subscriptions(session: Session, *, limit: int, offset: int) -> dict:
-    stmt = select(WebhookSubscription).order_by(col(WebhookSubscription.id))
-    total = session.execute(select(func.count()).select_from(WebhookSubscription)).scalar_one()
-    items = [public(r) for r in session.execute(stmt.limit(limit).offset(offset)).scalars()]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+# What `sort` may name on the subscriptions (default `id`) and on a delivery log (default `-id`, newest first).
+SUBSCRIPTION_SORTS: Sorts = {
+    "id": (col(WebhookSubscription.id),),
+    "url": (col(WebhookSubscription.url), col(WebhookSubscription.id)),
+}
+DELIVERY_SORTS: Sorts = {"id": (_D.c.id,), "next_attempt_at": (_D.c.next_attempt_at, _D.c.id)}
+
+
+def list_subscriptions(session: Session, listing: Listing) -> dict:
+    stmt = sqlmodel.select(WebhookSubscription).order_by(col(WebhookSubscription.id))  # entities, not rows
+    page = page_of(session, stmt, listing, sorts=SUBSCRIPTION_SORTS)
+    page["items"] = [public(r) for r in page["items"]]
+    return page
 
 
 _DELIVERY_COLUMNS = (
@@ -109,15 +119,9 @@ _DELIVERY_COLUMNS = (
 )
 
 
-def _deliveries(session: Session, where, *, limit: int, offset: int) -> list[DeliveryPublic]:
-    rows = session.execute(
-        select(*_DELIVERY_COLUMNS)
-        .join(_E, _E.c.id == _D.c.event_id)
-        .where(where)
-        .order_by(_D.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+def _deliveries(session: Session, where, listing: Listing) -> list[DeliveryPublic]:
+    stmt = select(*_DELIVERY_COLUMNS).join(_E, _E.c.id == _D.c.event_id).where(where).order_by(_D.c.id.desc())
+    rows = session.execute(ordered(stmt, listing, DELIVERY_SORTS).limit(listing.limit).offset(listing.offset)).all()
     log: dict[int, list[AttemptPublic]] = {r.id: [] for r in rows}
     if rows:
         for a in session.execute(select(_A).where(_A.c.delivery_id.in_(list(log))).order_by(_A.c.delivery_id, _A.c.id)):
@@ -126,18 +130,18 @@ def _deliveries(session: Session, where, *, limit: int, offset: int) -> list[Del
 
 
 def list_deliveries(
-    session: Session, subscription: WebhookSubscription, *, state: DeliveryState | None, limit: int, offset: int
+    session: Session, subscription: WebhookSubscription, *, state: DeliveryState | None, listing: Listing
 ) -> dict:
     """The subscription's delivery log, newest first: each delivery with every attempt (status code, time, attempt)."""
     where = _D.c.subscription_id == subscription.id
     if state is not None:
         where = where & (_D.c.state == state.value)
     total = session.execute(select(func.count()).select_from(_D).where(where)).scalar_one()
-    return {"items": _deliveries(session, where, limit=limit, offset=offset), "total": total, "limit": limit, "offset": offset}
+    return {"items": _deliveries(session, where, listing), "total": total, "limit": listing.limit, "offset": listing.offset}
 
 
 def delivery(session: Session, delivery_id: int) -> DeliveryPublic:
-    found = _deliveries(session, _D.c.id == delivery_id, limit=1, offset=0)
+    found = _deliveries(session, _D.c.id == delivery_id, Listing(limit=1))
     if not found:
         get_or_404(session, WebhookDelivery, delivery_id, "Delivery")  # raises
     return found[0]

@@ -243,6 +243,11 @@ RULES: dict[tuple[str, str], list[Rule]] = {
             "POST", f"{API}/plans/{w.plan(org, d)['id']}/import/submissions", files=csv_file([
                 ["target_code", "organization_code", "period_date", "value"],
                 [w.target(org, d)["code"], w.orgs[org]["code"], "2019-03-31", str(w.n())]])))],
+    ("post", "/api/v1/plans/{plan_id}/submissions/batch"): [Rule(
+        Role.REPORTER, FIGURE_ROWS, denied_in_rows=True, build=lambda w, org, d: Req(
+            "POST", f"{API}/plans/{w.plan(org, d)['id']}/submissions/batch", json=[
+                {"target_code": w.target(org, d)["code"], "organization_code": w.orgs[org]["code"],
+                 "period_date": "2019-03-31", "value": w.n()}]))],
     # targets
     ("get", "/api/v1/targets/{target_id}"): [Rule(OPEN, TARGET, _target_get(""), draft=True)],
     ("patch", "/api/v1/targets/{target_id}"): [Rule(Role.EDITOR, TARGET, lambda w, org, d: Req(

@@ -37,7 +37,7 @@ def rid(name: str) -> dict[str, str]:
 
 def events_of(client, request_id: str) -> list[dict]:
     """The events of one request, oldest first, as an admin reads them."""
-    r = client.get(EVENTS, params={"request_id": request_id, "order": "oldest"})
+    r = client.get(EVENTS, params={"request_id": request_id, "sort": "occurred_at"})
     assert r.status_code == 200, r.text
     return r.json()["items"]
 
@@ -428,13 +428,13 @@ def test_filters_order_and_paging(client, app, scoped):
     all_events = stored_events(app)
     newest = client.get(EVENTS, params={"limit": 500}).json()["items"]
     assert [e["id"] for e in newest] == sorted((e.id for e in all_events), reverse=True)
-    oldest = client.get(EVENTS, params={"limit": 500, "order": "oldest"}).json()["items"]
+    oldest = client.get(EVENTS, params={"limit": 500, "sort": "occurred_at"}).json()["items"]
     assert oldest == newest[::-1]
-    page = client.get(EVENTS, params={"limit": 2, "offset": 1, "order": "oldest"}).json()
+    page = client.get(EVENTS, params={"limit": 2, "offset": 1, "sort": "occurred_at"}).json()
     assert [e["id"] for e in page["items"]] == [e["id"] for e in oldest[1:3]] and page["total"] == len(all_events)
 
     def ids(**params) -> list[int]:
-        r = client.get(EVENTS, params={"limit": 500, "order": "oldest", **params})
+        r = client.get(EVENTS, params={"limit": 500, "sort": "occurred_at", **params})
         assert r.status_code == 200, r.text
         return [e["id"] for e in r.json()["items"]]
 
@@ -446,20 +446,27 @@ def test_filters_order_and_paging(client, app, scoped):
     assert ids(actor_key_id=admin) == [e.id for e in all_events if e.actor_key_id == admin] and len(ids(actor_key_id=admin)) == 8
     assert len(ids(request_id="plan-city")) == 1
     first, last = all_events[0], all_events[-1]
-    assert ids(since=(last.occurred_at.replace(tzinfo=UTC) + timedelta(seconds=1)).isoformat()) == []
-    assert ids(until=first.occurred_at.replace(tzinfo=UTC).isoformat()) == []
-    window = ids(since="2000-01-01T00:00:00+07:00", until=(datetime.now(UTC) + timedelta(minutes=1)).isoformat())
+    # `from` and `to` (the figures' vocabulary) are both inclusive
+    assert ids(**{"from": (last.occurred_at.replace(tzinfo=UTC) + timedelta(seconds=1)).isoformat()}) == []
+    assert ids(to=(first.occurred_at.replace(tzinfo=UTC) - timedelta(microseconds=1)).isoformat()) == []
+    at_first = ids(to=first.occurred_at.replace(tzinfo=UTC).isoformat())
+    assert first.id in at_first and all(e.occurred_at <= first.occurred_at for e in all_events if e.id in at_first)
+    window = ids(**{"from": "2000-01-01T00:00:00+07:00", "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()})
     assert window == [e.id for e in all_events]
-    assert_problem(client.get(EVENTS, params={"since": "2020-01-02T00:00:00Z", "until": "2020-01-01T00:00:00Z"}), 422,
-                   fields={"query.until"})
+    assert_problem(client.get(EVENTS, params={"from": "2020-01-02T00:00:00Z", "to": "2020-01-01T00:00:00Z"}), 422,
+                   fields={"query.to"})
     assert_problem(client.get(EVENTS, params={"action": "explode"}), 422, fields={"query.action"})
-    assert_problem(client.get(EVENTS, params={"since": "1700000000"}), 422, fields={"query.since"})
+    assert_problem(client.get(EVENTS, params={"from": "1700000000"}), 422, fields={"query.from"})
+    # the old names are not silently ignored: a 400 that names them and the name to use
+    old = client.get(EVENTS, params={"since": "2020-01-01T00:00:00Z", "order": "oldest"})
+    assert_problem(old, 400, fields={"query.since", "query.order"})
+    assert "since: use 'from'" in old.json()["detail"] and "order: use 'sort'" in old.json()["detail"]
 
 
 def test_openapi_documents_the_route(app):
     operation = app.openapi()["paths"]["/api/v1/audit-events"]["get"]
     params = {p["name"] for p in operation["parameters"]}
-    assert params >= {"entity", "entity_id", "action", "actor_key_id", "request_id", "since", "until", "order", "limit", "offset"}
+    assert params >= {"entity", "entity_id", "action", "actor_key_id", "request_id", "from", "to", "sort", "limit", "offset"}
     assert {"200", "401", "403", "422"} <= set(operation["responses"])
     assert "Newest first" in operation["description"] and {} not in operation.get("security", [])
 

@@ -171,7 +171,7 @@ def test_categories_are_grouped_in_first_seen_order_with_counts_and_headlines(cl
     assert [(g["key"], g["headline"]) for g in mid["by_category"]] == [
         ("xã hội", "As of 2019-06-30: 0 of 2 targets on track, 0 at risk, 0 off track; 2 without data"),
         ("kinh tế", "As of 2019-06-30: 0 of 2 targets on track, 0 at risk, 0 off track; 2 without data"),
-        ("", "As of 2019-06-30: 0 of 1 targets on track, 0 at risk, 0 off track; 1 without data"),
+        ("", "As of 2019-06-30: 0 of 1 target on track, 0 at risk, 0 off track; 1 without data"),
     ]
     # a plan without targets has no groups
     assert get(client, f"{API}/plans/{make.plan(org['id'])['id']}/status")["by_category"] == []

@@ -1,295 +1,264 @@
-"""Issue 16 ("A client's view"), items 2, 3, 7 and 8: the OpenAPI document a code generator reads, the
-headers of created and conditional answers, CORS, and validation errors that say what is expected."""
+"""Issue 16, a client's view: codes as well as ids (item 4), a JSON batch of figures through the import's
+one write path (item 5), and lists with one vocabulary (item 6). SQLite and PostgreSQL (the conftest app)."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
-from app.openapi_examples import EXAMPLES
-from tests.api.helpers import API, PROBLEM, assert_problem
-from tests.conftest import bearer, new_key
+from tests.api.helpers import API, assert_problem
 
-SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+PLANS, ORGS = f"{API}/plans", f"{API}/organizations"
 
 
-@pytest.fixture
-def spec(app) -> dict:
-    return app.openapi()
+def counts(report: dict) -> tuple[int, int, int, int]:
+    c = report["counts"]
+    return c["created"], c["updated"], c["ignored"], c["failed"]
 
 
-def operations(spec: dict):
-    for path, methods in spec["paths"].items():
-        for method, operation in methods.items():
-            yield path, method, operation
-
-
-# ------------------------------------------------------------------ item 2: OpenAPI for code generators
-
-
-def test_every_operation_id_is_short_unique_snake_case(spec):
-    ids = [op["operationId"] for _, _, op in operations(spec)]
-    assert len(ids) == len(set(ids)) and len(ids) >= 40, sorted(ids)
-    for operation_id in ids:
-        assert SNAKE.fullmatch(operation_id) and len(operation_id) <= 40, operation_id
-        assert "api_v1" not in operation_id
-    named = {(path, method): op["operationId"] for path, method, op in operations(spec)}
-    assert named[(f"{API}/targets/{{target_id}}/submissions", "post")] == "create_submission"
-    assert named[(f"{API}/plans/{{plan_id}}/status", "get")] == "get_plan_status"
-
-
-def test_every_operation_has_a_summary_a_description_and_a_described_tag(spec):
-    for path, method, operation in operations(spec):
-        assert operation.get("summary", "").strip(), (method, path)
-        assert len(operation.get("description", "").strip()) >= 30, (method, path)
-        assert operation.get("tags"), (method, path)
-    described = {tag["name"]: tag.get("description", "") for tag in spec["tags"]}
-    used = {tag for _, _, op in operations(spec) for tag in op["tags"]}
-    assert used <= set(described), used - set(described)
-    assert all(len(text) >= 20 for text in described.values()), described
-
-
-def test_the_response_examples_are_real_answers_of_their_models(spec):
-    """Each example validates against its response model (they cannot drift), and JSON answers show them."""
-    import app.assessments.models as assessments
-    import app.auth.models as auth
-    import app.organizations.models as organizations
-    import app.plans.models as plans
-    import app.status.models as status
-    import app.submissions.models as submissions
-    import app.targets.models as targets
-
-    models = {
-        "OrganizationPublic": organizations.OrganizationPublic, "PlanPublic": plans.PlanPublic,
-        "TargetPublic": targets.TargetPublic, "SubmissionPublic": submissions.SubmissionPublic,
-        "SubmissionDetail": submissions.SubmissionDetail, "TargetStatus": status.TargetStatus,
-        "AssessmentPublic": assessments.AssessmentPublic, "ApiKeyPublic": auth.ApiKeyPublic,
-    }
-    assert set(models) == set(EXAMPLES)
-    for name, model in models.items():
-        checked = model.model_validate(EXAMPLES[name])
-        assert checked.model_dump(mode="json") == EXAMPLES[name], name  # nothing dropped or coerced
-        assert spec["components"]["schemas"][name]["examples"] == [EXAMPLES[name]]
-    answer = spec["paths"][f"{API}/targets/{{target_id}}/submissions"]["post"]["responses"]["201"]["content"]
-    assert answer["application/json"]["example"]["period_date"] == "2019-06-30"
-    page = spec["paths"][f"{API}/plans"]["get"]["responses"]["200"]["content"]["application/json"]["example"]
-    assert page["items"][0]["code"] == "TPLS-2019" and page["total"] == 1
-    # no placeholder values anywhere in the examples
-    flat = repr(EXAMPLES)
-    assert "'string'" not in flat
-
-
-# ------------------------------------------------------------------ item 3: Location, ETag, 304, Content-Language
-
-
-def test_a_201_carries_location_and_the_etag_its_read_gives(client, make):
-    org = client.post(f"{API}/organizations", json={"code": "O-1", "name": "Phường 1"})
-    plan_body = {"code": "P-1", "title": "Kế hoạch", "organization_id": org.json()["id"], "start_date": "2019-01-01",
-                 "end_date": "2019-12-31", "state": "active"}
-    plan = client.post(f"{API}/plans", json=plan_body)
-    target = client.post(f"{API}/plans/{plan.json()['id']}/targets",
-                         json={"code": "T-1", "title": "Tỷ lệ", "unit": "%", "comparison": "at_least", "value": 90})
-    figure = client.post(f"{API}/targets/{target.json()['id']}/submissions",
-                         json={"value": 91.5, "period_date": "2019-06-30", "organization_id": org.json()["id"]})
-    read_before = client.get(f"{API}/submissions/{figure.json()['id']}")  # before its correction changes its read
-    assert read_before.headers["etag"] == figure.headers["etag"]
-    correction = client.post(f"{API}/submissions/{figure.json()['id']}/corrections",
-                             json={"value": 92.0, "period_date": "2019-06-30", "organization_id": org.json()["id"],
-                                   "reason": "số liệu chính thức"})
-    key = client.post(f"{API}/api-keys", json={"name": "Cổng thông tin", "role": "viewer", "organization_id": org.json()["id"]})
-    for created, path in ((org, "organizations"), (plan, "plans"), (target, "targets"), (correction, "submissions"),
-                          (key, "api-keys")):
-        assert created.status_code == 201, created.text
-        assert created.headers["location"] == f"{API}/{path}/{created.json()['id']}"
-        read = client.get(created.headers["location"])
-        assert read.status_code == 200
-        assert created.headers["etag"] == read.headers["etag"], path
-    assert figure.headers["location"] == f"{API}/submissions/{figure.json()['id']}"
-    # the original's read changed when it got a correction: its ETag with it
-    assert client.get(f"{API}/submissions/{figure.json()['id']}").headers["etag"] != figure.headers["etag"]
-
-
-@pytest.mark.parametrize("kind", ["organizations", "plans", "targets", "submissions", "api-keys"])
-def test_if_none_match_gives_304_while_the_resource_is_unchanged(client, make, kind):
-    plan = make.plan()
-    target = make.target(plan["id"])
-    figure = make.submission(target["id"], value=91.5, period_date="2019-06-30", organization_id=plan["organization_id"])
-    key = client.post(f"{API}/api-keys", json={"name": "x", "role": "viewer", "organization_id": plan["organization_id"]})
-    ids = {"organizations": plan["organization_id"], "plans": plan["id"], "targets": target["id"],
-           "submissions": figure["id"], "api-keys": key.json()["id"]}
-    path = f"{API}/{kind}/{ids[kind]}"
-    first = client.get(path)
-    tag = first.headers["etag"]
-    unchanged = client.get(path, headers={"If-None-Match": tag})
-    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == tag
-    assert client.get(path, headers={"If-None-Match": f'"other", W/{tag}'}).status_code == 304  # weak comparison
-    assert client.get(path, headers={"If-None-Match": "*"}).status_code == 304
-    assert client.get(path, headers={"If-None-Match": '"something else"'}).status_code == 200
-    if kind in ("plans", "targets"):  # a change gives a new ETag and a full answer
-        assert client.patch(path, json={"title": "Đã đổi tên"}).status_code == 200
-        changed = client.get(path, headers={"If-None-Match": tag})
-        assert changed.status_code == 200 and changed.headers["etag"] != tag and changed.json()["title"] == "Đã đổi tên"
-
-
-def test_answers_in_a_language_say_which_and_vary_on_accept_language(client, seeded):
-    for path in (f"{API}/targets/1/status", f"{API}/plans/1/status", f"{API}/plans/1/status/organizations",
-                 f"{API}/plans/1/chart.svg", f"{API}/plans/1/export?content=status"):
-        sep = "&" if "?" in path else "?"
-        english = client.get(f"{path}{sep}as_of=2019-12-31", headers={"Accept-Language": "en-US,en;q=0.9"})
-        assert english.status_code == 200, (path, english.text[:200])
-        assert english.headers["content-language"] == "en", path
-        assert "accept-language" in english.headers["vary"].lower(), path
-        vietnamese = client.get(f"{path}{sep}as_of=2019-12-31")
-        assert vietnamese.headers["content-language"] == "vi", path
-        assert client.get(f"{path}{sep}as_of=2019-12-31&lang=en",
-                          headers={"Accept-Language": "vi"}).headers["content-language"] == "en"
-    assert "content-language" not in client.get(f"{API}/plans/1").headers  # not written in a language
-
-
-def test_a_superseded_figure_409_names_the_current_version_in_a_field(client, make):
-    plan = make.plan()
-    target = make.target(plan["id"])
-    body = {"value": 91.5, "period_date": "2019-06-30", "organization_id": plan["organization_id"]}
-    original = make.submission(target["id"], **body)
-    current = client.post(f"{API}/submissions/{original['id']}/corrections", json={**body, "value": 92, "reason": "sửa"})
-    stale = client.post(f"{API}/submissions/{original['id']}/corrections", json={**body, "value": 93, "reason": "sửa lại"})
-    assert assert_problem(stale, 409)["current_submission_id"] == current.json()["id"]
-    again = client.post(f"{API}/targets/{target['id']}/submissions", json=body)
-    assert assert_problem(again, 409)["existing_submission_id"] == current.json()["id"]  # the version in force
-
-
-# ------------------------------------------------------------------ item 7: CORS
-
-
-def test_cors_is_off_by_default(anonymous):
-    r = anonymous.get(f"{API}/plans", headers={"Origin": "https://portal.example.gov.vn"})
-    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
-    preflight = anonymous.options(f"{API}/plans", headers={"Origin": "https://portal.example.gov.vn",
-                                                          "Access-Control-Request-Method": "POST"})
-    assert "access-control-allow-origin" not in preflight.headers
-    assert not any(type(m.cls).__name__ == "CORSMiddleware" or m.cls.__name__ == "CORSMiddleware"
-                   for m in anonymous.app.user_middleware)
-
-
-@pytest.fixture
-def cors_app(backend, database_urls):
-    app = create_app(Settings(database_url=database_urls[backend],
-                              cors_origins="https://portal.example.gov.vn, https://bi.example.gov.vn/"))
-    yield app
-    app.state.engine.dispose()
-
-
-def test_cors_on_for_the_listed_origins_with_preflight(cors_app):
-    allowed, other = "https://portal.example.gov.vn", "https://evil.example.com"
-    with TestClient(cors_app, raise_server_exceptions=False) as c:
-        preflight = c.options(f"{API}/plans", headers={
-            "Origin": allowed, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "Authorization, Content-Type, Idempotency-Key"})
-        assert preflight.status_code == 200
-        assert preflight.headers["access-control-allow-origin"] == allowed
-        assert "POST" in preflight.headers["access-control-allow-methods"]
-        assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
-        assert "access-control-allow-credentials" not in preflight.headers
-        assert c.options(f"{API}/plans", headers={"Origin": "https://bi.example.gov.vn",
-                                                 "Access-Control-Request-Method": "GET"}).status_code == 200
-        refused = c.options(f"{API}/plans", headers={"Origin": other, "Access-Control-Request-Method": "POST"})
-        assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
-
-        read = c.get(f"{API}/plans", headers={"Origin": allowed})
-        assert read.headers["access-control-allow-origin"] == allowed
-        assert "etag" in read.headers["access-control-expose-headers"].lower()
-        assert "location" in read.headers["access-control-expose-headers"].lower()
-        error = c.post(f"{API}/plans", json={}, headers={"Origin": allowed})  # no key: 401, still readable by the page
-        assert error.status_code == 401 and error.headers["access-control-allow-origin"] == allowed
-        assert "access-control-allow-origin" not in c.get(f"{API}/plans", headers={"Origin": other}).headers
-
-
-def test_cors_origins_must_be_origins():
-    with pytest.raises(ValueError, match="not an origin"):
-        Settings(cors_origins="https://ok.example.gov.vn,portal.example.gov.vn/path")
-    assert Settings(cors_origins=" * ").cors_origin_list() == ["*"]
-    assert Settings().cors_origin_list() == []
-
-
-# ------------------------------------------------------------------ item 8: errors that teach; 415
-
-
-def _figure_errors(client, make, body: dict, lang_header: str | None = None):
-    plan = make.plan()
-    target = make.target(plan["id"])
-    headers = {"Accept-Language": lang_header} if lang_header else {}
-    sent = {"organization_id": plan["organization_id"], "value": 91.5, "period_date": "2019-06-30", **body}
-    r = client.post(f"{API}/targets/{target['id']}/submissions", json=sent, headers=headers)
-    problem = assert_problem(r, 422)
-    return r, {e["field"]: e["message"] for e in problem["errors"]}
-
-
-def test_a_day_first_date_and_a_decimal_comma_say_what_is_expected_in_english(client, make):
-    r, messages = _figure_errors(client, make, {"period_date": "30/06/2019", "value": "98,3"}, "en")
-    assert r.headers["content-language"] == "en"
-    assert "YYYY-MM-DD" in messages["period_date"] and "2019-06-30" in messages["period_date"]
-    assert '"30/06/2019"' in messages["period_date"]  # what was sent
-    assert "valid number" in messages["value"] and "98.3" in messages["value"] and "dot" in messages["value"]
-    assert "2019-06-30" in r.json()["detail"]
-
-
-def test_the_same_errors_in_vietnamese_by_default(client, make):
-    r, messages = _figure_errors(client, make, {"period_date": "30/06/2019", "value": "98,3"})
-    assert r.headers["content-language"] == "vi"
-    assert "YYYY-MM-DD" in messages["period_date"] and "ví dụ" in messages["period_date"]
-    assert "số hợp lệ" in messages["value"] and "98.3" in messages["value"]
-
-
-def test_query_dates_and_other_types_teach_too(client, seeded):
-    r = client.get(f"{API}/targets/1/status", params={"as_of": "30/06/2019", "lang": "en"})
-    message = assert_problem(r, 422, fields={"query.as_of"})["errors"][0]["message"]
-    assert "YYYY-MM-DD" in message and "2019-06-30" in message and "invalid character" not in message
-    r = client.get(f"{API}/plans", params={"limit": "ten"}, headers={"Accept-Language": "en"})
-    assert "whole number" in assert_problem(r, 422, fields={"query.limit"})["errors"][0]["message"]
-    r = client.get(f"{API}/plans", params={"limit": 0}, headers={"Accept-Language": "en"})
-    assert "at least 1" in assert_problem(r, 422, fields={"query.limit"})["errors"][0]["message"]
-    r = client.get(f"{API}/plans", params={"state": "open"}, headers={"Accept-Language": "en"})
-    message = assert_problem(r, 422, fields={"query.state"})["errors"][0]["message"]
-    assert "expected one of" in message and "active" in message
-
-
-def test_a_text_plain_body_on_a_json_route_is_415(client, make):
-    plan = make.plan()
-    target = make.target(plan["id"])
-    body = b'{"value": 91.5, "period_date": "2019-06-30", "organization_id": %d}' % plan["organization_id"]
-    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
-        headers = {"content-type": content_type} if content_type else {}
-        r = client.post(f"{API}/targets/{target['id']}/submissions", content=body, headers=headers)
-        assert r.status_code == 415, (content_type, r.text)
-        assert r.headers["content-type"] == PROBLEM
-        assert r.json()["type"].endswith("/unsupported-media-type") and "application/json" in r.json()["detail"]
-    assert client.get(f"{API}/targets/{target['id']}/submissions").json()["total"] == 0  # nothing stored
-    documented = client.app.openapi()["paths"]
-    assert "415" in documented[f"{API}/targets/{{target_id}}/submissions"]["post"]["responses"]
-    assert "415" not in documented[f"{API}/plans/{{plan_id}}/import/targets"]["post"]["responses"]
-    ok = client.post(f"{API}/targets/{target['id']}/submissions", content=body,
-                     headers={"content-type": "application/json; charset=utf-8"})
-    assert ok.status_code == 201, ok.text
-
-
-def test_the_upload_routes_still_take_their_files_not_a_415(client, make):
-    plan = make.plan()
-    r = client.post(f"{API}/plans/{plan['id']}/import/targets", content=b"code,title", headers={"content-type": "text/plain"})
-    assert r.status_code != 415
-    csv = "code,title,unit,comparison,value\nT-9,Tỷ lệ,%,at_least,90\n".encode()
-    r = client.post(f"{API}/plans/{plan['id']}/import/targets", files={"file": ("targets.csv", csv, "text/csv")})
+def figures(client, target_id: int, **params) -> list[dict]:
+    r = client.get(f"{API}/targets/{target_id}/submissions", params={"limit": 500, **params})
     assert r.status_code == 200, r.text
+    return r.json()["items"]
 
 
-def test_the_415_and_teaching_messages_hold_for_a_key_of_any_role(app, make):
-    """Nothing here depends on being an admin: a reporter meets the same messages."""
+def links(response) -> dict[str, str]:
+    """rel -> URL of an RFC 8288 Link header."""
+    return {rel: url for url, rel in re.findall(r'<([^>]*)>;\s*rel="([^"]+)"', response.headers.get("link", ""))}
+
+
+# ------------------------------------------------------------------ item 4: codes as well as ids
+
+
+def test_code_filters_plans_organisations_and_targets(client, make):
+    root = make.org(code="TINH", name="Tỉnh ủy")
+    make.org(code="HUYEN", name="Huyện ủy", parent_id=root["id"])
+    plan = make.plan(root["id"], code="NQ-2019")
+    make.plan(root["id"], code="NQ-2020", start_date="2020-01-01", end_date="2020-12-31")
+    make.target(plan["id"], code="01")
+    make.target(plan["id"], code="02")
+    for url, code, total in ((PLANS, "NQ-2019", 2), (ORGS, "HUYEN", 2), (f"{PLANS}/{plan['id']}/targets", "02", 2)):
+        assert client.get(url).json()["total"] == total
+        page = client.get(url, params={"code": code}).json()
+        assert page["total"] == 1 and [row["code"] for row in page["items"]] == [code]
+        assert client.get(url, params={"code": "NO-SUCH"}).json() == {"items": [], "total": 0, "limit": 100, "offset": 0}
+
+
+def test_a_figure_names_its_unit_by_code_exactly_one_of_id_and_code(client, make):
+    root = make.org(code="TP")
+    ward = make.org(code="P-1", parent_id=root["id"])
+    target = make.target(make.plan(root["id"])["id"])
+    url = f"{API}/targets/{target['id']}/submissions"
+    by_code = client.post(url, json={"value": 91, "period_date": "2019-06-30", "organization_code": "P-1"})
+    assert by_code.status_code == 201, by_code.text
+    assert by_code.json()["organization_id"] == ward["id"]
+    base = {"value": 92, "period_date": "2019-09-30"}
+    assert_problem(client.post(url, json=base), 422, fields={"organization_id"})
+    both = client.post(url, json={**base, "organization_id": root["id"], "organization_code": "TP"})
+    assert_problem(both, 422, fields={"organization_id"})
+    unknown = client.post(url, json={**base, "organization_code": "NOWHERE"})
+    assert_problem(unknown, 422, fields={"organization_code"})
+    assert "NOWHERE" in unknown.json()["errors"][0]["message"]
+    # a correction may name it by code too
+    fixed = client.post(
+        f"{API}/submissions/{by_code.json()['id']}/corrections",
+        json={"value": 90, "period_date": "2019-06-30", "organization_code": "P-1", "reason": "số chính thức"},
+    )
+    assert fixed.status_code == 201, fixed.text
+    assert [(f["organization_id"], f["value"]) for f in figures(client, target["id"])] == [(ward["id"], 90.0)]
+
+
+# ------------------------------------------------------------------ item 5: a JSON batch, the import's write path
+
+
+def batch(client, plan_id: int, body, **params):
+    return client.post(f"{PLANS}/{plan_id}/submissions/batch", json=body, params=params)
+
+
+def test_batch_by_ids_or_codes_dry_run_then_stored_then_ignored(client, make):
+    root = make.org(code="TP")
+    ward = make.org(code="P-1", parent_id=root["id"])
+    plan = make.plan(root["id"])
+    level = make.target(plan["id"], code="01", value=90)
+    share = make.target(plan["id"], code="02", value=50)
+    body = [
+        {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 85.5, "is_estimate": True},
+        {"target_id": share["id"], "organization_id": ward["id"], "period_date": "2019-06-30", "numerator": 14, "denominator": 20},
+        {"target_id": level["id"], "organization_code": "P-1", "period_date": "30/06/2019", "value": "1.234,5", "note": "ước"},
+    ]
+    dry = batch(client, plan["id"], body, dry_run="true")
+    assert dry.status_code == 200, dry.text
+    assert counts(dry.json()) == (3, 0, 0, 0) and dry.json()["stored"] is False and dry.json()["format"] == "json"
+    assert figures(client, level["id"]) == []
+    stored = batch(client, plan["id"], body).json()
+    assert counts(stored) == (3, 0, 0, 0) and stored["stored"] is True and stored["kind"] == "submissions"
+    assert sorted((f["organization_id"], f["value"], f["is_estimate"]) for f in figures(client, level["id"])) == [
+        (root["id"], 85.5, True),
+        (ward["id"], 1234.5, False),
+    ]
+    assert [(f["numerator"], f["denominator"]) for f in figures(client, share["id"])] == [(14.0, 20.0)]
+    again = batch(client, plan["id"], body).json()
+    assert counts(again) == (0, 0, 3, 0) and again["stored"] is False
+    # a different figure for a key in force corrects it, as the CSV import does
+    changed = batch(client, plan["id"], [{**body[0], "value": 86}]).json()
+    assert counts(changed) == (0, 1, 0, 0)
+    newest = [f for f in figures(client, level["id"], versions="all") if f["kind"] == "correction"]
+    assert [(f["value"], f["reason"]) for f in newest] == [(86.0, "import: json row 1")]
+
+
+def test_batch_is_all_or_nothing_with_the_imports_report_and_keep_good_rows(client, make):
+    root = make.org(code="TP")
+    stranger = make.org(code="XA")
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    good = {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 80}
+    body = [
+        good,
+        {"target_code": "01", "organization_code": "NOWHERE", "period_date": "2019-06-30", "value": 1},
+        {"target_id": 999_999, "organization_id": root["id"], "period_date": "2019-06-30", "value": 1},
+        {"target_code": "01", "organization_id": stranger["id"], "period_date": "2019-06-30", "value": 1},
+        {"target_code": "01", "target_id": target["id"], "organization_code": "TP", "period_date": "2019-07-31", "value": 1},
+        {"organization_code": "TP", "period_date": "2019-08-31", "value": 1},
+        {"target_code": "01", "organization_code": "TP", "period_date": "2020-06-30", "value": 1},
+        {"target_code": "01", "organization_code": "TP", "period_date": "2019-09-30", "value": "3,098"},
+        {"target_code": "01", "organization_code": "TP", "period_date": "2019-10-31"},
+    ]
+    report = batch(client, plan["id"], body).json()
+    assert counts(report) == (1, 0, 0, 8) and report["stored"] is False
+    assert "all-or-nothing" in report["summary"] and figures(client, target["id"]) == []
+    by_row = {e["row"]: e for e in report["errors"]}
+    assert set(by_row) == {2, 3, 4, 5, 6, 7, 8, 9}
+    assert (by_row[2]["field"], by_row[2]["value"]) == ("organization_code", "NOWHERE")
+    assert by_row[3]["field"] == "target_id" and "no target with id 999999" in by_row[3]["reason"]
+    assert by_row[4]["field"] == "organization_id" and "the plan's organisation or one under it" in by_row[4]["reason"]
+    assert by_row[5]["field"] == "target_id" and "not both" in by_row[5]["reason"]
+    assert by_row[6]["field"] == "target_code" and "target_code or target_id" in by_row[6]["reason"]
+    assert by_row[7]["field"] == "period_date" and "within the plan's period" in by_row[7]["reason"]
+    assert by_row[8]["field"] == "value" and "ambiguous" in by_row[8]["reason"]
+    assert "exactly one of" in by_row[9]["reason"]
+    kept = batch(client, plan["id"], body, keep_good_rows="true").json()
+    assert counts(kept) == (1, 0, 0, 8) and kept["stored"] is True
+    assert [f["value"] for f in figures(client, target["id"])] == [80.0]
+
+
+def test_batch_structure_problems_store_nothing_and_bad_bodies_are_problems(client, make):
+    root = make.org(code="TP")
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    good = {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 80}
+    report = batch(client, plan["id"], [good, {**good, "valeu": 3}, 7, {**good, "note": {"a": 1}}, {**good, "value": 10**30}]).json()
+    assert report["stored"] is False and counts(report)[3] == 5
+    reasons = " | ".join(e["reason"] for e in report["errors"])
+    assert "unknown field 'valeu'" in reasons and "not an object" in reasons and "'note' must be" in reasons
+    assert "'value' is out of range" in reasons
+    huge_id = batch(client, plan["id"], [{**good, "organization_code": None, "organization_id": 10**12}]).json()
+    assert counts(huge_id)[3] == 1 and "is not an id" in huge_id["errors"][0]["reason"]
+    assert_problem(client.post(f"{PLANS}/{plan['id']}/submissions/batch", json={"figures": [good]}), 422)
+    bad_json = client.post(
+        f"{PLANS}/{plan['id']}/submissions/batch", content=b"[{", headers={"content-type": "application/json"}
+    )
+    assert_problem(bad_json, 422)
+    # the import's limits: bodies up to 5 MiB (not the API's 1 MiB), no more
+    big = client.post(
+        f"{PLANS}/{plan['id']}/submissions/batch", content=b" " * (6 * 1024 * 1024), headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+
+
+def test_a_reporter_batches_only_its_own_units(client, make, key_for):
+    root = make.org(code="TP")
+    ward = make.org(code="P-1", parent_id=root["id"])
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    reporter = key_for("reporter", ward["id"])
+    body = [
+        {"target_code": "01", "organization_code": "P-1", "period_date": "2019-06-30", "value": 1},
+        {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 2},
+    ]
+    r = client.post(f"{PLANS}/{plan['id']}/submissions/batch", json=body, headers=reporter)
+    report = r.json()
+    assert counts(report) == (1, 0, 0, 1) and "outside the scope" in report["errors"][0]["reason"]
+
+
+def test_the_json_export_of_figures_posts_back_unchanged(client, seeded):
+    export = client.get(f"{PLANS}/1/export", params={"content": "submissions", "format": "json"})
+    assert export.status_code == 200, export.text
+    rows = export.json()
+    assert rows and {"id", "recorded_at"} <= set(rows[0])
+    report = batch(client, 1, rows).json()
+    assert counts(report) == (0, 0, len(rows), 0), report
+
+
+# ------------------------------------------------------------------ item 6: lists
+
+
+def test_unknown_query_parameters_are_a_400_naming_them(client, make):
     plan = make.plan()
+    r = client.get(PLANS, params={"colour": "red", "limit": 5})
+    assert_problem(r, 400, fields={"query.colour"})
+    assert "colour" in r.json()["detail"] and "limit" in r.json()["detail"]  # and what the route does take
     target = make.target(plan["id"])
-    headers = bearer(new_key(app, "reporter", plan["organization_id"]))
-    with TestClient(app, raise_server_exceptions=False, headers=headers) as c:
-        r = c.post(f"{API}/targets/{target['id']}/submissions", content=b"91.5", headers={"content-type": "text/plain"})
-        assert r.status_code == 415
+    assert_problem(client.get(f"{API}/targets/{target['id']}/status", params={"asof": "2019-06-30"}), 400)
+    # a write too: nothing stored
+    url = f"{API}/targets/{target['id']}/submissions"
+    body = {"value": 1, "period_date": "2019-06-30", "organization_id": plan["organization_id"]}
+    assert_problem(client.post(url, json=body, params={"dryrun": "true"}), 400)
+    assert figures(client, target["id"]) == []
+
+
+def test_sort_q_total_and_link_headers(client, make):
+    root = make.org(name="Thành ủy Lạng Sơn")
+    plan = make.plan(root["id"])
+    for code, title in (("C", "Tỷ lệ hộ nghèo"), ("A", "Sản lượng lương thực"), ("B", "Tỷ lệ che phủ rừng")):
+        make.target(plan["id"], code=code, title=title)
+    url = f"{PLANS}/{plan['id']}/targets"
+    assert [t["code"] for t in client.get(url).json()["items"]] == ["C", "A", "B"]  # position: as added
+    assert [t["code"] for t in client.get(url, params={"sort": "code"}).json()["items"]] == ["A", "B", "C"]
+    assert [t["code"] for t in client.get(url, params={"sort": "-code"}).json()["items"]] == ["C", "B", "A"]
+    assert_problem(client.get(url, params={"sort": "colour"}), 422, fields={"query.sort"})
+    searched = client.get(url, params={"q": "tỷ lệ"}).json()
+    assert searched["total"] == 2 and {t["code"] for t in searched["items"]} == {"B", "C"}
+    assert client.get(ORGS, params={"q": "lạng sơn"}).json()["total"] == 1
+    assert client.get(PLANS, params={"q": "pla"}).json()["total"] == 1  # "Plan"
+    assert client.get(url, params={"q": "50%_"}).json()["total"] == 0  # LIKE's wildcards are text
+    # paging: total and RFC 8288 links, the other parameters kept
+    first = client.get(url, params={"sort": "code", "limit": 1})
+    assert first.json()["total"] == 3 and [t["code"] for t in first.json()["items"]] == ["A"]
+    assert set(links(first)) == {"next"}
+    second = client.get(links(first)["next"])
+    assert [t["code"] for t in second.json()["items"]] == ["B"] and set(links(second)) == {"next", "prev"}
+    assert "sort=code" in links(second)["next"]
+    last = client.get(links(second)["next"])
+    assert [t["code"] for t in last.json()["items"]] == ["C"] and set(links(last)) == {"prev"}
+    assert client.get(links(last)["prev"]).json()["items"] == second.json()["items"]
+    assert "link" not in client.get(url).headers  # one page holds it all
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/plans",
+        "/api/v1/organizations",
+        "/api/v1/plans/{plan_id}/targets",
+        "/api/v1/targets/{target_id}/submissions",
+        "/api/v1/targets/{target_id}/assessments",
+        "/api/v1/audit-events",
+        "/api/v1/api-keys",
+    ],
+)
+def test_every_list_documents_the_one_vocabulary(app, path):
+    operation = app.openapi()["paths"][path]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"limit", "offset", "sort"} <= names, names
+    assert not names & {"since", "until", "order"}
+    assert "400" in operation["responses"]
+    if path.endswith(("submissions", "audit-events")):
+        assert {"from", "to"} <= names
+
+
+def test_audit_events_take_from_and_to_like_figures(client, make):
+    make.org()
+    r = client.get(f"{API}/audit-events", params={"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})
+    assert r.status_code == 200 and r.json()["total"] >= 1
+    assert_problem(client.get(f"{API}/audit-events", params={"since": "2000-01-01T00:00:00Z"}), 400, fields={"query.since"})

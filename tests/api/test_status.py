@@ -125,7 +125,7 @@ def test_headline_without_misses_or_missing_data_stops_after_the_exceeded_count(
     figure(make, t, root, "2019-12-31", value=12)
     st = plan_status(client, plan["id"])
     assert st["headline_vi"] == "Đạt và vượt 1/1 chỉ tiêu, trong đó 0 chỉ tiêu vượt"
-    assert st["headline_en"] == "1 of 1 targets achieved or exceeded, 0 exceeded"
+    assert st["headline_en"] == "1 of 1 target achieved or exceeded, 0 exceeded"
 
 
 def test_a_plan_without_targets_has_an_empty_status(client, make):

@@ -58,14 +58,14 @@ def test_create_echoes_every_field_and_sets_server_fields(client, make):
 
 
 def test_create_between_target_with_defaults(client, make):
-    """A minimal range target: low/high stored, text fields empty, latest aggregation, position 0."""
+    """A minimal range target: low/high stored, text fields empty, latest aggregation, position 1 (the first)."""
     plan = make.plan()
     r = client.post(targets_of(plan["id"]), json={"code": "01", "title": "Tăng trưởng", "comparison": "between", "low": 11, "high": 13})
     assert r.status_code == 201, r.text
     t = r.json()
     assert (t["low"], t["high"], t["value"], t["tolerance"]) == (11.0, 13.0, None, None)
     assert (t["title_en"], t["category"], t["unit"], t["clause"], t["notes"]) == ("", "", "", "", "")
-    assert (t["aggregation"], t["position"], t["direction"], t["change_basis"]) == ("latest", 0, "higher_is_better", None)
+    assert (t["aggregation"], t["position"], t["direction"], t["change_basis"]) == ("latest", 1, "higher_is_better", None)
 
 
 DIRECTION_DEFAULTS = [
@@ -111,6 +111,25 @@ def test_list_is_in_position_order_and_pages(client, make):
     assert (page["total"], page["limit"], page["offset"]) == (4, 2, 1)
     assert [t["id"] for t in page["items"]] == [b2["id"], b1_later["id"]]
     assert_problem(client.get(targets_of(plan["id"]), params={"limit": 501}), 422, fields={"query.limit"})
+
+
+def test_a_new_target_goes_after_the_last_unless_given_a_position(client, make):
+    """Issue 16: a target added without a position lists last (it used to get 0 and list first)."""
+    plan = make.plan()
+    first = make.target(plan["id"], position=5)
+    second = make.target(plan["id"])
+    assert second["position"] == 6
+    front = make.target(plan["id"], position=0)
+    last = make.target(plan["id"])
+    assert last["position"] == 7
+    listed = [t["id"] for t in client.get(targets_of(plan["id"])).json()["items"]]
+    assert listed == [front["id"], first["id"], second["id"], last["id"]]
+    # several at once (parsing text with apply, an import): each after the one before
+    rows = "code,title,comparison,value\nI1,A,at_least,1\nI2,B,at_least,1\n"
+    r = client.post(f"{API}/plans/{plan['id']}/import/targets", files={"file": ("t.csv", rows.encode(), "text/csv")})
+    assert r.status_code == 200 and r.json()["stored"], r.text
+    positions = {t["code"]: t["position"] for t in client.get(targets_of(plan["id"])).json()["items"]}
+    assert (positions["I1"], positions["I2"]) == (8, 9)
 
 
 def test_list_filters_by_category(client, make):

@@ -83,6 +83,10 @@ def test_the_served_api_sends_no_server_header(tmp_path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
     root = Path(__file__).resolve().parents[2]  # this checkout's app, as `chitieu serve` runs it
+    # `chitieu serve` refuses a database without tables (issue 16: "run `chitieu migrate` first")
+    migrated = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "migrate"], env=env, cwd=root,
+                              capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
     proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
                             env=env, cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -266,7 +266,7 @@ def test_summarize_by_groups_in_first_seen_order():
     )
     assert (
         groups["Môi trường"].headline_en
-        == "As of 2019-06-30: 0 of 1 targets on track, 0 at risk, 0 off track; 1 without data"
+        == "As of 2019-06-30: 0 of 1 target on track, 0 at risk, 0 off track; 1 without data"
     )
     assert all(g.phase == Phase.IN_PROGRESS for g in groups.values())
 

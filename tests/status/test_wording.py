@@ -147,8 +147,17 @@ def test_headline_final_with_basically_achieved():
     assert en == "10 of 12 targets achieved or exceeded, 4 exceeded; 1 basically achieved; 1 not achieved"
 
 
+def test_english_counts_are_singular_for_one_and_plural_otherwise():
+    """Issue 16: "0 of 1 target", never "0 of 1 targets"; the Vietnamese has no plural."""
+    during = headline(counts(no_data=1), 1, as_of=date(2019, 6, 30), phase=Phase.IN_PROGRESS)
+    assert during[1] == "As of 2019-06-30: 0 of 1 target on track, 0 at risk, 0 off track; 1 without data"
+    assert during[0].startswith("Đến ngày 30/06/2019: 0/1 chỉ tiêu đúng tiến độ")
+    assert headline(counts(achieved=2), 2, as_of=END, phase=Phase.FINAL)[1].startswith("2 of 2 targets achieved")
+    assert headline(counts(), 0, as_of=END, phase=Phase.FINAL)[1].startswith("0 of 0 targets achieved")
+
+
 def test_headline_accepts_phase_as_plain_string():
-    assert headline(counts(achieved=1), 1, as_of=END, phase="final")[1].startswith("1 of 1 targets")
+    assert headline(counts(achieved=1), 1, as_of=END, phase="final")[1].startswith("1 of 1 target achieved")
 
 
 # ---------------------------------------------------------------- criterion

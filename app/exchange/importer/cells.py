@@ -249,6 +249,9 @@ SUBMISSION_KINDS: dict[str, str] = {
     **{name: FIGURE for name in ("value", "numerator", "denominator")},
     "done": BOOL,
     "is_estimate": BOOL,
+    # a JSON batch (batch.py) may name the target and the unit by id instead of code
+    "target_id": INTEGER,
+    "organization_id": INTEGER,
 }
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
 from app.common.models import as_utc, stored_id, table_of
+from app.common.types import MAX_ID
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
@@ -38,6 +39,10 @@ SUBMISSION_SERVER_COLUMNS = ("id", "recorded_at")  # in an export; set by the se
 _content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
 
 Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
+
+_REQUIRED = "required, but the cell is empty"
+# A JSON batch's rows may name the target and the unit by id (batch.py); a sheet's have no such columns.
+_ID_COLUMNS = {"target_id": "mã số chỉ tiêu", "organization_id": "mã số đơn vị"}
 
 # The stored versions a file may meet, in two steps. First the ids and keys of the figures of the
 # file's targets, from its organisations, within its dates (the key columns are indexed: target_id +
@@ -176,7 +181,7 @@ def import_submissions(
     """
     check_not_archived(plan)
     check_open(plan)
-    run = Run(table, SUBMISSION_COLUMNS, aliases={"organization_id": "organization_code"})
+    run = Run(table, {**SUBMISSION_COLUMNS, **_ID_COLUMNS}, aliases={"organization_id": "organization_code"})
     style = number_style(table, ("value", "numerator", "denominator"))
     # the report's arguments, the same for the header failures and for the file's end
     done = partial(
@@ -193,7 +198,8 @@ def import_submissions(
         header_failures(run)
         return done(writes=0)
     targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
-    organizations: dict[str, Organization | None] = {}
+    targets_by_id = {t.id: t for t in targets.values()}
+    organizations: dict[tuple[str, Any], Organization | None] = {}  # ("code" | "id", the cell) -> the row
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
     entry = entry_of(session, plan)  # the file's figures are submitted or approved on entry, as the key's would be
     readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
@@ -201,24 +207,40 @@ def import_submissions(
         values, unread = read_cells(row.cells, SUBMISSION_KINDS, style)
         problems = list(unread)
         target = organization = None
-        target_code, organization_code = values.pop("target_code", None), values.pop("organization_code", None)
-        if target_code is None:
-            problems.append(("target_code", "required, but the cell is empty"))
+        # The target and the unit: by code (a sheet's columns), or by id (a JSON batch may), exactly one of each.
+        target_code, target_id = values.pop("target_code", None), values.pop("target_id", None)
+        organization_code, organization_id = values.pop("organization_code", None), values.pop("organization_id", None)
+        if target_code is not None and target_id is not None:
+            problems.append(("target_id", "give target_id or target_code, not both"))
+        elif target_id is not None:
+            if (target := targets_by_id.get(target_id)) is None:
+                problems.append(("target_id", f"plan {plan.code} has no target with id {target_id}"))
+        elif target_code is None:
+            if not {"target_code", "target_id"} & {name for name, _ in unread}:
+                problems.append(("target_code", _REQUIRED if table.format != "json" else "required: target_code or target_id"))
         elif (target := targets.get(target_code)) is None:
             problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
-        elif target.archived_at is not None:
-            problems.append(("target_code", f"target '{target_code}' is archived: it takes no figures"))
-        if organization_code is None:
-            problems.append(("organization_code", "required, but the cell is empty"))
+        if target is not None and target.archived_at is not None:
+            problems.append(("target_code", f"target '{target.code}' is archived: it takes no figures"))
+        if organization_code is not None and organization_id is not None:
+            problems.append(("organization_id", "give organization_id or organization_code, not both"))
+        elif organization_code is None and organization_id is None:
+            if not {"organization_code", "organization_id"} & {name for name, _ in unread}:
+                json = table.format == "json"
+                problems.append(("organization_code", "required: organization_code or organization_id" if json else _REQUIRED))
+        elif organization_id is not None and not 1 <= organization_id <= MAX_ID:
+            problems.append(("organization_id", f"{organization_id} is not an id (1 to {MAX_ID:,})"))
         else:
-            if organization_code not in organizations:
-                organizations[organization_code] = session.exec(
-                    select(Organization).where(Organization.code == organization_code)
-                ).first()
-            if (organization := organizations[organization_code]) is None:
-                problems.append(("organization_code", f"no organisation has the code '{organization_code}'"))
+            by, named = ("id", organization_id) if organization_id is not None else ("code", organization_code)
+            if (by, named) not in organizations:
+                column = Organization.id if by == "id" else Organization.code
+                organizations[by, named] = session.exec(select(Organization).where(column == named)).first()
+            field = f"organization_{by}"
+            shown = f"'{named}'" if by == "code" else str(named)
+            if (organization := organizations[by, named]) is None:
+                problems.append((field, f"no organisation has the {by} {shown}"))
             elif scope is not None and organization.id not in scope:
-                problems.append(("organization_code", f"'{organization_code}' is outside the scope of your API key"))
+                problems.append((field, f"{shown} is outside the scope of your API key"))
         body = run.validated(
             row, SubmissionCreate, {**values, "organization_id": organization.id if organization else 1}, problems, unread
         )
@@ -236,7 +258,6 @@ def import_submissions(
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
-    targets_by_id = {t.id: t for t in targets.values()}
     new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
     corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
     in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it

@@ -24,7 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 class RowError(BaseModel):
     """What is wrong with one cell (or a whole row, or the header row), in plain words."""
 
-    row: int = Field(description="The spreadsheet row (the header is row 1).")
+    row: int = Field(description="The spreadsheet row (the header is row 1); in a JSON batch, the figure's position, from 1.")
     column: str | None = Field(description="The column as headed in the file (or the contract's name); null for the whole row.")
     field: str | None = Field(description="The column contract's field name, when the problem is about one.")
     value: str | None = Field(description="The cell as read, when there is one.")
@@ -46,7 +46,7 @@ class ImportReport(BaseModel):
     kind: ImportKind
     plan_id: int
     plan_code: str
-    format: str = Field(description="csv or xlsx.")
+    format: str = Field(description="csv or xlsx; json for a batch of figures.")
     rows: int = Field(description="Data rows read (blank rows are skipped).")
     dry_run: bool
     keep_good_rows: bool
@@ -128,7 +128,8 @@ class Run:
         self.counts.failed += 1
         seen = set()
         for name, reason in problems:
-            column_field = self.aliases.get(name, name) if name else None
+            # a model field the row does not have as such is reported on its column (organization_id -> organization_code)
+            column_field = (name if name in row.cells else self.aliases.get(name, name)) if name else None
             if column_field is not None and column_field not in self.contract:
                 column_field = None
             if (column_field, reason) in seen:

@@ -42,6 +42,7 @@ def import_targets(
         return done(writes=0)
     existing = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
     present = table.present
+    last = max((t.position for t in existing.values()), default=0)  # new targets without a position go after it
     first_row: dict[str, int] = {}
     new: list[Target] = []
     patches: list[tuple[Target, dict[str, Any]]] = []
@@ -62,11 +63,17 @@ def import_targets(
             continue
         try:
             if current is None:
-                new.append(prepare_target(session, plan, target_in))
+                new.append(prepare_target(session, plan, target_in, after=last))
+                last = max(last, new[-1].position)
                 run.counts.created += 1
                 continue
             state = _target_state(target_in)
-            changed = [n for n in TARGET_COLUMNS if n in present and n != "code" and state[n] != getattr(current, n)]
+            # an empty position cell keeps the target where it is (a new one's empty cell means "after the last")
+            changed = [
+                n
+                for n in TARGET_COLUMNS
+                if n in present and n != "code" and state[n] != getattr(current, n) and (n != "position" or state[n] is not None)
+            ]
             if not changed:
                 run.counts.ignored += 1
                 continue
