@@ -140,15 +140,21 @@ async def today(request: Request) -> date:
 TodayDep = Annotated[date, Depends(today)]
 
 
-async def language(
-    request: Request,
-    lang: Annotated[
-        Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
-    ] = None,
-) -> str:
+LangQuery = Annotated[
+    Literal["vi", "en"] | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
+]
+
+
+async def language(request: Request, lang: LangQuery = None) -> str:
+    """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese (`resolve_language`)."""
+    return resolve_language(request, lang)
+
+
+def resolve_language(request: Request, lang: str | None) -> str:
     """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese.
 
-    Ties go to the one listed first; q=0 means "not acceptable" (RFC 9110 §12.5.4).
+    Ties go to the one listed first; q=0 means "not acceptable" (RFC 9110 §12.5.4). A plain
+    function too, so a route's one request-context dependency can call it (app/status/router.py).
     """
     if lang:
         return lang

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
-from app.deps import LangDep, PrincipalDep, SessionDep, TodayDep
+from app.deps import LangQuery, PrincipalDep, SessionDep, TodayDep, resolve_language
 from app.errors import InvalidInput
 from app.openapi import errors
 from app.plans.deps import PlanDep
@@ -60,9 +60,16 @@ class Reading:
     lang: str
 
 
-async def reading(*, as_of: AsOf = None, today: TodayDep, lang: LangDep, known_at: KnownAtDep) -> Reading:
-    """The query's `as_of`, `lang` (or Accept-Language) and `known_at`, in the order the routes always listed them."""
-    return Reading(as_of=as_of or today, today=today, known_at=known_at, lang=lang)
+async def reading(request: Request, as_of: AsOf = None, lang: LangQuery = None, known_at: KnownAt = None) -> Reading:
+    """The query's `as_of`, `lang` (or Accept-Language) and `known_at`, in the order the routes always listed them.
+
+    One dependency with the three parameters (it was four: today, language and known_at under this
+    one): FastAPI solves each dependency per request, which cost more than what they compute."""
+    settings = request.app.state.settings
+    today = settings.today()
+    return Reading(
+        as_of=as_of or today, today=today, known_at=_known_at(known_at, settings.timezone), lang=resolve_language(request, lang)
+    )
 
 
 ReadingDep = Annotated[Reading, Depends(reading)]
