@@ -313,11 +313,13 @@ class HistoryPoint:
     history shows it (status, measured, expected, pace, the figures it rests on)."""
 
     as_of: date
+    phase: Phase
     status: Status
     measured: float | None
     expected: float | None
     pace: float | None
     observation_ids: tuple[int, ...]
+    rests_on_estimate: bool
 
 
 def history(
@@ -376,15 +378,18 @@ def history(
             if judged.measured is not None:
                 performance = pace.performance(judged.measured, expected, higher)
         status, _ = choose_status(spec, judged, performance, as_of=day, provisional=provisional, rules=rules)
-        in_progress = phase_on(spec.period_end, day) == Phase.IN_PROGRESS
+        phase = phase_on(spec.period_end, day)
+        in_progress = phase == Phase.IN_PROGRESS
         points.append(
             HistoryPoint(
                 as_of=day,
+                phase=phase,
                 status=status,
                 measured=judged.measured,
                 expected=expected if in_progress else None,
                 pace=performance if in_progress else None,
                 observation_ids=tuple(o.id for o in roll.used if o.id is not None),
+                rests_on_estimate=any(o.is_estimate for o in roll.used),
             )
         )
     return points

@@ -36,7 +36,10 @@ def reference(spec, observations, *, as_of, known_at=None, rules=Rules(), units=
 
 
 def shown(point) -> tuple:
-    return (point.as_of, point.status, point.measured, point.expected, point.pace, tuple(point.observation_ids))
+    return (
+        point.as_of, point.phase, point.status, point.measured, point.expected, point.pace, tuple(point.observation_ids),
+        point.rests_on_estimate,
+    )
 
 
 @st.composite
