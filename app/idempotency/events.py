@@ -54,6 +54,15 @@ def forget(session: Session, _previous_transaction=None) -> None:
         ctx._pending_id = None  # rolled back with the write
 
 
+def answer_with_write(session: Session, status: int, body: bytes, media_type: str = "application/json") -> None:
+    """For a route that knows its answer before its commit: the record is inserted 'done' with it, in
+    the write's own transaction, so no transaction after the request stores it (issue 17: one commit
+    per POST, the busiest write). The route must then answer exactly this: status, body, media type."""
+    ctx = session.info.get(INFO_KEY)
+    if ctx is not None:
+        ctx.answer = (status, store.stored_headers([(b"content-type", media_type.encode("latin-1"))]), body)
+
+
 def install() -> None:
     """Registers the listeners on every Session (idempotent)."""
     for name, listener in (("before_commit", record_with_write), ("after_commit", confirm), ("after_rollback", forget)):

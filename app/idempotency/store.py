@@ -28,6 +28,7 @@ States:
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,27 @@ PURGE_ALL_BATCH = 1000
 MAX_ANSWER_BYTES = 256 * 1024
 
 
+# The answer's headers that are part of it; the rest (length, date, request id) belong to each sending.
+STORED_HEADERS = frozenset(
+    {
+        b"content-type",
+        b"content-language",
+        b"content-location",
+        b"location",
+        b"etag",
+        b"last-modified",
+        b"link",
+        b"allow",
+        b"www-authenticate",
+    }
+)
+
+
+def stored_headers(headers) -> str:
+    """The answer's headers kept with it (`STORED_HEADERS`), as the record stores them (JSON)."""
+    return json.dumps([[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers if k.lower() in STORED_HEADERS])
+
+
 @dataclass
 class Context:
     """One request's key, handed from the middleware to the request's session (session.info).
@@ -77,6 +99,10 @@ class Context:
     record_id: int | None = None
     settled: bool = False
     taken: bool = False
+    # The answer, when the route knows it before its commit (status, stored headers as JSON, body):
+    # the record is then inserted 'done' with it, by the write's own transaction, and no second
+    # transaction stores it after the request (`answer_with_write`; issue 17).
+    answer: tuple[int, str, bytes] | None = None
     _pending_id: int | None = field(default=None, repr=False)
 
 
@@ -227,8 +253,13 @@ def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer)
 
 
 def record_with_write(conn: Connection, ctx: Context) -> int:
-    """Inside the write's transaction: the record, 'committed'. Raises KeyTaken if another request holds the key."""
-    record_id = _insert(conn, ctx, COMMITTED, utcnow())
+    """Inside the write's transaction: the record, 'committed' (or 'done' with the answer the route gave,
+    `Context.answer`). Raises KeyTaken if another request holds the key."""
+    if ctx.answer is not None:
+        status, headers, body = ctx.answer
+        record_id = _insert(conn, ctx, DONE, utcnow(), response_status=status, response_headers=headers, response_body=body)
+    else:
+        record_id = _insert(conn, ctx, COMMITTED, utcnow())
     if record_id is None:
         ctx.taken = True
         raise KeyTaken(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.common.crud import transaction
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import PagingDep, PrincipalDep, SessionDep
+from app.idempotency.events import answer_with_write
 from app.openapi import errors
 from app.submissions import service
 from app.submissions.deps import SubmissionDep
@@ -90,12 +91,19 @@ def list_submissions(
 async def create_submission(session: SessionDep, principal: PrincipalDep, target: ReportableTargetDep, body: SubmissionCreate):
     # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
     # answer is also built without another one (docs/PERFORMANCE.md).
-    def write():
+    # The answer is written before the commit, so the Idempotency-Key's record goes in 'done' with it,
+    # in the write's own transaction: one commit per POST and no transaction after it (issue 17).
+    # Returned as a Response: already validated (SubmissionPublic), so FastAPI does not do it again.
+
+    def write() -> bytes:
         policy.require(session, principal, Role.REPORTER, body.organization_id)
         with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-            return service.create_submission(session=session, target=target, submission_in=body)
+            created = service.create_submission(session=session, target=target, submission_in=body)
+            answer = created.__pydantic_serializer__.to_json(created)
+            answer_with_write(session, 201, answer)
+        return answer
 
-    return await run_in_threadpool(write)
+    return Response(await run_in_threadpool(write), status_code=201, media_type="application/json")
 
 
 @router.get(
