@@ -15,13 +15,15 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import and_, bindparam, select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
-from app.auth.service import Principal, authenticate, principal_of
+from app.auth.service import KEY_COLUMNS, Principal, hash_key, live, principal_of
 from app.common.crud import transaction
+from app.common.models import utcnow
 from app.common.types import MAX_ID, MAX_PAGE
 from app.errors import Unauthorized
 from app.idempotency import store
@@ -84,14 +86,34 @@ async def current_principal(
     return principal
 
 
+_KEY = select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
+_KEY_AND_RECORD = (
+    select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
+    .select_from(
+        KEY_COLUMNS[0].table.outerjoin(
+            store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
+        )
+    )
+    .where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+)
+
+
 def _identify(session: Session, secret: str):
     """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
-    request with it settles the answer (`store.Settled`). One thread hop for both."""
+    request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
+    ctx = session.info.get("idempotency")
     with transaction(session, "The key's use could not be noted."):  # last_used_at, at most once a minute
-        key = authenticate(session, secret)
+        if ctx is None:
+            row = session.execute(_KEY, {"key_hash": hash_key(secret)}).first()
+        else:
+            params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
+            row = session.execute(_KEY_AND_RECORD, params).first()
+        key = live(session, row, utcnow())
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
-    store.settle(session, session.info.get("idempotency"))
+    if ctx is not None:
+        store.settle_found(row, ctx)
     return key
 
 

@@ -59,8 +59,11 @@ def answer_with_write(session: Session, status: int, body: bytes, media_type: st
     the write's own transaction, so no transaction after the request stores it (issue 17: one commit
     per POST, the busiest write). The route must then answer exactly this: status, body, media type."""
     ctx = session.info.get(INFO_KEY)
-    if ctx is not None:
-        ctx.answer = (status, store.stored_headers([(b"content-type", media_type.encode("latin-1"))]), body)
+    if ctx is None:
+        return
+    headers = store.stored_headers([(b"content-type", media_type.encode("latin-1"))])
+    if len(body) + len(headers) <= store.MAX_ANSWER_BYTES:  # else as any answer too large to keep (store.py)
+        ctx.answer = (status, headers, body)
 
 
 def install() -> None:

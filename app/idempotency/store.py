@@ -184,6 +184,54 @@ def lookup(conn, ctx: Context, *, now: datetime) -> Replay | Refused | None:
     return _outcome(row, ctx.fingerprint, now)
 
 
+# The record's columns `_outcome` reads, labelled, for a caller that reads the record in its own query
+# (app/deps.py: with the API key, one round trip).
+RECORD_COLUMNS = (
+    TABLE.c.id.label("record_id"),
+    TABLE.c.fingerprint.label("record_fingerprint"),
+    TABLE.c.state.label("record_state"),
+    TABLE.c.created_at.label("record_created_at"),
+    TABLE.c.expires_at.label("record_expires_at"),
+    TABLE.c.response_status.label("record_response_status"),
+    TABLE.c.response_headers.label("record_response_headers"),
+    TABLE.c.response_body.label("record_response_body"),
+)
+
+
+@dataclass(frozen=True)
+class _Found:
+    id: int
+    fingerprint: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    response_status: int | None
+    response_headers: str | None
+    response_body: bytes | None
+
+
+def settle_found(row, ctx: Context | None) -> None:
+    """`settle`, from a row that carries `RECORD_COLUMNS` (None where no record matched)."""
+    if ctx is None:
+        return
+    found = None
+    if row.record_id is not None:
+        found = _Found(
+            row.record_id,
+            row.record_fingerprint,
+            row.record_state,
+            row.record_created_at,
+            row.record_expires_at,
+            row.record_response_status,
+            row.record_response_headers,
+            row.record_response_body,
+        )
+    outcome = _outcome(found, ctx.fingerprint, utcnow())
+    if outcome is not None:
+        ctx.settled = True
+        raise Settled(outcome)
+
+
 def settle(session, ctx: Context | None) -> None:
     """Before the request runs (in the caller's thread hop, on its session): raises Settled when an
     earlier request with the key decides the answer."""
