@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +22,11 @@ from app.openapi import errors
 from app.plans.deps import EditablePlanDep, PlanDep
 from app.plans.models import Plan
 from app.slots import ExchangeSlotDep, release_connection_async
+from app.status.service import judge_plan
+
+# One thread per worker judges plans after imports, one plan at a time, off the requests: a queue of
+# work, not state (its results are the stored evaluations, which every worker reads).
+JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
 
 router = APIRouter(tags=["exchange"])
 
@@ -256,8 +262,19 @@ def import_targets_file(
     openapi_extra=_UPLOAD_BODY,
 )
 def import_submissions_file(
-    upload: SubmissionsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    request: Request,
+    upload: SubmissionsUploadDep,
+    session: SessionDep,
+    dry_run: DryRun = False,
+    keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    return importer.import_submissions(
+    report = importer.import_submissions(
         session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
     )
+    if report.stored and report.counts.created + report.counts.updated:
+        # In the import's wake, after its commit and its answer: the plan is judged on today's date and
+        # the evaluations stored, so the next plan-status read does not judge every target (issue 17).
+        # Not BackgroundTasks: the idempotency layer holds the answer until the app returns, tasks included.
+        state = request.app.state
+        JUDGE_AFTER_IMPORT.submit(judge_plan, state.engine, report.plan_id, state.settings.today())
+    return report

@@ -7,6 +7,8 @@ reads are not cached.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -35,6 +37,8 @@ from app.status.shaping import PLAN_VIEW_IDS
 from app.status.units import expected_for, load_tree
 from app.targets.models import Target
 from app.targets.spec import spec_of
+
+log = logging.getLogger("chitieu.status")
 
 
 def _plan_of(session: Session, target: Target) -> Plan:
@@ -123,6 +127,24 @@ def _plan_targets_judged(session: Session, plan: Plan, as_of: date, known_at: da
     """The plan's live targets (rows of queries.PLAN_TARGETS) and each one's judged part."""
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
     return targets, _plan_judged(session, plan, targets, as_of, known_at)
+
+
+def judge_plan(engine, plan_id: int, as_of: date) -> None:
+    """Judges and stores every target of a plan whose stored evaluation on `as_of` is stale (issue 17).
+
+    Run in an import's wake (after its commit: app/exchange/import_router.py, the CLI's import), so
+    the next plan-status request reads stored evaluations instead of judging every target the import
+    touched. Stateless: the results go to the stored evaluations table, which any worker reads, and
+    a failure only leaves the next read to judge (logged, never raised)."""
+    try:
+        with Session(engine) as session:
+            plan = session.get(Plan, plan_id)
+            if plan is not None:
+                started = time.perf_counter()
+                _plan_targets_judged(session, plan, as_of, None)
+                log.info("plan %s judged on %s after an import in %.2f s", plan_id, as_of, time.perf_counter() - started)
+    except Exception:  # the next read judges what is missing
+        log.warning("could not judge plan %s after an import", plan_id, exc_info=True)
 
 
 def plan_status_json(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> bytes:
