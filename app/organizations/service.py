@@ -44,10 +44,10 @@ def _subtree_rows_statement():
     """The subtree with the columns the status needs, in one recursive query (a row is fixed by its id,
     so UNION still stops on cycles)."""
     org = Organization.__table__
-    cols = (org.c.id, org.c.parent_id, org.c.code, org.c.is_reporting_unit)
+    cols = (org.c.id, org.c.parent_id, org.c.code, org.c.is_reporting_unit, org.c.name)
     down = select(*cols).where(org.c.id == bindparam("organization_id")).cte("down_rows", recursive=True)
     down = down.union(select(*cols).where(org.c.parent_id == down.c.id))
-    return select(down.c.id, down.c.parent_id, down.c.code, down.c.is_reporting_unit)
+    return select(down.c.id, down.c.parent_id, down.c.code, down.c.is_reporting_unit, down.c.name)
 
 
 _ANCESTORS = _ancestors_statement()
@@ -113,7 +113,7 @@ def subtree(session: Session, organization_id: int) -> set[int]:
 
 
 def subtree_rows(session: Session, organization_id: int) -> list:
-    """(id, parent_id, code, is_reporting_unit) of the organisation and every one under it, in one query."""
+    """(id, parent_id, code, is_reporting_unit, name) of the organisation and every one under it, in one query."""
     return list(session.execute(_SUBTREE_ROWS, {"organization_id": organization_id}).all())
 
 

@@ -139,6 +139,8 @@ def get_plan_status(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, re
     responses=errors(404, 422, 503),
 )
 def get_plan_status_by_organization(_slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep):
-    return service.plan_status_by_organization(
+    # Stored JSON when its fingerprint holds (service.plan_status_by_organization_json); response_model documents it.
+    body = service.plan_status_by_organization_json(
         session=session, plan=plan, as_of=read.as_of, known_at=read.known_at, lang=read.lang
     )
+    return Response(content=body, media_type="application/json")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.common.models import stored_id
 from app.engine import Evaluation, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
@@ -189,12 +190,38 @@ def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime
     return PlanStatus.model_validate_json(plan_status_json(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang))
 
 
+def plan_status_by_organization_json(*, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str) -> bytes:
+    """The plan's status by organisation as JSON, stored per (plan, as_of, lang) with a fingerprint of
+    all it depends on (cache.by_organization_fingerprint): a read whose fingerprint holds sends the
+    stored answer without judging anything (issue 17: 5 to 7 s at 1M figures otherwise). `known_at`
+    reads are always computed."""
+    if known_at is not None:
+        return (
+            plan_status_by_organization(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang)
+            .model_dump_json()
+            .encode()
+        )
+    plan_id = stored_id(plan)
+    # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
+    targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
+    tree = load_tree(session, plan.organization_id)
+    fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, tree.key, sorted(tree.names.items()))
+    stored = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
+    if stored is not None:
+        return stored
+    body = (
+        plan_status_by_organization(session=session, plan=plan, as_of=as_of, known_at=None, lang=lang).model_dump_json().encode()
+    )
+    cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, body)
+    return body
+
+
 def plan_status_by_organization(
     *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str
 ) -> PlanStatusByOrganization:
     """Judges, for each organisation that reported, its part of the plan: target by target (those it or its
     units reported on), with the target's own rules from that organisation down, so a ward's status here and
-    its line in the city's breakdown agree. Not cached."""
+    its line in the city's breakdown agree. Stored by `plan_status_by_organization_json`."""
     # Rows of PLAN_TARGETS, read by column name; spec_of takes them as it takes a Target (app/targets/spec.py).
     targets: dict[int, Any] = {t.id: t for t in session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()}
     rules = rules_of(plan)

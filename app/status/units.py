@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
@@ -30,6 +30,7 @@ class Tree:
     labels: dict[int, str]
     reporting: frozenset[int]  # marked is_reporting_unit
     _root_parent: int | None = None  # the root's own parent (in the digest, as it always was)
+    names: dict[int, str] = field(default_factory=dict, compare=False)  # not in `key`: the views that show names hash them
 
     @functools.cached_property
     def key(self) -> str:
@@ -60,7 +61,8 @@ def load_tree(session: Session, root: int) -> Tree:
     labels = {r.id: r.code for r in rows}
     reporting = frozenset(r.id for r in rows if r.is_reporting_unit)
     root_parent = next((r.parent_id for r in rows if r.id == root), None)
-    return Tree(root=root, parent=parent, labels=labels, reporting=reporting, _root_parent=root_parent)
+    names = {r.id: r.name for r in rows}
+    return Tree(root=root, parent=parent, labels=labels, reporting=reporting, _root_parent=root_parent, names=names)
 
 
 def expected_for(plan, target) -> list[int] | None:

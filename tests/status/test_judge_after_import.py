@@ -58,3 +58,44 @@ def test_a_dry_run_judges_nothing(client, app, make):
     assert r.status_code == 200 and not r.json()["stored"], r.text
     _wake_done()
     assert _stored_on(app, [target["id"]], app.state.settings.today().isoformat()) == 0
+
+
+def _by_org_rows(app, plan_id: int) -> int:
+    with Session(app.state.engine) as s:
+        return s.execute(select(func.count()).where(cache.BY_ORG.c.plan_id == plan_id)).scalar_one()
+
+
+def test_the_status_by_organisation_is_stored_and_follows_every_change(client, app, make):
+    """Stored per plan, date and language; served while its fingerprint holds; a new figure, a renamed
+    organisation or another language is computed afresh, and always equals what computing says."""
+    from app.plans.models import Plan
+    from app.status import service
+
+    org = make.org()
+    ward = make.org(parent_id=org["id"])
+    plan = make.plan(org["id"], start_date="2019-01-01", end_date="2019-12-31")
+    target = make.target(plan["id"], code="O1")
+    make.submission(target["id"], organization_id=ward["id"], value=5, period_date="2019-03-31")
+    path = f"{API}/plans/{plan['id']}/status/organizations?as_of=2019-06-30"
+
+    def computed(lang: str = "vi") -> dict:
+        with Session(app.state.engine) as s:
+            return service.plan_status_by_organization(
+                session=s, plan=s.get(Plan, plan["id"]), as_of=__import__("datetime").date(2019, 6, 30), known_at=None, lang=lang
+            ).model_dump(mode="json")
+
+    first = client.get(path)
+    assert first.status_code == 200 and first.json() == computed()
+    assert _by_org_rows(app, plan["id"]) == 1
+    with Session(app.state.engine) as s:  # what is served next is the stored row: mark it to see it come back
+        s.execute(cache.BY_ORG.update().values(payload=first.content.replace(b'"phase"', b'"phase" ', 1)))
+        s.commit()
+    assert client.get(path).content == first.content.replace(b'"phase"', b'"phase" ', 1)
+    make.submission(target["id"], organization_id=ward["id"], value=7, period_date="2019-04-30")
+    after = client.get(path)
+    assert after.json() == computed() and after.json() != first.json()  # the new figure counts
+    client.patch(f"{API}/organizations/{ward['id']}", json={"name": "Phường mới"})
+    renamed = client.get(path).json()
+    assert renamed == computed() and any(o["name"] == "Phường mới" for o in renamed["organizations"])
+    assert client.get(path + "&lang=en").json() == computed("en")
+    assert _by_org_rows(app, plan["id"]) == 2  # vi and en
