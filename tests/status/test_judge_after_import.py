@@ -24,7 +24,7 @@ def _wake_done() -> None:
     JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=60)  # one thread: what was queued before is done
 
 
-def _stored_on(app, target_ids: list[int], as_of: str) -> int:
+def _stored_on(app, target_ids: list[int], as_of) -> int:
     with Session(app.state.engine) as s:
         query = select(func.count()).where(cache.TABLE.c.target_id.in_(target_ids), cache.TABLE.c.as_of == as_of)
         return s.execute(query).scalar_one()
@@ -34,7 +34,7 @@ def test_an_import_is_followed_by_judging_the_plan_on_today(client, app, make):
     org = make.org()
     plan = make.plan(org["id"], start_date="2019-01-01", end_date="2030-12-31")
     targets = [make.target(plan["id"], code=f"T{n}") for n in range(3)]
-    today = app.state.settings.today().isoformat()
+    today = app.state.settings.today()
     _wake_done()
     assert _stored_on(app, [t["id"] for t in targets], today) == 0
     data = _csv([["target_code", "organization_code", "period_date", "value"],
@@ -46,7 +46,7 @@ def test_an_import_is_followed_by_judging_the_plan_on_today(client, app, make):
     assert _stored_on(app, [t["id"] for t in targets], today) == 3
     # and the read that follows agrees with a fresh judgement (the stored rows hold: nothing stale)
     status = client.get(f"{API}/plans/{plan['id']}/status").json()
-    assert status["total"] == 3 and status["as_of"] == today
+    assert status["total"] == 3 and status["as_of"] == today.isoformat()
 
 
 def test_a_dry_run_judges_nothing(client, app, make):
@@ -57,7 +57,7 @@ def test_a_dry_run_judges_nothing(client, app, make):
     r = client.post(f"{API}/plans/{plan['id']}/import/submissions?dry_run=true", files={"file": ("f.csv", data, "text/csv")})
     assert r.status_code == 200 and not r.json()["stored"], r.text
     _wake_done()
-    assert _stored_on(app, [target["id"]], app.state.settings.today().isoformat()) == 0
+    assert _stored_on(app, [target["id"]], app.state.settings.today()) == 0
 
 
 def _by_org_rows(app, plan_id: int) -> int:
