@@ -58,7 +58,7 @@ clean:
 # Takes 20 to 30 minutes; `make bench BENCH_ARGS="--quick"` is a smoke run of a few minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench bench-parser bench-reports
+.PHONY: bench bench-parser bench-reports bench-national
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/parser.py
@@ -74,3 +74,9 @@ bench-parser: install-test
 # Reports (issue 15): a 1,000-target plan's report in each format and the charts, on one core, with peak memory.
 bench-reports: install-test
 	$(BIN)/python bench/reports.py
+
+# National scale on PostgreSQL (issue 17; not part of `make bench`): 10,009 organisations in four levels,
+# 63 plans, 1,000 targets, 10M figures by COPY. NATIONAL_ARGS="--figures 1000000" for a smaller run.
+NATIONAL_ARGS ?=
+bench-national: install-test
+	$(BIN)/python -u bench/national.py $(NATIONAL_ARGS)

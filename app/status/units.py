@@ -40,8 +40,18 @@ class Tree:
         )
         return hashlib.blake2b(repr(rows).encode(), digest_size=12).hexdigest()
 
+    @functools.cached_property
+    def _kids(self) -> dict[int, list[int]]:
+        """org -> the organisations right under it, built once (children() ran over the whole tree per call:
+        the roll-up by organisation asks it for every organisation that reported)."""
+        kids: dict[int, list[int]] = {}
+        for o, p in self.parent.items():
+            if p is not None and o != p:
+                kids.setdefault(p, []).append(o)
+        return kids
+
     def children(self, org: int) -> list[int]:
-        return sorted((o for o, p in self.parent.items() if p == org and o != org), key=lambda o: self.labels.get(o, ""))
+        return sorted(self._kids.get(org, ()), key=lambda o: self.labels.get(o, ""))
 
     def default_expected(self, org: int) -> tuple[int, ...]:
         """The organisation's direct children marked as reporting units; the organisation itself when it has none."""
