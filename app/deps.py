@@ -103,13 +103,16 @@ def _identify(session: Session, secret: str):
     """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
     request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
     ctx = session.info.get("idempotency")
-    with transaction(session, "The key's use could not be noted."):  # last_used_at, at most once a minute
-        if ctx is None:
-            row = session.execute(_KEY, {"key_hash": hash_key(secret)}).first()
-        else:
-            params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
-            row = session.execute(_KEY_AND_RECORD, params).first()
-        key = live(session, row, utcnow())
+    if ctx is None:
+        row = session.execute(_KEY, {"key_hash": hash_key(secret)}).first()
+    else:
+        params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
+        row = session.execute(_KEY_AND_RECORD, params).first()
+    key, noted = live(session, row, utcnow())
+    if noted:  # last_used_at, at most once a minute: committed now, apart from the request's own write
+        with transaction(session, "The key's use could not be noted."):
+            pass
+    # Otherwise only read: no commit (a round trip on PostgreSQL); the read ends with the request's transaction.
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
     if ctx is not None:

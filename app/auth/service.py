@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
@@ -92,14 +93,16 @@ KEY_COLUMNS = (_K.c.id, _K.c.name, _K.c.role, _K.c.organization_id, _K.c.revoked
 _NOTE_USE = update(_K).where(_K.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
-def live(session: Session, key, now: datetime):
-    """The key row (`KEY_COLUMNS`) if it is live (else None: unknown, revoked or expired); notes the use
-    at most once a minute (a quiet update: no audit event). For callers that read the key with more."""
+def live(session: Session, key, now: datetime) -> tuple[Any, bool]:
+    """(the key row (`KEY_COLUMNS`) if it is live, else None: unknown, revoked or expired; whether its use
+    was noted). The use is noted at most once a minute (a quiet update: no audit event), for the caller's
+    edge to commit. For callers that read the key with more."""
     if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
-        return None
+        return None, False
     if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
-        session.execute(_NOTE_USE, {"key_id": key.id, "now": now})  # committed by the caller's edge
-    return key
+        session.execute(_NOTE_USE, {"key_id": key.id, "now": now})
+        return key, True
+    return key, False
 
 
 def principal_of(key) -> Principal:
