@@ -145,6 +145,16 @@ def api_key(url: str) -> str | None:
 # ------------------------------------------------------------------ servers
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+WORKERS = 1  # --workers (issue 17: 1 against 2 on PostgreSQL); the floor always runs one
+
+
 class Server:
     """A uvicorn process: one worker, no reload, log level warning, no access log."""
 
@@ -152,7 +162,7 @@ class Server:
         self.name, self.port, self.ready_path = name, free_port(), ready_path
         self.argv = [
             str(BIN / "uvicorn"), *app, "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", "1", "--log-level", "warning", "--no-access-log",
+            "--workers", str(WORKERS if name.startswith("api") else 1), "--log-level", "warning", "--no-access-log",
         ]
         self.env = {**os.environ, "LOG_LEVEL": "warning", **env}
         self.proc: subprocess.Popen | None = None
@@ -187,9 +197,16 @@ class Server:
         return None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (all its threads; not the database server's)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the process and its worker processes so far (all their threads; not
+        the database server's). With --workers N, uvicorn's workers are children of this process."""
+        total = 0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float | None:
         """The highest resident set size since start, or since the last reset_peak()."""
@@ -713,8 +730,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="a PostgreSQL server (the bench creates and drops its own database `chitieu_bench` there)")
     parser.add_argument("--hot-only", action="store_true",
                         help="only the wrk rounds against the floor (/healthz, POST a figure, a target's status): no plan status, import or 1M")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for the API (the floor keeps one)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
+    global WORKERS
+    WORKERS = args.workers
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
     scale = QUICK if args.quick else FULL
@@ -731,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     header = (
         f"chitieu bench, {started:%Y-%m-%d %H:%M} UTC, commit {git_commit()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
-        f"{platform.python_version()}; wrk -t1 -c{args.connections} -d{args.duration:g}s; medians of {args.rounds} round(s)"
+        f"{platform.python_version()}; API workers: {args.workers}; wrk -t1 -c{args.connections} -d{args.duration:g}s; medians of {args.rounds} round(s)"
         + ("; QUICK (small dataset: not the goals' sizes)" if args.quick else "")
     )
     results, rows, goals = [], [], {}
