@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -25,8 +26,44 @@ from app.slots import ExchangeSlotDep, release_connection_async
 from app.status.service import judge_plan
 
 # One thread per worker judges plans after imports, one plan at a time, off the requests: a queue of
-# work, not state (its results are the stored evaluations, which every worker reads).
+# work, not state (its results are the stored evaluations, which every worker reads). A plan is
+# judged JUDGE_DELAY seconds after its last import: an import of several files in a row is not
+# slowed by judging between them, and the plan is judged once, after the last one.
 JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
+JUDGE_DELAY = 2.0
+_pending: dict[int, threading.Timer] = {}
+_pending_lock = threading.Lock()
+
+
+def judge_after_import(engine, plan_id: int, as_of) -> None:
+    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that one)."""
+
+    def due() -> None:
+        with _pending_lock:
+            if _pending.get(plan_id) is not timer:
+                return
+            del _pending[plan_id]
+        JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
+
+    with _pending_lock:
+        earlier = _pending.pop(plan_id, None)
+        if earlier is not None:
+            earlier.cancel()
+        timer = threading.Timer(JUDGE_DELAY, due)
+        timer.daemon = True
+        _pending[plan_id] = timer
+    timer.start()
+
+
+def judged_after_imports(timeout: float = 60.0) -> None:
+    """Runs what is pending now and waits until the judging queued so far is done (tests, shutdown)."""
+    with _pending_lock:
+        timers = list(_pending.values())
+    for timer in timers:
+        timer.cancel()
+        timer.function()  # due(): submits it unless a later import replaced it
+    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)  # one thread: what was queued before is done
+
 
 router = APIRouter(tags=["exchange"])
 
@@ -276,5 +313,5 @@ def import_submissions_file(
         # the evaluations stored, so the next plan-status read does not judge every target (issue 17).
         # Not BackgroundTasks: the idempotency layer holds the answer until the app returns, tasks included.
         state = request.app.state
-        JUDGE_AFTER_IMPORT.submit(judge_plan, state.engine, report.plan_id, state.settings.today())
+        judge_after_import(state.engine, report.plan_id, state.settings.today())
     return report

@@ -9,7 +9,7 @@ import io
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.exchange.import_router import JUDGE_AFTER_IMPORT
+from app.exchange.import_router import judged_after_imports
 from app.status import cache
 from tests.api.helpers import API
 
@@ -21,7 +21,7 @@ def _csv(rows: list[list]) -> bytes:
 
 
 def _wake_done() -> None:
-    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=60)  # one thread: what was queued before is done
+    judged_after_imports()
 
 
 def _stored_on(app, target_ids: list[int], as_of) -> int:
