@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from app.engine import combine, pace
 from app.engine.explain import explain
@@ -352,9 +353,14 @@ def history(
     goal = goal_of(spec)
     higher = spec.direction == Direction.HIGHER_IS_BETTER
     points: list[HistoryPoint] = []
+    snaps: dict[int, tuple[float, float | None, float | None]] = {}  # each unit's value so far
+    excluded: dict[int, str] = {}
+    coverage = None
+    reporters_seen = -1
     i, n = 0, len(kept)
     while i < n:
         day = kept[i].period_date
+        changed: set[int] = set()
         while i < n and kept[i].period_date == day:
             o = kept[i]
             if milestone:
@@ -363,13 +369,20 @@ def history(
             elif combine.is_numeric(o):
                 accs.setdefault(o.organization_id, combine.UnitAccumulator(agg, scale)).add(o)
                 numeric.append(o)
+                changed.add(o.organization_id)
             i += 1
+        reporters: dict[int, Any] = latest_done if milestone else accs
+        if len(reporters) != reporters_seen:  # who counts and the coverage change only when a unit first reports
+            reporters_seen = len(reporters)
+            excluded = combine._counting_units(reporters, units, across_rule)
+            coverage = combine.coverage(units, across_rule, set(reporters))
         if milestone:
-            roll, reporters = _done_so_far(across_rule, units, latest_done), set(latest_done)
+            roll = _done_so_far(across_rule, latest_done, excluded)
         else:
-            roll, reporters = _rollup_so_far(agg, across_rule, scale, units, accs, numeric), set(accs)
+            for org in changed:  # only the units with a new figure today have a new value
+                snaps[org] = accs[org].value()
+            roll = _rollup_so_far(agg, across_rule, scale, accs, snaps, excluded, numeric)
         judged = _judge_rollup(spec, roll, rules)
-        coverage = combine.coverage(units, across_rule, reporters)
         provisional = bool(roll.used) and coverage is not None and not coverage.complete
         expected = performance = None
         if goal is not None:
@@ -418,13 +431,13 @@ def _rollup_so_far(
     agg: Aggregation,
     across_rule: AcrossUnits,
     scale: float,
-    units: Units,
     accs: dict[int, combine.UnitAccumulator],
+    snaps: dict[int, tuple[float, float | None, float | None]],
+    excluded: dict[int, str],
     numeric: list[Observation],
 ) -> combine.Rollup:
-    """`combine.rollup` over the figures fed to the accumulators so far: measured and used only."""
-    snaps = {org: acc.value() for org, acc in accs.items()}
-    excluded = combine._counting_units(snaps, units, across_rule)
+    """`combine.rollup` over the figures fed to the accumulators so far (each unit's value in `snaps`,
+    the units that do not count in `excluded`): measured and used only."""
     counting = [org for org in snaps if org not in excluded]
     if across_rule == AcrossUnits.POOLED_RATIO and len(counting) > 1:
         counting = [org for org in counting if snaps[org][1] is not None]
@@ -444,9 +457,8 @@ def _rollup_so_far(
     return combine.Rollup(measured, None, used, [], [])
 
 
-def _done_so_far(across_rule: AcrossUnits, units: Units, latest: dict[int, Observation]) -> combine.Rollup:
+def _done_so_far(across_rule: AcrossUnits, latest: dict[int, Observation], excluded: dict[int, str]) -> combine.Rollup:
     """`combine.rollup_done` over each unit's latest report so far: done and used only."""
-    excluded = combine._counting_units(latest, units, across_rule)
     counting = [o for org, o in latest.items() if org not in excluded]
     done = None
     if counting:
