@@ -69,7 +69,7 @@ clean:
 # The README says the same. `make bench BENCH_ARGS="--quick"` makes bench/run.py a smoke run of about 3 minutes.
 # Options: --db sqlite|postgresql|both, --rounds N, --duration SECONDS, --postgres-url URL (or BENCH_POSTGRES_URL).
 BENCH_ARGS ?=
-.PHONY: bench bench-parser bench-reports bench-webhooks bench-workflow
+.PHONY: bench bench-parser bench-reports bench-webhooks bench-workflow bench-national
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/parser.py
@@ -99,3 +99,9 @@ bench-webhooks: install-test
 WORKFLOW_BENCH_ARGS ?=
 bench-workflow: install-test
 	$(BIN)/python -u bench/workflow.py $(WORKFLOW_BENCH_ARGS)
+
+# National scale on PostgreSQL (issue 17; not part of `make bench`): 10,009 organisations in four levels,
+# 63 plans, 1,000 targets, 10M figures by COPY. NATIONAL_ARGS="--figures 1000000" for a smaller run.
+NATIONAL_ARGS ?=
+bench-national: install-test
+	$(BIN)/python -u bench/national.py $(NATIONAL_ARGS)

@@ -17,15 +17,17 @@ from typing import Annotated, Any, TypeAlias
 from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import and_, bindparam, select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import language as languages
 from app.auth import policy
 from app.auth.models import Role
-from app.auth.service import Principal, authenticate, principal_of
+from app.auth.service import KEY_COLUMNS, Principal, hash_key, live, principal_of
 from app.common.crud import transaction
 from app.common.listing import Listing, Sorts, sort_pattern
+from app.common.models import utcnow
 from app.common.types import MAX_ID, MAX_PAGE, text_checks
 from app.errors import BadRequest, FieldError, Unauthorized
 from app.idempotency import store
@@ -88,14 +90,37 @@ async def current_principal(
     return principal
 
 
+_KEY = select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
+_KEY_AND_RECORD = (
+    select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
+    .select_from(
+        KEY_COLUMNS[0].table.outerjoin(
+            store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
+        )
+    )
+    .where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+)
+
+
 def _identify(session: Session, secret: str):
     """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
-    request with it settles the answer (`store.Settled`). One thread hop for both."""
-    with transaction(session, "The key's use could not be noted."):  # last_used_at, at most once a minute
-        key = authenticate(session, secret)
+    request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
+    ctx = session.info.get("idempotency")
+    if ctx is None:
+        row = session.execute(_KEY, {"key_hash": hash_key(secret)}).first()
+    else:
+        params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
+        row = session.execute(_KEY_AND_RECORD, params).first()
+    key, noted = live(session, row, utcnow())
+    if noted:  # last_used_at, at most once a minute: committed now, apart from the request's own write
+        with transaction(session, "The key's use could not be noted."):
+            pass
+    # Otherwise only read: no commit (a round trip on PostgreSQL); the read ends with the request's transaction.
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
-    store.settle(session, session.info.get("idempotency"))
+    if ctx is not None:
+        store.settle_found(row, ctx)
     return key
 
 
@@ -240,22 +265,27 @@ async def today(request: Request) -> date:
 TodayDep = Annotated[date, Depends(today)]
 
 
-async def language(
-    request: Request,
-    response: Response,
-    lang: Annotated[
-        languages.Language | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
-    ] = None,
-) -> str:
+LangQuery = Annotated[
+    languages.Language | None, Query(description="Language of messages and headlines; overrides Accept-Language.")
+]
+
+
+async def language(request: Request, response: Response, lang: LangQuery = None) -> str:
     """`?lang=`, else the most preferred of vi/en in Accept-Language, else Vietnamese (app/language.py).
 
     The answer says which (`Content-Language`) and that Accept-Language chose it (`Vary`). Routes that
     return their own Response (plan status, reports, exports) copy `language.headers(lang)` onto it.
     """
-    chosen = languages.negotiate(lang, request.headers.get("accept-language"))
+    chosen = resolve_language(request, lang)
     response.headers["Content-Language"] = chosen
     response.headers["Vary"] = languages.add_vary(response.headers.get("Vary"))
     return chosen
+
+
+def resolve_language(request: Request, lang: str | None) -> str:
+    """The negotiation alone (app/language.py `negotiate`), without the headers: for a route's one
+    request-context dependency (app/status/router.py `reading`), whose route sets them on its own Response."""
+    return languages.negotiate(lang, request.headers.get("accept-language"))
 
 
 LangDep = Annotated[str, Depends(language)]

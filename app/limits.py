@@ -12,8 +12,9 @@ The other input limits live with the input models (app/common/types.py): pages o
 `MAX_PAGE` (500) rows, strings of bounded length without NUL, finite figures within ±1e15,
 and unknown body fields refused (`InputModel`, `extra="forbid"`).
 
-Pure ASGI (no BaseHTTPMiddleware), so streaming is unaffected. It sits outside the
-idempotency middleware, which reads the whole body to fingerprint it.
+Enforced by the one ASGI layer around the app (app/edge.py; no BaseHTTPMiddleware, so
+streaming is unaffected), outside the idempotency layer, which reads the whole body to
+fingerprint it.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from app.common.asgi import HttpMiddleware
 from app.errors import PROBLEM_MEDIA_TYPE, problem_response
 
 MIB = 1024 * 1024
 MAX_BODY_BYTES = 1 * MIB
 MAX_IMPORT_BYTES = 5 * MIB
 _IMPORT_PATH = re.compile(r"^/api/v1/plans/[^/]+/import/")
-_PARSE_PATH = re.compile(r"^/api/v1/plans/[^/]+/parse$")
+PARSE_PATH = re.compile(r"^/api/v1/plans/[^/]+/parse$")
 _BATCH_PATH = re.compile(r"^/api/v1/plans/[^/]+/submissions/batch$")
 
 
@@ -41,7 +41,7 @@ def body_limit(path: str) -> int:
     Parsing takes up to 200,000 characters of text; written as JSON with \\uXXXX escapes
     (6 bytes a character) that is up to 1.2 MB, so /parse gets the import limit too.
     """
-    if _IMPORT_PATH.match(path) or _PARSE_PATH.match(path) or _BATCH_PATH.match(path):
+    if _IMPORT_PATH.match(path) or PARSE_PATH.match(path) or _BATCH_PATH.match(path):
         return MAX_IMPORT_BYTES
     return MAX_BODY_BYTES
 
@@ -54,7 +54,7 @@ class BodyTooLarge(HTTPException):
     """Raised from `receive` when the streamed body passes the limit.
 
     An HTTPException, so that inside the app FastAPI lets it through body parsing and the
-    app's handler answers the problem; outside the app, LimitsMiddleware answers it.
+    app's handler answers the problem; outside the app, the edge layer (app/edge.py) answers it.
     """
 
     def __init__(self, limit: int):
@@ -62,44 +62,7 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
-class LimitsMiddleware(HttpMiddleware):
-    """Answers 413 to a request whose body is over its limit (declared or streamed)."""
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = body_limit(scope["path"])
-        declared = [v for k, v in scope["headers"] if k == b"content-length"]
-        if declared and declared[0].strip().isdigit() and int(declared[0]) > limit:
-            await _too_large(scope, receive, send, limit)
-            return
-
-        received = 0
-
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        started = False
-
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge as exc:
-            if started:  # pragma: no cover - the body is read before any answer starts
-                raise
-            await _too_large(scope, receive, send, exc.limit)
-
-
-async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+async def answer_too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = problem_response(Request(scope), 413, too_large_detail(limit))
     # The rest of the body is not read: ask the client to close rather than reuse the connection.
     response.headers["connection"] = "close"

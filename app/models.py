@@ -7,7 +7,7 @@ from app.events.models import OverdueNotice, WebhookAttempt, WebhookDelivery, We
 from app.idempotency.models import IdempotencyRecord
 from app.organizations.models import Organization
 from app.plans.models import Plan
-from app.status.cache import TargetEvaluation
+from app.status.cache import PlanOrganizationStatus, TargetEvaluation
 from app.submissions.models import Submission
 from app.targets.models import Target
 
@@ -18,6 +18,7 @@ __all__ = [
     "IdempotencyRecord",
     "Organization",
     "Plan",
+    "PlanOrganizationStatus",
     "Submission",
     "Target",
     "TargetEvaluation",

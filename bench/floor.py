@@ -5,6 +5,7 @@
   row into `floor_submission`, a table of the same shape as `submission` (same columns, check,
   unique and indexes; no foreign keys), with the raw driver. Answers 201 with the new id.
 - GET /floor/submissions/{submission_id}: SELECTs that one row by key and returns it.
+- GET /floor/hello: a constant JSON answer (`async def`), the floor of the API's /healthz.
 
 No authentication, no ORM, no domain checks, no audit, no idempotency: whatever the API does
 beyond this is what the ratio to the floor measures. Sync routes in FastAPI's thread pool, as
@@ -146,6 +147,11 @@ def create_app(url: str | None = None) -> FastAPI:
         return c
 
     app = FastAPI(title="chitieu floor", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/floor/hello")
+    async def hello() -> dict:
+        # Constant JSON (issue 17): what the framework costs for a route that does no work, next to /healthz.
+        return {"status": "ok"}
 
     @app.post("/floor/targets/{target_id}/submissions", status_code=201)
     def insert(target_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: FloorSubmission) -> dict:

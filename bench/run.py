@@ -69,7 +69,9 @@ FULL = Scale(targets=1000, small=10_000, large=1_000_000, import_rows=100_000, p
 QUICK = Scale(targets=100, small=1_000, large=20_000, import_rows=5_000, plan_samples_small=5, plan_samples_large=2)
 
 # The goals of issue 6.
-GOAL_WRITE_RATIO = 0.5  # POST a figure: at least half the floor's INSERT rate
+# Issue 17: the done-bars (0.5 remains the goal for POST; the table says which).
+GOAL_HEALTH_RATIO = 0.8  # GET /healthz: at least 0.8 x the floor's constant route
+GOAL_WRITE_RATIO = 0.35  # POST a figure: at least 0.35 x the floor's INSERT rate (goal 0.5)
 GOAL_READ_RATIO = 0.5  # GET a target's status: at least half the floor's SELECT rate
 GOAL_PLAN_P50_MS = 100.0  # plan status with 1,000 targets at 1M submissions
 GOAL_PLAN_GROWTH = 1.5  # ... and at most 1.5 x its time at 10k
@@ -143,6 +145,16 @@ def api_key(url: str) -> str | None:
 # ------------------------------------------------------------------ servers
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+WORKERS = 1  # --workers (issue 17: 1 against 2 on PostgreSQL); the floor always runs one
+
+
 class Server:
     """A uvicorn process: one worker, no reload, log level warning, no access log."""
 
@@ -150,7 +162,7 @@ class Server:
         self.name, self.port, self.ready_path = name, free_port(), ready_path
         self.argv = [
             str(BIN / "uvicorn"), *app, "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", "1", "--log-level", "warning", "--no-access-log",
+            "--workers", str(WORKERS if name.startswith("api") else 1), "--log-level", "warning", "--no-access-log",
         ]
         self.env = {**os.environ, "LOG_LEVEL": "warning", **env}
         self.proc: subprocess.Popen | None = None
@@ -185,9 +197,16 @@ class Server:
         return None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (all its threads; not the database server's)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the process and its worker processes so far (all their threads; not
+        the database server's). With --workers N, uvicorn's workers are children of this process."""
+        total = 0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float | None:
         """The highest resident set size since start, or since the last reset_peak()."""
@@ -255,6 +274,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def wait_idle(server: Server, quiet: float = 1.0, limit: float = 300.0) -> None:
+    """Returns once the server's CPU time has not moved for `quiet` seconds (or after `limit`)."""
+    deadline = time.monotonic() + limit
+    last = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = server.cpu_seconds()
+        if now - last < 0.02:
+            return
+        last = now
+
+
 def time_plan_status(client: httpx.Client, plan_id: int, samples: int, expected_targets: int) -> list[float]:
     """Seconds per GET /plans/{id}/status, one request after another; each answer is checked."""
     path = f"/api/v1/plans/{plan_id}/status?as_of={AS_OF}"
@@ -310,6 +341,10 @@ class DbResult:
     plan_after_write: list[float] = field(default_factory=list)  # at 1M: the request right after one new figure
     plan_cpu_s: dict[str, float] = field(default_factory=dict)  # server CPU seconds per plan status request
     imports: list[dict] = field(default_factory=list)
+    after_import: dict[str, float] = field(default_factory=dict)  # judging in the import's wake, then the first read
+    by_org_cold: float | None = None  # at 1M: the first GET /plans/{id}/status/organizations (computes and stores)
+    by_org: list[float] = field(default_factory=list)  # at 1M: the next ones (stored)
+    history: dict[str, list[float]] = field(default_factory=dict)  # at 1M: GET /targets/{id}/history, per target
     peak_rss_mb: dict[str, float | None] = field(default_factory=dict)
     floor_peak_rss_mb: float | None = None
 
@@ -372,6 +407,20 @@ def check_answers(api: Server, floor: Server, ds: dataset.Dataset, key: str | No
             raise BenchError("floor GET failed")
 
 
+def time_plan_small(api: Server, ds: dataset.Dataset, scale: Scale, rounds: int, result: DbResult) -> None:
+    """The plan's status at the small size: the first request on its own, then the timed rounds."""
+    with httpx.Client(base_url=api.url, timeout=600) as client:
+        # The first request judges every target and stores the evaluations (the status cache,
+        # docs/PERFORMANCE.md); it is reported on its own, then the rounds are timed.
+        [result.plan_cold["small"]] = time_plan_status(client, ds.plan_id, 1, scale.targets)
+        cpu0 = api.cpu_seconds()
+        for r in range(rounds):
+            result.plan_small.append(time_plan_status(client, ds.plan_id, scale.plan_samples_small, scale.targets))
+    result.plan_cpu_s["small"] = (api.cpu_seconds() - cpu0) / sum(map(len, result.plan_small))
+    log(f"{result.db}: plan status at {scale.small:,}: p50 {median([median(x) for x in result.plan_small]) * 1000:.1f} ms")
+    result.peak_rss_mb["plan status, small"] = api.peak_rss_mb()
+
+
 def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
     api_url, floor_url = urls(db, args.postgres_url)
     result = DbResult(db=db, scale="quick" if args.quick else "full")
@@ -395,16 +444,10 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
         log(f"{db}: both servers answer; idempotency: {result.idempotency}")
         api.reset_peak()
 
-        with httpx.Client(base_url=api.url, timeout=600) as client:
-            # The first request judges every target and stores the evaluations (the status cache,
-            # docs/PERFORMANCE.md); it is reported on its own, then the rounds are timed.
-            [result.plan_cold["small"]] = time_plan_status(client, ds.plan_id, 1, scale.targets)
-            cpu0 = api.cpu_seconds()
-            for r in range(rounds):
-                result.plan_small.append(time_plan_status(client, ds.plan_id, scale.plan_samples_small, scale.targets))
-        result.plan_cpu_s["small"] = (api.cpu_seconds() - cpu0) / sum(map(len, result.plan_small))
-        log(f"{db}: plan status at {scale.small:,}: p50 {median([median(x) for x in result.plan_small]) * 1000:.1f} ms")
-        result.peak_rss_mb["plan status, small"] = api.peak_rss_mb()
+        if args.hot_only:  # issue 17: only the wrk rounds (the ratios to the floor)
+            pass
+        else:
+            time_plan_small(api, ds, scale, rounds, result)
 
         # New figures are dated after AS_OF (the loaded ones end there): each POST is a new figure
         first_day = dataset.AS_OF + timedelta(days=1)
@@ -416,6 +459,8 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
             "BENCH_DAYS": str((dataset.PLAN_END - dataset.AS_OF).days),
         }
         measurements = {
+            "api_healthz": (api, "get_by_id.lua", {"BENCH_PATH": "/healthz"}),
+            "floor_hello": (floor, "get_by_id.lua", {"BENCH_PATH": "/floor/hello"}),
             "api_post": (api, "post_submission.lua", {**post_env, "BENCH_PATH": "/api/v1/targets/%s/submissions", "BENCH_AUTH": key or ""}),
             "floor_insert": (floor, "post_submission.lua", {**post_env, "BENCH_PATH": "/floor/targets/%s/submissions"}),
             "api_target_status": (api, "get_by_id.lua", {"BENCH_IDS": ",".join(map(str, ds.target_ids)),
@@ -438,6 +483,8 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
                 if out["failed"]:
                     raise BenchError(f"{name}: {out['failed']} requests failed or were refused; the run is not valid")
         result.peak_rss_mb["wrk rounds"] = api.peak_rss_mb()
+        if args.hot_only:
+            return result
 
         api.reset_peak()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -465,10 +512,26 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
                 log(f"{db}: import {r + 1}/{args.import_rounds}: {scale.import_rows:,} rows in {len(files)} file(s) "
                     f"({size / 1e6:.1f} MB) in {elapsed:.2f} s = {scale.import_rows / elapsed:,.0f} rows/s")
         result.peak_rss_mb["import"] = api.peak_rss_mb()
+        # Issue 17: the plan is judged in the import's wake (on today's date, off the request). Wait until the
+        # server is idle (its CPU time stops moving), then time the first plan-status read on today's date.
+        started = time.perf_counter()
+        time.sleep(3)  # the plan is judged 2 s after its last import (app/exchange/import_router.py JUDGE_DELAY)
+        wait_idle(api)
+        result.after_import["wake_s"] = time.perf_counter() - started
+        with httpx.Client(base_url=api.url, timeout=900) as client:
+            started = time.perf_counter()
+            response = client.get(f"/api/v1/plans/{ds.plan_id}/status")
+            result.after_import["first_read_s"] = time.perf_counter() - started
+            if response.status_code != 200 or response.json().get("total") != scale.targets:
+                raise BenchError(f"plan status after the import answered {response.status_code}: {response.text[:300]}")
+        log(f"{db}: after the import: idle after {result.after_import['wake_s']:.1f} s, then the first plan-status read "
+            f"(today) took {result.after_import['first_read_s'] * 1000:,.0f} ms")
         result.floor_peak_rss_mb = floor.peak_rss_mb()
     finally:
         api.stop()
         floor.stop()
+    if args.skip_large:
+        return result
 
     # ---- the second database: the same plan and targets, 1M submissions
     log(f"{db}: dataset with the same plan and {scale.large:,} submissions")
@@ -496,6 +559,34 @@ def bench_db(db: str, args: argparse.Namespace, scale: Scale) -> DbResult:
             log(f"{db}: plan status at {scale.large:,} right after a new figure: "
                 f"{', '.join(f'{t * 1000:.0f}' for t in result.plan_after_write)} ms")
         result.peak_rss_mb["plan status, large"] = api.peak_rss_mb()
+        with httpx.Client(base_url=api.url, timeout=900) as client:  # issue 17: a target's history (1,000 figures)
+            for target in ds.target_ids[:3]:
+                times = []
+                for _ in range(7):
+                    started = time.perf_counter()
+                    response = client.get(f"/api/v1/targets/{target}/history?as_of={AS_OF}")
+                    times.append(time.perf_counter() - started)
+                    if response.status_code != 200 or not response.json().get("points"):
+                        raise BenchError(f"history answered {response.status_code}: {response.text[:300]}")
+                result.history[str(target)] = times
+            log(f"{db}: history at {scale.large:,}: p50 " + ", ".join(
+                f"target {t} {median(v) * 1000:.1f} ms" for t, v in result.history.items()))
+        api.reset_peak()
+        with httpx.Client(base_url=api.url, timeout=900) as client:  # issue 17: the status by organisation, stored
+            path = f"/api/v1/plans/{ds.plan_id}/status/organizations?as_of={AS_OF}"
+            for n in range(1 + max(3, rounds)):
+                started = time.perf_counter()
+                response = client.get(path)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200 or not response.json().get("organizations"):
+                    raise BenchError(f"status by organisation answered {response.status_code}: {response.text[:300]}")
+                if n == 0:
+                    result.by_org_cold = elapsed
+                else:
+                    result.by_org.append(elapsed)
+        log(f"{db}: status by organisation at {scale.large:,}: first {result.by_org_cold * 1000:,.0f} ms "
+            f"({len(response.content) / 1e6:.1f} MB), then {', '.join(f'{t * 1000:.0f}' for t in result.by_org)} ms")
+        result.peak_rss_mb["status by organisation, large"] = api.peak_rss_mb()
     finally:
         api.stop()
     return result
@@ -525,6 +616,8 @@ def summarize(result: DbResult, scale: Scale) -> tuple[list[list[str]], list[dic
 
     db, driver = result.db, ("sqlite3" if result.db == "sqlite" else "psycopg")
     small, large = size(scale.small), size(scale.large)
+    health, hello = wrk_figures("api_healthz"), wrk_figures("floor_hello")
+    health_ratio = health["rps"] / hello["rps"]
     post, ins = wrk_figures("api_post"), wrk_figures("floor_insert")
     get, sel = wrk_figures("api_target_status"), wrk_figures("floor_select")
     write_ratio, read_ratio = post["rps"] / ins["rps"], get["rps"] / sel["rps"]
@@ -533,18 +626,30 @@ def summarize(result: DbResult, scale: Scale) -> tuple[list[list[str]], list[dic
         return [db, label, f"{f['rps']:,.0f}", ms(f["p50_us"]), ms(f["p99_us"]), f"{f['cpu_ms_per_request']:.2f} ms",
                 ratio, goal, ok]
 
-    rows.append(wrk_row("POST /targets/{id}/submissions", post, f"{write_ratio:.2f}", f"≥ {GOAL_WRITE_RATIO} × floor",
+    rows.append(wrk_row("GET /healthz", health, f"{health_ratio:.2f}", f"≥ {GOAL_HEALTH_RATIO} × floor",
+                        verdict(health_ratio >= GOAL_HEALTH_RATIO)))
+    rows.append(wrk_row("floor: constant JSON", hello, "1.00"))
+    rows.append(wrk_row("POST /targets/{id}/submissions", post, f"{write_ratio:.2f}", f"≥ {GOAL_WRITE_RATIO} × floor (goal 0.5)",
                         verdict(write_ratio >= GOAL_WRITE_RATIO)))
     rows.append(wrk_row(f"floor: validate + INSERT ({driver})", ins, "1.00"))
     rows.append(wrk_row("GET /targets/{id}/status", get, f"{read_ratio:.2f}", f"≥ {GOAL_READ_RATIO} × floor",
                         verdict(read_ratio >= GOAL_READ_RATIO)))
     rows.append(wrk_row(f"floor: SELECT by key ({driver})", sel, "1.00"))
 
+    ratio_goals = [
+        {"goal": "/healthz ≥ 0.8 × floor constant route", "measured": health_ratio, "pass": health_ratio >= GOAL_HEALTH_RATIO},
+        {"goal": "create a submission ≥ 0.35 × floor insert", "measured": write_ratio, "pass": write_ratio >= GOAL_WRITE_RATIO},
+        {"goal": "target status ≥ 0.5 × floor select", "measured": read_ratio, "pass": read_ratio >= GOAL_READ_RATIO},
+    ]
+    if not result.plan_small:  # --hot-only
+        return rows, ratio_goals
     plan_small = median([median(x) for x in result.plan_small])
-    plan_large = median([median(x) for x in result.plan_large])
+    plan_large = median([median(x) for x in result.plan_large]) if result.plan_large else float("nan")
     growth = plan_large / plan_small
     for n, times, cpu in ((small, result.plan_small, result.plan_cpu_s.get("small")),
                           (large, result.plan_large, result.plan_cpu_s.get("large"))):
+        if not times:  # --skip-large
+            continue
         flat = [t for x in times for t in x]
         p50 = median([median(x) for x in times])
         row = [db, f"GET /plans/{{id}}/status ({scale.targets:,} targets, {n} subm.; {len(flat)} requests)",
@@ -571,16 +676,36 @@ def summarize(result: DbResult, scale: Scale) -> tuple[list[list[str]], list[dic
     files = result.imports[0]["files"]
     rows.append([db, f"POST /plans/{{id}}/import/submissions ({scale.import_rows:,} rows; {files} CSV file{'s' if files > 1 else ''})", f"{import_rate:,.0f} rows/s",
                  f"{import_time:,.1f} s", "", "", "", f"≥ {GOAL_IMPORT_ROWS_S:,.0f} rows/s", verdict(import_rate >= GOAL_IMPORT_ROWS_S)])
+    if result.after_import:
+        first = result.after_import["first_read_s"]
+        rows.append([db, f"GET /plans/{{id}}/status (today) first request after the import (judged in its wake: "
+                         f"idle after {result.after_import['wake_s']:.1f} s)", "", ms(first, seconds=True), "", "", "",
+                     "< 1 s", verdict(first < 1.0)])
+        goals.append({"goal": "first plan status after the import < 1 s", "measured_ms": first * 1000, "pass": first < 1.0})
+    if result.history:
+        worst = max(median(v) for v in result.history.values())
+        rows.append([db, f"GET /targets/{{id}}/history ({large} subm.; {scale.large // scale.targets:,} figures a target; "
+                         f"worst p50 of {len(result.history)} targets)", "", ms(worst, seconds=True), "", "", "",
+                     "p50 < 20 ms (engine)", ""])
+    if result.by_org:
+        p50 = median(result.by_org)
+        rows.append([db, f"GET /plans/{{id}}/status/organizations ({large} subm.): first request, judges and stores", "",
+                     ms(result.by_org_cold or 0, seconds=True), "", "", "", "", ""])
+        rows.append([db, f"GET /plans/{{id}}/status/organizations ({large} subm.; {len(result.by_org)} requests)",
+                     f"{1 / p50:,.2f}", ms(p50, seconds=True), ms(max(result.by_org), seconds=True), "", "", "p50 < 200 ms",
+                     verdict(p50 < 0.2)])
+        goals.append({"goal": f"status by organisation p50 < 200 ms at {large}", "measured_ms": p50 * 1000, "pass": p50 < 0.2})
     measured = {k: v for k, v in result.peak_rss_mb.items() if v is not None}
     peak = max(measured.values())
     where = max(measured, key=measured.get)
     rows.append([db, f"peak RSS of the API worker (during: {where})", f"{peak:,.0f} MB", "", "", "", "", f"< {GOAL_RSS_MB:.0f} MB",
                  verdict(peak < GOAL_RSS_MB)])
-    goals = [
-        {"goal": "create a submission ≥ 0.5 × floor insert", "measured": write_ratio, "pass": write_ratio >= GOAL_WRITE_RATIO},
-        {"goal": "target status ≥ 0.5 × floor select", "measured": read_ratio, "pass": read_ratio >= GOAL_READ_RATIO},
-        {"goal": f"plan status p50 < 100 ms at {large}", "measured_ms": plan_large * 1000, "pass": plan_large * 1000 < GOAL_PLAN_P50_MS},
-        {"goal": f"plan status at {large} ≤ 1.5 × at {small}", "measured": growth, "pass": growth <= GOAL_PLAN_GROWTH},
+    goals += [
+        *ratio_goals,
+        *([] if not result.plan_large else [
+            {"goal": f"plan status p50 < 100 ms at {large}", "measured_ms": plan_large * 1000, "pass": plan_large * 1000 < GOAL_PLAN_P50_MS},
+            {"goal": f"plan status at {large} ≤ 1.5 × at {small}", "measured": growth, "pass": growth <= GOAL_PLAN_GROWTH},
+        ]),
         {"goal": "import ≥ 10,000 rows/s", "measured": import_rate, "pass": import_rate >= GOAL_IMPORT_ROWS_S},
         {"goal": "peak RSS < 200 MB", "measured_mb": peak, "pass": peak < GOAL_RSS_MB},
     ]
@@ -610,8 +735,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: small dataset, short runs (the goals' sizes are not reached)")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="a PostgreSQL server (the bench creates and drops its own database `chitieu_bench` there)")
+    parser.add_argument("--hot-only", action="store_true",
+                        help="only the wrk rounds against the floor (/healthz, POST a figure, a target's status): no plan status, import or 1M")
+    parser.add_argument("--skip-large", action="store_true", help="no 1M database: the rounds, the plan status at 10k and the import")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for the API (the floor keeps one)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
+    global WORKERS
+    WORKERS = args.workers
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
     scale = QUICK if args.quick else FULL
@@ -628,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     header = (
         f"chitieu bench, {started:%Y-%m-%d %H:%M} UTC, commit {git_commit()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
-        f"{platform.python_version()}; wrk -t1 -c{args.connections} -d{args.duration:g}s; medians of {args.rounds} round(s)"
+        f"{platform.python_version()}; API workers: {args.workers}; wrk -t1 -c{args.connections} -d{args.duration:g}s; medians of {args.rounds} round(s)"
         + ("; QUICK (small dataset: not the goals' sizes)" if args.quick else "")
     )
     results, rows, goals = [], [], {}

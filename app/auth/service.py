@@ -6,14 +6,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey, ApiKeyCreate, Role
 from app.common.crud import flush
 from app.common.listing import Listing, Sorts, page_of
-from app.common.models import as_utc, utcnow
+from app.common.models import as_utc, table_of, utcnow
 from app.errors import InvalidInput
 from app.organizations.models import Organization
 
@@ -87,7 +88,25 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     return key
 
 
-def principal_of(key: ApiKey) -> Principal:
+_K = table_of(ApiKey)
+# The columns `live` and `principal_of` read: a key read with them is a row, not an ORM entity.
+KEY_COLUMNS = (_K.c.id, _K.c.name, _K.c.role, _K.c.organization_id, _K.c.revoked_at, _K.c.expires_at, _K.c.last_used_at)
+_NOTE_USE = update(_K).where(_K.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+
+
+def live(session: Session, key, now: datetime) -> tuple[Any, bool]:
+    """(the key row (`KEY_COLUMNS`) if it is live, else None: unknown, revoked or expired; whether its use
+    was noted). The use is noted at most once a minute (a quiet update: no audit event), for the caller's
+    edge to commit. For callers that read the key with more."""
+    if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
+        return None, False
+    if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
+        session.execute(_NOTE_USE, {"key_id": key.id, "now": now})
+        return key, True
+    return key, False
+
+
+def principal_of(key) -> Principal:
     return Principal(key_id=key.id, name=key.name, role=Role(key.role), organization_id=key.organization_id)
 
 

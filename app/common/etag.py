@@ -141,8 +141,16 @@ def created(request: Request, response: Response, model: type[BaseModel], row: A
 
     `model` is what that read answers with, which may be more than the 201's body (a figure's read has its history).
     """
-    response.headers["ETag"] = etag_of(model, row)
-    response.headers["Location"] = request.scope.get("root_path", "") + request.app.url_path_for(route, **path)
+    response.headers.update(created_headers(request, model, row, route, **path))
+
+
+def created_headers(request: Request, model: type[BaseModel], row: Any, route: str, **path: Any) -> dict[str, str]:
+    """`created`'s two headers, for a route that sends its own Response (and stores them with its
+    Idempotency-Key's record before its commit: app/submissions/router.py `create_submission`)."""
+    return {
+        "ETag": etag_of(model, row),
+        "Location": request.scope.get("root_path", "") + request.app.url_path_for(route, **path),
+    }
 
 
 def documented(status: int = 200) -> dict:

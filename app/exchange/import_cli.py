@@ -19,6 +19,7 @@ from app.exchange import importer
 from app.exchange.importer import ImportReport
 from app.exchange.tabular import UnreadableFile
 from app.plans.models import Plan
+from app.status.service import judge_plan
 
 
 class KindOption(StrEnum):
@@ -72,6 +73,9 @@ def import_file(
         except DomainError as exc:  # e.g. a conflicting change stored meanwhile: nothing was stored
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from None
+        if report.stored and report.kind == "submissions" and report.counts.created + report.counts.updated:
+            # judged before exit, so the next plan-status read finds the evaluations stored (issue 17)
+            judge_plan(session.get_bind(), report.plan_id, Settings().today())
     for line in render(report):
         typer.echo(line)
     if report.errors:

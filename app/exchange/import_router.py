@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -22,6 +24,47 @@ from app.openapi import errors
 from app.plans.deps import EditablePlanDep, PlanDep
 from app.plans.models import Plan
 from app.slots import ExchangeSlotDep, release_connection_async
+from app.status.service import judge_plan
+
+# One thread per worker judges plans after imports, one plan at a time, off the requests: a queue of
+# work, not state (its results are the stored evaluations, which every worker reads). A plan is
+# judged JUDGE_DELAY seconds after its last import: an import of several files in a row is not
+# slowed by judging between them, and the plan is judged once, after the last one.
+JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
+JUDGE_DELAY = 2.0
+_pending: dict[int, threading.Timer] = {}
+_pending_lock = threading.Lock()
+
+
+def judge_after_import(engine, plan_id: int, as_of) -> None:
+    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that one)."""
+
+    def due() -> None:
+        with _pending_lock:
+            if _pending.get(plan_id) is not timer:
+                return
+            del _pending[plan_id]
+        JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
+
+    with _pending_lock:
+        earlier = _pending.pop(plan_id, None)
+        if earlier is not None:
+            earlier.cancel()
+        timer = threading.Timer(JUDGE_DELAY, due)
+        timer.daemon = True
+        _pending[plan_id] = timer
+    timer.start()
+
+
+def judged_after_imports(timeout: float = 60.0) -> None:
+    """Runs what is pending now and waits until the judging queued so far is done (tests, shutdown)."""
+    with _pending_lock:
+        timers = list(_pending.values())
+    for timer in timers:
+        timer.cancel()
+        timer.function()  # due(): submits it unless a later import replaced it
+    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)  # one thread: what was queued before is done
+
 
 router = APIRouter(tags=["exchange"])
 
@@ -268,11 +311,26 @@ def import_targets_file(
     openapi_extra=_UPLOAD_BODY,
 )
 def import_submissions_file(
-    upload: SubmissionsUploadDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    request: Request,
+    upload: SubmissionsUploadDep,
+    session: SessionDep,
+    dry_run: DryRun = False,
+    keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    return importer.import_submissions(
+    report = importer.import_submissions(
         session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
     )
+    _judge_in_wake(request, report)
+    return report
+
+
+def _judge_in_wake(request: Request, report: ImportReport) -> None:
+    if report.stored and report.counts.created + report.counts.updated:
+        # In the import's wake, after its commit and its answer: the plan is judged on today's date and
+        # the evaluations stored, so the next plan-status read does not judge every target (issue 17).
+        # Not BackgroundTasks: the idempotency layer holds the answer until the app returns, tasks included.
+        state = request.app.state
+        judge_after_import(state.engine, report.plan_id, state.settings.today())
 
 
 BATCH_DESCRIPTION = f"""
@@ -362,9 +420,15 @@ _BATCH_BODY = {
     openapi_extra=_BATCH_BODY,
 )
 def import_submissions_batch(
-    upload: BatchDep, session: SessionDep, dry_run: DryRun = False, keep_good_rows: KeepGoodRows = False
+    request: Request,
+    upload: BatchDep,
+    session: SessionDep,
+    dry_run: DryRun = False,
+    keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
     # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
-    return importer.import_submissions(
+    report = importer.import_submissions(
         session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
     )
+    _judge_in_wake(request, report)  # as after a sheet's import
+    return report

@@ -20,7 +20,6 @@ Parsing is open without a key (it stores nothing) only because it is bounded (is
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Annotated
 
@@ -40,6 +39,7 @@ from app.errors import Conflict, InvalidInput, ServiceUnavailable, problem_respo
 from app.exchange import parse_service
 from app.exchange.models import ParseRequest, ParseResponse
 from app.exchange.parser import MAX_CHARS, MAX_CLAUSE_CHARS, MAX_CLAUSES, Budget, ParseLimitExceeded, ParseTimeout
+from app.limits import PARSE_PATH
 from app.openapi import errors
 from app.plans.deps import load_plan
 from app.plans.models import Plan
@@ -75,9 +75,6 @@ def parse_slots(app) -> ParseSlots:
     return slots
 
 
-_PARSE_PATH = re.compile(r"^/api/v1/plans/[^/]+/parse$")
-
-
 class ParseGateMiddleware:
     """Takes a parse slot before the request's body is read, or answers 503 (Retry-After) at once.
 
@@ -90,7 +87,7 @@ class ParseGateMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not _PARSE_PATH.match(scope["path"]):
+        if scope["type"] != "http" or scope["method"] != "POST" or not PARSE_PATH.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         slots = parse_slots(scope["app"])

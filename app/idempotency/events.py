@@ -54,6 +54,24 @@ def forget(session: Session, _previous_transaction=None) -> None:
         ctx._pending_id = None  # rolled back with the write
 
 
+def answer_with_write(
+    session: Session, status: int, body: bytes, media_type: str = "application/json", headers: dict[str, str] | None = None
+) -> None:
+    """For a route that knows its answer before its commit: the record is inserted 'done' with it, in
+    the write's own transaction, so no transaction after the request stores it (issue 17: one commit
+    per POST, the busiest write). The route must then answer exactly this: status, body, media type
+    and `headers` (a 201's Location and ETag: those of them in store.STORED_HEADERS are kept, so a
+    replay carries them as the first answer did)."""
+    ctx = session.info.get(INFO_KEY)
+    if ctx is None:
+        return
+    sent = [(b"content-type", media_type.encode("latin-1"))]
+    sent += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (headers or {}).items()]
+    kept = store.stored_headers(sent)
+    if len(body) + len(kept) <= store.MAX_ANSWER_BYTES:  # else as any answer too large to keep (store.py)
+        ctx.answer = (status, kept, body)
+
+
 def install() -> None:
     """Registers the listeners on every Session (idempotent)."""
     for name, listener in (("before_commit", record_with_write), ("after_commit", confirm), ("after_rollback", forget)):

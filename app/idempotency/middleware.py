@@ -70,20 +70,7 @@ _KEY = re.compile(KEY_PATTERN)
 # Paths whose successful answer carries a secret (a new API key, shown once): it is never stored,
 # so a retry of a key creation that committed gets 409 (answer lost), not the secret again.
 SECRET_ANSWERS = frozenset({"/api/v1/api-keys"})
-# The answer's headers that are part of it; the rest (length, date, request id) belong to each sending.
-STORED_HEADERS = frozenset(
-    {
-        b"content-type",
-        b"content-language",
-        b"content-location",
-        b"location",
-        b"etag",
-        b"last-modified",
-        b"link",
-        b"allow",
-        b"www-authenticate",
-    }
-)
+STORED_HEADERS = store.STORED_HEADERS
 
 
 def _bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -167,7 +154,8 @@ class IdempotencyMiddleware:
         if start is None or not complete:  # pragma: no cover - the app always answers
             return
         body = b"".join(chunks)
-        if ctx.settled:  # the earlier request's answer (settled_answer): sent as it is, stored already
+        if ctx.settled or (ctx.record_id is not None and ctx.answer is not None):
+            # the earlier request's answer (settled_answer), or this one's, stored with its write: sent as it is
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
             return
@@ -177,9 +165,7 @@ class IdempotencyMiddleware:
             if ctx.record_id is not None:  # committed: a retry must not run it again
                 await _mark_lost(engine, ctx)
         else:
-            kept = json.dumps(
-                [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", []) if k.lower() in STORED_HEADERS]
-            )
+            kept = store.stored_headers(start.get("headers", []))
             if len(body) + len(kept) > store.MAX_ANSWER_BYTES:  # too large to keep: as if lost (see store.py)
                 log.info("answer of %d bytes not stored for idempotency key %r", len(body), ctx.key)
                 if ctx.record_id is not None:

@@ -28,6 +28,7 @@ States:
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,27 @@ PURGE_ALL_BATCH = 1000
 MAX_ANSWER_BYTES = 256 * 1024
 
 
+# The answer's headers that are part of it; the rest (length, date, request id) belong to each sending.
+STORED_HEADERS = frozenset(
+    {
+        b"content-type",
+        b"content-language",
+        b"content-location",
+        b"location",
+        b"etag",
+        b"last-modified",
+        b"link",
+        b"allow",
+        b"www-authenticate",
+    }
+)
+
+
+def stored_headers(headers) -> str:
+    """The answer's headers kept with it (`STORED_HEADERS`), as the record stores them (JSON)."""
+    return json.dumps([[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers if k.lower() in STORED_HEADERS])
+
+
 @dataclass
 class Context:
     """One request's key, handed from the middleware to the request's session (session.info).
@@ -77,6 +99,10 @@ class Context:
     record_id: int | None = None
     settled: bool = False
     taken: bool = False
+    # The answer, when the route knows it before its commit (status, stored headers as JSON, body):
+    # the record is then inserted 'done' with it, by the write's own transaction, and no second
+    # transaction stores it after the request (`answer_with_write`; issue 17).
+    answer: tuple[int, str, bytes] | None = None
     _pending_id: int | None = field(default=None, repr=False)
 
 
@@ -158,6 +184,54 @@ def lookup(conn, ctx: Context, *, now: datetime) -> Replay | Refused | None:
     return _outcome(row, ctx.fingerprint, now)
 
 
+# The record's columns `_outcome` reads, labelled, for a caller that reads the record in its own query
+# (app/deps.py: with the API key, one round trip).
+RECORD_COLUMNS = (
+    TABLE.c.id.label("record_id"),
+    TABLE.c.fingerprint.label("record_fingerprint"),
+    TABLE.c.state.label("record_state"),
+    TABLE.c.created_at.label("record_created_at"),
+    TABLE.c.expires_at.label("record_expires_at"),
+    TABLE.c.response_status.label("record_response_status"),
+    TABLE.c.response_headers.label("record_response_headers"),
+    TABLE.c.response_body.label("record_response_body"),
+)
+
+
+@dataclass(frozen=True)
+class _Found:
+    id: int
+    fingerprint: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    response_status: int | None
+    response_headers: str | None
+    response_body: bytes | None
+
+
+def settle_found(row, ctx: Context | None) -> None:
+    """`settle`, from a row that carries `RECORD_COLUMNS` (None where no record matched)."""
+    if ctx is None:
+        return
+    found = None
+    if row.record_id is not None:
+        found = _Found(
+            row.record_id,
+            row.record_fingerprint,
+            row.record_state,
+            row.record_created_at,
+            row.record_expires_at,
+            row.record_response_status,
+            row.record_response_headers,
+            row.record_response_body,
+        )
+    outcome = _outcome(found, ctx.fingerprint, utcnow())
+    if outcome is not None:
+        ctx.settled = True
+        raise Settled(outcome)
+
+
 def settle(session, ctx: Context | None) -> None:
     """Before the request runs (in the caller's thread hop, on its session): raises Settled when an
     earlier request with the key decides the answer."""
@@ -227,8 +301,13 @@ def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer)
 
 
 def record_with_write(conn: Connection, ctx: Context) -> int:
-    """Inside the write's transaction: the record, 'committed'. Raises KeyTaken if another request holds the key."""
-    record_id = _insert(conn, ctx, COMMITTED, utcnow())
+    """Inside the write's transaction: the record, 'committed' (or 'done' with the answer the route gave,
+    `Context.answer`). Raises KeyTaken if another request holds the key."""
+    if ctx.answer is not None:
+        status, headers, body = ctx.answer
+        record_id = _insert(conn, ctx, DONE, utcnow(), response_status=status, response_headers=headers, response_body=body)
+    else:
+        record_id = _insert(conn, ctx, COMMITTED, utcnow())
     if record_id is None:
         ctx.taken = True
         raise KeyTaken(

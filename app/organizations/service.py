@@ -51,8 +51,19 @@ def _subtree_statement():
     return select(down.c.id)
 
 
+def _subtree_rows_statement():
+    """The subtree with the columns the status needs, in one recursive query (a row is fixed by its id,
+    so UNION still stops on cycles)."""
+    org = Organization.__table__
+    cols = (org.c.id, org.c.parent_id, org.c.code, org.c.is_reporting_unit, org.c.name)
+    down = select(*cols).where(org.c.id == bindparam("organization_id")).cte("down_rows", recursive=True)
+    down = down.union(select(*cols).where(org.c.parent_id == down.c.id))
+    return select(down.c.id, down.c.parent_id, down.c.code, down.c.is_reporting_unit, down.c.name)
+
+
 _ANCESTORS = _ancestors_statement()
 _SUBTREE = _subtree_statement()
+_SUBTREE_ROWS = _subtree_rows_statement()
 
 
 def ancestors(session: Session, organization_id: int) -> set[int]:
@@ -110,6 +121,11 @@ def update_organization(*, session: Session, organization: Organization, organiz
 def subtree(session: Session, organization_id: int) -> set[int]:
     """Ids of the organisation and every organisation under it, in one query (UNION stops on cycles)."""
     return set(session.execute(_SUBTREE, {"organization_id": organization_id}).scalars())
+
+
+def subtree_rows(session: Session, organization_id: int) -> list:
+    """(id, parent_id, code, is_reporting_unit, name) of the organisation and every one under it, in one query."""
+    return list(session.execute(_SUBTREE_ROWS, {"organization_id": organization_id}).all())
 
 
 def check_reporting_units(session: Session, organization_id: int, ids: list[int] | None) -> None:

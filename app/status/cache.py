@@ -67,7 +67,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Text, bindparam, delete, func, select, text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, LargeBinary, Text, bindparam, delete, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -291,3 +291,87 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
             if as_of is None:
                 raise ValueError("an admission is for a date: as_of is required with it")
             _trim(conn, admission.plan_id, as_of)
+
+
+# ------------------------------------------------------------------ the plan status by organisation (issue 17)
+
+
+class PlanOrganizationStatus(SQLModel, table=True):
+    """A plan's whole status by organisation on one date, in one language, as sent (JSON), with its fingerprint.
+
+    Disposable like `target_evaluation`: any row may be deleted at any time (the next read computes
+    it again); rows go with their plan. At most MAX_DATES_PER_PLAN x 2 languages per plan are kept
+    (`write_by_organization` trims the least recently computed)."""
+
+    __tablename__ = "plan_organization_status"
+
+    plan_id: int = Field(sa_column=Column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True, nullable=False))
+    as_of: date = Field(primary_key=True)
+    lang: str = Field(primary_key=True, max_length=8)
+    fingerprint: str = Field(max_length=200)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+BY_ORG = table_of(PlanOrganizationStatus)
+_READ_BY_ORG = select(BY_ORG.c.fingerprint, BY_ORG.c.payload).where(
+    BY_ORG.c.plan_id == bindparam("plan_id"), BY_ORG.c.as_of == bindparam("as_of"), BY_ORG.c.lang == bindparam("lang")
+)
+_DELETE_BY_ORG = delete(BY_ORG).where(
+    BY_ORG.c.plan_id == bindparam("plan_id"), BY_ORG.c.as_of == bindparam("as_of"), BY_ORG.c.lang == bindparam("lang")
+)
+_BY_ORG_OF_PLAN = (
+    select(BY_ORG.c.as_of, BY_ORG.c.lang).where(BY_ORG.c.plan_id == bindparam("plan_id")).order_by(BY_ORG.c.computed_at.desc())
+)
+_DELETE_BY_ORG_DAY = delete(BY_ORG).where(
+    BY_ORG.c.plan_id == bindparam("plan_id"), BY_ORG.c.as_of == bindparam("day"), BY_ORG.c.lang == bindparam("day_lang")
+)
+MAX_BY_ORG_PER_PLAN = MAX_DATES_PER_PLAN * 2
+
+
+def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str, names: list) -> str:
+    """Everything the answer depends on besides its key (plan, as_of, lang): every live target's columns
+    with its largest figure id, its largest review id and figures' version (queries.PLAN_TARGETS rows),
+    the plan's period, rules and `approval_required` (approval, issue 14: what counts, as in `fingerprint`),
+    the organisation tree (`Tree.key`) and the organisations' codes and names. `?include=submitted`
+    reads are not stored (app/status/service.py)."""
+    definition = repr(
+        (
+            [tuple(t) for t in targets],
+            plan.start_date,
+            plan.end_date,
+            plan.reporting_unit_ids,
+            rules,
+            plan.approval_required,
+            tree_key,
+            names,
+        )
+    ).encode()
+    return f"{ENGINE_VERSION}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
+
+
+def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> bytes | None:
+    """The stored answer if its fingerprint still holds, else None."""
+    row = session.execute(_READ_BY_ORG, {"plan_id": plan_id, "as_of": as_of, "lang": lang}).first()
+    if row is None or row[0] != fingerprint:
+        return None
+    return bytes(row[1])
+
+
+def write_by_organization(
+    engine: Engine | Connection, plan_id: int, as_of: date, lang: str, fingerprint: str, payload: bytes
+) -> None:
+    """Stores the answer in a short transaction that does not wait for the disk, and trims the plan's
+    rows to MAX_BY_ORG_PER_PLAN (the least recently computed go). A failure is logged, never raised."""
+    key = {"plan_id": plan_id, "as_of": as_of, "lang": lang}
+    try:
+        if not isinstance(engine, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
+            raise TypeError(f"the stored answers are written on an engine, not on {type(engine).__name__}")
+        with not_flushed(engine) as conn:
+            conn.execute(_DELETE_BY_ORG, key)
+            conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": payload, "computed_at": utcnow()})
+            extra = conn.execute(_BY_ORG_OF_PLAN, {"plan_id": plan_id}).all()[MAX_BY_ORG_PER_PLAN:]
+            for day, day_lang in extra:
+                conn.execute(_DELETE_BY_ORG_DAY, {"plan_id": plan_id, "day": day, "day_lang": day_lang})
+    except Exception:  # a cache write must never fail the read
+        log.warning("could not store the status by organisation of plan %s on %s", plan_id, as_of, exc_info=True)

@@ -11,19 +11,14 @@ the root itself).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from app.common.models import table_of
 from app.engine import Units
-from app.organizations.models import Organization
-from app.organizations.service import subtree
-
-_O = table_of(Organization)
-_ORGS = select(_O.c.id, _O.c.parent_id, _O.c.code, _O.c.is_reporting_unit).where(_O.c.id.in_(bindparam("ids", expanding=True)))
+from app.organizations.service import subtree_rows
 
 
 @dataclass(frozen=True)
@@ -34,10 +29,29 @@ class Tree:
     parent: dict[int, int | None]
     labels: dict[int, str]
     reporting: frozenset[int]  # marked is_reporting_unit
-    key: str  # a digest of all of the above: part of the stored evaluations' fingerprint
+    _root_parent: int | None = None  # the root's own parent (in the digest, as it always was)
+    names: dict[int, str] = field(default_factory=dict, compare=False)  # not in `key`: the views that show names hash them
+
+    @functools.cached_property
+    def key(self) -> str:
+        """A digest of all of the above: part of the stored evaluations' fingerprint (only the plan views need it)."""
+        rows = sorted(
+            (o, p if o != self.root else self._root_parent, self.labels[o], o in self.reporting) for o, p in self.parent.items()
+        )
+        return hashlib.blake2b(repr(rows).encode(), digest_size=12).hexdigest()
+
+    @functools.cached_property
+    def _kids(self) -> dict[int, list[int]]:
+        """org -> the organisations right under it, built once (children() ran over the whole tree per call:
+        the roll-up by organisation asks it for every organisation that reported)."""
+        kids: dict[int, list[int]] = {}
+        for o, p in self.parent.items():
+            if p is not None and o != p:
+                kids.setdefault(p, []).append(o)
+        return kids
 
     def children(self, org: int) -> list[int]:
-        return sorted((o for o, p in self.parent.items() if p == org and o != org), key=lambda o: self.labels.get(o, ""))
+        return sorted(self._kids.get(org, ()), key=lambda o: self.labels.get(o, ""))
 
     def default_expected(self, org: int) -> tuple[int, ...]:
         """The organisation's direct children marked as reporting units; the organisation itself when it has none."""
@@ -51,15 +65,14 @@ class Tree:
 
 
 def load_tree(session: Session, root: int) -> Tree:
-    ids = sorted(subtree(session, root))
-    rows = session.execute(_ORGS, {"ids": ids}).all() if ids else []
+    """One recursive query for the subtree and its columns (it was the ids, then their columns)."""
+    rows = subtree_rows(session, root)
     parent = {r.id: (r.parent_id if r.id != root else None) for r in rows}
     labels = {r.id: r.code for r in rows}
     reporting = frozenset(r.id for r in rows if r.is_reporting_unit)
-    digest = hashlib.blake2b(
-        repr(sorted((r.id, r.parent_id, r.code, bool(r.is_reporting_unit)) for r in rows)).encode(), digest_size=12
-    ).hexdigest()
-    return Tree(root=root, parent=parent, labels=labels, reporting=reporting, key=digest)
+    root_parent = next((r.parent_id for r in rows if r.id == root), None)
+    names = {r.id: r.name for r in rows}
+    return Tree(root=root, parent=parent, labels=labels, reporting=reporting, _root_parent=root_parent, names=names)
 
 
 def expected_for(plan, target) -> list[int] | None:

@@ -15,6 +15,7 @@ from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import ListRequest, PrincipalDep, SessionDep, listing, open_reads
+from app.idempotency.events import answer_with_write
 from app.openapi import errors
 from app.organizations.deps import OrganizationDep
 from app.organizations.service import subtree
@@ -104,7 +105,6 @@ def list_submissions(
 )
 async def create_submission(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     target: ReportableTargetDep,
@@ -112,16 +112,25 @@ async def create_submission(
 ):
     # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
     # answer is also built without another one (docs/PERFORMANCE.md).
-    def write():
-        figure = service.with_organization(session, body)
+    # The answer is written before the commit, so the Idempotency-Key's record goes in 'done' with it
+    # (body, Location and ETag), in the write's own transaction: one commit per POST and no transaction
+    # after it (issue 17). Returned as a Response: already validated (SubmissionPublic), not validated again.
+
+    def write() -> tuple[bytes, dict[str, str]]:
+        figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
         policy.require(session, principal, Role.REPORTER, figure.organization_id)
         with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-            return service.create_submission(session=session, target=target, submission_in=figure)
+            created = service.create_submission(session=session, target=target, submission_in=figure)
+            answer = created.__pydantic_serializer__.to_json(created)
+            # a new original's read shows it alone in its history: its ETag needs no query
+            headers = etag.created_headers(
+                request, SubmissionDetail, service.first_detail(created), "get_submission", submission_id=created.id
+            )
+            answer_with_write(session, 201, answer, headers=headers)
+        return answer, headers
 
-    row = await run_in_threadpool(write)
-    # a new original's read shows it alone in its history: its ETag needs no query
-    etag.created(request, response, SubmissionDetail, service.first_detail(row), "get_submission", submission_id=row.id)
-    return row
+    answer, headers = await run_in_threadpool(write)
+    return Response(answer, status_code=201, media_type="application/json", headers=headers)
 
 
 @router.get(

@@ -26,7 +26,7 @@ from app.errors import Conflict, InvalidInput
 from app.events import outbox
 from app.events.models import EventType
 from app.organizations.models import Organization
-from app.organizations.service import is_within
+from app.organizations.service import ancestors
 from app.plans.models import Plan, PlanState
 from app.submissions import rules, versions
 from app.submissions.models import (
@@ -119,12 +119,12 @@ def check_figure(
         problems["period_date"] = (
             f"must lie within the plan's period, {plan.start_date.isoformat()} to {plan.end_date.isoformat()}"
         )
+    within: bool | None
     if plan_tree is not None:
         within = body.organization_id in plan_tree
-    elif session.get(Organization, body.organization_id) is None:
-        within = None
-    else:
-        within = is_within(session, body.organization_id, plan.organization_id)
+    else:  # one query: the organisation and those above it (none: it does not exist)
+        above = ancestors(session, body.organization_id)
+        within = (plan.organization_id in above) if above else None
     if within is None:
         problems["organization_id"] = f"organisation {body.organization_id} does not exist"
     elif not within:
