@@ -104,7 +104,7 @@ def test_a_generated_client_creates_a_target_submits_a_figure_and_reads_the_stat
         assert isinstance(target, models.TargetPublic) and target.value == 90.0
         assert created.headers["location"] == f"/api/v1/targets/{target.id}"
 
-        figure = create_submission.sync(target.id, client=client, idempotency_key="gen-client-1", body=models.SubmissionCreate(
+        figure = create_submission.sync(target.id, client=client, idempotency_key="gen-client-1", body=models.SubmissionIn(
             value=92.5, period_date=datetime.date(2019, 12, 31), organization_id=org.id,
         ))
         assert isinstance(figure, models.SubmissionPublic) and figure.value == 92.5
@@ -116,7 +116,7 @@ def test_a_generated_client_creates_a_target_submits_a_figure_and_reads_the_stat
         assert figure.id in status.submission_ids and "92.5%" in status.message
 
         # a conflict comes back as the typed Problem, with its extension member
-        again = create_submission.sync_detailed(target.id, client=client, body=models.SubmissionCreate(
+        again = create_submission.sync_detailed(target.id, client=client, body=models.SubmissionIn(
             value=93.0, period_date=datetime.date(2019, 12, 31), organization_id=org.id,
         ))
         assert again.status_code == 409 and isinstance(again.parsed, models.Problem)
