@@ -297,7 +297,8 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
 
 
 class PlanOrganizationStatus(SQLModel, table=True):
-    """A plan's whole status by organisation on one date, in one language, as sent (JSON), with its fingerprint.
+    """A plan's whole status by organisation on one date, in one language, with its fingerprint: the
+    envelope's JSON, then one line of JSON per organisation (a page is cut from the lines).
 
     Disposable like `target_evaluation`: any row may be deleted at any time (the next read computes
     it again); rows go with their plan. At most MAX_DATES_PER_PLAN x 2 languages per plan are kept
@@ -327,6 +328,10 @@ _DELETE_BY_ORG_DAY = delete(BY_ORG).where(
     BY_ORG.c.plan_id == bindparam("plan_id"), BY_ORG.c.as_of == bindparam("day"), BY_ORG.c.lang == bindparam("day_lang")
 )
 MAX_BY_ORG_PER_PLAN = MAX_DATES_PER_PLAN * 2
+# Bump whenever the stored answer's form changes (app/status/service.py `_by_organization_lines`): rows of
+# another form then fail their fingerprint and are computed again, never served.
+# 2: one line per organisation (paging), each target in counts (OrganizationTarget), issue 17.
+BY_ORG_FORMAT = "2"
 
 
 def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str, names: list) -> str:
@@ -347,7 +352,7 @@ def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str,
             names,
         )
     ).encode()
-    return f"{ENGINE_VERSION}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
+    return f"{ENGINE_VERSION}.{BY_ORG_FORMAT}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
 
 
 def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> bytes | None:
