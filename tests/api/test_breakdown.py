@@ -91,6 +91,58 @@ def test_each_reporting_organisation_is_judged_on_its_own_figures(client, two_re
     assert m["targets"][0]["message"] == "Tỷ lệ TCCS Đảng HTTNV: 40% đến ngày 31/12/2019; chỉ tiêu từ 60% trở lên: không đạt chỉ tiêu."
 
 
+def test_the_breakdown_pages_by_organisation(client, two_reporters):
+    """limit/offset/sort as every list takes them, with `total` and Link; a page is cut from the stored view
+    (the first read stores it, the next ones are served from it) and the pages add up to the whole."""
+    plan, (first, second, root), _ = two_reporters
+    path = f"{API}/plans/{plan['id']}/status/organizations"
+    whole = get(client, path)
+    assert (whole["total"], whole["limit"], whole["offset"], len(whole["organizations"])) == (3, 100, 0, 3)
+    for _ in range(2):  # computed and stored, then stored
+        r = client.get(path, params={"limit": 2})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert (page["total"], page["limit"], page["offset"]) == (3, 2, 0)
+        assert [o["code"] for o in page["organizations"]] == ["B-WARD", "M-WARD"]
+        assert 'rel="next"' in r.headers["link"] and "offset=2" in r.headers["link"] and 'rel="prev"' not in r.headers["link"]
+        r = client.get(path, params={"limit": 2, "offset": 2})
+        assert [o["code"] for o in r.json()["organizations"]] == ["Z-ROOT"] and r.json()["total"] == 3
+        assert 'rel="prev"' in r.headers["link"] and 'rel="next"' not in r.headers["link"]
+    assert r.json()["organizations"][0] == whole["organizations"][2]  # a page's organisation is the whole view's
+    assert "link" not in client.get(path).headers
+    assert [o["code"] for o in get(client, path, sort="-code")["organizations"]] == ["Z-ROOT", "M-WARD", "B-WARD"]
+    assert [o["code"] for o in get(client, path, sort="-code", limit=1, offset=1)["organizations"]] == ["M-WARD"]
+    beyond = get(client, path, offset=5)
+    assert (beyond["total"], beyond["organizations"]) == (3, [])
+    for lang in ("vi", "en", "vi"):  # each language stored apart
+        assert get(client, path, lang=lang, limit=1)["organizations"][0]["summary"]["headline"] == whole["organizations"][0][
+            "summary"]["headline_" + lang]
+    for bad, field in (({"limit": 0}, "query.limit"), ({"offset": -1}, "query.offset"), ({"sort": "name"}, "query.sort")):
+        assert_problem(client.get(path, params=bad), 422, fields={field})
+    assert_problem(client.get(path, params={"q": "B"}), 400)  # not a searchable list: never silently ignored
+
+
+def test_every_figure_is_accounted_for_in_counts(client, make):
+    """A correction: the replaced version does not count and is counted by reason in the view of its
+    organisation and of every one above it, as in the plan's status (whose own status lists it)."""
+    root = make.org(code="ROOT")
+    ward = make.org(code="A-WARD", parent_id=root["id"])
+    plan = make.plan(root["id"])
+    t = make.target(plan["id"], comparison="at_least", value=90, across_units="sum")
+    original = make.submission(t["id"], period_date="2019-12-31", organization_id=ward["id"], value=80)
+    r = client.post(f"{API}/submissions/{original['id']}/corrections",
+                    json={"value": 95, "period_date": "2019-12-31", "organization_id": ward["id"], "reason": "sửa"})
+    assert r.status_code == 201, r.text
+    plan_view = get(client, f"{API}/plans/{plan['id']}/status", as_of="2019-12-31")["targets"][0]
+    br = get(client, f"{API}/plans/{plan['id']}/status/organizations", as_of="2019-12-31")
+    assert [o["code"] for o in br["organizations"]] == ["A-WARD", "ROOT"]
+    for o in br["organizations"]:
+        [row] = o["targets"]
+        assert (row["status"], row["measured"], row["submission_count"]) == ("exceeded", 95, 1)
+        assert row["not_counted_by_reason"] == plan_view["explanation"]["not_counted_by_reason"] != {}
+        assert sum(row["not_counted_by_reason"].values()) + row["submission_count"] == 2
+
+
 def test_the_breakdown_at_mid_year_and_in_english(client, two_reporters):
     plan, (first, _, _), ids = two_reporters
     r = client.get(f"{API}/plans/{plan['id']}/status/organizations", params={"as_of": "2019-06-30", "lang": "en"})
