@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         api.start()
         api.reset_peak()
+        start_rss = api.rss_mb()
         path = f"/api/v1/plans/{plan_id}/status/organizations?as_of={run.AS_OF}" + (f"&{args.query}" if args.query else "")
         times: list[float] = []
         with httpx.Client(base_url=api.url, timeout=900) as client:
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         warm_rss = api.peak_rss_mb()
         body = response.json()
         print(
-            f"{args.db} {args.figures:,} figures {path}\n"
+            f"{args.db} {args.figures:,} figures {path}; the worker's RSS at start {start_rss:.0f} MB\n"
             f"  first (judges, stores): {times[0] * 1000:,.0f} ms, peak RSS {cold_rss:.0f} MB\n"
             f"  stored: p50 {median(times[1:]) * 1000:,.1f} ms ({', '.join(f'{t * 1000:.0f}' for t in times[1:])}), "
             f"peak RSS {warm_rss:.0f} MB\n"

@@ -160,7 +160,10 @@ class OrganizationTarget(BaseModel):
     figures, every figure accounted for by a count (`submission_count` counted; `not_counted_by_reason`
     the others, by kind of reason) and every unit by whether it counts. The lists behind the counts
     (each figure and unit, with why) are in the target's own status, `GET /targets/{target_id}/status`
-    (the plan's view) and, for one organisation's figures, its `explanation.units`."""
+    (the plan's view: each unit's value and each figure left out, with why, and the sentence) and
+    `GET /targets/{target_id}/submissions?organization_id=` (one organisation's own figures). No sentence
+    per organisation and target (the organisation's `summary` has its headline): at 1M figures the
+    sentences were 45 % of the view, and the view must stay within a worker's memory (issue 17)."""
 
     target_id: int
     code: str
@@ -181,7 +184,6 @@ class OrganizationTarget(BaseModel):
     units_counted: int
     units_not_counted: int
     coverage: CoverageCount | None
-    message: str = Field(description="The explanation in the requested language.")
 
 
 class OrganizationStatus(BaseModel):

@@ -357,7 +357,7 @@ def _by_organization_lines(
             )
             if ev.observation_ids:  # reported something that counts by as_of / known_at
                 per_org[org_id].append(
-                    _Piece(position[target_id], shaping.organization_target(target, ev, lang), ev.status, ev.provisional)
+                    _Piece(position[target_id], shaping.organization_target(target, ev), ev.status, ev.provisional)
                 )
     orgs = {o.id: o for o in session.execute(select(Organization).where(col(Organization.id).in_(list(per_org)))).scalars()}
     envelope = PlanStatusByOrganization(

@@ -91,10 +91,10 @@ def trimmed(explanation: dict) -> dict:
     return out
 
 
-def organization_target(target: Any, ev: Evaluation, lang: str) -> bytes:
+def organization_target(target: Any, ev: Evaluation) -> bytes:
     """One target judged from one organisation down, as the by-organisation view writes it (JSON):
-    counts instead of lists (`trimmed`'s, and the coverage without its missing units), and the
-    message in `lang` only. Written as soon as the evaluation is made, so the view never holds
+    counts instead of lists (`trimmed`'s, and the coverage without its missing units), no sentence.
+    Written as soon as the evaluation is made, so the view never holds
     evaluations (with their lists) of more than one target at once (issue 17: 930 MB at 1M figures)."""
     kept = trimmed(ev.explanation)
     c = ev.coverage
@@ -116,7 +116,6 @@ def organization_target(target: Any, ev: Evaluation, lang: str) -> bytes:
         units_counted=kept["units_counted"],
         units_not_counted=kept["units_not_counted"],
         coverage=None if c is None else CoverageCount.model_construct(expected=c.expected, reported=c.reported),
-        message=ev.message_vi if lang == "vi" else ev.message_en,
     )
     return _ORG_TARGET_JSON(row)
 
