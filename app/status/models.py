@@ -163,7 +163,7 @@ class OrganizationTarget(BaseModel):
     (the plan's view: each unit's value and each figure left out, with why, and the sentence) and
     `GET /targets/{target_id}/submissions?organization_id=` (one organisation's own figures). No sentence
     per organisation and target (the organisation's `summary` has its headline): at 1M figures the
-    sentences were 45 % of the view, and the view must stay within a worker's memory (issue 17)."""
+    sentences were 42 % of the view, and the view must stay within a worker's memory (issue 17)."""
 
     target_id: int
     code: str
