@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zlib
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -297,7 +298,8 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
 
 
 class PlanOrganizationStatus(SQLModel, table=True):
-    """A plan's whole status by organisation on one date, in one language, as sent (JSON), with its fingerprint.
+    """A plan's whole status by organisation on one date, in one language, with its fingerprint: the
+    envelope's JSON, then one line of JSON per organisation (a page is cut from the lines), compressed.
 
     Disposable like `target_evaluation`: any row may be deleted at any time (the next read computes
     it again); rows go with their plan. At most MAX_DATES_PER_PLAN x 2 languages per plan are kept
@@ -327,6 +329,13 @@ _DELETE_BY_ORG_DAY = delete(BY_ORG).where(
     BY_ORG.c.plan_id == bindparam("plan_id"), BY_ORG.c.as_of == bindparam("day"), BY_ORG.c.lang == bindparam("day_lang")
 )
 MAX_BY_ORG_PER_PLAN = MAX_DATES_PER_PLAN * 2
+# Bump whenever the stored answer's form changes (app/status/service.py `_by_organization_lines`): rows of
+# another form then fail their fingerprint and are computed again, never served.
+# 2: one line per organisation (paging), each target in counts (OrganizationTarget), issue 17; compressed
+# (zlib, level 1: the view repeats its keys, 8.3 MB of JSON at 1M figures are stored as about a tenth of
+# that, so the database sends and the driver holds a tenth; PostgreSQL's text protocol sends bytea as hex,
+# twice the bytes, which cost its worker 50 MB of peak memory per read).
+BY_ORG_FORMAT = "2"
 
 
 def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str, names: list) -> str:
@@ -347,7 +356,7 @@ def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str,
             names,
         )
     ).encode()
-    return f"{ENGINE_VERSION}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
+    return f"{ENGINE_VERSION}.{BY_ORG_FORMAT}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
 
 
 def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> bytes | None:
@@ -355,7 +364,11 @@ def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str,
     row = session.execute(_READ_BY_ORG, {"plan_id": plan_id, "as_of": as_of, "lang": lang}).first()
     if row is None or row[0] != fingerprint:
         return None
-    return bytes(row[1])
+    try:
+        return zlib.decompress(row[1])
+    except zlib.error:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
+        log.warning("the stored status by organisation of plan %s on %s is unreadable: computed again", plan_id, as_of)
+        return None
 
 
 def write_by_organization(
@@ -369,7 +382,8 @@ def write_by_organization(
             raise TypeError(f"the stored answers are written on an engine, not on {type(engine).__name__}")
         with not_flushed(engine) as conn:
             conn.execute(_DELETE_BY_ORG, key)
-            conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": payload, "computed_at": utcnow()})
+            stored = zlib.compress(payload, 1)  # see BY_ORG_FORMAT
+            conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": stored, "computed_at": utcnow()})
             extra = conn.execute(_BY_ORG_OF_PLAN, {"plan_id": plan_id}).all()[MAX_BY_ORG_PER_PLAN:]
             for day, day_lang in extra:
                 conn.execute(_DELETE_BY_ORG_DAY, {"plan_id": plan_id, "day": day, "day_lang": day_lang})

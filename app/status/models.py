@@ -148,6 +148,44 @@ class PlanStatus(BaseModel):
     targets: list[TargetStatus]
 
 
+class CoverageCount(BaseModel):
+    """The reporting rate in counts: units expected to report, and how many did by `as_of`."""
+
+    expected: int
+    reported: int
+
+
+class OrganizationTarget(BaseModel):
+    """One target as judged from one organisation down, in counts (issue 17): the verdict and its
+    figures, every figure accounted for by a count (`submission_count` counted; `not_counted_by_reason`
+    the others, by kind of reason) and every unit by whether it counts. The lists behind the counts
+    (each figure and unit, with why) are in the target's own status, `GET /targets/{target_id}/status`
+    (the plan's view: each unit's value and each figure left out, with why, and the sentence) and
+    `GET /targets/{target_id}/submissions?organization_id=` (one organisation's own figures). No sentence
+    per organisation and target (the organisation's `summary` has its headline): at 1M figures the
+    sentences were 42 % of the view, and the view must stay within a worker's memory (issue 17)."""
+
+    target_id: int
+    code: str
+    status: Status
+    verdict_if_final: Status
+    provisional: bool = Field(description="Not every unit expected to report (from this organisation down) has.")
+    measured: float | None
+    compared: float | None
+    goal: float | None
+    expected: float | None
+    pace: float | None
+    done: bool | None
+    rests_on_estimate: bool
+    submission_count: int = Field(description="The figures the status rests on.")
+    not_counted_by_reason: dict[str, int] = Field(
+        description="The figures that do not count, counted by kind of reason (superseded, an earlier level, ...)."
+    )
+    units_counted: int
+    units_not_counted: int
+    coverage: CoverageCount | None
+
+
 class OrganizationStatus(BaseModel):
     """One reporting organisation's share of a plan: its figures alone, judged per target."""
 
@@ -155,16 +193,20 @@ class OrganizationStatus(BaseModel):
     code: str
     name: str
     summary: GroupStatus
-    targets: list[TargetStatus]
+    targets: list[OrganizationTarget]
 
 
 class PlanStatusByOrganization(BaseModel):
-    """A plan's status broken down by reporting organisation."""
+    """A plan's status broken down by reporting organisation, one page of organisations (by code)."""
 
     plan_id: int
     as_of: date
     known_at: datetime | None
     phase: Phase
+    lang: Lang
+    total: int = Field(description="How many organisations reported (every page's).")
+    limit: int
+    offset: int
     organizations: list[OrganizationStatus]
 
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import language
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
-from app.deps import LangQuery, PrincipalDep, SessionDep, TodayDep, resolve_language
+from app.deps import LangQuery, ListRequest, PrincipalDep, SessionDep, TodayDep, listing, resolve_language
 from app.errors import InvalidInput
 from app.openapi import errors
 from app.plans.deps import PlanDep
@@ -22,6 +22,8 @@ from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistor
 from app.targets.deps import TargetDep, TargetId, readable_target
 
 router = APIRouter(tags=["status"])
+
+ByOrgListing = Annotated[ListRequest, Depends(listing(service.BY_ORG_SORTS, default="code"))]
 
 AsOf = Annotated[
     IsoDate | None,
@@ -185,22 +187,38 @@ def get_plan_status(
 @router.get(
     "/plans/{plan_id}/status/organizations",
     summary="Get a plan's status broken down by reporting organisation",
-    description="For each reporting organisation, each target judged on that organisation's own figures: who is "
-    "behind, who has not reported. Same parameters and limits as the plan's status.",
+    description="For each reporting organisation (one page of them, by code: `limit`, `offset`, `total`, `Link`), "
+    "each target it or its units reported on, judged on its own figures from that organisation down: who is behind, "
+    "who has not reported. Each target comes in counts, as the plan's status summarises it: the figures counted "
+    "(`submission_count`), those that do not count by kind of reason (`not_counted_by_reason`), the units that "
+    "count and not (`units_counted`, `units_not_counted`), the coverage; the lists behind the counts are in "
+    "`GET /targets/{target_id}/status` (each unit's value, each figure left out and why) and "
+    "`GET /targets/{target_id}/submissions?organization_id=` (an organisation's own figures). "
+    "Same parameters and limits as the plan's status.",
     response_model=PlanStatusByOrganization,
     responses=errors(404, 422, 503),
 )
 def get_plan_status_by_organization(
-    _slot: StatusSlotDep, session: SessionDep, plan: PlanDep, read: ReadingDep, include_submitted: IncludeSubmittedDep
+    _slot: StatusSlotDep,
+    session: SessionDep,
+    plan: PlanDep,
+    read: ReadingDep,
+    include_submitted: IncludeSubmittedDep,
+    page: ByOrgListing,
 ):
     # Stored JSON when its fingerprint holds (service.plan_status_by_organization_json; not with
-    # include=submitted, a provisional picture); response_model documents it.
-    body = service.plan_status_by_organization_json(
+    # include=submitted, a provisional picture), the page cut from it; response_model documents it.
+    body, total = service.plan_status_by_organization_json(
         session=session,
         plan=plan,
         as_of=read.as_of,
         known_at=read.known_at,
         lang=read.lang,
         include_submitted=include_submitted,
+        listing=page.listing,
     )
-    return Response(content=body, media_type="application/json", headers=language.headers(read.lang))
+    page.answer({"limit": page.listing.limit, "offset": page.listing.offset, "total": total})  # sets Link
+    headers = language.headers(read.lang)
+    if "Link" in page.response.headers:
+        headers["Link"] = page.response.headers["Link"]
+    return Response(content=body, media_type="application/json", headers=headers)

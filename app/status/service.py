@@ -12,13 +12,14 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.common.listing import Listing, Sorts
 from app.common.models import stored_id
-from app.engine import Evaluation, evaluate, goal_of, history, pace, phase_on
+from app.engine import Status, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
 from app.plans.models import Plan
@@ -34,7 +35,6 @@ from app.status.models import (
     TargetHistory,
     TargetStatus,
 )
-from app.status.shaping import PLAN_VIEW_IDS
 from app.status.units import expected_for, load_tree
 from app.targets.models import Target
 from app.targets.spec import spec_of
@@ -219,88 +219,173 @@ def plan_status(*, session: Session, plan: Plan, as_of: date, known_at: datetime
     return PlanStatus.model_validate_json(plan_status_json(session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang))
 
 
+# The by-organisation view's one sort key: organisations by code (`-code`: reversed). Read by the route's
+# list dependency (app.deps.listing), which documents it; the order itself is made here.
+BY_ORG_SORTS: Sorts = {"code": ()}
+
+
+class _Piece(NamedTuple):
+    """One target judged from one organisation down, already written out (shaping.organization_target),
+    with what the organisation's summary counts."""
+
+    position: int  # the target's place in the plan
+    body: bytes
+    status: Status
+    provisional: bool
+
+
 def plan_status_by_organization_json(
-    *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool = False
-) -> bytes:
-    """The plan's status by organisation as JSON, stored per (plan, as_of, lang) with a fingerprint of
-    all it depends on (cache.by_organization_fingerprint): a read whose fingerprint holds sends the
-    stored answer without judging anything (issue 17: 5 to 7 s at 1M figures otherwise). `known_at`
-    reads and `include_submitted` reads (approval's provisional picture) are always computed, never
-    stored, as for the stored target evaluations."""
+    *,
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    known_at: datetime | None,
+    lang: str,
+    include_submitted: bool = False,
+    listing: Listing | None = None,
+) -> tuple[bytes, int]:
+    """One page of the plan's status by organisation as JSON, and how many organisations there are.
+
+    The whole view is stored per (plan, as_of, lang) with a fingerprint of all it depends on
+    (cache.by_organization_fingerprint), one line per organisation (`_by_organization_lines`): a read
+    whose fingerprint holds cuts its page from the stored lines without judging anything (issue 17:
+    5 to 7 s at 1M figures otherwise). `known_at` reads and `include_submitted` reads (approval's
+    provisional picture) are always computed, never stored, as for the stored target evaluations."""
+    page = listing or Listing()
     if known_at is not None or include_submitted:
-        return (
-            plan_status_by_organization(
-                session=session, plan=plan, as_of=as_of, known_at=known_at, lang=lang, include_submitted=include_submitted
-            )
-            .model_dump_json()
-            .encode()
-        )
+        return _page(b"\n".join(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)), page)
     plan_id = stored_id(plan)
     # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
     tree = load_tree(session, plan.organization_id)
     fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, tree.key, sorted(tree.names.items()))
     stored = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
-    if stored is not None:
-        return stored
-    body = (
-        plan_status_by_organization(session=session, plan=plan, as_of=as_of, known_at=None, lang=lang).model_dump_json().encode()
-    )
-    cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, body)
-    return body
+    if stored is None:
+        stored = b"\n".join(_by_organization_lines(session, plan, as_of, None, lang, False))
+        cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, stored)
+    return _page(stored, page)
 
 
 def plan_status_by_organization(
-    *, session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool = False
+    *,
+    session: Session,
+    plan: Plan,
+    as_of: date,
+    known_at: datetime | None,
+    lang: str,
+    include_submitted: bool = False,
+    listing: Listing | None = None,
 ) -> PlanStatusByOrganization:
-    """Judges, for each organisation that reported, its part of the plan: target by target (those it or its
+    """The page as a model (tests, and any caller that wants one), computed: never read from or written to the store."""
+    lines = _by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)
+    return PlanStatusByOrganization.model_validate_json(_page(b"\n".join(lines), listing or Listing())[0])
+
+
+def _page(stored: bytes, listing: Listing) -> tuple[bytes, int]:
+    """PlanStatusByOrganization's JSON for one page of organisations, and how many there are, from the
+    stored form (`_by_organization_lines` joined by newlines: JSON escapes them inside strings, so a raw
+    one only separates organisations). The envelope (line 0) is read and written again with the page's
+    limit and offset; the page's lines are copied once, straight into the answer (at 1M figures the
+    whole view is 14 MB: a copy per step would cost the worker its memory bound)."""
+    ends, at = [], stored.find(b"\n")
+    while at != -1:
+        ends.append(at)
+        at = stored.find(b"\n", at + 1)
+    total = len(ends)
+    ends.append(len(stored))
+    view = memoryview(stored)
+    envelope = _BY_ORG_JSON(
+        PlanStatusByOrganization.model_validate_json(stored[: ends[0]]).model_copy(
+            update={"limit": listing.limit, "offset": listing.offset}
+        )
+    )
+    assert envelope.endswith(b"[]}"), "organizations must stay PlanStatusByOrganization's last field"
+    order = range(total, 0, -1) if listing.sort == "-code" else range(1, total + 1)  # stored by code
+    pieces: list[bytes | memoryview] = [envelope[:-2]]
+    for n, line in enumerate(order[listing.offset : listing.offset + listing.limit]):
+        if n:
+            pieces.append(b",")
+        pieces.append(view[ends[line - 1] + 1 : ends[line]])
+    pieces.append(b"]}")
+    return b"".join(pieces), total
+
+
+_BY_ORG_JSON = PlanStatusByOrganization.__pydantic_serializer__.to_json
+_ORG_JSON = OrganizationStatus.__pydantic_serializer__.to_json
+
+
+def _by_organization_lines(
+    session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool
+) -> list[bytes]:
+    """The whole view, as stored: the envelope (PlanStatusByOrganization's JSON with `total` and no
+    organisations), then one line per organisation that reported (OrganizationStatus's JSON), by code.
+
+    Judges, for each organisation that reported, its part of the plan: target by target (those it or its
     units reported on), with the target's own rules from that organisation down, so a ward's status here and
-    its line in the city's breakdown agree. Stored by `plan_status_by_organization_json`."""
+    its line in the city's breakdown agree. Each evaluation is written out (shaping.organization_target) as
+    soon as it is made and dropped: only one target's figures and evaluations are held at a time, not every
+    organisation's evaluations with their lists (issue 17: 930 MB at 1M figures)."""
     # Rows of PLAN_TARGETS, read by column name; spec_of takes them as it takes a Target (app/targets/spec.py).
     targets: dict[int, Any] = {t.id: t for t in session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()}
+    position = {target_id: i for i, target_id in enumerate(targets)}  # the plan's order
     rules = rules_of(plan)
     phase = phase_on(plan.end_date, as_of)
     tree = load_tree(session, plan.organization_id)
     plan_units = tree.units(plan.organization_id)
-    evaluated: dict[int, list[tuple[int, Evaluation]]] = {}
+    per_org: dict[int, list[_Piece]] = defaultdict(list)
     approval = queries.approval_of(session, plan.approval_required, list(targets), include_submitted)
-    for target_id, figures, _, awaiting in queries.stream(session, list(targets), as_of, known_at, approval):
-        spec = spec_of(targets[target_id], plan)
+    for target_id, figures, set_aside, awaiting in queries.stream(session, list(targets), as_of, known_at, approval):
+        target = targets[target_id]
+        spec = spec_of(target, plan)
         reporters = {obs.organization_id for obs in figures}
-        above = {org: set(plan_units.ancestors(org)) for org in reporters}
+        above = {org: set(plan_units.ancestors(org)) for org in set(reporters).union(o.organization_id for o, _ in set_aside)}
         # every organisation that reported, and every one above it (its view rolls its units up)
-        viewers = reporters.union(*above.values()) if above else set()
-        evaluated[target_id] = []
+        viewers = reporters.union(*(above[org] for org in reporters)) if reporters else set()
         for org_id in viewers:
-            units = tree.units(org_id)
             mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
-            ev = evaluate(spec, mine, as_of=as_of, known_at=known_at, rules=rules, units=units, awaiting=awaiting)
-            evaluated[target_id].append((org_id, ev))
-    per_org: dict[int, list[tuple[object, Evaluation]]] = defaultdict(list)
-    for t in targets.values():  # in the plan's order
-        for org_id, ev in evaluated.get(t.id, ()):
+            # the figures set aside (replaced versions, not approved) from this organisation down: counted by reason
+            excluded = [(o, why) for o, why in set_aside if o.organization_id == org_id or org_id in above[o.organization_id]]
+            ev = evaluate(
+                spec,
+                mine,
+                as_of=as_of,
+                known_at=known_at,
+                rules=rules,
+                units=tree.units(org_id),
+                excluded=excluded,
+                awaiting=awaiting,
+            )
             if ev.observation_ids:  # reported something that counts by as_of / known_at
-                per_org[org_id].append((t, ev))
+                per_org[org_id].append(
+                    _Piece(position[target_id], shaping.organization_target(target, ev), ev.status, ev.provisional)
+                )
     orgs = {o.id: o for o in session.execute(select(Organization).where(col(Organization.id).in_(list(per_org)))).scalars()}
-    out = []
+    envelope = PlanStatusByOrganization(
+        plan_id=stored_id(plan),
+        as_of=as_of,
+        known_at=known_at,
+        phase=phase,
+        lang=shaping.as_lang(lang),
+        total=len(per_org),
+        limit=0,
+        offset=0,
+        organizations=[],
+    )
+    lines = [_BY_ORG_JSON(envelope)]
     for org_id in sorted(per_org, key=lambda i: orgs[i].code):
-        pairs = per_org[org_id]
-        summary = summarize((ev for _, ev in pairs), as_of=as_of, phase=phase)
-        out.append(
+        pieces = sorted(per_org.pop(org_id), key=lambda p: p.position)
+        summary = summarize(pieces, as_of=as_of, phase=phase)
+        head = _ORG_JSON(
             OrganizationStatus(
                 organization_id=org_id,
                 code=orgs[org_id].code,
                 name=orgs[org_id].name,
                 summary=shaping.group(orgs[org_id].code, summary, lang),
-                targets=[
-                    shaping.target_status(
-                        t, shaping.judged(ev, PLAN_VIEW_IDS), as_of=as_of, lang=lang, known_at=known_at, assessment=None
-                    )
-                    for t, ev in pairs
-                ],
+                targets=[],
             )
         )
-    return PlanStatusByOrganization(plan_id=plan.id, as_of=as_of, known_at=known_at, phase=phase, organizations=out)
+        lines.append(head[:-3] + b"[" + b",".join(p.body for p in pieces) + b"]}")
+    return lines
 
 
 def target_history(*, session: Session, target: Target, as_of: date, known_at: datetime | None) -> TargetHistory:

@@ -13,7 +13,16 @@ from app.assessments.models import AssessmentPublic
 from app.engine import Evaluation
 from app.engine.rollup import Summary
 from app.status import cache
-from app.status.models import GroupStatus, Lang, PlanStatus, TargetHead, TargetJudged, TargetStatus
+from app.status.models import (
+    CoverageCount,
+    GroupStatus,
+    Lang,
+    OrganizationTarget,
+    PlanStatus,
+    TargetHead,
+    TargetJudged,
+    TargetStatus,
+)
 
 # The plan views list at most this many figure ids per target (the latest-dated ones), with
 # `submission_count`: a sum or mean target over a year of daily figures would otherwise list
@@ -23,6 +32,7 @@ PLAN_VIEW_IDS = 20
 _HEAD_JSON = TargetHead.__pydantic_serializer__.to_json
 _JUDGED_JSON = TargetJudged.__pydantic_serializer__.to_json
 _PLAN_JSON = PlanStatus.__pydantic_serializer__.to_json
+_ORG_TARGET_JSON = OrganizationTarget.__pydantic_serializer__.to_json
 
 
 def judged(ev: Evaluation, max_ids: int | None = None) -> dict:
@@ -79,6 +89,35 @@ def trimmed(explanation: dict) -> dict:
     out["units_counted"] = sum(1 for u in units if u["counted"])
     out["units_not_counted"] = len(units) - out["units_counted"]
     return out
+
+
+def organization_target(target: Any, ev: Evaluation) -> bytes:
+    """One target judged from one organisation down, as the by-organisation view writes it (JSON):
+    counts instead of lists (`trimmed`'s, and the coverage without its missing units), no sentence.
+    Written as soon as the evaluation is made, so the view never holds
+    evaluations (with their lists) of more than one target at once (issue 17: 930 MB at 1M figures)."""
+    kept = trimmed(ev.explanation)
+    c = ev.coverage
+    row = OrganizationTarget.model_construct(  # values from the engine and the database: nothing to validate
+        target_id=target.id,
+        code=target.code,
+        status=ev.status,
+        verdict_if_final=ev.verdict_if_final,
+        provisional=ev.provisional,
+        measured=ev.measured,
+        compared=ev.compared,
+        goal=ev.goal,
+        expected=ev.expected,
+        pace=ev.pace,
+        done=ev.done,
+        rests_on_estimate=ev.rests_on_estimate,
+        submission_count=len(ev.observation_ids),
+        not_counted_by_reason=kept["not_counted_by_reason"],
+        units_counted=kept["units_counted"],
+        units_not_counted=kept["units_not_counted"],
+        coverage=None if c is None else CoverageCount.model_construct(expected=c.expected, reported=c.reported),
+    )
+    return _ORG_TARGET_JSON(row)
 
 
 def coverage(ev: Evaluation) -> dict | None:

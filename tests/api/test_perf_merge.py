@@ -100,7 +100,12 @@ def test_the_stored_status_by_organisation_follows_approval(app, client, w):  # 
     approved = read()
     assert approved == computed() and approved != before
     second = send(client, w, "reporter@ward", 20, day="2019-09-30")  # noqa: F841 - submitted, does not count
-    assert read() == approved == computed()
+    now = read()
+    assert now == computed() and now != approved
+    # it does not count, but it is accounted for: counted among those that do not, with why, in every view above it
+    assert [t["not_counted_by_reason"] for o in approved["organizations"] for t in o["targets"]] == [{}, {}]
+    assert [(t["not_counted_by_reason"], t["submission_count"]) for o in now["organizations"] for t in o["targets"]] == [
+        ({"awaiting approval": 1}, 1), ({"awaiting approval": 1}, 1)]
     assert client.patch(f"{API}/plans/{w['plan']['id']}", json={"approval_required": False}).status_code == 200
     everything = read()  # the setting changes what counts without a figure or a review
     assert everything == computed() and everything != approved
