@@ -110,6 +110,10 @@ class TargetEvaluation(SQLModel, table=True):
     message_en: str = Field(sa_type=Text)
     # The target's TargetJudged part (app/status/models.py) as pydantic writes it: written out as is.
     payload: str = Field(sa_type=Text)
+    # The target's own status's judged part (TargetJudged, untrimmed: every figure id, the full explanation),
+    # written by `GET /targets/{id}/status` when it computes (the plan views leave it NULL: they do not need it,
+    # and at a million figures it is large). Same row, same fingerprint: the two views agree by construction.
+    target_payload: str | None = Field(default=None, sa_type=Text, nullable=True)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
@@ -152,6 +156,7 @@ class Stored(NamedTuple):
     message_en: str
     payload: bytes  # a JSON object: TargetJudged as pydantic writes it
     provisional: bool = False  # a verdict while some expected units have not reported
+    full: bytes | None = None  # the target's own status's judged part (untrimmed), when the target's route computed it
 
 
 def fingerprint(
@@ -174,6 +179,12 @@ def fingerprint(
     definition = repr((tuple(target)[:-3], plan.start_date, plan.end_date, rules, units_key, plan.approval_required)).encode()
     digest = hashlib.blake2b(definition, digest_size=16).hexdigest()
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
+
+
+def units_key(tree_key: str, plan: Plan) -> str:
+    """Who reports, in the fingerprint: the organisation tree's digest (units.Tree.key), the plan's
+    organisation and its list of reporting units. One definition for the plan views and a target's own status."""
+    return f"{tree_key}:{plan.organization_id}:{plan.reporting_unit_ids}"
 
 
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
@@ -211,6 +222,7 @@ def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Sto
                 "message_vi": st.message_vi,
                 "message_en": st.message_en,
                 "payload": st.payload.decode(),
+                "target_payload": st.full.decode() if st.full is not None else None,
                 "computed_at": now,
             }
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
@@ -282,7 +294,17 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
         set_={
             name: stmt.excluded[name]
-            for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")
+            # target_payload too: a plan view's refresh (NULL) drops a target's own answer computed for another fingerprint
+            for name in (
+                "fingerprint",
+                "status",
+                "provisional",
+                "message_vi",
+                "message_en",
+                "payload",
+                "target_payload",
+                "computed_at",
+            )
         },
     )
     with not_flushed(bind) as conn:

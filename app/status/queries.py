@@ -15,7 +15,7 @@ from itertools import chain, groupby
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from app.assessments.models import Assessment, AssessmentPublic
@@ -114,6 +114,26 @@ PLAN_TARGETS = (
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None))  # archived targets leave the status
     .order_by(_T.c.position, _T.c.id)
 )
+
+# A target's own status (service.target_status_json): PLAN_TARGETS's columns for one target (archived
+# or not: its own status answers either way) and its stored evaluation on :as_of, if any, in one query.
+TARGET_STORED = (
+    select(
+        *SPEC_COLUMNS,
+        _MAX_SUBMISSION_ID.label("max_submission_id"),
+        _MAX_REVIEW_ID.label("max_review_id"),
+        _FIGURES_VERSION.label("figures_version"),
+        cache.TABLE.c.fingerprint,
+        cache.TABLE.c.target_payload,
+        cache.TABLE.c.message_vi.label("stored_message_vi"),
+        cache.TABLE.c.message_en.label("stored_message_en"),
+    )
+    .select_from(_T)
+    .outerjoin(cache.TABLE, and_(cache.TABLE.c.target_id == _T.c.id, cache.TABLE.c.as_of == bindparam("as_of")))
+    .where(_T.c.id == bindparam("target_id"))
+)
+# How many of its leading columns are a PLAN_TARGETS row (what cache.fingerprint hashes).
+TARGET_STORED_SPEC = len(SPEC_COLUMNS) + 3
 
 ASSESSMENTS_OF_TARGET = select(_A).where(_A.c.target_id == bindparam("target_id")).order_by(_A.c.recorded_at, _A.c.id)
 ASSESSMENTS_OF_PLAN = (

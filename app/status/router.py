@@ -127,7 +127,8 @@ async def get_target_status(
 
     def answer() -> bytes:
         target, plan = readable_target(request, session, principal, target_id)
-        status = service.target_status(
+        # Stored when its fingerprint holds (the plan views' table), else computed and stored; already JSON.
+        return service.target_status_json(
             session=session,
             target=target,
             plan=plan,
@@ -136,7 +137,6 @@ async def get_target_status(
             lang=read.lang,
             include_submitted=include_submitted,
         )
-        return status.__pydantic_serializer__.to_json(status)  # built as TargetStatus: not validated again
 
     # Its own Response: the language headers (app/language.py) go on it, as the `language` dependency's would.
     body = await run_in_threadpool(answer)
