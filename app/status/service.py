@@ -51,7 +51,7 @@ def _plan_of(session: Session, target: Target) -> Plan:
     return plan
 
 
-def _id_of(target: Target) -> int:
+def _id_of(target: Any) -> int:
     """A stored target's id (the status is only asked of targets read from the database)."""
     if target.id is None:
         raise ValueError("a target that is not stored has no status")
@@ -61,7 +61,7 @@ def _id_of(target: Target) -> int:
 def target_status(
     *,
     session: Session,
-    target: Target,
+    target: Any,
     as_of: date,
     known_at: datetime | None,
     lang: str,
@@ -106,7 +106,7 @@ def _evaluate_target(
 def target_status_json(
     *,
     session: Session,
-    target: Target,
+    row: Any,
     plan: Plan,
     as_of: date,
     known_at: datetime | None,
@@ -115,33 +115,28 @@ def target_status_json(
 ) -> bytes:
     """A target's status (TargetStatus) as JSON, from its stored evaluation when the fingerprint holds (issue 17).
 
-    The same row and fingerprint as the plan views (`target_evaluation`, cache.fingerprint over the
-    target's columns, its largest figure and review ids, its figures' version, the plan, the tree):
-    one query reads the fingerprint's parts with the stored row, and a row whose fingerprint holds
-    and that carries the target's own (untrimmed) judged part is sent as is, after a head read now
-    (code, title, unit, category, the request's language and the latest assessment): no figures,
-    no `evaluate`. Otherwise it is computed as `target_status` does and stored, both forms (the
-    plan views' trimmed part and this one), in a short transaction of its own (cache.write: the
-    plan's bound on stored dates applies). `known_at` reads and `include=submitted` reads on a plan
-    that requires approval (a provisional picture) are computed and not stored, as for the plan views.
+    `row`: the target's queries.TARGET_STATUS row (read, with the access check, by the route), and
+    `plan` its plan part (queries.plan_of_row). The same stored row and fingerprint as the plan views
+    (`target_evaluation`, cache.fingerprint over the target's columns, its largest figure and review
+    ids, its figures' version, the plan, the tree): a row whose fingerprint holds and that carries
+    the target's own (untrimmed) judged part is sent as is, after a head read now (code, title,
+    unit, category, the request's language and the latest assessment): no figures, no `evaluate`.
+    Otherwise it is computed as `target_status` does and stored, both forms (the plan views'
+    trimmed part and this one), in a short transaction of its own (cache.write: the plan's bound
+    on stored dates applies). `known_at` reads and `include=submitted` reads on a plan that requires
+    approval (a provisional picture) are computed and not stored, as for the plan views.
     The stored answer is byte for byte the computed one (tests/status/test_target_stored.py)."""
+    target_id = _id_of(row)
     if known_at is not None or (include_submitted and plan.approval_required):
         status = target_status(
-            session=session,
-            target=target,
-            plan=plan,
-            as_of=as_of,
-            known_at=known_at,
-            lang=lang,
-            include_submitted=include_submitted,
+            session=session, target=row, plan=plan, as_of=as_of, known_at=known_at, lang=lang, include_submitted=include_submitted
         )
         return _STATUS_JSON(status)
-    target_id = _id_of(target)
-    # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
-    row = session.execute(queries.TARGET_STORED, {"target_id": target_id, "as_of": as_of}).one()
+    # The row was read before the figures (as the plan view's): a figure committed meanwhile makes the
+    # stored row stale, never the reverse.
     tree = load_tree(session, plan.organization_id)
     fingerprint = cache.fingerprint(
-        row[: queries.TARGET_STORED_SPEC],
+        row[queries.TARGET_SPEC],
         plan,
         rules_of(plan),
         row.max_submission_id,
