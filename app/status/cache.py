@@ -9,6 +9,11 @@ any time (`DELETE FROM target_evaluation` is always safe: the next read rebuilds
 
 Only the plain status (no `known_at`) is cached; a `known_at` read takes the full path.
 
+A target's own status (`GET /targets/{id}/status`, issue 17) reads the same rows under the same
+fingerprint (service.target_status_json): `payload` is the plan views' trimmed judged part,
+`target_payload` the target's own, untrimmed one, written only when that route computes (the
+plan views write NULL there: at a million figures it is large, and they do not send it).
+
 The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
