@@ -200,9 +200,12 @@ def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stor
     }
 
 
-def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
+def write(
+    bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Stored]], admission: Admission | None = None
+) -> None:
     """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own, when
-    the bound admits the date (`admitted`; see the module docstring).
+    the bound admits the date (`admitted`; see the module docstring). `admission`: given by a caller that
+    knows the date is stored for the plan already (it read a row of it), which skips that look.
 
     Two workers may store the same target at once: the last one wins, and both computed the
     same thing from the same fingerprint. A failure is logged, never raised: the answer the
@@ -214,9 +217,10 @@ def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Sto
         if not isinstance(bind, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
             raise TypeError(f"the stored evaluations are written on an engine, not on {type(bind).__name__}")
         now = utcnow()
-        admission = admitted(bind, as_of, rows[0][0], now)
-        if admission is None:
-            return
+        if admission is None:  # a caller that read a stored row of the date already knows (a target's own status)
+            admission = admitted(bind, as_of, rows[0][0], now)
+            if admission is None:
+                return
         values = [
             {
                 "target_id": tid,

@@ -152,7 +152,10 @@ def target_status_json(
     fields = shaping.judged(ev)
     status = shaping.target_status(row, fields, as_of=as_of, lang=lang, known_at=None, assessment=assessment)
     full = _JUDGED_JSON(TargetJudged.model_validate(fields))
-    cache.write(session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full))])
+    # A stale row of this date was read: the date is stored for the plan, no admission to decide (a look at
+    # every stored row of the plan); else the bound decides, as for the plan views.
+    admission = cache.Admission(plan.id, new_date=False) if row.fingerprint is not None else None
+    cache.write(session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full))], admission)
     return _STATUS_JSON(status)
 
 
