@@ -9,6 +9,11 @@ any time (`DELETE FROM target_evaluation` is always safe: the next read rebuilds
 
 Only the plain status (no `known_at`) is cached; a `known_at` read takes the full path.
 
+A target's own status (`GET /targets/{id}/status`, issue 17) reads the same rows under the same
+fingerprint (service.target_status_json): `payload` is the plan views' trimmed judged part,
+`target_payload` the target's own, untrimmed one, written only when that route computes (the
+plan views write NULL there: at a million figures it is large, and they do not send it).
+
 The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
@@ -111,6 +116,10 @@ class TargetEvaluation(SQLModel, table=True):
     message_en: str = Field(sa_type=Text)
     # The target's TargetJudged part (app/status/models.py) as pydantic writes it: written out as is.
     payload: str = Field(sa_type=Text)
+    # The target's own status's judged part (TargetJudged, untrimmed: every figure id, the full explanation),
+    # written by `GET /targets/{id}/status` when it computes (the plan views leave it NULL: they do not need it,
+    # and at a million figures it is large). Same row, same fingerprint: the two views agree by construction.
+    target_payload: str | None = Field(default=None, sa_type=Text, nullable=True)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
@@ -153,6 +162,7 @@ class Stored(NamedTuple):
     message_en: str
     payload: bytes  # a JSON object: TargetJudged as pydantic writes it
     provisional: bool = False  # a verdict while some expected units have not reported
+    full: bytes | None = None  # the target's own status's judged part (untrimmed), when the target's route computed it
 
 
 def fingerprint(
@@ -177,6 +187,12 @@ def fingerprint(
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
 
 
+def units_key(tree_key: str, plan: Plan) -> str:
+    """Who reports, in the fingerprint: the organisation tree's digest (units.Tree.key), the plan's
+    organisation and its list of reporting units. One definition for the plan views and a target's own status."""
+    return f"{tree_key}:{plan.organization_id}:{plan.reporting_unit_ids}"
+
+
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
     """target_id -> (fingerprint, stored judged part) of the plan's live targets on as_of."""
     return {
@@ -185,9 +201,12 @@ def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stor
     }
 
 
-def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Stored]]) -> None:
+def write(
+    bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Stored]], admission: Admission | None = None
+) -> None:
     """Upserts (target_id, fingerprint, judged part) rows in a short transaction of its own, when
-    the bound admits the date (`admitted`; see the module docstring).
+    the bound admits the date (`admitted`; see the module docstring). `admission`: given by a caller that
+    knows the date is stored for the plan already (it read a row of it), which skips that look.
 
     Two workers may store the same target at once: the last one wins, and both computed the
     same thing from the same fingerprint. A failure is logged, never raised: the answer the
@@ -199,9 +218,10 @@ def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Sto
         if not isinstance(bind, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
             raise TypeError(f"the stored evaluations are written on an engine, not on {type(bind).__name__}")
         now = utcnow()
-        admission = admitted(bind, as_of, rows[0][0], now)
-        if admission is None:
-            return
+        if admission is None:  # a caller that read a stored row of the date already knows (a target's own status)
+            admission = admitted(bind, as_of, rows[0][0], now)
+            if admission is None:
+                return
         values = [
             {
                 "target_id": tid,
@@ -212,6 +232,7 @@ def write(bind: Engine | Connection, as_of: date, rows: list[tuple[int, str, Sto
                 "message_vi": st.message_vi,
                 "message_en": st.message_en,
                 "payload": st.payload.decode(),
+                "target_payload": st.full.decode() if st.full is not None else None,
                 "computed_at": now,
             }
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
@@ -283,7 +304,17 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
         set_={
             name: stmt.excluded[name]
-            for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")
+            # target_payload too: a plan view's refresh (NULL) drops a target's own answer computed for another fingerprint
+            for name in (
+                "fingerprint",
+                "status",
+                "provisional",
+                "message_vi",
+                "message_en",
+                "payload",
+                "target_payload",
+                "computed_at",
+            )
         },
     )
     with not_flushed(bind) as conn:

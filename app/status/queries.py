@@ -13,15 +13,17 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import chain, groupby
 from operator import attrgetter
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from app.assessments.models import Assessment, AssessmentPublic
 from app.common.models import as_utc, table_of
 from app.engine import Observation
 from app.engine.combine import AWAITING_APPROVAL, RETURNED
+from app.plans.models import Plan
 from app.status import cache
 from app.submissions import versions
 from app.submissions.models import Submission, SubmissionReview
@@ -114,6 +116,39 @@ PLAN_TARGETS = (
     .where(_T.c.plan_id == bindparam("plan_id"), _T.c.archived_at.is_(None))  # archived targets leave the status
     .order_by(_T.c.position, _T.c.id)
 )
+
+# A target's own status (service.target_status_json), in one query: its plan's columns (labelled
+# `plan_<name>`: read into `plan_of_row`), PLAN_TARGETS's columns for the target (archived or not:
+# its own status answers either way) and its stored evaluation on :as_of, if any. Core rows, not ORM
+# entities: the access check, spec_of and rules_of read them by the same attribute names (issue 17).
+_P = table_of(Plan)
+PLAN_NAMES = tuple(_P.c.keys())
+TARGET_STATUS = (
+    select(
+        *(column.label(f"plan_{column.key}") for column in _P.c),
+        *SPEC_COLUMNS,
+        _MAX_SUBMISSION_ID.label("max_submission_id"),
+        _MAX_REVIEW_ID.label("max_review_id"),
+        _FIGURES_VERSION.label("figures_version"),
+        cache.TABLE.c.fingerprint,
+        cache.TABLE.c.target_payload,
+        cache.TABLE.c.message_vi.label("stored_message_vi"),
+        cache.TABLE.c.message_en.label("stored_message_en"),
+    )
+    .select_from(_T)
+    .join(_P, _P.c.id == _T.c.plan_id)
+    .outerjoin(cache.TABLE, and_(cache.TABLE.c.target_id == _T.c.id, cache.TABLE.c.as_of == bindparam("as_of")))
+    .where(_T.c.id == bindparam("target_id"))
+)
+# The columns of a TARGET_STATUS row that are a PLAN_TARGETS row (what cache.fingerprint hashes).
+TARGET_SPEC = slice(len(PLAN_NAMES), len(PLAN_NAMES) + len(SPEC_COLUMNS) + 3)
+
+
+def plan_of_row(row: Row) -> Plan:
+    """The plan's part of a TARGET_STATUS row, with Plan's attribute names (a namespace, not an entity:
+    what the access check, spec_of, rules_of and the fingerprint read; nothing writes it)."""
+    return cast(Plan, SimpleNamespace(**dict(zip(PLAN_NAMES, row[: len(PLAN_NAMES)], strict=True))))
+
 
 ASSESSMENTS_OF_TARGET = select(_A).where(_A.c.target_id == bindparam("target_id")).order_by(_A.c.recorded_at, _A.c.id)
 ASSESSMENTS_OF_PLAN = (

@@ -11,15 +11,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app import language
+from app.auth import policy
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
-from app.deps import LangQuery, ListRequest, PrincipalDep, SessionDep, TodayDep, listing, resolve_language
-from app.errors import InvalidInput
+from app.deps import LangQuery, ListRequest, PrincipalDep, SessionDep, TodayDep, listing, open_reads, resolve_language
+from app.errors import InvalidInput, NotFound
 from app.openapi import errors
 from app.plans.deps import PlanDep
 from app.slots import StatusSlotDep
-from app.status import service
+from app.status import queries, service
 from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistory, TargetStatus
-from app.targets.deps import TargetDep, TargetId, readable_target
+from app.targets.deps import TargetDep, TargetId
 
 router = APIRouter(tags=["status"])
 
@@ -128,17 +129,29 @@ async def get_target_status(
     # thread-pool hand-off (docs/PERFORMANCE.md).
 
     def answer() -> bytes:
-        target, plan = readable_target(request, session, principal, target_id)
-        status = service.target_status(
-            session=session,
-            target=target,
-            plan=plan,
-            as_of=read.as_of,
-            known_at=read.known_at,
-            lang=read.lang,
-            include_submitted=include_submitted,
-        )
-        return status.__pydantic_serializer__.to_json(status)  # built as TargetStatus: not validated again
+        try:
+            # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
+            policy.require_read(principal, open_reads=open_reads(request))
+            row = session.execute(queries.TARGET_STATUS, {"target_id": target_id, "as_of": read.as_of}).first()
+            missing = f"Target {target_id} does not exist."
+            if row is None:
+                raise NotFound(missing)
+            plan = queries.plan_of_row(row)
+            policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
+            # Stored when its fingerprint holds (the plan views' table), else computed and stored; already JSON.
+            return service.target_status_json(
+                session=session,
+                row=row,
+                plan=plan,
+                as_of=read.as_of,
+                known_at=read.known_at,
+                lang=read.lang,
+                include_submitted=include_submitted,
+            )
+        finally:
+            # Ends the read (returns the connection) here, in this thread: get_session would otherwise
+            # hand the close of a session in a transaction to the thread pool, a second hand-off.
+            session.close()
 
     # Its own Response: the language headers (app/language.py) go on it, as the `language` dependency's would.
     body = await run_in_threadpool(answer)

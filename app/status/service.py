@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from app.common.listing import Listing, Sorts
 from app.common.models import stored_id
-from app.engine import Status, evaluate, goal_of, history, pace, phase_on
+from app.engine import Evaluation, Status, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
 from app.plans.models import Plan
@@ -33,9 +33,10 @@ from app.status.models import (
     PlanStatus,
     PlanStatusByOrganization,
     TargetHistory,
+    TargetJudged,
     TargetStatus,
 )
-from app.status.units import expected_for, load_tree
+from app.status.units import Tree, expected_for, load_tree
 from app.targets.models import Target
 from app.targets.spec import spec_of
 
@@ -50,7 +51,7 @@ def _plan_of(session: Session, target: Target) -> Plan:
     return plan
 
 
-def _id_of(target: Target) -> int:
+def _id_of(target: Any) -> int:
     """A stored target's id (the status is only asked of targets read from the database)."""
     if target.id is None:
         raise ValueError("a target that is not stored has no status")
@@ -60,25 +61,37 @@ def _id_of(target: Target) -> int:
 def target_status(
     *,
     session: Session,
-    target: Target,
+    target: Any,
     as_of: date,
     known_at: datetime | None,
     lang: str,
     plan: Plan | None = None,
     include_submitted: bool = False,
 ) -> TargetStatus:
-    """Gets one target's status on a date, with what was recorded by known_at (never cached: one target is cheap).
+    """Gets one target's status on a date, with what was recorded by known_at, computed (never stored;
+    `target_status_json` is the route's stored form).
 
     `plan`: the target's plan when the caller has it already (else it is read). On a plan with
     `approval_required`, approved figures count; `include_submitted` counts submitted ones too."""
     plan = plan if plan is not None else _plan_of(session, target)
     target_id = _id_of(target)
+    ev = _evaluate_target(session, target, plan, load_tree(session, plan.organization_id), as_of, known_at, include_submitted)
+    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, known_at).get(
+        target_id
+    )
+    return shaping.target_status(target, shaping.judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
+
+
+def _evaluate_target(
+    session: Session, target: Any, plan: Plan, tree: Tree, as_of: date, known_at: datetime | None, include_submitted: bool
+) -> Evaluation:
+    """One target judged from its figures (read now), for its own status (nothing trimmed)."""
+    target_id = _id_of(target)
     rows = queries.figures_of_target(session, target_id, as_of)
-    tree = load_tree(session, plan.organization_id)
     in_force = queries.in_force(rows, as_of, known_at)
     approval = queries.approval_of(session, plan.approval_required, [target_id], include_submitted)
     figures, not_approved, awaiting = queries.reviewed(rows, in_force, approval, known_at)
-    ev = evaluate(
+    return evaluate(
         spec_of(target, plan),
         figures,
         as_of=as_of,
@@ -88,10 +101,66 @@ def target_status(
         excluded=queries.replaced(rows, in_force, as_of, known_at) + not_approved,
         awaiting=awaiting,
     )
-    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, known_at).get(
-        target_id
+
+
+def target_status_json(
+    *,
+    session: Session,
+    row: Any,
+    plan: Plan,
+    as_of: date,
+    known_at: datetime | None,
+    lang: str,
+    include_submitted: bool = False,
+) -> bytes:
+    """A target's status (TargetStatus) as JSON, from its stored evaluation when the fingerprint holds (issue 17).
+
+    `row`: the target's queries.TARGET_STATUS row (read, with the access check, by the route), and
+    `plan` its plan part (queries.plan_of_row). The same stored row and fingerprint as the plan views
+    (`target_evaluation`, cache.fingerprint over the target's columns, its largest figure and review
+    ids, its figures' version, the plan, the tree): a row whose fingerprint holds and that carries
+    the target's own (untrimmed) judged part is sent as is, after a head read now (code, title,
+    unit, category, the request's language and the latest assessment): no figures, no `evaluate`.
+    Otherwise it is computed as `target_status` does and stored, both forms (the plan views'
+    trimmed part and this one), in a short transaction of its own (cache.write: the plan's bound
+    on stored dates applies). `known_at` reads and `include=submitted` reads on a plan that requires
+    approval (a provisional picture) are computed and not stored, as for the plan views.
+    The stored answer is byte for byte the computed one (tests/status/test_target_stored.py)."""
+    target_id = _id_of(row)
+    if known_at is not None or (include_submitted and plan.approval_required):
+        status = target_status(
+            session=session, target=row, plan=plan, as_of=as_of, known_at=known_at, lang=lang, include_submitted=include_submitted
+        )
+        return _STATUS_JSON(status)
+    # The row was read before the figures (as the plan view's): a figure committed meanwhile makes the
+    # stored row stale, never the reverse.
+    tree = load_tree(session, plan.organization_id)
+    fingerprint = cache.fingerprint(
+        row[queries.TARGET_SPEC],
+        plan,
+        rules_of(plan),
+        row.max_submission_id,
+        row.figures_version,
+        cache.units_key(tree.key, plan),
+        max_review_id=row.max_review_id,
     )
-    return shaping.target_status(target, shaping.judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
+    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, None).get(target_id)
+    if row.fingerprint == fingerprint and row.target_payload is not None:
+        message = row.stored_message_vi if lang == "vi" else row.stored_message_en
+        return shaping.target_json(row, row.target_payload.encode(), message, as_of=as_of, lang=lang, assessment=assessment)
+    ev = _evaluate_target(session, row, plan, tree, as_of, None, include_submitted=False)
+    fields = shaping.judged(ev)
+    status = shaping.target_status(row, fields, as_of=as_of, lang=lang, known_at=None, assessment=assessment)
+    full = _JUDGED_JSON(TargetJudged.model_validate(fields))
+    # A stale row of this date was read: the date is stored for the plan, no admission to decide (a look at
+    # every stored row of the plan); else the bound decides, as for the plan views.
+    admission = cache.Admission(plan.id, new_date=False) if row.fingerprint is not None else None
+    cache.write(session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full))], admission)
+    return _STATUS_JSON(status)
+
+
+_STATUS_JSON = TargetStatus.__pydantic_serializer__.to_json
+_JUDGED_JSON = TargetJudged.__pydantic_serializer__.to_json
 
 
 def _plan_judged(
@@ -104,7 +173,7 @@ def _plan_judged(
     """
     rules = rules_of(plan)
     tree = load_tree(session, plan.organization_id)
-    units_key = f"{tree.key}:{plan.organization_id}:{plan.reporting_unit_ids}"
+    units_key = cache.units_key(tree.key, plan)
     judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
     include_submitted = include_submitted and plan.approval_required  # without the setting, nothing is submitted

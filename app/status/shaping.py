@@ -149,6 +149,27 @@ def target_status(
     )
 
 
+def target_json(
+    target: Any, payload: bytes, message: str, *, as_of: date, lang: str, assessment: AssessmentPublic | None
+) -> bytes:
+    """A target's own status (TargetStatus, no known_at) as JSON from its stored judged part (untrimmed):
+    the head written now, then the part as stored, as `plan_json` writes each target. Byte for byte
+    what TargetStatus serialises to (TargetStatus's field order: head, then judged part)."""
+    head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
+        target_id=target.id,
+        code=target.code,
+        title=target.title,
+        unit=target.unit,
+        category=target.category,
+        as_of=as_of,
+        known_at=None,
+        lang=as_lang(lang),
+        message=message,
+        assessment=assessment,
+    )
+    return _HEAD_JSON(head)[:-1] + b"," + payload[1:]
+
+
 def group(key: str, summary: Summary, lang: str) -> GroupStatus:
     return GroupStatus(
         key=key,
