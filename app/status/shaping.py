@@ -149,12 +149,18 @@ def target_status(
     )
 
 
-def target_json(
-    target: Any, payload: bytes, message: str, *, as_of: date, lang: str, assessment: AssessmentPublic | None
+def _target_piece(
+    target: Any,
+    payload: bytes,
+    message: str,
+    *,
+    as_of: date,
+    known_at: datetime | None,
+    lang: Lang,
+    assessment: AssessmentPublic | None,
 ) -> bytes:
-    """A target's own status (TargetStatus, no known_at) as JSON from its stored judged part (untrimmed):
-    the head written now, then the part as stored, as `plan_json` writes each target. Byte for byte
-    what TargetStatus serialises to (TargetStatus's field order: head, then judged part)."""
+    """One TargetStatus as JSON: its head (TargetHead, written now) followed by its judged part as stored.
+    The plan view and a target's own status both write targets this way."""
     head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
         target_id=target.id,
         code=target.code,
@@ -162,12 +168,21 @@ def target_json(
         unit=target.unit,
         category=target.category,
         as_of=as_of,
-        known_at=None,
-        lang=as_lang(lang),
+        known_at=known_at,
+        lang=lang,
         message=message,
         assessment=assessment,
     )
     return _HEAD_JSON(head)[:-1] + b"," + payload[1:]
+
+
+def target_json(
+    target: Any, payload: bytes, message: str, *, as_of: date, lang: str, assessment: AssessmentPublic | None
+) -> bytes:
+    """A target's own status (TargetStatus, no known_at) as JSON from its stored judged part (untrimmed):
+    the head written now, then the part as stored, as `plan_json` writes each target. Byte for byte
+    what TargetStatus serialises to (TargetStatus's field order: head, then judged part)."""
+    return _target_piece(target, payload, message, as_of=as_of, known_at=None, lang=as_lang(lang), assessment=assessment)
 
 
 def group(key: str, summary: Summary, lang: str) -> GroupStatus:
@@ -216,17 +231,10 @@ def plan_json(
     head_lang = as_lang(lang)
     for t in targets:
         st = parts[t.id]
-        head = TargetHead.model_construct(  # values straight from the database and the request: nothing to validate
-            target_id=t.id,
-            code=t.code,
-            title=t.title,
-            unit=t.unit,
-            category=t.category,
-            as_of=as_of,
-            known_at=known_at,
-            lang=head_lang,
-            message=st.message_vi if lang == "vi" else st.message_en,
-            assessment=assessments.get(t.id),
+        message = st.message_vi if lang == "vi" else st.message_en
+        pieces.append(
+            _target_piece(
+                t, st.payload, message, as_of=as_of, known_at=known_at, lang=head_lang, assessment=assessments.get(t.id)
+            )
         )
-        pieces.append(_HEAD_JSON(head)[:-1] + b"," + st.payload[1:])
     return out[:-2] + b",".join(pieces) + b"]}"
