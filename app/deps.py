@@ -1,7 +1,7 @@
 """Request dependencies every route shares: the session, the caller, paging, language, today, path ids.
 
 The loaders that answer 404/401/403 live with their rows: `app/<domain>/deps.py` (PlanDep,
-EditablePlanDep, TargetDep, ReportableTargetDep, SubmissionDep, OrganizationDep); AdminDep and
+EditablePlanDep, TargetDep, EditableTargetDep, SubmissionDep, OrganizationDep); AdminDep and
 KeyDep (the caller's role) stay here. Each takes the path id under one name everywhere
 (`organization_id`, `plan_id`, `target_id`, `submission_id`), returns the row, and checks that
 the caller may read it (or change it), so no route repeats a lookup-or-404 block or an access check.
@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeAlias
 from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import and_, bindparam, select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -30,25 +31,35 @@ from app.common.listing import Listing, Sorts, sort_pattern
 from app.common.models import utcnow
 from app.common.types import MAX_ID, MAX_PAGE, text_checks
 from app.errors import BadRequest, FieldError, Unauthorized
+from app.events import outbox
 from app.idempotency import store
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session on the app's engine, closed after the request.
+def open_session(request: Request) -> Session:
+    """A session on the app's engine for this request (closed by whoever opened it).
 
     `session.info` carries what the audit trail and idempotency need to know about the
-    request: its id (set by the request-id middleware), once authenticated, the caller, and
+    request: its id (set by the edge layer), once authenticated, the caller (`identify`), and
     the Idempotency-Key whose record the write's commit inserts (app/idempotency/events.py).
-
-    `async def`: making a session does no I/O (it connects at its first statement), so it
-    costs no thread-pool hand-off; closing one that still holds a connection (a rollback, a
-    round trip) goes to the thread pool. Rows keep their values after a commit
-    (`expire_on_commit=False`): the answer is built from what was just written, without
-    reading it back.
+    Rows keep their values after a commit (`expire_on_commit=False`): the answer is built from
+    what was just written, without reading it back. Making a session does no I/O (it connects
+    at its first statement).
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
     session.info["request_id"] = getattr(request.state, "request_id", "")
     session.info["idempotency"] = getattr(request.state, "idempotency", None)
+    return session
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """`SessionDep`: `open_session`, closed after the request.
+
+    `async def`: closing a session that still holds a connection (a rollback, a round trip) goes
+    to the thread pool; one that does not costs no hand-off. The two busiest routes (a target's
+    status, POST a figure) take no dependency at all: they open, use and close their session in
+    their one thread-pool hand-off (FastAPI solves each dependency on every request).
+    """
+    session = open_session(request)
     try:
         yield session
     finally:
@@ -72,28 +83,43 @@ async def current_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    """The caller's key, or None without an Authorization header. A bad or malformed key is 401.
+    """`PrincipalDep`: the caller's key, or None without an Authorization header; a bad or
+    malformed key is 401 (`identify`).
 
     `async def`, so that a request without a key costs no thread-pool hand-off; the key's
-    lookup (a database read) goes to the thread pool.
+    lookup (a database read) goes to the thread pool. `credentials` is there for the OpenAPI
+    document (the ApiKey scheme); `identify` reads the header itself.
+    """
+    if request.headers.get("authorization") is None:
+        return None
+    return await run_in_threadpool(identify, request, session)
+
+
+def identify(request: Request, session: Session) -> Principal | None:
+    """The caller's key (blocking: a database read), or None without an Authorization header.
+
+    A header that is not `Bearer <key>`, or a key that is unknown, revoked or expired, is 401. The
+    caller goes on the session (the audit trail reads who acts from it) and on the request. The
+    busiest routes call it in their own thread-pool hand-off; the others through `PrincipalDep`.
     """
     header = request.headers.get("authorization")
     if header is None:
         return None
-    if credentials is None or not credentials.credentials.strip():
+    scheme, secret = get_authorization_scheme_param(header)  # what HTTPBearer reads, the same way
+    if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("The Authorization header must read 'Bearer <key>'.")
-    key = await run_in_threadpool(_identify, session, credentials.credentials.strip())
-    principal = principal_of(key)
-    # The audit trail reads who acts from the session; the request id comes from the middleware.
+    principal = principal_of(_identify(session, secret.strip()))
     session.info["principal"] = principal
     request.state.principal = principal
     return principal
 
 
-_KEY = select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
-# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
+# The key, and whether any webhook subscription is active (a write then needs no read of its own for
+# that: app/events/outbox.py); with an Idempotency-Key, the key's record too: one round trip (issue 17).
+_SUBSCRIBED = outbox.ANY_ACTIVE.label("subscribed")
+_KEY = select(*KEY_COLUMNS, _SUBSCRIBED).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
 _KEY_AND_RECORD = (
-    select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
+    select(*KEY_COLUMNS, _SUBSCRIBED, *store.RECORD_COLUMNS)
     .select_from(
         KEY_COLUMNS[0].table.outerjoin(
             store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
@@ -116,6 +142,8 @@ def _identify(session: Session, secret: str):
     if noted:  # last_used_at, at most once a minute: committed now, apart from the request's own write
         with transaction(session, "The key's use could not be noted."):
             pass
+    elif row is not None and not row.subscribed:  # read in the transaction the request's write goes on in
+        outbox.none_active(session)
     # Otherwise only read: no commit (a round trip on PostgreSQL); the read ends with the request's transaction.
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")
@@ -126,18 +154,18 @@ def _identify(session: Session, secret: str):
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
+# The OpenAPI security of a route that calls `identify` itself instead of taking `PrincipalDep` (the
+# busiest routes take no dependency): what FastAPI writes for the ApiKey scheme of `_bearer`.
+IDENTIFIES_ITSELF: dict[str, Any] = {"security": [{"ApiKey": []}]}
+
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
 # thread pool, and each such hand-off costs more than the work itself (docs/PERFORMANCE.md).
 
 
-async def key_for_writes(request: Request, principal: PrincipalDep) -> None:
-    """Every write needs a key: refused with 401 before the body is even read.
-
-    Parsing text (without `apply`) stores nothing and is let through; the route checks `apply`.
-    """
-    if principal is None and request.method not in ("GET", "HEAD", "OPTIONS") and not request.url.path.endswith("/parse"):
-        raise Unauthorized(policy.NO_KEY)
+def _needs_key(request: Request) -> bool:
+    """Every write needs a key. Parsing text (without `apply`) stores nothing and is let through; the route checks `apply`."""
+    return request.method not in ("GET", "HEAD", "OPTIONS") and not request.url.path.endswith("/parse")
 
 
 def open_reads(request: Request) -> bool:
@@ -160,11 +188,22 @@ def _query_names(dependant: Dependant, out: set[str]) -> set[str]:
 _KNOWN: dict[int, frozenset[str]] = {}  # route -> the query parameters it declares (static, built at the first request)
 
 
-async def known_query(request: Request) -> None:
-    """Every /api/v1 route: a query parameter the route does not declare is a 400 naming it (never
-    silently ignored: `?code=` on a list that had no such filter used to answer the whole list)."""
-    if not request.query_params:
-        return
+async def api_gate(request: Request) -> None:
+    """Every /api/v1 route, before anything else (the API router's one dependency: FastAPI solves each
+    dependency on every request, so the two checks are one):
+
+    - a query parameter the route does not declare is a 400 naming it (never silently ignored:
+      `?code=` on a list that had no such filter used to answer the whole list);
+    - a write without an Authorization header is 401 before the body is even read (a header with a
+      bad key is 401 where the route identifies its caller: `PrincipalDep` or `identify`).
+    """
+    if request.query_params:
+        _check_query(request)
+    if "authorization" not in request.headers and _needs_key(request):
+        raise Unauthorized(policy.NO_KEY)
+
+
+def _check_query(request: Request) -> None:
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:  # pragma: no cover - every API route is an APIRoute

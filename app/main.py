@@ -20,7 +20,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.deps import key_for_writes, known_query
+from app.deps import api_gate
 from app.edge import EdgeMiddleware
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.exchange.export_router import router as export_router
@@ -67,7 +67,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(known_query), Depends(key_for_writes)])
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(api_gate)])
     # Routes are matched in order, and FastAPI tries every route before the one that matches (twice:
     # to match, then to handle): the busiest routes' routers go first (no two paths overlap, so the
     # order changes nothing else; docs/PERFORMANCE.md, issue 17).
@@ -127,7 +127,7 @@ def _openapi_with_problems(app: FastAPI) -> dict:
                 responses.setdefault("415", {"description": "The body is not sent as `application/json`.", "content": problem})
     for path_name, path in schema.get("paths", {}).items():
         for operation in path.values():
-            if path_name.startswith("/api/v1/"):  # app.deps.known_query
+            if path_name.startswith("/api/v1/"):  # app.deps.api_gate
                 responses = operation.setdefault("responses", {})
                 known = responses.setdefault("400", {"description": "", "content": problem})
                 known["description"] = (known["description"] + " " if known["description"] else "") + (

@@ -12,8 +12,7 @@ from sqlmodel import Session
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.organizations.models import Organization
-from app.organizations.service import is_within, subtree
+from app.organizations.service import ancestors, is_within, subtree
 from app.plans.models import Plan, PlanState
 
 NO_KEY = "This request needs an API key: send it as 'Authorization: Bearer <key>'."
@@ -28,18 +27,29 @@ def in_scope(session: Session, principal: Principal, organization_id: int) -> bo
     return is_within(session, organization_id, principal.organization_id)
 
 
-def require(session: Session, principal: Principal | None, role: Role, organization_id: int | None = None) -> Principal:
+def require(
+    session: Session,
+    principal: Principal | None,
+    role: Role,
+    organization_id: int | None = None,
+    *,
+    above: set[int] | None = None,
+) -> Principal:
     """The principal, if it has `role` (or higher) and, when given, the organisation in scope.
 
     401 without a key; 403 with a key that lacks the role or the scope. An organisation that
-    does not exist is left to the service, which answers 422 naming the field.
+    does not exist is left to the service, which answers 422 naming the field. `above`: the
+    organisation's `ancestors` when the caller read them already (POST a figure reads them once
+    for this and for the plan's tree); admins need no look at all.
     """
     if principal is None:
         raise Unauthorized(NO_KEY)
     if not principal.has_role(role):
         raise Forbidden(f"This needs the {role.value} role or higher; the key '{principal.name}' is {principal.role.value}.")
-    if organization_id is not None and session.get(Organization, organization_id) is not None:
-        if not in_scope(session, principal, organization_id):
+    if organization_id is not None and principal.role != Role.ADMIN:
+        # One query: the organisation and those above it (none: it does not exist, which the service answers).
+        above = above if above is not None else ancestors(session, organization_id)
+        if above and (principal.organization_id is None or principal.organization_id not in above):
             raise Forbidden(
                 f"Organisation {organization_id} is outside the scope of the key '{principal.name}' "
                 f"(organisation {principal.organization_id} and those under it)."

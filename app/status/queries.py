@@ -134,12 +134,25 @@ TARGET_STATUS = (
         cache.TABLE.c.target_payload,
         cache.TABLE.c.message_vi.label("stored_message_vi"),
         cache.TABLE.c.message_en.label("stored_message_en"),
+        *(column.label(f"assessment_{column.key}") for column in _A.c),
     )
     .select_from(_T)
     .join(_P, _P.c.id == _T.c.plan_id)
     .outerjoin(cache.TABLE, and_(cache.TABLE.c.target_id == _T.c.id, cache.TABLE.c.as_of == bindparam("as_of")))
+    # its latest assessment (as latest_assessments orders them), if any: the head shows it
+    .outerjoin(
+        _A,
+        _A.c.id
+        == select(_A.c.id)
+        .where(_A.c.target_id == _T.c.id)
+        .order_by(_A.c.recorded_at.desc(), _A.c.id.desc())
+        .limit(1)
+        .correlate(_T)
+        .scalar_subquery(),
+    )
     .where(_T.c.id == bindparam("target_id"))
 )
+_ASSESSMENT_NAMES = tuple(_A.c.keys())
 # The columns of a TARGET_STATUS row that are a PLAN_TARGETS row (what cache.fingerprint hashes).
 TARGET_SPEC = slice(len(PLAN_NAMES), len(PLAN_NAMES) + len(SPEC_COLUMNS) + 3)
 
@@ -148,6 +161,13 @@ def plan_of_row(row: Row) -> Plan:
     """The plan's part of a TARGET_STATUS row, with Plan's attribute names (a namespace, not an entity:
     what the access check, spec_of, rules_of and the fingerprint read; nothing writes it)."""
     return cast(Plan, SimpleNamespace(**dict(zip(PLAN_NAMES, row[: len(PLAN_NAMES)], strict=True))))
+
+
+def assessment_of_row(row: Row) -> AssessmentPublic | None:
+    """The latest assessment of a TARGET_STATUS row's target (all recorded so far: not for `known_at` reads)."""
+    if row.assessment_id is None:
+        return None
+    return AssessmentPublic.model_validate({name: getattr(row, f"assessment_{name}") for name in _ASSESSMENT_NAMES})
 
 
 ASSESSMENTS_OF_TARGET = select(_A).where(_A.c.target_id == bindparam("target_id")).order_by(_A.c.recorded_at, _A.c.id)

@@ -13,7 +13,18 @@ from starlette.concurrency import run_in_threadpool
 from app import language
 from app.auth import policy
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
-from app.deps import LangQuery, ListRequest, PrincipalDep, SessionDep, TodayDep, listing, open_reads, resolve_language
+from app.deps import (
+    IDENTIFIES_ITSELF,
+    LangQuery,
+    ListRequest,
+    SessionDep,
+    TodayDep,
+    identify,
+    listing,
+    open_reads,
+    open_session,
+    resolve_language,
+)
 from app.errors import InvalidInput, NotFound
 from app.openapi import errors
 from app.plans.deps import PlanDep
@@ -87,6 +98,11 @@ async def reading(request: Request, as_of: AsOf = None, lang: LangQuery = None, 
 
     One dependency with the three parameters (it was four: today, language and known_at under this
     one): FastAPI solves each dependency per request, which cost more than what they compute."""
+    return reading_of(request, as_of, lang, known_at)
+
+
+def reading_of(request: Request, as_of: date | None, lang: str | None, known_at: datetime | None) -> Reading:
+    """`reading` as a plain call, for a route that declares the three parameters itself."""
     settings = request.app.state.settings
     today = settings.today()
     return Reading(
@@ -116,20 +132,25 @@ def _known_at(value: datetime | None, zone: str) -> datetime | None:
     "`known_at` answers as the stored figures stood at that instant.",
     response_model=TargetStatus,
     responses=errors(404, 422),
+    openapi_extra=IDENTIFIES_ITSELF,
 )
 async def get_target_status(
     request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
     target_id: TargetId,
-    read: ReadingDep,
-    include_submitted: IncludeSubmittedDep,
+    as_of: AsOf = None,
+    lang: LangQuery = None,
+    known_at: KnownAt = None,
+    include: Include = None,
 ):
-    # The busiest read: loading (with the access check), judging and writing the JSON in one
-    # thread-pool hand-off (docs/PERFORMANCE.md).
+    # The busiest read: no dependency (FastAPI solves each one on every request: together they cost
+    # as much as the route's own work), and identifying the caller, loading (with the access check),
+    # judging and writing the JSON in one thread-pool hand-off (docs/PERFORMANCE.md, issue 17).
+    read = reading_of(request, as_of, lang, known_at)
 
     def answer() -> bytes:
+        session = open_session(request)
         try:
+            principal = identify(request, session)  # None without a key: reads may be open
             # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
             policy.require_read(principal, open_reads=open_reads(request))
             row = session.execute(queries.TARGET_STATUS, {"target_id": target_id, "as_of": read.as_of}).first()
@@ -146,12 +167,10 @@ async def get_target_status(
                 as_of=read.as_of,
                 known_at=read.known_at,
                 lang=read.lang,
-                include_submitted=include_submitted,
+                include_submitted=include == "submitted",
             )
         finally:
-            # Ends the read (returns the connection) here, in this thread: get_session would otherwise
-            # hand the close of a session in a transaction to the thread pool, a second hand-off.
-            session.close()
+            session.close()  # here, in this thread: the read ends and the connection goes back to the pool
 
     # Its own Response: the language headers (app/language.py) go on it, as the `language` dependency's would.
     body = await run_in_threadpool(answer)

@@ -144,7 +144,7 @@ def target_status_json(
         cache.units_key(tree.key, plan),
         max_review_id=row.max_review_id,
     )
-    assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, None).get(target_id)
+    assessment = queries.assessment_of_row(row)  # read with the row
     if row.fingerprint == fingerprint and row.target_payload is not None:
         message = row.stored_message_vi if lang == "vi" else row.stored_message_en
         return shaping.target_json(row, row.target_payload.encode(), message, as_of=as_of, lang=lang, assessment=assessment)

@@ -14,11 +14,11 @@ from app.common.crud import transaction
 from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
-from app.deps import ListRequest, PrincipalDep, SessionDep, listing, open_reads
+from app.deps import IDENTIFIES_ITSELF, ListRequest, PrincipalDep, SessionDep, identify, listing, open_reads, open_session
 from app.idempotency.events import answer_with_write
 from app.openapi import errors
 from app.organizations.deps import OrganizationDep
-from app.organizations.service import subtree
+from app.organizations.service import ancestors, subtree
 from app.plans.deps import PlanDep
 from app.submissions import service
 from app.submissions.deps import SubmissionDep
@@ -33,7 +33,7 @@ from app.submissions.models import (
     SubmissionRetraction,
     SubmissionReturn,
 )
-from app.targets.deps import ReportableTargetDep, TargetDep
+from app.targets.deps import TargetDep, TargetId, reportable
 
 router = APIRouter(tags=["submissions"])
 
@@ -102,32 +102,37 @@ def list_submissions(
     "instead. The answer's `Location` is the new figure's path and its `ETag` the one a read of it gives.",
     response_model=SubmissionPublic,
     responses={**etag.documented_created(), **errors(404, 409, 422)},
+    openapi_extra=IDENTIFIES_ITSELF,
 )
-async def create_submission(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    target: ReportableTargetDep,
-    body: SubmissionIn,
-):
-    # The busiest write: `async def` with the blocking work in one thread-pool hand-off, so the
-    # answer is also built without another one (docs/PERFORMANCE.md).
+async def create_submission(request: Request, target_id: TargetId, body: SubmissionIn):
+    # The busiest write: no dependency (FastAPI solves each one on every request), and everything
+    # blocking in one thread-pool hand-off: identifying the caller (with the Idempotency-Key's record,
+    # one query), the target and its plan, the checks, the write and its answer (docs/PERFORMANCE.md).
+    # A write without a key never gets here (app.deps.api_gate: 401 before the body is read).
     # The answer is written before the commit, so the Idempotency-Key's record goes in 'done' with it
     # (body, Location and ETag), in the write's own transaction: one commit per POST and no transaction
     # after it (issue 17). Returned as a Response: already validated (SubmissionPublic), not validated again.
 
     def write() -> tuple[bytes, dict[str, str]]:
-        figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
-        policy.require(session, principal, Role.REPORTER, figure.organization_id)
-        with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-            created = service.create_submission(session=session, target=target, submission_in=figure)
-            answer = created.__pydantic_serializer__.to_json(created)
-            # a new original's read shows it alone in its history: its ETag needs no query
-            headers = etag.created_headers(
-                request, SubmissionDetail, service.first_detail(created), "get_submission", submission_id=created.id
-            )
-            answer_with_write(session, 201, answer, headers=headers)
-        return answer, headers
+        session = open_session(request)
+        try:
+            principal = identify(request, session)
+            target, plan = reportable(request, session, principal, target_id)
+            figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
+            # the figure's organisation and those above it, read once: for the key's scope and the plan's tree
+            above = ancestors(session, figure.organization_id)
+            policy.require(session, principal, Role.REPORTER, figure.organization_id, above=above)
+            with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
+                created = service.create_submission(session=session, target=target, submission_in=figure, plan=plan, above=above)
+                answer = created.__pydantic_serializer__.to_json(created)
+                # a new original's read shows it alone in its history: its ETag needs no query
+                headers = etag.created_headers(
+                    request, SubmissionDetail, service.first_detail(created), "get_submission", submission_id=created.id
+                )
+                answer_with_write(session, 201, answer, headers=headers)
+            return answer, headers
+        finally:
+            session.close()  # here, in this thread: no second hand-off to close it
 
     answer, headers = await run_in_threadpool(write)
     return Response(answer, status_code=201, media_type="application/json", headers=headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal, null, select, union_all, update
 from sqlmodel import Session
 
 from app.common.models import table_of
@@ -81,6 +81,23 @@ _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, 
     _S.c.organization_id == bindparam("organization_id"),
     _IN_FORCE,
 )
+# check_against_stored reads both in one round trip (issue 17): the unit's figures in force, then (a row
+# whose `other_shape` is true) a figure of the other shape, if any.
+_UNIT_ROWS = select(
+    _S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, _S.c.is_estimate, literal(False).label("other_shape")
+).where(_S.c.target_id == bindparam("target_id"), _S.c.organization_id == bindparam("organization_id"), _IN_FORCE)
+
+
+def _with_other_shape(other_shape):
+    found = other_shape.subquery("other")
+    return union_all(_UNIT_ROWS, select(found.c.id, null(), null(), null(), null(), literal(True)))
+
+
+_AGAINST_STORED = {
+    "value": _with_other_shape(_OTHER_SHAPE_RATIO),  # a value may not join ratios
+    "ratio": _with_other_shape(_OTHER_SHAPE_VALUE),  # a ratio may not join values
+    "milestone": _UNIT_ROWS,  # done/not done: no shapes to mix
+}
 _LOCK_TARGET = update(_T).where(_T.c.id == bindparam("target_id")).values(id=_T.c.id)
 
 
@@ -100,17 +117,20 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     on SQLite), so two concurrent figures for one key cannot both pass the check.
     """
     session.execute(_LOCK_TARGET, {"target_id": target.id})
-    if target.comparison != Comparison.MILESTONE.value:
-        ratio = body.numerator is not None
-        params = {"target_id": target.id, "chain": chain or 0}
-        other = session.execute(_OTHER_SHAPE_VALUE if ratio else _OTHER_SHAPE_RATIO, params).scalar()
-        if other is not None:
-            mine, theirs = ("a ratio", "values") if ratio else ("a value", "ratios (numerator and denominator)")
-            raise InvalidInput.from_fields(
-                f"Target {target.id} already has {theirs} (submission {other}): {mine} cannot be mixed with them.",
-                {"numerator" if ratio else "value": f"this target takes {theirs}; see submission {other}"},
-            )
-    rows = session.execute(_SAME_UNIT, {"target_id": target.id, "organization_id": body.organization_id}).all()
+    ratio = body.numerator is not None
+    shape = "milestone" if target.comparison == Comparison.MILESTONE.value else "ratio" if ratio else "value"
+    params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
+    rows = []
+    for row in session.execute(_AGAINST_STORED[shape], params):
+        if not row.other_shape:
+            rows.append(row)
+            continue
+        other = row.id
+        mine, theirs = ("a ratio", "values") if ratio else ("a value", "ratios (numerator and denominator)")
+        raise InvalidInput.from_fields(
+            f"Target {target.id} already has {theirs} (submission {other}): {mine} cannot be mixed with them.",
+            {"numerator" if ratio else "value": f"this target takes {theirs}; see submission {other}"},
+        )
     for row in rows:
         if chain is not None and (row.root_id or row.id) == chain:
             continue

@@ -109,11 +109,18 @@ SUBMISSION_SORTS: Sorts = {
 
 
 def check_figure(
-    session: Session, target: Target, plan: Plan, body: SubmissionCreate, *, plan_tree: set[int] | None = None
+    session: Session,
+    target: Target,
+    plan: Plan,
+    body: SubmissionCreate,
+    *,
+    plan_tree: set[int] | None = None,
+    above: set[int] | None = None,
 ) -> None:
     """The domain rules for one figure (422 naming the fields): date inside the plan's period, organisation
     inside the plan's tree, the shape the target takes (`rules.shape_problems`). `plan_tree` (the plan's organisation and those under it)
-    may be given by callers checking many figures, so the tree is read once, not per figure."""
+    may be given by callers checking many figures, so the tree is read once, not per figure; `above` (the
+    figure's organisation and those above it) by a caller that read them for the scope check already."""
     problems: dict[str, str] = {}
     if not plan.start_date <= body.period_date <= plan.end_date:
         problems["period_date"] = (
@@ -123,7 +130,7 @@ def check_figure(
     if plan_tree is not None:
         within = body.organization_id in plan_tree
     else:  # one query: the organisation and those above it (none: it does not exist)
-        above = ancestors(session, body.organization_id)
+        above = above if above is not None else ancestors(session, body.organization_id)
         within = (plan.organization_id in above) if above else None
     if within is None:
         problems["organization_id"] = f"organisation {body.organization_id} does not exist"
@@ -224,15 +231,24 @@ def announce(session: Session, rows: list[dict]) -> None:
     outbox.watch_targets(session, rows)
 
 
-def create_submission(*, session: Session, target: Target, submission_in: SubmissionCreate) -> SubmissionPublic:
+def create_submission(
+    *,
+    session: Session,
+    target: Target,
+    submission_in: SubmissionCreate,
+    plan: Plan | None = None,
+    above: set[int] | None = None,
+) -> SubmissionPublic:
     """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409).
 
     New figures, the busiest write, go in as plain rows with their audit event
     (`app.audit.bulk.insert_audited`, as the import does), not through the ORM's unit of work.
+    `plan`: the target's plan, and `above`: the figure's organisation and those above it
+    (`ancestors`), when the caller read them already (else they are read).
     """
-    plan = get_or_404(session, Plan, target.plan_id, "Plan")
+    plan = plan if plan is not None else get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
-    check_figure(session, target, plan, submission_in)
+    check_figure(session, target, plan, submission_in, above=above)
     rules.check_against_stored(session, target, submission_in)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
     on_conflict(session, "The figure could not be stored.")

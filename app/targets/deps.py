@@ -1,5 +1,5 @@
 """Target loaders: a target the caller may read (`TargetDep`), change (`EditableTargetDep`) or
-report on (`ReportableTargetDep`); each answers 404 for what may not be read, as for a missing id."""
+report on (`reportable`, called by POST a figure); each answers 404 for what may not be read, as for a missing id."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ _TARGET_AND_PLAN = (
 def readable_target(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
     """The target and its plan in one query, if the caller may read them (else 404, as for a missing id).
 
-    `load_target` and the Editable/Reportable loaders use it as dependencies; the busiest read
-    (a target's status) calls it inside its one thread-pool hand-off (app/status/router.py).
+    `load_target` and `editable_target` use it as dependencies; POST a figure calls it (through
+    `reportable`) inside its one thread-pool hand-off. A target's status reads its own Core row instead.
     """
     policy.require_read(principal, open_reads=open_reads(request))
     row = session.exec(_TARGET_AND_PLAN, params={"target_id": target_id}).first()
@@ -47,7 +47,7 @@ def load_target(request: Request, session: SessionDep, principal: PrincipalDep, 
     return readable_target(request, session, principal, target_id)[0]
 
 
-# The Editable/Reportable target loaders load the target themselves rather than depend on
+# The editable and reportable loaders load the target themselves rather than depend on
 # load_target: one dependency is one thread-pool hand-off.
 
 
@@ -59,14 +59,15 @@ def editable_target(request: Request, session: SessionDep, principal: PrincipalD
     return target
 
 
-def reportable_target(request: Request, session: SessionDep, principal: PrincipalDep, target_id: TargetId) -> Target:
-    """A target the caller may report on: reporter or higher (the reporting organisation is checked per figure)."""
+def reportable(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
+    """A target the caller may report on, with its plan: reporter or higher (the reporting organisation is
+    checked per figure); neither archived. Not a dependency: POST a figure, the busiest write, calls it in its
+    one thread-pool hand-off and keeps the plan (the write reads it again by id: held, it costs no query)."""
     target, plan = readable_target(request, session, principal, target_id)
     policy.require(session, principal, Role.REPORTER)
     check_not_archived(plan, target)
-    return target
+    return target, plan
 
 
 TargetDep = Annotated[Target, Depends(load_target)]
 EditableTargetDep = Annotated[Target, Depends(editable_target)]
-ReportableTargetDep = Annotated[Target, Depends(reportable_target)]
