@@ -149,6 +149,10 @@ async def get_target_status(
 
     def answer() -> bytes:
         session = open_session(request)
+        # Only reads on this session (a stale row is stored on a connection of its own): no transaction, so on
+        # PostgreSQL no BEGIN and no ROLLBACK round trips (each statement reads committed data, as it would in
+        # a READ COMMITTED transaction); SQLite reads outside a transaction already.
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             principal = identify(request, session)  # None without a key: reads may be open
             # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
