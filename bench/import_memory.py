@@ -11,7 +11,7 @@
   app's frames), so the peak is tied to the code that reached it; `--tracemalloc` adds Python's
   own allocations at the same moments (slower: rows/s is then meaningless).
 
-    .venv/bin/python bench/import_memory.py [--db sqlite|postgresql] [--in-process [--tracemalloc]]
+    .venv/bin/python bench/import_memory.py [--db sqlite|postgresql] [--xlsx] [--in-process [--tracemalloc]]
 
 PostgreSQL: the database `$BENCH_PG_DATABASE` (default `chitieu_bench_import`) on --postgres-url.
 """
@@ -33,6 +33,7 @@ import dataset
 import run
 
 ROWS = 100_000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _build(db: str, postgres_url: str) -> tuple[dataset.Dataset, str]:
@@ -63,10 +64,28 @@ def _rss_mb(field: str = "VmRSS", pid: int | str = "self") -> float:
     return 0.0
 
 
-def server(db: str, postgres_url: str) -> None:
+def _as_xlsx(data: bytes) -> bytes:
+    """The same rows as an .xlsx workbook (text cells, as an office's sheet of codes and figures)."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for row in csv.reader(io.StringIO(data.decode("utf-8")), delimiter=";"):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def server(db: str, postgres_url: str, xlsx: bool = False) -> None:
     ds, url = _build(db, postgres_url)
     key = run.api_key(url)
     files = dataset.import_files(ds, ROWS, 0, run.import_file_rows())
+    if xlsx:
+        files = [_as_xlsx(data) for data in files]
     api = run.Server(f"api-import-{db}", ["app.main:create_app", "--factory"], {"DATABASE_URL": url}, "/readyz").start()
     try:
         headers = {"Authorization": f"Bearer {key}"}
@@ -79,7 +98,7 @@ def server(db: str, postgres_url: str) -> None:
                 started = time.perf_counter()
                 response = client.post(
                     f"/api/v1/plans/{ds.plan_id}/import/submissions",
-                    files={"file": ("figures.csv", data, "text/csv")},
+                    files={"file": ("figures.xlsx", data, XLSX_TYPE) if xlsx else ("figures.csv", data, "text/csv")},
                     headers={**headers, "Idempotency-Key": f"bench-import-{uuid.uuid4()}"},
                 )
                 elapsed += time.perf_counter() - started
@@ -173,12 +192,13 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", run.DEFAULT_POSTGRES))
     parser.add_argument("--in-process", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--xlsx", action="store_true", help="the same rows as .xlsx files (server mode)")
     args = parser.parse_args()
     run.WORK.mkdir(parents=True, exist_ok=True)
     if args.in_process:
         in_process(args.db, args.postgres_url, args.tracemalloc)
     else:
-        server(args.db, args.postgres_url)
+        server(args.db, args.postgres_url, args.xlsx)
 
 
 if __name__ == "__main__":
