@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ from app.status.service import judge_plan
 # work, not state (its results are the stored evaluations, which every worker reads). A plan is
 # judged JUDGE_DELAY seconds after its last import: an import of several files in a row is not
 # slowed by judging between them, and the plan is judged once, after the last one. Nor is it judged
-# while this worker imports into it (`importing`): a file that takes longer than JUDGE_DELAY (a
+# while this worker receives, reads or imports a file into it (`importing`): a file that takes longer than JUDGE_DELAY (a
 # loaded machine, a large plan) would otherwise be imported beside the judging of the files before
 # it, both holding their rows at once (issue 17: that was the import's peak RSS under load).
 JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
@@ -161,19 +161,21 @@ def _reporter_scope(session: SessionDep, principal: PrincipalDep, plan: PlanDep)
 
 async def submissions_upload(
     request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
-) -> Upload:
+) -> AsyncIterator[Upload]:
     plan, scope = access
-    return Upload(plan, await _received_and_read(request, session, "submissions"), scope)
+    with importing(stored_id(plan)):  # from the upload to the answer, the plan's judging waits
+        yield Upload(plan, await _received_and_read(request, session, "submissions"), scope)
 
 
 async def figures_batch(
     request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
-) -> Upload:
+) -> AsyncIterator[Upload]:
     """The JSON list of figures, read after the access checks with no connection held (as an upload)."""
     plan, scope = access
-    await release_connection_async(session)
-    data = await request.body()  # at most 5 MiB: app/limits.py refuses more before it is read
-    return Upload(plan, await run_in_threadpool(batch.read_batch, data), scope)
+    with importing(stored_id(plan)):  # as an upload's
+        await release_connection_async(session)
+        data = await request.body()  # at most 5 MiB: app/limits.py refuses more before it is read
+        yield Upload(plan, await run_in_threadpool(batch.read_batch, data), scope)
 
 
 TargetsUploadDep = Annotated[Upload, Depends(targets_upload)]
@@ -348,15 +350,9 @@ def import_submissions_file(
     dry_run: DryRun = False,
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    with importing(stored_id(upload.plan)):
-        report = importer.import_submissions(
-            session=session,
-            plan=upload.plan,
-            table=upload.table,
-            dry_run=dry_run,
-            keep_good_rows=keep_good_rows,
-            scope=upload.scope,
-        )
+    report = importer.import_submissions(
+        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    )
     _judge_in_wake(request, report)
     return report
 
@@ -464,14 +460,8 @@ def import_submissions_batch(
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
     # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
-    with importing(stored_id(upload.plan)):
-        report = importer.import_submissions(
-            session=session,
-            plan=upload.plan,
-            table=upload.table,
-            dry_run=dry_run,
-            keep_good_rows=keep_good_rows,
-            scope=upload.scope,
-        )
+    report = importer.import_submissions(
+        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    )
     _judge_in_wake(request, report)  # as after a sheet's import
     return report

@@ -131,3 +131,27 @@ def test_a_plan_is_not_judged_while_this_worker_imports_into_it(monkeypatch):
     settled()
     assert sorted(judged) == [901, 902]  # once each, after the import ended
     assert not import_router._pending and not import_router._importing
+
+
+def test_an_upload_or_a_batch_holds_the_plans_judging_from_its_reading_to_its_answer(client, app, make, monkeypatch):
+    from app.exchange import import_router, importer
+
+    org = make.org()
+    plan = make.plan(org["id"], start_date="2019-01-01", end_date="2030-12-31")
+    target = make.target(plan["id"], code="H1")
+    held: list[dict] = []
+    real = importer.import_submissions
+
+    def watched(**kwargs):
+        held.append(dict(import_router._importing))
+        return real(**kwargs)
+
+    monkeypatch.setattr(importer, "import_submissions", watched)
+    data = _csv([["target_code", "organization_code", "period_date", "value"], [target["code"], org["code"], "2019-03-31", "1"]])
+    sheet = client.post(f"{API}/plans/{plan['id']}/import/submissions", files={"file": ("f.csv", data, "text/csv")})
+    batch = client.post(f"{API}/plans/{plan['id']}/submissions/batch",
+                        json=[{"target_code": target["code"], "organization_code": org["code"], "period_date": "2019-06-30", "value": 2}])
+    assert sheet.status_code == 200 and batch.status_code == 200, (sheet.text, batch.text)
+    assert held == [{plan["id"]: 1}, {plan["id"]: 1}]
+    assert not import_router._importing  # released with the answer
+    _wake_done()
