@@ -31,7 +31,7 @@ from app.idempotency.openapi import document as document_idempotency
 from app.idempotency.store import Settled, purge_expired
 from app.limits import document as document_limits
 from app.openapi import TAGS, errors
-from app.openapi_examples import EXAMPLES
+from app.openapi_examples import EXAMPLES, OPERATION_EXAMPLES
 from app.organizations.router import router as organizations_router
 from app.plans.router import router as plans_router
 from app.reports.router import router as reports_router
@@ -167,6 +167,8 @@ def _add_examples(schema: dict) -> None:
                 name = ref.rsplit("/", 1)[-1]
                 if status.startswith("2") and name in examples:
                     content["example"] = examples[name]
+                if status.startswith("2") and content is not None and operation.get("operationId") in OPERATION_EXAMPLES:
+                    content["example"] = OPERATION_EXAMPLES[operation["operationId"]]
 
 
 # What a browser page on an allowed origin may send and read (CORS_ORIGINS; off by default).

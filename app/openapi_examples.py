@@ -3,8 +3,11 @@
 Each was taken from the seed plan (`chitieu seed`, the Lạng Sơn city 2019 resolution) through the API
 itself, with timestamps and the key's prefix made constant. `app.main` puts them on the response
 models' schemas (`examples`) and on each operation's JSON answer (`example`), and a `Page_X_` gets a page
-of one. tests/api/test_openapi_contract.py validates every one against its model, so they cannot
-drift from what the API answers.
+of one; OPERATION_EXAMPLES, by operationId, where one model answers two operations that read differently.
+The approval and webhook answers (ReviewPublic to DeliveryPublic) were written by hand in the same way,
+on the seed's plan, wards and targets (the seed has no approval or webhook data). tests/api/test_client_docs.py
+validates every one against its model (and each approval and webhook route's example against the route's
+own response model), so they cannot drift from what the API answers.
 """
 
 from __future__ import annotations
@@ -230,5 +233,143 @@ EXAMPLES: dict[str, Any] = {
         "last_used_at": "2019-07-10T02:15:00Z",
         "created_at": "2019-07-10T02:15:00Z",
         "created_by_key_id": None,
+    },
+    # The approval workflow (issue 14): a ward's figure submitted on a plan with `approval_required`, approved or
+    # returned by an editor of the city committee, and the inboxes. (Sample figures, as the seed's.)
+    "ReviewPublic": {
+        "id": 3,
+        "submission_id": 41,
+        "action": "approved",
+        "reason": "Khớp với báo cáo 6 tháng của Đảng ủy phường Chi Lăng.",
+        "reviewed_by": "Văn phòng Thành ủy – biên tập",
+        "recorded_at": "2019-07-12T08:30:00Z",
+    },
+    "PendingPage": {
+        "state": "submitted",
+        "total": 2,
+        "by_plan": [{"id": 1, "code": "TPLS-2019", "count": 2}],
+        "by_organization": [
+            {"id": 2, "code": "P-CHILANG", "count": 1},
+            {"id": 3, "code": "P-DONGKINH", "count": 1},
+        ],
+        "items": [
+            {
+                "period_date": "2019-06-30",
+                "value": 1850.0,
+                "numerator": None,
+                "denominator": None,
+                "done": None,
+                "is_estimate": False,
+                "note": "Sản lượng rau 6 tháng đầu năm / DỮ LIỆU MẪU, không phải số liệu thật",
+                "evidence_url": "",
+                "id": 41,
+                "target_id": 4,
+                "organization_id": 2,
+                "period_start": "2019-01-01",
+                "recorded_at": "2019-07-10T02:15:00Z",
+                "kind": "original",
+                "supersedes_id": None,
+                "root_id": None,
+                "reason": "",
+                "review": "submitted",
+                "plan_id": 1,
+                "target_code": "04",
+                "organization_code": "P-CHILANG",
+                "returned_reason": None,
+            },
+            {
+                "period_date": "2019-06-30",
+                "value": 1320.5,
+                "numerator": None,
+                "denominator": None,
+                "done": None,
+                "is_estimate": True,
+                "note": "Ước tính, chờ số liệu chính thức / DỮ LIỆU MẪU, không phải số liệu thật",
+                "evidence_url": "",
+                "id": 42,
+                "target_id": 4,
+                "organization_id": 3,
+                "period_start": "2019-01-01",
+                "recorded_at": "2019-07-10T03:40:00Z",
+                "kind": "original",
+                "supersedes_id": None,
+                "root_id": None,
+                "reason": "",
+                "review": "submitted",
+                "plan_id": 1,
+                "target_code": "04",
+                "organization_code": "P-DONGKINH",
+                "returned_reason": None,
+            },
+        ],
+        "limit": 100,
+        "offset": 0,
+    },
+    # Webhooks (issue 14): the city committee's portal subscribed to the wards' figures and the targets' changes.
+    "SubscriptionPublic": {
+        "id": 1,
+        "url": "https://congthongtin.langson.example/chitieu/webhook",
+        "description": "Cổng thông tin Thành ủy: số liệu mới và thay đổi trạng thái chỉ tiêu",
+        "event_types": ["figure.submitted", "figure.approved", "target.status_changed"],
+        "organization_id": 1,
+        "active": True,
+        "failing_since": None,
+        "created_at": "2019-07-10T02:15:00Z",
+        "updated_at": "2019-07-10T02:15:00Z",
+    },
+    "SubscriptionCreated": {
+        "id": 1,
+        "url": "https://congthongtin.langson.example/chitieu/webhook",
+        "description": "Cổng thông tin Thành ủy: số liệu mới và thay đổi trạng thái chỉ tiêu",
+        "event_types": ["figure.submitted", "figure.approved", "target.status_changed"],
+        "organization_id": 1,
+        "active": True,
+        "failing_since": None,
+        "created_at": "2019-07-10T02:15:00Z",
+        "updated_at": "2019-07-10T02:15:00Z",
+        "secret": "whsec_2q6nHTG1CmQQ/cYh8mneBtsZEME/aHJ8wAKPlgHVGIA=",
+    },
+    "DeliveryPublic": {
+        "id": 12,
+        "event_id": "msg_2f6c1e9a4b7d4c0e8a35d1f0b9e27c64",
+        "event_type": "figure.submitted",
+        "subscription_id": 1,
+        "state": "delivered",
+        "attempts": 2,
+        "next_attempt_at": "2019-07-10T02:15:31Z",
+        "give_up_at": "2019-07-11T02:15:00Z",
+        "last_status_code": 200,
+        "last_error": None,
+        "delivered_at": "2019-07-10T02:15:31Z",
+        "created_at": "2019-07-10T02:15:00Z",
+        "log": [
+            {
+                "attempt": 1,
+                "attempted_at": "2019-07-10T02:15:01Z",
+                "status_code": 503,
+                "error": "HTTP 503",
+                "duration_ms": 87,
+            },
+            {"attempt": 2, "attempted_at": "2019-07-10T02:15:31Z", "status_code": 200, "error": None, "duration_ms": 64},
+        ],
+    },
+}
+
+# Where one response model answers two operations that read differently: the example of that operation's
+# 2xx answer, by operationId (app.main puts it over the model's).
+OPERATION_EXAMPLES: dict[str, Any] = {
+    "return_submission": {
+        "id": 4,
+        "submission_id": 42,
+        "action": "returned",
+        "reason": "Số liệu quý II chưa khớp với báo cáo của Cục Thống kê; gửi lại số liệu chính thức.",
+        "reviewed_by": "Văn phòng Thành ủy – biên tập",
+        "recorded_at": "2019-07-12T08:35:00Z",
+    },
+    "redeliver": {  # due at once, with a new 24-hour window (delivered_at stays until the next attempt)
+        **EXAMPLES["DeliveryPublic"],
+        "state": "pending",
+        "next_attempt_at": "2019-07-12T09:00:00Z",
+        "give_up_at": "2019-07-13T09:00:00Z",
     },
 }

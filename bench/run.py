@@ -361,7 +361,9 @@ def urls(db: str, postgres_url: str) -> tuple[str, str]:
     if db == "sqlite":
         return f"sqlite:///{WORK / 'api-sqlite.db'}", f"sqlite:///{WORK / 'floor-sqlite.db'}"
     base = postgres_url.replace("postgres://", "postgresql://").rpartition("/")[0]
-    bench = f"{base}/chitieu_bench"
+    # BENCH_PG_DATABASE: another name starting with chitieu_bench (chitieu_bench_<branch>), so that two
+    # engineers' runs on one server do not drop each other's database (dataset.fresh_database checks the prefix).
+    bench = f"{base}/{os.environ.get('BENCH_PG_DATABASE', 'chitieu_bench')}"
     return bench, bench
 
 
@@ -753,7 +755,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (one wrk thread; default 8)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small dataset, short runs (the goals' sizes are not reached)")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
-                        help="a PostgreSQL server (the bench creates and drops its own database `chitieu_bench` there)")
+                        help="a PostgreSQL server (the bench creates and drops its own database there: `chitieu_bench`, "
+                             "or $BENCH_PG_DATABASE, a name starting with chitieu_bench)")
     parser.add_argument("--hot-only", action="store_true",
                         help="only the wrk rounds against the floor (/healthz, POST a figure, a target's status): no plan status, import or 1M")
     parser.add_argument("--skip-large", action="store_true", help="no 1M database: the rounds, the plan status at 10k and the import")

@@ -32,10 +32,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from app.common.crud import get_or_404
@@ -342,11 +338,11 @@ def to_json_bytes(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def _xlsx_value(value: Any, kind: str) -> Any:
+def _xlsx_value(value: Any, kind: str, illegal: re.Pattern[str]) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones: UTC
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return illegal.sub("", value)  # openpyxl's ILLEGAL_CHARACTERS_RE
     return value
 
 
@@ -365,6 +361,13 @@ def _display_width(value: Any, kind: str) -> int:
 
 def to_xlsx(table: Table) -> bytes:
     """One sheet: bold frozen header, number and date formats per column, widths from the content."""
+    # openpyxl is imported with the first XLSX, not with the app: with numpy, PIL and lxml, which it imports,
+    # it is 38 MB of every worker's memory (issue 17; app/exchange/xlsx.py reads workbooks the same way).
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = table.name
@@ -375,7 +378,7 @@ def to_xlsx(table: Table) -> bytes:
     for r, row in enumerate(table.rows, start=2):
         for column, (name, kind) in enumerate(table.kinds.items(), start=1):
             value = row[name]
-            cell = ws.cell(row=r, column=column, value=_xlsx_value(value, kind))
+            cell = ws.cell(row=r, column=column, value=_xlsx_value(value, kind, ILLEGAL_CHARACTERS_RE))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text starting with '=' stays text, never a formula
             if kind in XLSX_FORMATS:

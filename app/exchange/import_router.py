@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common.models import stored_id
 from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
@@ -29,31 +33,58 @@ from app.status.service import judge_plan
 # One thread per worker judges plans after imports, one plan at a time, off the requests: a queue of
 # work, not state (its results are the stored evaluations, which every worker reads). A plan is
 # judged JUDGE_DELAY seconds after its last import: an import of several files in a row is not
-# slowed by judging between them, and the plan is judged once, after the last one.
+# slowed by judging between them, and the plan is judged once, after the last one. Nor is it judged
+# while this worker receives, reads or imports a file into it (`importing`): a file that takes longer than JUDGE_DELAY (a
+# loaded machine, a large plan) would otherwise be imported beside the judging of the files before
+# it, both holding their rows at once (issue 17: that was the import's peak RSS under load).
 JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
 JUDGE_DELAY = 2.0
 _pending: dict[int, threading.Timer] = {}
+_importing: Counter[int] = Counter()  # plan id -> imports into it running in this worker
 _pending_lock = threading.Lock()
 
 
-def judge_after_import(engine, plan_id: int, as_of) -> None:
-    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that one)."""
+def _arm(engine, plan_id: int, as_of) -> None:
+    """(Re)starts the plan's timer; with _pending_lock held."""
 
     def due() -> None:
         with _pending_lock:
             if _pending.get(plan_id) is not timer:
                 return
+            if _importing[plan_id]:  # after that import, not beside it
+                _arm(engine, plan_id, as_of)
+                return
             del _pending[plan_id]
         JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
 
-    with _pending_lock:
-        earlier = _pending.pop(plan_id, None)
-        if earlier is not None:
-            earlier.cancel()
-        timer = threading.Timer(JUDGE_DELAY, due)
-        timer.daemon = True
-        _pending[plan_id] = timer
+    earlier = _pending.pop(plan_id, None)
+    if earlier is not None:
+        earlier.cancel()
+    timer = threading.Timer(JUDGE_DELAY, due)
+    timer.daemon = True
+    _pending[plan_id] = timer
     timer.start()
+
+
+def judge_after_import(engine, plan_id: int, as_of) -> None:
+    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that
+    one), and never while an import into it runs in this worker (then JUDGE_DELAY after it)."""
+    with _pending_lock:
+        _arm(engine, plan_id, as_of)
+
+
+@contextmanager
+def importing(plan_id: int) -> Iterator[None]:
+    """Marks an import into the plan as running: its pending judging waits (see above)."""
+    with _pending_lock:
+        _importing[plan_id] += 1
+    try:
+        yield
+    finally:
+        with _pending_lock:
+            _importing[plan_id] -= 1
+            if not _importing[plan_id]:
+                del _importing[plan_id]
 
 
 def judged_after_imports(timeout: float = 60.0) -> None:
@@ -130,19 +161,21 @@ def _reporter_scope(session: SessionDep, principal: PrincipalDep, plan: PlanDep)
 
 async def submissions_upload(
     request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
-) -> Upload:
+) -> AsyncIterator[Upload]:
     plan, scope = access
-    return Upload(plan, await _received_and_read(request, session, "submissions"), scope)
+    with importing(stored_id(plan)):  # from the upload to the answer, the plan's judging waits
+        yield Upload(plan, await _received_and_read(request, session, "submissions"), scope)
 
 
 async def figures_batch(
     request: Request, session: SessionDep, access: Annotated[tuple, Depends(_reporter_scope)], _slot: ExchangeSlotDep
-) -> Upload:
+) -> AsyncIterator[Upload]:
     """The JSON list of figures, read after the access checks with no connection held (as an upload)."""
     plan, scope = access
-    await release_connection_async(session)
-    data = await request.body()  # at most 5 MiB: app/limits.py refuses more before it is read
-    return Upload(plan, await run_in_threadpool(batch.read_batch, data), scope)
+    with importing(stored_id(plan)):  # as an upload's
+        await release_connection_async(session)
+        data = await request.body()  # at most 5 MiB: app/limits.py refuses more before it is read
+        yield Upload(plan, await run_in_threadpool(batch.read_batch, data), scope)
 
 
 TargetsUploadDep = Annotated[Upload, Depends(targets_upload)]

@@ -79,7 +79,7 @@ class HeaderProblem:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 20,000 of them are held through an import (issue 17, peak RSS)
 class Row:
     """One data row: its spreadsheet row number and its non-empty cells by field name."""
 

@@ -27,11 +27,31 @@ import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+@cache
+def _openpyxl() -> SimpleNamespace:
+    """openpyxl's helpers, imported with the first workbook read, not with the app: importing openpyxl
+    imports numpy, PIL and lxml too, 38 MB of every worker's memory that a CSV or JSON import never
+    needs (issue 17, docs/PERFORMANCE.md "The import's peak memory"). exporter.py does the same."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
+
+    return SimpleNamespace(
+        BUILTIN_FORMATS=BUILTIN_FORMATS,
+        is_date_format=is_date_format,
+        is_timedelta_format=is_timedelta_format,
+        column_index_from_string=column_index_from_string,
+        coordinate_from_string=coordinate_from_string,
+        MAC_EPOCH=MAC_EPOCH,
+        WINDOWS_EPOCH=WINDOWS_EPOCH,
+        from_excel=from_excel,
+        from_ISO8601=from_ISO8601,
+    )
 
 
 class BadWorkbook(Exception):
@@ -77,6 +97,7 @@ def shared_strings(archive: zipfile.ZipFile, path: str | None) -> list[str]:
 
 def _styles(archive: zipfile.ZipFile, path: str | None) -> tuple[set[int], set[int]]:
     """The cell style indexes whose number format is a date (or time), and those that are a duration."""
+    ox = _openpyxl()
     data = _read(archive, path) if path else None
     if data is None:
         return set(), set()
@@ -97,10 +118,10 @@ def _styles(archive: zipfile.ZipFile, path: str | None) -> tuple[set[int], set[i
                     number_format = int(xf.get("numFmtId", "0"))
                 except ValueError:
                     number_format = 0
-                code = custom.get(number_format) or BUILTIN_FORMATS.get(number_format, "General")
-                if is_date_format(code):
+                code = custom.get(number_format) or ox.BUILTIN_FORMATS.get(number_format, "General")
+                if ox.is_date_format(code):
                     dates.add(index)
-                if is_timedelta_format(code):
+                if ox.is_timedelta_format(code):
                     durations.add(index)
     return dates, durations
 
@@ -145,7 +166,8 @@ def rows(archive: zipfile.ZipFile, sheet_path: str) -> Iterator[list[Any]]:
         data = archive.read(sheet_path)
     except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise BadWorkbook(type(exc).__name__) from None
-    epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
+    ox = _openpyxl()
+    epoch = ox.MAC_EPOCH if date1904 else ox.WINDOWS_EPOCH
     expected_row = 1
     try:
         parser = ET.iterparse(io.BytesIO(data), events=("start", "end"))
@@ -164,7 +186,7 @@ def rows(archive: zipfile.ZipFile, sheet_path: str) -> Iterator[list[Any]]:
                 expected_row += 1
                 yield []
             expected_row = number + 1
-            yield _row(element, strings, dates, durations, epoch)
+            yield _row(element, strings, dates, durations, epoch, ox)
             element.clear()
             if sheet_data is not None:
                 sheet_data.clear()  # the rows read so far: nothing kept
@@ -172,7 +194,7 @@ def rows(archive: zipfile.ZipFile, sheet_path: str) -> Iterator[list[Any]]:
         raise BadWorkbook(f"ParseError: {exc}") from None
 
 
-def _row(element, strings: list[str], dates: set[int], durations: set[int], epoch) -> list[Any]:
+def _row(element, strings: list[str], dates: set[int], durations: set[int], epoch, ox: SimpleNamespace) -> list[Any]:
     values: dict[int, Any] = {}
     column = 0
     for cell in element:
@@ -181,12 +203,12 @@ def _row(element, strings: list[str], dates: set[int], durations: set[int], epoc
         reference = cell.get("r")
         if reference:
             try:
-                column = column_index_from_string(coordinate_from_string(reference)[0])
+                column = ox.column_index_from_string(ox.coordinate_from_string(reference)[0])
             except ValueError as exc:
                 raise BadWorkbook(f"cell reference {reference!r}") from exc
         else:
             column += 1
-        values[column] = _value(cell, strings, dates, durations, epoch)
+        values[column] = _value(cell, strings, dates, durations, epoch, ox)
     if not values:
         return []
     out = [None] * max(values)
@@ -195,7 +217,7 @@ def _row(element, strings: list[str], dates: set[int], durations: set[int], epoc
     return out
 
 
-def _value(cell, strings: list[str], dates: set[int], durations: set[int], epoch) -> Any:
+def _value(cell, strings: list[str], dates: set[int], durations: set[int], epoch, ox: SimpleNamespace) -> Any:
     kind = cell.get("t", "n")
     if kind == "inlineStr":
         for child in cell:
@@ -215,7 +237,7 @@ def _value(cell, strings: list[str], dates: set[int], durations: set[int], epoch
             style = int(cell.get("s") or 0)
             if style in dates:
                 try:
-                    return from_excel(number, epoch, timedelta=style in durations)
+                    return ox.from_excel(number, epoch, timedelta=style in durations)
                 except (OverflowError, ValueError):
                     return "#VALUE!"
             return number
@@ -224,7 +246,7 @@ def _value(cell, strings: list[str], dates: set[int], durations: set[int], epoch
         if kind == "b":
             return bool(int(raw))
         if kind == "d":
-            return from_ISO8601(raw)
+            return ox.from_ISO8601(raw)
         return raw  # "str" (a formula's text), "e" (an error such as #N/A)
     except (IndexError, ValueError) as exc:
         raise BadWorkbook(f"cell value {raw[:20]!r}") from exc

@@ -62,12 +62,16 @@ def test_the_response_examples_are_real_answers_of_their_models(spec):
     import app.status.models as status
     import app.submissions.models as submissions
     import app.targets.models as targets
+    import app.webhooks.models as webhooks
 
     models = {
         "OrganizationPublic": organizations.OrganizationPublic, "PlanPublic": plans.PlanPublic,
         "TargetPublic": targets.TargetPublic, "SubmissionPublic": submissions.SubmissionPublic,
         "SubmissionDetail": submissions.SubmissionDetail, "TargetStatus": status.TargetStatus,
         "AssessmentPublic": assessments.AssessmentPublic, "ApiKeyPublic": auth.ApiKeyPublic,
+        "ReviewPublic": submissions.ReviewPublic, "PendingPage": submissions.PendingPage,
+        "SubscriptionPublic": webhooks.SubscriptionPublic, "SubscriptionCreated": webhooks.SubscriptionCreated,
+        "DeliveryPublic": webhooks.DeliveryPublic,
     }
     assert set(models) == set(EXAMPLES)
     for name, model in models.items():
@@ -81,6 +85,51 @@ def test_the_response_examples_are_real_answers_of_their_models(spec):
     # no placeholder values anywhere in the examples
     flat = repr(EXAMPLES)
     assert "'string'" not in flat
+
+
+# The approval and webhook routes (the review's leftover): every 2xx JSON answer shows an example, and each
+# validates against the route's own response model (a page of one for the lists), nothing dropped or coerced.
+EXAMPLED_ROUTES = {
+    ("POST", "/submissions/{submission_id}/approve"), ("POST", "/submissions/{submission_id}/return"),
+    ("GET", "/plans/{plan_id}/submissions/pending"), ("GET", "/organizations/{organization_id}/submissions/pending"),
+    ("GET", "/webhooks/subscriptions"), ("POST", "/webhooks/subscriptions"),
+    ("GET", "/webhooks/subscriptions/{subscription_id}"), ("PATCH", "/webhooks/subscriptions/{subscription_id}"),
+    ("GET", "/webhooks/subscriptions/{subscription_id}/deliveries"), ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"),
+}
+
+
+def test_the_approval_and_webhook_answers_have_examples_of_their_models(spec):
+    from fastapi.routing import APIRoute
+    from pydantic import TypeAdapter
+
+    from app.openapi_examples import OPERATION_EXAMPLES
+    from app.submissions.router import router as submissions
+    from app.webhooks.router import router as webhooks
+
+    checked = set()
+    for route in [*submissions.routes, *webhooks.routes]:  # the routers' own routes: paths under /api/v1
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods:
+            if (method, route.path) not in EXAMPLED_ROUTES:
+                continue
+            status = str(route.status_code or 200)
+            answer = spec["paths"][API + route.path][method.lower()]["responses"][status]["content"]["application/json"]
+            assert "example" in answer, (method, route.path)
+            example, model = answer["example"], TypeAdapter(route.response_model)
+            assert model.dump_python(model.validate_python(example), mode="json") == example, (method, route.path)
+            checked.add((method, route.path))
+    assert checked == EXAMPLED_ROUTES
+    # where one model answers two operations, each shows its own
+    review = f"{API}/submissions/{{submission_id}}"
+    approved = spec["paths"][f"{review}/approve"]["post"]["responses"]["201"]["content"]["application/json"]["example"]
+    returned = spec["paths"][f"{review}/return"]["post"]["responses"]["201"]["content"]["application/json"]["example"]
+    assert (approved["action"], returned["action"]) == ("approved", "returned")
+    redelivered = spec["paths"][f"{API}/webhooks/deliveries/{{delivery_id}}/redeliver"]["post"]["responses"]["202"]
+    assert redelivered["content"]["application/json"]["example"]["state"] == "pending"
+    assert {op["operationId"] for _, _, op in operations(spec)} >= set(OPERATION_EXAMPLES)
+    created = spec["paths"][f"{API}/webhooks/subscriptions"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["example"]["secret"].startswith("whsec_")
 
 
 # ------------------------------------------------------------------ item 3: Location, ETag, 304, Content-Language

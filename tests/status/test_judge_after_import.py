@@ -103,3 +103,55 @@ def test_the_status_by_organisation_is_stored_and_follows_every_change(client, a
     assert renamed == computed() and any(o["name"] == "Phường mới" for o in renamed["organizations"])
     assert client.get(path + "&lang=en").json() == computed("en")
     assert _by_org_rows(app, plan["id"]) == 2  # vi and en
+
+
+def test_a_plan_is_not_judged_while_this_worker_imports_into_it(monkeypatch):
+    """A file that takes longer than JUDGE_DELAY is not imported beside the judging of the files before it
+    (both would hold their rows at once: the import's peak memory, issue 17); the judging runs after it."""
+    import time
+
+    from app.exchange import import_router
+
+    judged: list[int] = []
+    monkeypatch.setattr(import_router, "JUDGE_DELAY", 0.02)
+    monkeypatch.setattr(import_router, "judge_plan", lambda engine, plan_id, as_of: judged.append(plan_id))
+
+    def settled() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (import_router._pending or import_router._importing):
+            time.sleep(0.01)
+        import_router.JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=10)
+
+    with import_router.importing(901):
+        import_router.judge_after_import(None, 901, None)  # an earlier file of the plan, done
+        import_router.judge_after_import(None, 902, None)  # another plan: not held back
+        time.sleep(0.3)  # many times the delay: the timer came due and was put off, again and again
+        assert 902 in judged and 901 not in judged
+        assert 901 in import_router._pending
+    settled()
+    assert sorted(judged) == [901, 902]  # once each, after the import ended
+    assert not import_router._pending and not import_router._importing
+
+
+def test_an_upload_or_a_batch_holds_the_plans_judging_from_its_reading_to_its_answer(client, app, make, monkeypatch):
+    from app.exchange import import_router, importer
+
+    org = make.org()
+    plan = make.plan(org["id"], start_date="2019-01-01", end_date="2030-12-31")
+    target = make.target(plan["id"], code="H1")
+    held: list[dict] = []
+    real = importer.import_submissions
+
+    def watched(**kwargs):
+        held.append(dict(import_router._importing))
+        return real(**kwargs)
+
+    monkeypatch.setattr(importer, "import_submissions", watched)
+    data = _csv([["target_code", "organization_code", "period_date", "value"], [target["code"], org["code"], "2019-03-31", "1"]])
+    sheet = client.post(f"{API}/plans/{plan['id']}/import/submissions", files={"file": ("f.csv", data, "text/csv")})
+    batch = client.post(f"{API}/plans/{plan['id']}/submissions/batch",
+                        json=[{"target_code": target["code"], "organization_code": org["code"], "period_date": "2019-06-30", "value": 2}])
+    assert sheet.status_code == 200 and batch.status_code == 200, (sheet.text, batch.text)
+    assert held == [{plan["id"]: 1}, {plan["id"]: 1}]
+    assert not import_router._importing  # released with the answer
+    _wake_done()
