@@ -18,9 +18,13 @@ The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
   columns that `spec_of` reads (and its code and category), the plan's dates and `rules_of`;
-- the organisation tree under the plan (ids, parents, codes, who is a reporting unit) and the
-  plan's list of reporting units (`units_key`): moving a ward or changing who reports changes
-  every target's roll-up and coverage;
+- the organisation tree (ids, parents, codes, names, who is a reporting unit), through its version
+  (`organization_tree.version`, moved by triggers on every change of an organisation: app/organizations/
+  models.py OrganizationTreeVersion), and the plan's list of reporting units (`units_key`): moving a
+  ward or changing who reports changes every target's roll-up and coverage. The version is global: a
+  change anywhere makes every stored answer stale (organisations change rarely); reading it is one
+  row, where a digest of the tree read and hashed all of it on every request (issue 17: about 300 ms
+  for a target's status at national scale, 10,009 organisations);
 - the target's largest submission id. Figures are append-only (corrections and retractions
   are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
   when a row is added, and then the largest id changes;
@@ -187,10 +191,11 @@ def fingerprint(
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
 
 
-def units_key(tree_key: str, plan: Plan) -> str:
-    """Who reports, in the fingerprint: the organisation tree's digest (units.Tree.key), the plan's
+def units_key(tree_version: int | None, plan: Plan) -> str:
+    """Who reports, in the fingerprint: the organisation tree's version (read before the tree, if the tree is
+    read at all: organizations.service.tree_version, or queries.TARGET_STATUS's `tree_version`), the plan's
     organisation and its list of reporting units. One definition for the plan views and a target's own status."""
-    return f"{tree_key}:{plan.organization_id}:{plan.reporting_unit_ids}"
+    return f"tree {tree_version}:{plan.organization_id}:{plan.reporting_unit_ids}"
 
 
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
@@ -369,12 +374,12 @@ MAX_BY_ORG_PER_PLAN = MAX_DATES_PER_PLAN * 2
 BY_ORG_FORMAT = "2"
 
 
-def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str, names: list) -> str:
+def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_version: int | None) -> str:
     """Everything the answer depends on besides its key (plan, as_of, lang): every live target's columns
     with its largest figure id, its largest review id and figures' version (queries.PLAN_TARGETS rows),
     the plan's period, rules and `approval_required` (approval, issue 14: what counts, as in `fingerprint`),
-    the organisation tree (`Tree.key`) and the organisations' codes and names. `?include=submitted`
-    reads are not stored (app/status/service.py)."""
+    the organisation tree with the organisations' codes and names (its version, read before the tree:
+    any change of an organisation moves it). `?include=submitted` reads are not stored (app/status/service.py)."""
     definition = repr(
         (
             [tuple(t) for t in targets],
@@ -383,8 +388,7 @@ def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str,
             plan.reporting_unit_ids,
             rules,
             plan.approval_required,
-            tree_key,
-            names,
+            tree_version,
         )
     ).encode()
     return f"{ENGINE_VERSION}.{BY_ORG_FORMAT}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"

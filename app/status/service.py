@@ -22,6 +22,7 @@ from app.common.models import stored_id
 from app.engine import Evaluation, Status, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
+from app.organizations.service import tree_version
 from app.plans.models import Plan
 from app.plans.rules import rules_of
 from app.status import cache, queries, shaping
@@ -132,23 +133,22 @@ def target_status_json(
             session=session, target=row, plan=plan, as_of=as_of, known_at=known_at, lang=lang, include_submitted=include_submitted
         )
         return _STATUS_JSON(status)
-    # The row was read before the figures (as the plan view's): a figure committed meanwhile makes the
-    # stored row stale, never the reverse.
-    tree = load_tree(session, plan.organization_id)
+    # The row was read before the figures and the tree (as the plan view's): a figure or an organisation
+    # committed meanwhile makes the stored row stale, never the reverse. No tree is read unless it computes.
     fingerprint = cache.fingerprint(
         row[queries.TARGET_SPEC],
         plan,
         rules_of(plan),
         row.max_submission_id,
         row.figures_version,
-        cache.units_key(tree.key, plan),
+        cache.units_key(row.tree_version, plan),
         max_review_id=row.max_review_id,
     )
     assessment = queries.latest_assessments(session, queries.ASSESSMENTS_OF_TARGET, {"target_id": target_id}, None).get(target_id)
     if row.fingerprint == fingerprint and row.target_payload is not None:
         message = row.stored_message_vi if lang == "vi" else row.stored_message_en
         return shaping.target_json(row, row.target_payload.encode(), message, as_of=as_of, lang=lang, assessment=assessment)
-    ev = _evaluate_target(session, row, plan, tree, as_of, None, include_submitted=False)
+    ev = _evaluate_target(session, row, plan, load_tree(session, plan.organization_id), as_of, None, include_submitted=False)
     fields = shaping.judged(ev)
     status = shaping.target_status(row, fields, as_of=as_of, lang=lang, known_at=None, assessment=assessment)
     full = _JUDGED_JSON(TargetJudged.model_validate(fields))
@@ -172,8 +172,7 @@ def _plan_judged(
     figures) in their own transaction.
     """
     rules = rules_of(plan)
-    tree = load_tree(session, plan.organization_id)
-    units_key = cache.units_key(tree.key, plan)
+    units_key = cache.units_key(tree_version(session), plan)  # read before the tree (below, only if a target is stale)
     judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
     include_submitted = include_submitted and plan.approval_required  # without the setting, nothing is submitted
@@ -191,6 +190,7 @@ def _plan_judged(
     if not stale:
         return judged
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
+    tree = load_tree(session, plan.organization_id)
     units = {tid: tree.units(plan.organization_id, expected_for(plan, t)) for tid, t in stale.items()}
     computed: dict[int, cache.Stored] = {}
     approval = queries.approval_of(session, plan.approval_required, list(stale), include_submitted)
@@ -325,9 +325,10 @@ def plan_status_by_organization_json(
         return _page(b"\n".join(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)), page)
     plan_id = stored_id(plan)
     # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
+    # The tree's version before the tree (read by `_by_organization_lines`, only when it computes).
+    version = tree_version(session)
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
-    tree = load_tree(session, plan.organization_id)
-    fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, tree.key, sorted(tree.names.items()))
+    fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, version)
     stored = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
     if stored is None:
         stored = b"\n".join(_by_organization_lines(session, plan, as_of, None, lang, False))
