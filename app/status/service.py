@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from app.common.listing import Listing, Sorts
 from app.common.models import stored_id
-from app.engine import Evaluation, Status, evaluate, goal_of, history, pace, phase_on
+from app.engine import Evaluation, Observation, Status, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
 from app.organizations.service import tree_version
@@ -407,22 +407,34 @@ def _by_organization_lines(
     for target_id, figures, set_aside, awaiting in queries.stream(session, list(targets), as_of, known_at, approval):
         target = targets[target_id]
         spec = spec_of(target, plan)
-        reporters = {obs.organization_id for obs in figures}
-        above = {org: set(plan_units.ancestors(org)) for org in set(reporters).union(o.organization_id for o, _ in set_aside)}
-        # every organisation that reported, and every one above it (its view rolls its units up)
-        viewers = reporters.union(*(above[org] for org in reporters)) if reporters else set()
-        for org_id in viewers:
-            mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
-            # the figures set aside (replaced versions, not approved) from this organisation down: counted by reason
-            excluded = [(o, why) for o, why in set_aside if o.organization_id == org_id or org_id in above[o.organization_id]]
+        above = {
+            org: plan_units.ancestors(org)
+            for org in {o.organization_id for o in figures}.union(o.organization_id for o, _ in set_aside)
+        }
+        # Each organisation's figures from it down, in the figures' order: one pass over the figures, each
+        # handed to its organisation and every one above it (a filter of all the figures per organisation
+        # was figures x organisations: 10,000 x 6,700 per target at national scale, issue 17). The keys are
+        # every organisation that reported and every one above it (its view rolls its units up).
+        mine: dict[int, list[Observation]] = defaultdict(list)
+        for o in figures:
+            mine[o.organization_id].append(o)
+            for org in above[o.organization_id]:
+                mine[org].append(o)
+        # the figures set aside (replaced versions, not approved) from each organisation down: counted by reason
+        excluded: dict[int, list[tuple[Observation, str]]] = defaultdict(list)
+        for o, why in set_aside:
+            excluded[o.organization_id].append((o, why))
+            for org in above[o.organization_id]:
+                excluded[org].append((o, why))
+        for org_id, own in mine.items():
             ev = evaluate(
                 spec,
-                mine,
+                own,
                 as_of=as_of,
                 known_at=known_at,
                 rules=rules,
                 units=tree.units(org_id),
-                excluded=excluded,
+                excluded=excluded.get(org_id, []),
                 awaiting=awaiting,
             )
             if ev.observation_ids:  # reported something that counts by as_of / known_at
