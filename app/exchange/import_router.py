@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common.models import stored_id
 from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
 from app.errors import PROBLEM_MEDIA_TYPE, InvalidInput, PayloadTooLarge, Problem
@@ -28,23 +31,37 @@ from app.status.service import judge_plan
 
 # One thread per worker judges plans after imports, one plan at a time, off the requests: a queue of
 # work, not state (its results are the stored evaluations, which every worker reads). A plan is
-# judged JUDGE_DELAY seconds after its last import: an import of several files in a row is not
-# slowed by judging between them, and the plan is judged once, after the last one.
+# judged JUDGE_DELAY seconds after its last import, and never while this worker imports into it: an
+# import of several files in a row is not slowed by judging between them (a national file takes longer
+# than JUDGE_DELAY, so a timer from the previous file fired in the middle of the next one, and judging a
+# plan of 160,000 figures competed with the import for the worker: issue 17), and the plan is judged
+# once, after the last one. Another worker's imports are not seen: at worst both judge, as before.
 JUDGE_AFTER_IMPORT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-after-import")
 JUDGE_DELAY = 2.0
 _pending: dict[int, threading.Timer] = {}
+_importing: dict[int, int] = {}  # plan id -> imports into it running in this worker now
 _pending_lock = threading.Lock()
 
 
 def judge_after_import(engine, plan_id: int, as_of) -> None:
-    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that one)."""
+    """Judges the plan JUDGE_DELAY seconds from now, unless another import of it comes first (then after that
+    one), or is running then (then JUDGE_DELAY after the time is up again: the running import's own end, if it
+    stores, sets its own)."""
 
     def due() -> None:
         with _pending_lock:
             if _pending.get(plan_id) is not timer:
                 return
-            del _pending[plan_id]
-        JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
+            if _importing.get(plan_id):
+                del _pending[plan_id]
+                busy = True
+            else:
+                del _pending[plan_id]
+                busy = False
+        if busy:
+            judge_after_import(engine, plan_id, as_of)  # not lost if the running import stores nothing
+        else:
+            JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
 
     with _pending_lock:
         earlier = _pending.pop(plan_id, None)
@@ -54,6 +71,20 @@ def judge_after_import(engine, plan_id: int, as_of) -> None:
         timer.daemon = True
         _pending[plan_id] = timer
     timer.start()
+
+
+@contextmanager
+def importing(plan_id: int) -> Iterator[None]:
+    """Marks an import into the plan as running in this worker: its judging waits (see judge_after_import)."""
+    with _pending_lock:
+        _importing[plan_id] = _importing.get(plan_id, 0) + 1
+    try:
+        yield
+    finally:
+        with _pending_lock:
+            left = _importing.pop(plan_id) - 1
+            if left:
+                _importing[plan_id] = left
 
 
 def judged_after_imports(timeout: float = 60.0) -> None:
@@ -317,9 +348,15 @@ def import_submissions_file(
     dry_run: DryRun = False,
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    report = importer.import_submissions(
-        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
-    )
+    with importing(stored_id(upload.plan)):
+        report = importer.import_submissions(
+            session=session,
+            plan=upload.plan,
+            table=upload.table,
+            dry_run=dry_run,
+            keep_good_rows=keep_good_rows,
+            scope=upload.scope,
+        )
     _judge_in_wake(request, report)
     return report
 
@@ -427,8 +464,14 @@ def import_submissions_batch(
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
     # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
-    report = importer.import_submissions(
-        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
-    )
+    with importing(stored_id(upload.plan)):
+        report = importer.import_submissions(
+            session=session,
+            plan=upload.plan,
+            table=upload.table,
+            dry_run=dry_run,
+            keep_good_rows=keep_good_rows,
+            scope=upload.scope,
+        )
     _judge_in_wake(request, report)  # as after a sheet's import
     return report

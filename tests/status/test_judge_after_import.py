@@ -103,3 +103,29 @@ def test_the_status_by_organisation_is_stored_and_follows_every_change(client, a
     assert renamed == computed() and any(o["name"] == "Phường mới" for o in renamed["organizations"])
     assert client.get(path + "&lang=en").json() == computed("en")
     assert _by_org_rows(app, plan["id"]) == 2  # vi and en
+
+
+def test_judging_waits_while_an_import_into_the_plan_runs(monkeypatch):
+    """A national file takes longer than JUDGE_DELAY: the timer of the file before must not judge the plan
+    in the middle of the next file's import (issue 17); it judges once that import is over."""
+    import threading
+    import time
+
+    from app.exchange import import_router
+
+    judged: list[int] = []
+    done = threading.Event()
+
+    def judge(engine, plan_id, as_of):
+        judged.append(plan_id)
+        done.set()
+
+    monkeypatch.setattr(import_router, "judge_plan", judge)
+    monkeypatch.setattr(import_router, "JUDGE_DELAY", 0.05)
+    with import_router.importing(4242):
+        import_router.judge_after_import(None, 4242, None)
+        time.sleep(0.4)  # several delays: each finds the import running and waits again
+        assert judged == []
+    assert done.wait(5) and judged == [4242]
+    time.sleep(0.2)
+    assert judged == [4242]  # once
