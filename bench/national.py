@@ -200,7 +200,8 @@ def main() -> int:
         with httpx.Client(base_url=api.url) as client:
             for name, path in (("plan status", f"/api/v1/plans/{plan_id}/status?as_of={AS_OF}"),
                                ("roll-up by organisation", f"/api/v1/plans/{plan_id}/status/organizations?as_of={AS_OF}")):
-                api.reset_peak()  # each phase its own peak (the worker's VmHWM)
+                api.reset_peak()  # each phase its own peak (the worker's VmHWM), from its RSS at the start
+                rss0 = api.rss_mb()
                 first, response = timed(client, path, args.timeout)
                 if first is None:
                     log(f"{name}: the first request did not answer within {args.timeout:.0f} s")
@@ -210,9 +211,10 @@ def main() -> int:
                 times = [timed(client, path, args.timeout)[0] for _ in range(args.samples)]
                 good = [t for t in times if t is not None]
                 out[name] = {"first_s": first, "p50_s": statistics.median(good) if good else None, "bytes": len(response.content),
-                             "peak_rss_mb": api.peak_rss_mb()}
+                             "peak_rss_mb": api.peak_rss_mb(), "rss_at_start_mb": rss0}
                 log(f"{name}: first {first * 1000:,.0f} ms ({len(response.content) / 1e6:.1f} MB), then p50 "
-                    f"{out[name]['p50_s'] * 1000:,.0f} ms over {len(good)}; peak RSS {out[name]['peak_rss_mb']:.0f} MB")
+                    f"{out[name]['p50_s'] * 1000:,.0f} ms over {len(good)}; peak RSS {out[name]['peak_rss_mb']:.0f} MB "
+                    f"(RSS {rss0:.0f} MB at the start)")
             target_id = next(t for t, _, p, _ in built["targets"] if p == plan_id)
             api.reset_peak()
             times = [timed(client, f"/api/v1/targets/{target_id}/status?as_of={AS_OF}", args.timeout)[0] for _ in range(args.samples + 1)]
@@ -239,6 +241,7 @@ def main() -> int:
             head = "mã chỉ tiêu;mã đơn vị;ngày số liệu;giá trị;tử số;mẫu số;hoàn thành"
             elapsed, stored, counted = 0.0, 0, {"created": 0, "updated": 0, "ignored": 0, "failed": 0}
             api.reset_peak()
+            rss0 = api.rss_mb()
             for i in range(0, len(rows), 20_000):
                 data = ("\n".join([head, *rows[i : i + 20_000]]) + "\n").encode()
                 took, response = timed(client, f"/api/v1/plans/{plan_id}/import/submissions", args.timeout, method="POST",
@@ -252,9 +255,9 @@ def main() -> int:
                     counted[name] += response.json()["counts"][name]
                 stored += response.json()["counts"]["created"] + response.json()["counts"]["updated"]
             out["import"] = {"rows": stored, "seconds": elapsed, "rows_per_s": stored / elapsed if elapsed else None,
-                             "counts": counted, "peak_rss_mb": api.peak_rss_mb()}
+                             "counts": counted, "peak_rss_mb": api.peak_rss_mb(), "rss_at_start_mb": rss0}
             log(f"import: {stored:,} rows stored ({counted}) in {elapsed:.1f} s = {stored / max(elapsed, 1e-9):,.0f} rows/s; "
-                f"peak RSS {out['import']['peak_rss_mb']:.0f} MB")
+                f"peak RSS {out['import']['peak_rss_mb']:.0f} MB (RSS {rss0:.0f} MB at the start)")
         out["peak_rss_mb"] = max(v["peak_rss_mb"] or 0 for k, v in out.items() if isinstance(v, dict) and "peak_rss_mb" in v)
     finally:
         api.stop()

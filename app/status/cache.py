@@ -74,6 +74,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -394,30 +395,68 @@ def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_version: 
     return f"{ENGINE_VERSION}.{BY_ORG_FORMAT}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
 
 
-def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> bytes | None:
-    """The stored answer if its fingerprint still holds, else None."""
+def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> Iterator[bytes] | None:
+    """The stored answer's lines (envelope first) if its fingerprint still holds, else None.
+
+    The lines are decompressed as they are read (`_lines`): at national scale the whole view is 50 MB of
+    JSON (10,009 organisations), a tenth of that stored; a page needs the envelope and its own lines, so
+    the whole is never held (issue 17: the worker's memory bound), and a reader that has its page stops."""
     row = session.execute(_READ_BY_ORG, {"plan_id": plan_id, "as_of": as_of, "lang": lang}).first()
     if row is None or row[0] != fingerprint:
         return None
-    try:
-        return zlib.decompress(row[1])
-    except zlib.error:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
+    stored = bytes(row[1])
+    try:  # the first piece, checked here: a row of another form is computed again, never half served
+        first = zlib.decompressobj().decompress(stored, 1)
+    except zlib.error:
+        first = None
+    if not first:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
         log.warning("the stored status by organisation of plan %s on %s is unreadable: computed again", plan_id, as_of)
         return None
+    return _lines(stored)
+
+
+def _lines(stored: bytes, step: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a compressed answer, decompressed `step` bytes at a time (a raw newline only separates
+    lines: JSON escapes them inside strings)."""
+    inflate = zlib.decompressobj()
+    rest = b""
+    data = inflate.decompress(stored, step)
+    while True:
+        chunk = rest + data
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        yield from lines
+        if inflate.eof or not (inflate.unconsumed_tail or data):
+            break
+        data = inflate.decompress(inflate.unconsumed_tail, step)
+    if rest:
+        yield rest
+
+
+def compress_lines(lines: Iterable[bytes]) -> bytes:
+    """The stored form of an answer's lines (joined by newlines, zlib level 1: see BY_ORG_FORMAT), compressed
+    as they come: the whole answer is never joined into one more copy."""
+    deflate = zlib.compressobj(1)
+    out = []
+    for n, line in enumerate(lines):
+        if n:
+            out.append(deflate.compress(b"\n"))
+        out.append(deflate.compress(line))
+    out.append(deflate.flush())
+    return b"".join(out)
 
 
 def write_by_organization(
-    engine: Engine | Connection, plan_id: int, as_of: date, lang: str, fingerprint: str, payload: bytes
+    engine: Engine | Connection, plan_id: int, as_of: date, lang: str, fingerprint: str, stored: bytes
 ) -> None:
-    """Stores the answer in a short transaction that does not wait for the disk, and trims the plan's
-    rows to MAX_BY_ORG_PER_PLAN (the least recently computed go). A failure is logged, never raised."""
+    """Stores the answer (`compress_lines` of its lines) in a short transaction that does not wait for the disk,
+    and trims the plan's rows to MAX_BY_ORG_PER_PLAN (the least recently computed go). A failure is logged, never raised."""
     key = {"plan_id": plan_id, "as_of": as_of, "lang": lang}
     try:
         if not isinstance(engine, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
             raise TypeError(f"the stored answers are written on an engine, not on {type(engine).__name__}")
         with not_flushed(engine) as conn:
             conn.execute(_DELETE_BY_ORG, key)
-            stored = zlib.compress(payload, 1)  # see BY_ORG_FORMAT
             conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": stored, "computed_at": utcnow()})
             extra = conn.execute(_BY_ORG_OF_PLAN, {"plan_id": plan_id}).all()[MAX_BY_ORG_PER_PLAN:]
             for day, day_lang in extra:

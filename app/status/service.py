@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -322,7 +322,7 @@ def plan_status_by_organization_json(
     provisional picture) are always computed, never stored, as for the stored target evaluations."""
     page = listing or Listing()
     if known_at is not None or include_submitted:
-        return _page(b"\n".join(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)), page)
+        return _page(iter(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)), page)
     plan_id = stored_id(plan)
     # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
     # The tree's version before the tree (read by `_by_organization_lines`, only when it computes).
@@ -330,10 +330,11 @@ def plan_status_by_organization_json(
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
     fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, version)
     stored = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
-    if stored is None:
-        stored = b"\n".join(_by_organization_lines(session, plan, as_of, None, lang, False))
-        cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, stored)
-    return _page(stored, page)
+    if stored is not None:
+        return _page(stored, page)
+    lines = _by_organization_lines(session, plan, as_of, None, lang, False)
+    cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, cache.compress_lines(lines))
+    return _page(iter(lines), page)
 
 
 def plan_status_by_organization(
@@ -348,36 +349,34 @@ def plan_status_by_organization(
 ) -> PlanStatusByOrganization:
     """The page as a model (tests, and any caller that wants one), computed: never read from or written to the store."""
     lines = _by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)
-    return PlanStatusByOrganization.model_validate_json(_page(b"\n".join(lines), listing or Listing())[0])
+    return PlanStatusByOrganization.model_validate_json(_page(iter(lines), listing or Listing())[0])
 
 
-def _page(stored: bytes, listing: Listing) -> tuple[bytes, int]:
+def _page(lines: Iterator[bytes], listing: Listing) -> tuple[bytes, int]:
     """PlanStatusByOrganization's JSON for one page of organisations, and how many there are, from the
-    stored form (`_by_organization_lines` joined by newlines: JSON escapes them inside strings, so a raw
-    one only separates organisations). The envelope (line 0) is read and written again with the page's
-    limit and offset; the page's lines are copied once, straight into the answer (at 1M figures the
-    whole view is 14 MB: a copy per step would cost the worker its memory bound)."""
-    ends, at = [], stored.find(b"\n")
-    while at != -1:
-        ends.append(at)
-        at = stored.find(b"\n", at + 1)
-    total = len(ends)
-    ends.append(len(stored))
-    view = memoryview(stored)
-    envelope = _BY_ORG_JSON(
-        PlanStatusByOrganization.model_validate_json(stored[: ends[0]]).model_copy(
-            update={"limit": listing.limit, "offset": listing.offset}
-        )
-    )
+    view's lines (`_by_organization_lines`, or the stored form read line by line: cache.read_by_organization).
+    The envelope (the first line) is read and written again with the page's limit and offset; it holds
+    `total`, so the page's lines are known before they come, are kept as they pass, and the rest is not
+    read (issue 17: at national scale the whole view is 50 MB; joined, or decompressed whole, it cost the
+    worker its memory bound)."""
+    head = PlanStatusByOrganization.model_validate_json(next(lines))
+    total = head.total
+    envelope = _BY_ORG_JSON(head.model_copy(update={"limit": listing.limit, "offset": listing.offset}))
     assert envelope.endswith(b"[]}"), "organizations must stay PlanStatusByOrganization's last field"
-    order = range(total, 0, -1) if listing.sort == "-code" else range(1, total + 1)  # stored by code
-    pieces: list[bytes | memoryview] = [envelope[:-2]]
-    for n, line in enumerate(order[listing.offset : listing.offset + listing.limit]):
-        if n:
-            pieces.append(b",")
-        pieces.append(view[ends[line - 1] + 1 : ends[line]])
-    pieces.append(b"]}")
-    return b"".join(pieces), total
+    # the page's lines, counted from 0 in stored order (by code); `-code` reads the same lines from the end
+    if listing.sort == "-code":
+        first, stop = max(total - listing.offset - listing.limit, 0), max(total - listing.offset, 0)
+    else:
+        first, stop = min(listing.offset, total), min(listing.offset + listing.limit, total)
+    kept = []
+    for n, line in enumerate(lines):
+        if n >= stop:
+            break
+        if n >= first:
+            kept.append(line)
+    if listing.sort == "-code":
+        kept.reverse()
+    return b"".join([envelope[:-2], b",".join(kept), b"]}"]), total
 
 
 _BY_ORG_JSON = PlanStatusByOrganization.__pydantic_serializer__.to_json
