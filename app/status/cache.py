@@ -412,10 +412,10 @@ def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str,
     if not first:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
         log.warning("the stored status by organisation of plan %s on %s is unreadable: computed again", plan_id, as_of)
         return None
-    return _lines(stored)
+    return stored_lines(stored)
 
 
-def _lines(stored: bytes, step: int = 1 << 20) -> Iterator[bytes]:
+def stored_lines(stored: bytes, step: int = 1 << 20) -> Iterator[bytes]:
     """The lines of a compressed answer, decompressed `step` bytes at a time (a raw newline only separates
     lines: JSON escapes them inside strings)."""
     inflate = zlib.decompressobj()

@@ -260,7 +260,7 @@ def test_a_figure_committed_out_of_id_order_is_seen(app, client, scene, backend)
 def test_the_stored_lines_come_back_whatever_the_step():
     """The roll-up by organisation is stored compressed and read back line by line (issue 17: never whole);
     lines cut across the decompression's steps come back intact, and an empty last line too."""
-    from app.status.cache import _lines, compress_lines
+    from app.status.cache import compress_lines, stored_lines as _lines
 
     lines = [b'{"envelope":1}', *(f'{{"org":{n},"name":"\\u0110\\u01a1n v\\u1ecb {n}"}}'.encode() * (n % 5 + 1) for n in range(300)), b""]
     stored = compress_lines(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -311,7 +312,8 @@ def import_submissions(
         if refusal is not None:
             run.fail(row, refusal)
             continue
-        if against := file_rules.problems(targets_by_id[key[0]], SubmissionCreate.model_construct(**fields)):
+        # The row's fields by attribute name (what FileRules reads), not a model: 20 us a row (issue 17)
+        if against := file_rules.problems(targets_by_id[key[0]], SimpleNamespace(**fields)):
             run.fail(row, against)
             continue
         if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
