@@ -131,9 +131,12 @@ def reuse(url: str, figures: int) -> dict:
     with psycopg.connect(dataset.pg_dsn(url)) as conn:
         loaded = conn.execute("SELECT count(*) FROM submission WHERE id <= %s", (figures,)).fetchone()[0]
         assert loaded == figures, f"the database holds {loaded:,} loaded figures, not {figures:,}: run without --reuse"
-        conn.execute("ALTER TABLE submission DISABLE TRIGGER USER")
+        for table in ("submission", "audit_event"):
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         extra = conn.execute("DELETE FROM submission WHERE id > %s", (figures,)).rowcount
-        conn.execute("ALTER TABLE submission ENABLE TRIGGER USER")
+        conn.execute("DELETE FROM audit_event WHERE entity = 'submission'")  # the COPY wrote none: the imports' events
+        for table in ("submission", "audit_event"):
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         conn.execute("DELETE FROM target_evaluation")
         conn.execute("DELETE FROM plan_organization_status")
         plans = [r[0] for r in conn.execute("SELECT id FROM plan WHERE code LIKE 'NAT-%%' ORDER BY code")]
@@ -146,6 +149,7 @@ def reuse(url: str, figures: int) -> dict:
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE submission")
+        conn.execute("VACUUM ANALYZE audit_event")
     log(f"reused the database: {figures:,} loaded figures, {extra:,} added by an earlier run removed")
     return {"plans": plans, "targets": targets, "cells": cells, "province_id": province_id, "load_s": None}
 

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common import memory
 from app.common.models import stored_id
 from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
@@ -357,6 +358,7 @@ def import_submissions_file(
             keep_good_rows=keep_good_rows,
             scope=upload.scope,
         )
+    memory.give_back()  # the file's rows, fields and events (20,000 of each) are freed: back to the system
     _judge_in_wake(request, report)
     return report
 
@@ -473,5 +475,6 @@ def import_submissions_batch(
             keep_good_rows=keep_good_rows,
             scope=upload.scope,
         )
+    memory.give_back()
     _judge_in_wake(request, report)  # as after a sheet's import
     return report

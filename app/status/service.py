@@ -19,6 +19,7 @@ from typing import IO, Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from app.common import memory
 from app.common.listing import Listing, Sorts
 from app.common.models import stored_id, table_of
 from app.engine import Evaluation, Observation, Status, evaluate, goal_of, history, pace, phase_on
@@ -319,8 +320,9 @@ def _unpack(position: int, at: int, packed: int) -> _Piece:
 
 # The written-out pieces of a view being computed stay in memory up to this size, then go to a temporary
 # file (issue 17: at national scale they are 50 MB, 10,009 organisations x 16 targets; held, they took the
-# worker past its memory bound). A small plan's view never touches the disk.
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
+# worker past its memory bound; in memory, the buffer doubles as it grows, so the bound is kept small).
+# A small plan's view (a few organisations) never touches the disk.
+SPOOL_IN_MEMORY = 1024 * 1024
 
 
 def plan_status_by_organization_json(
@@ -355,6 +357,7 @@ def plan_status_by_organization_json(
     # Computed line by line into the stored form (compressed: a tenth of the view), then the page is cut
     # from it as from a stored read: the whole view is never held (issue 17, the worker's memory bound).
     stored = cache.compress_lines(_by_organization_lines(session, plan, as_of, None, lang, False))
+    memory.give_back()  # what the computation freed goes back to the system, not to this thread's arena
     cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, stored)
     return _page(cache.stored_lines(stored), page)
 
