@@ -101,7 +101,8 @@ bench-workflow: install-test
 	$(BIN)/python -u bench/workflow.py $(WORKFLOW_BENCH_ARGS)
 
 # National scale on PostgreSQL (issue 17; not part of `make bench`): 10,009 organisations in four levels,
-# 63 plans, 1,000 targets, 10M figures by COPY. NATIONAL_ARGS="--figures 1000000" for a smaller run.
+# 63 plans, 1,000 targets, 10M figures by COPY (about 7 minutes in all). NATIONAL_ARGS="--figures 1000000" for a
+# smaller run; NATIONAL_ARGS="--reuse" runs the requests again on the database the last run left.
 NATIONAL_ARGS ?=
 bench-national: install-test
 	$(BIN)/python -u bench/national.py $(NATIONAL_ARGS)

@@ -5,7 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.events.models import OverdueNotice, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.idempotency.models import IdempotencyRecord
-from app.organizations.models import Organization
+from app.organizations.models import Organization, OrganizationTreeVersion
 from app.plans.models import Plan
 from app.status.cache import PlanOrganizationStatus, TargetEvaluation
 from app.submissions.models import Submission
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "IdempotencyRecord",
     "Organization",
+    "OrganizationTreeVersion",
     "Plan",
     "PlanOrganizationStatus",
     "Submission",

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import policy
 from app.auth.models import Role
+from app.common import memory
 from app.common.models import stored_id
 from app.common.types import MAX_FIGURE, MAX_ID
 from app.deps import PrincipalDep, SessionDep
@@ -350,9 +351,15 @@ def import_submissions_file(
     dry_run: DryRun = False,
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    report = importer.import_submissions(
-        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    report = importer.import_submissions(  # the upload's dependency holds `importing` until the answer
+        session=session,
+        plan=upload.plan,
+        table=upload.table,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+        scope=upload.scope,
     )
+    memory.give_back()  # the file's rows, fields and events (20,000 of each) are freed: back to the system
     _judge_in_wake(request, report)
     return report
 
@@ -460,8 +467,14 @@ def import_submissions_batch(
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
     # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
-    report = importer.import_submissions(
-        session=session, plan=upload.plan, table=upload.table, dry_run=dry_run, keep_good_rows=keep_good_rows, scope=upload.scope
+    report = importer.import_submissions(  # the upload's dependency holds `importing` until the answer
+        session=session,
+        plan=upload.plan,
+        table=upload.table,
+        dry_run=dry_run,
+        keep_good_rows=keep_good_rows,
+        scope=upload.scope,
     )
+    memory.give_back()
     _judge_in_wake(request, report)  # as after a sheet's import
     return report

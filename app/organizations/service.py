@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.common.crud import apply_patch, flush, get_or_404
 from app.common.listing import Listing, Sorts, page_of
+from app.common.models import table_of
 from app.errors import Conflict, InvalidInput
-from app.organizations.models import Organization, OrganizationCreate, OrganizationUpdate
+from app.organizations.models import Organization, OrganizationCreate, OrganizationTreeVersion, OrganizationUpdate
 
 
 def get_organization(*, session: Session, organization_id: int) -> Organization:
@@ -64,6 +66,17 @@ def _subtree_rows_statement():
 _ANCESTORS = _ancestors_statement()
 _SUBTREE = _subtree_statement()
 _SUBTREE_ROWS = _subtree_rows_statement()
+
+
+_TREE = table_of(OrganizationTreeVersion)
+# The tree's version (OrganizationTreeVersion): a scalar subquery, so a status query reads it in the same round trip.
+TREE_VERSION = core_select(_TREE.c.version).where(_TREE.c.id == 1).scalar_subquery()
+
+
+def tree_version(session: Session) -> int | None:
+    """The organisation tree's version now (None only if its row was deleted by hand: the next change
+    of an organisation inserts it again, from the clock). Read it before reading the tree."""
+    return session.execute(core_select(TREE_VERSION)).scalar()
 
 
 def ancestors(session: Session, organization_id: int) -> set[int]:

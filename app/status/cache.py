@@ -18,9 +18,13 @@ The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
   columns that `spec_of` reads (and its code and category), the plan's dates and `rules_of`;
-- the organisation tree under the plan (ids, parents, codes, who is a reporting unit) and the
-  plan's list of reporting units (`units_key`): moving a ward or changing who reports changes
-  every target's roll-up and coverage;
+- the organisation tree (ids, parents, codes, names, who is a reporting unit), through its version
+  (`organization_tree.version`, moved by triggers on every change of an organisation: app/organizations/
+  models.py OrganizationTreeVersion), and the plan's list of reporting units (`units_key`): moving a
+  ward or changing who reports changes every target's roll-up and coverage. The version is global: a
+  change anywhere makes every stored answer stale (organisations change rarely); reading it is one
+  row, where a digest of the tree read and hashed all of it on every request (issue 17: about 300 ms
+  for a target's status at national scale, 10,009 organisations);
 - the target's largest submission id. Figures are append-only (corrections and retractions
   are new rows; on PostgreSQL a trigger enforces it), so the figures in force can only change
   when a row is added, and then the largest id changes;
@@ -70,6 +74,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -187,10 +192,11 @@ def fingerprint(
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
 
 
-def units_key(tree_key: str, plan: Plan) -> str:
-    """Who reports, in the fingerprint: the organisation tree's digest (units.Tree.key), the plan's
+def units_key(tree_version: int | None, plan: Plan) -> str:
+    """Who reports, in the fingerprint: the organisation tree's version (read before the tree, if the tree is
+    read at all: organizations.service.tree_version, or queries.TARGET_STATUS's `tree_version`), the plan's
     organisation and its list of reporting units. One definition for the plan views and a target's own status."""
-    return f"{tree_key}:{plan.organization_id}:{plan.reporting_unit_ids}"
+    return f"tree {tree_version}:{plan.organization_id}:{plan.reporting_unit_ids}"
 
 
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
@@ -369,12 +375,12 @@ MAX_BY_ORG_PER_PLAN = MAX_DATES_PER_PLAN * 2
 BY_ORG_FORMAT = "2"
 
 
-def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str, names: list) -> str:
+def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_version: int | None) -> str:
     """Everything the answer depends on besides its key (plan, as_of, lang): every live target's columns
     with its largest figure id, its largest review id and figures' version (queries.PLAN_TARGETS rows),
     the plan's period, rules and `approval_required` (approval, issue 14: what counts, as in `fingerprint`),
-    the organisation tree (`Tree.key`) and the organisations' codes and names. `?include=submitted`
-    reads are not stored (app/status/service.py)."""
+    the organisation tree with the organisations' codes and names (its version, read before the tree:
+    any change of an organisation moves it). `?include=submitted` reads are not stored (app/status/service.py)."""
     definition = repr(
         (
             [tuple(t) for t in targets],
@@ -383,37 +389,74 @@ def by_organization_fingerprint(plan: Plan, rules, targets: list, tree_key: str,
             plan.reporting_unit_ids,
             rules,
             plan.approval_required,
-            tree_key,
-            names,
+            tree_version,
         )
     ).encode()
     return f"{ENGINE_VERSION}.{BY_ORG_FORMAT}:{hashlib.blake2b(definition, digest_size=16).hexdigest()}"
 
 
-def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> bytes | None:
-    """The stored answer if its fingerprint still holds, else None."""
+def read_by_organization(session: Session, plan_id: int, as_of: date, lang: str, fingerprint: str) -> Iterator[bytes] | None:
+    """The stored answer's lines (envelope first) if its fingerprint still holds, else None.
+
+    The lines are decompressed as they are read (`_lines`): at national scale the whole view is 50 MB of
+    JSON (10,009 organisations), a tenth of that stored; a page needs the envelope and its own lines, so
+    the whole is never held (issue 17: the worker's memory bound), and a reader that has its page stops."""
     row = session.execute(_READ_BY_ORG, {"plan_id": plan_id, "as_of": as_of, "lang": lang}).first()
     if row is None or row[0] != fingerprint:
         return None
-    try:
-        return zlib.decompress(row[1])
-    except zlib.error:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
+    stored = bytes(row[1])
+    try:  # the first piece, checked here: a row of another form is computed again, never half served
+        first = zlib.decompressobj().decompress(stored, 1)
+    except zlib.error:
+        first = None
+    if not first:  # not this form (the fingerprint names it, so only a row changed by hand): computed again
         log.warning("the stored status by organisation of plan %s on %s is unreadable: computed again", plan_id, as_of)
         return None
+    return stored_lines(stored)
+
+
+def stored_lines(stored: bytes, step: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a compressed answer, decompressed `step` bytes at a time (a raw newline only separates
+    lines: JSON escapes them inside strings)."""
+    inflate = zlib.decompressobj()
+    rest = b""
+    data = inflate.decompress(stored, step)
+    while True:
+        chunk = rest + data
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        yield from lines
+        if inflate.eof or not (inflate.unconsumed_tail or data):
+            break
+        data = inflate.decompress(inflate.unconsumed_tail, step)
+    if rest:
+        yield rest
+
+
+def compress_lines(lines: Iterable[bytes]) -> bytes:
+    """The stored form of an answer's lines (joined by newlines, zlib level 1: see BY_ORG_FORMAT), compressed
+    as they come: the whole answer is never joined into one more copy."""
+    deflate = zlib.compressobj(1)
+    out = []
+    for n, line in enumerate(lines):
+        if n:
+            out.append(deflate.compress(b"\n"))
+        out.append(deflate.compress(line))
+    out.append(deflate.flush())
+    return b"".join(out)
 
 
 def write_by_organization(
-    engine: Engine | Connection, plan_id: int, as_of: date, lang: str, fingerprint: str, payload: bytes
+    engine: Engine | Connection, plan_id: int, as_of: date, lang: str, fingerprint: str, stored: bytes
 ) -> None:
-    """Stores the answer in a short transaction that does not wait for the disk, and trims the plan's
-    rows to MAX_BY_ORG_PER_PLAN (the least recently computed go). A failure is logged, never raised."""
+    """Stores the answer (`compress_lines` of its lines) in a short transaction that does not wait for the disk,
+    and trims the plan's rows to MAX_BY_ORG_PER_PLAN (the least recently computed go). A failure is logged, never raised."""
     key = {"plan_id": plan_id, "as_of": as_of, "lang": lang}
     try:
         if not isinstance(engine, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
             raise TypeError(f"the stored answers are written on an engine, not on {type(engine).__name__}")
         with not_flushed(engine) as conn:
             conn.execute(_DELETE_BY_ORG, key)
-            stored = zlib.compress(payload, 1)  # see BY_ORG_FORMAT
             conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": stored, "computed_at": utcnow()})
             extra = conn.execute(_BY_ORG_OF_PLAN, {"plan_id": plan_id}).all()[MAX_BY_ORG_PER_PLAN:]
             for day, day_lang in extra:

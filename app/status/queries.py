@@ -23,6 +23,7 @@ from app.assessments.models import Assessment, AssessmentPublic
 from app.common.models import as_utc, table_of
 from app.engine import Observation
 from app.engine.combine import AWAITING_APPROVAL, RETURNED
+from app.organizations.service import TREE_VERSION
 from app.plans.models import Plan
 from app.status import cache
 from app.submissions import versions
@@ -119,7 +120,8 @@ PLAN_TARGETS = (
 
 # A target's own status (service.target_status_json), in one query: its plan's columns (labelled
 # `plan_<name>`: read into `plan_of_row`), PLAN_TARGETS's columns for the target (archived or not:
-# its own status answers either way) and its stored evaluation on :as_of, if any. Core rows, not ORM
+# its own status answers either way), its stored evaluation on :as_of, if any, and the organisation tree's
+# version (the fingerprint's part for the tree: no tree is read when the stored row holds). Core rows, not ORM
 # entities: the access check, spec_of and rules_of read them by the same attribute names (issue 17).
 _P = table_of(Plan)
 PLAN_NAMES = tuple(_P.c.keys())
@@ -134,6 +136,7 @@ TARGET_STATUS = (
         cache.TABLE.c.target_payload,
         cache.TABLE.c.message_vi.label("stored_message_vi"),
         cache.TABLE.c.message_en.label("stored_message_en"),
+        TREE_VERSION.label("tree_version"),  # the organisation tree's version, for the fingerprint (no tree read)
         *(column.label(f"assessment_{column.key}") for column in _A.c),
     )
     .select_from(_T)

@@ -8,20 +8,24 @@ reads are not cached.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
+from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
+from app.common import memory
 from app.common.listing import Listing, Sorts
-from app.common.models import stored_id
-from app.engine import Evaluation, Status, evaluate, goal_of, history, pace, phase_on
+from app.common.models import stored_id, table_of
+from app.engine import Evaluation, Observation, Status, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
+from app.organizations.service import tree_version
 from app.plans.models import Plan
 from app.plans.rules import rules_of
 from app.status import cache, queries, shaping
@@ -132,23 +136,22 @@ def target_status_json(
             session=session, target=row, plan=plan, as_of=as_of, known_at=known_at, lang=lang, include_submitted=include_submitted
         )
         return _STATUS_JSON(status)
-    # The row was read before the figures (as the plan view's): a figure committed meanwhile makes the
-    # stored row stale, never the reverse.
-    tree = load_tree(session, plan.organization_id)
+    # The row was read before the figures and the tree (as the plan view's): a figure or an organisation
+    # committed meanwhile makes the stored row stale, never the reverse. No tree is read unless it computes.
     fingerprint = cache.fingerprint(
         row[queries.TARGET_SPEC],
         plan,
         rules_of(plan),
         row.max_submission_id,
         row.figures_version,
-        cache.units_key(tree.key, plan),
+        cache.units_key(row.tree_version, plan),
         max_review_id=row.max_review_id,
     )
     assessment = queries.assessment_of_row(row)  # read with the row
     if row.fingerprint == fingerprint and row.target_payload is not None:
         message = row.stored_message_vi if lang == "vi" else row.stored_message_en
         return shaping.target_json(row, row.target_payload.encode(), message, as_of=as_of, lang=lang, assessment=assessment)
-    ev = _evaluate_target(session, row, plan, tree, as_of, None, include_submitted=False)
+    ev = _evaluate_target(session, row, plan, load_tree(session, plan.organization_id), as_of, None, include_submitted=False)
     fields = shaping.judged(ev)
     status = shaping.target_status(row, fields, as_of=as_of, lang=lang, known_at=None, assessment=assessment)
     full = _JUDGED_JSON(TargetJudged.model_validate(fields))
@@ -172,8 +175,7 @@ def _plan_judged(
     figures) in their own transaction.
     """
     rules = rules_of(plan)
-    tree = load_tree(session, plan.organization_id)
-    units_key = cache.units_key(tree.key, plan)
+    units_key = cache.units_key(tree_version(session), plan)  # read before the tree (below, only if a target is stale)
     judged: dict[int, cache.Stored] = {}
     prints: dict[int, str] = {}
     include_submitted = include_submitted and plan.approval_required  # without the setting, nothing is submitted
@@ -191,6 +193,7 @@ def _plan_judged(
     if not stale:
         return judged
     specs = {tid: spec_of(t, plan) for tid, t in stale.items()}
+    tree = load_tree(session, plan.organization_id)
     units = {tid: tree.units(plan.organization_id, expected_for(plan, t)) for tid, t in stale.items()}
     computed: dict[int, cache.Stored] = {}
     approval = queries.approval_of(session, plan.approval_required, list(stale), include_submitted)
@@ -294,13 +297,32 @@ BY_ORG_SORTS: Sorts = {"code": ()}
 
 
 class _Piece(NamedTuple):
-    """One target judged from one organisation down, already written out (shaping.organization_target),
-    with what the organisation's summary counts."""
+    """One target judged from one organisation down, already written out (shaping.organization_target) to
+    the view's spool at `at` (`size` bytes), with what the organisation's summary counts."""
 
     position: int  # the target's place in the plan
-    body: bytes
+    at: int
+    size: int
     status: Status
     provisional: bool
+
+
+_STATUSES = list(Status)
+
+
+def _pack(size: int, status: Status, provisional: bool) -> int:
+    return size << 8 | _STATUSES.index(status) << 1 | provisional
+
+
+def _unpack(position: int, at: int, packed: int) -> _Piece:
+    return _Piece(position, at, packed >> 8, _STATUSES[(packed >> 1) & 0x7F], bool(packed & 1))
+
+
+# The written-out pieces of a view being computed stay in memory up to this size, then go to a temporary
+# file (issue 17: at national scale they are 50 MB, 10,009 organisations x 16 targets; held, they took the
+# worker past its memory bound; in memory, the buffer doubles as it grows, so the bound is kept small).
+# A small plan's view (a few organisations) never touches the disk.
+SPOOL_IN_MEMORY = 1024 * 1024
 
 
 def plan_status_by_organization_json(
@@ -322,17 +344,22 @@ def plan_status_by_organization_json(
     provisional picture) are always computed, never stored, as for the stored target evaluations."""
     page = listing or Listing()
     if known_at is not None or include_submitted:
-        return _page(b"\n".join(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)), page)
+        return _page(_by_organization_lines(session, plan, as_of, known_at, lang, include_submitted), page)
     plan_id = stored_id(plan)
     # Read before the figures (as the plan view): a figure committed meanwhile makes the stored row stale, never the reverse.
+    # The tree's version before the tree (read by `_by_organization_lines`, only when it computes).
+    version = tree_version(session)
     targets = list(session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all())
-    tree = load_tree(session, plan.organization_id)
-    fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, tree.key, sorted(tree.names.items()))
-    stored = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
-    if stored is None:
-        stored = b"\n".join(_by_organization_lines(session, plan, as_of, None, lang, False))
-        cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, stored)
-    return _page(stored, page)
+    fingerprint = cache.by_organization_fingerprint(plan, rules_of(plan), targets, version)
+    lines = cache.read_by_organization(session, plan_id, as_of, lang, fingerprint)
+    if lines is not None:
+        return _page(lines, page)
+    # Computed line by line into the stored form (compressed: a tenth of the view), then the page is cut
+    # from it as from a stored read: the whole view is never held (issue 17, the worker's memory bound).
+    stored = cache.compress_lines(_by_organization_lines(session, plan, as_of, None, lang, False))
+    memory.give_back()  # what the computation freed goes back to the system, not to this thread's arena
+    cache.write_by_organization(session.get_bind(), plan_id, as_of, lang, fingerprint, stored)
+    return _page(cache.stored_lines(stored), page)
 
 
 def plan_status_by_organization(
@@ -347,45 +374,45 @@ def plan_status_by_organization(
 ) -> PlanStatusByOrganization:
     """The page as a model (tests, and any caller that wants one), computed: never read from or written to the store."""
     lines = _by_organization_lines(session, plan, as_of, known_at, lang, include_submitted)
-    return PlanStatusByOrganization.model_validate_json(_page(b"\n".join(lines), listing or Listing())[0])
+    return PlanStatusByOrganization.model_validate_json(_page(lines, listing or Listing())[0])
 
 
-def _page(stored: bytes, listing: Listing) -> tuple[bytes, int]:
+def _page(lines: Iterator[bytes], listing: Listing) -> tuple[bytes, int]:
     """PlanStatusByOrganization's JSON for one page of organisations, and how many there are, from the
-    stored form (`_by_organization_lines` joined by newlines: JSON escapes them inside strings, so a raw
-    one only separates organisations). The envelope (line 0) is read and written again with the page's
-    limit and offset; the page's lines are copied once, straight into the answer (at 1M figures the
-    whole view is 14 MB: a copy per step would cost the worker its memory bound)."""
-    ends, at = [], stored.find(b"\n")
-    while at != -1:
-        ends.append(at)
-        at = stored.find(b"\n", at + 1)
-    total = len(ends)
-    ends.append(len(stored))
-    view = memoryview(stored)
-    envelope = _BY_ORG_JSON(
-        PlanStatusByOrganization.model_validate_json(stored[: ends[0]]).model_copy(
-            update={"limit": listing.limit, "offset": listing.offset}
-        )
-    )
+    view's lines (`_by_organization_lines`, or the stored form read line by line: cache.read_by_organization).
+    The envelope (the first line) is read and written again with the page's limit and offset; it holds
+    `total`, so the page's lines are known before they come, are kept as they pass, and the rest is not
+    read (issue 17: at national scale the whole view is 50 MB; joined, or decompressed whole, it cost the
+    worker its memory bound)."""
+    head = PlanStatusByOrganization.model_validate_json(next(lines))
+    total = head.total
+    envelope = _BY_ORG_JSON(head.model_copy(update={"limit": listing.limit, "offset": listing.offset}))
     assert envelope.endswith(b"[]}"), "organizations must stay PlanStatusByOrganization's last field"
-    order = range(total, 0, -1) if listing.sort == "-code" else range(1, total + 1)  # stored by code
-    pieces: list[bytes | memoryview] = [envelope[:-2]]
-    for n, line in enumerate(order[listing.offset : listing.offset + listing.limit]):
-        if n:
-            pieces.append(b",")
-        pieces.append(view[ends[line - 1] + 1 : ends[line]])
-    pieces.append(b"]}")
-    return b"".join(pieces), total
+    # the page's lines, counted from 0 in stored order (by code); `-code` reads the same lines from the end
+    if listing.sort == "-code":
+        first, stop = max(total - listing.offset - listing.limit, 0), max(total - listing.offset, 0)
+    else:
+        first, stop = min(listing.offset, total), min(listing.offset + listing.limit, total)
+    kept = []
+    for n, line in enumerate(lines):
+        if n >= stop:
+            break
+        if n >= first:
+            kept.append(line)
+    if listing.sort == "-code":
+        kept.reverse()
+    return b"".join([envelope[:-2], b",".join(kept), b"]}"]), total
 
 
 _BY_ORG_JSON = PlanStatusByOrganization.__pydantic_serializer__.to_json
+_O = table_of(Organization)
+_NAMES = select(_O.c.id, _O.c.code, _O.c.name).where(_O.c.id.in_(bindparam("ids", expanding=True)))
 _ORG_JSON = OrganizationStatus.__pydantic_serializer__.to_json
 
 
 def _by_organization_lines(
     session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool
-) -> list[bytes]:
+) -> Iterator[bytes]:
     """The whole view, as stored: the envelope (PlanStatusByOrganization's JSON with `total` and no
     organisations), then one line per organisation that reported (OrganizationStatus's JSON), by code.
 
@@ -393,7 +420,16 @@ def _by_organization_lines(
     units reported on), with the target's own rules from that organisation down, so a ward's status here and
     its line in the city's breakdown agree. Each evaluation is written out (shaping.organization_target) as
     soon as it is made and dropped: only one target's figures and evaluations are held at a time, not every
-    organisation's evaluations with their lists (issue 17: 930 MB at 1M figures)."""
+    organisation's evaluations with their lists (issue 17: 930 MB at 1M figures). The written-out pieces go
+    to a spool (SPOOL_IN_MEMORY, then a temporary file) and the lines are made from it one at a time, as
+    they are consumed (a generator: everything is judged before the first line, the envelope, comes)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        yield from _by_organization_spooled(session, plan, as_of, known_at, lang, include_submitted, spool)
+
+
+def _by_organization_spooled(
+    session: Session, plan: Plan, as_of: date, known_at: datetime | None, lang: str, include_submitted: bool, spool: IO[bytes]
+) -> Iterator[bytes]:
     # Rows of PLAN_TARGETS, read by column name; spec_of takes them as it takes a Target (app/targets/spec.py).
     targets: dict[int, Any] = {t.id: t for t in session.execute(queries.PLAN_TARGETS, {"plan_id": plan.id}).all()}
     position = {target_id: i for i, target_id in enumerate(targets)}  # the plan's order
@@ -401,34 +437,51 @@ def _by_organization_lines(
     phase = phase_on(plan.end_date, as_of)
     tree = load_tree(session, plan.organization_id)
     plan_units = tree.units(plan.organization_id)
-    per_org: dict[int, list[_Piece]] = defaultdict(list)
+    # org -> its pieces, three numbers each (position, at, _pack(size, status, provisional)) in an array: 24 bytes
+    # a piece, not a tuple of objects (about 150): 107,000 pieces at national scale
+    per_org: dict[int, array[int]] = defaultdict(lambda: array("q"))
+    written = 0  # the spool's length
     approval = queries.approval_of(session, plan.approval_required, list(targets), include_submitted)
     for target_id, figures, set_aside, awaiting in queries.stream(session, list(targets), as_of, known_at, approval):
         target = targets[target_id]
         spec = spec_of(target, plan)
-        reporters = {obs.organization_id for obs in figures}
-        above = {org: set(plan_units.ancestors(org)) for org in set(reporters).union(o.organization_id for o, _ in set_aside)}
-        # every organisation that reported, and every one above it (its view rolls its units up)
-        viewers = reporters.union(*(above[org] for org in reporters)) if reporters else set()
-        for org_id in viewers:
-            mine = [o for o in figures if o.organization_id == org_id or org_id in above[o.organization_id]]
-            # the figures set aside (replaced versions, not approved) from this organisation down: counted by reason
-            excluded = [(o, why) for o, why in set_aside if o.organization_id == org_id or org_id in above[o.organization_id]]
+        above = {
+            org: plan_units.ancestors(org)
+            for org in {o.organization_id for o in figures}.union(o.organization_id for o, _ in set_aside)
+        }
+        # Each organisation's figures from it down, in the figures' order: one pass over the figures, each
+        # handed to its organisation and every one above it (a filter of all the figures per organisation
+        # was figures x organisations: 10,000 x 6,700 per target at national scale, issue 17). The keys are
+        # every organisation that reported and every one above it (its view rolls its units up).
+        mine: dict[int, list[Observation]] = defaultdict(list)
+        for o in figures:
+            mine[o.organization_id].append(o)
+            for org in above[o.organization_id]:
+                mine[org].append(o)
+        # the figures set aside (replaced versions, not approved) from each organisation down: counted by reason
+        excluded: dict[int, list[tuple[Observation, str]]] = defaultdict(list)
+        for o, why in set_aside:
+            excluded[o.organization_id].append((o, why))
+            for org in above[o.organization_id]:
+                excluded[org].append((o, why))
+        for org_id, own in mine.items():
             ev = evaluate(
                 spec,
-                mine,
+                own,
                 as_of=as_of,
                 known_at=known_at,
                 rules=rules,
                 units=tree.units(org_id),
-                excluded=excluded,
+                excluded=excluded.get(org_id, []),
                 awaiting=awaiting,
             )
             if ev.observation_ids:  # reported something that counts by as_of / known_at
-                per_org[org_id].append(
-                    _Piece(position[target_id], shaping.organization_target(target, ev), ev.status, ev.provisional)
-                )
-    orgs = {o.id: o for o in session.execute(select(Organization).where(col(Organization.id).in_(list(per_org)))).scalars()}
+                body = shaping.organization_target(target, ev)
+                per_org[org_id].extend((position[target_id], written, _pack(len(body), ev.status, ev.provisional)))
+                spool.write(body)
+                written += len(body)
+    # (id, code, name) rows, not entities: 10,009 of them at national scale
+    orgs = {o.id: o for o in session.execute(_NAMES, {"ids": list(per_org)})}
     envelope = PlanStatusByOrganization(
         plan_id=stored_id(plan),
         as_of=as_of,
@@ -440,9 +493,15 @@ def _by_organization_lines(
         offset=0,
         organizations=[],
     )
-    lines = [_BY_ORG_JSON(envelope)]
+    yield _BY_ORG_JSON(envelope)
+
+    def read(piece: _Piece) -> bytes:
+        spool.seek(piece.at)
+        return spool.read(piece.size)
+
     for org_id in sorted(per_org, key=lambda i: orgs[i].code):
-        pieces = sorted(per_org.pop(org_id), key=lambda p: p.position)
+        packed = per_org.pop(org_id)
+        pieces = sorted((_unpack(*packed[k : k + 3]) for k in range(0, len(packed), 3)), key=lambda p: p.position)
         summary = summarize(pieces, as_of=as_of, phase=phase)
         head = _ORG_JSON(
             OrganizationStatus(
@@ -453,8 +512,7 @@ def _by_organization_lines(
                 targets=[],
             )
         )
-        lines.append(head[:-3] + b"[" + b",".join(p.body for p in pieces) + b"]}")
-    return lines
+        yield head[:-3] + b"[" + b",".join(read(p) for p in pieces) + b"]}"
 
 
 def target_history(*, session: Session, target: Target, as_of: date, known_at: datetime | None) -> TargetHistory:

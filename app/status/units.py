@@ -1,19 +1,20 @@
 """Who reports for a plan: the organisation tree under it and the units expected to report.
 
-Reads the plan organisation's subtree once per request (one recursive query plus one read of
-the organisations' columns) and turns it into the engine's `Units` for the plan, a target, or
+Reads the plan organisation's subtree (one recursive query) when a status is computed, and turns it into the engine's `Units` for the plan, a target, or
 one unit's own view (the roll-up by organisation uses the same rules from that unit down).
 
 Expected units, most specific first: the target's `reporting_unit_ids`, the plan's, or by
 default the root organisation's direct children marked `is_reporting_unit` (if it has none,
 the root itself).
+
+The stored status answers do not read the tree to know whether it changed: they fingerprint the tree's
+version (app/organizations/models.py OrganizationTreeVersion), which triggers move on every change.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -29,16 +30,6 @@ class Tree:
     parent: dict[int, int | None]
     labels: dict[int, str]
     reporting: frozenset[int]  # marked is_reporting_unit
-    _root_parent: int | None = None  # the root's own parent (in the digest, as it always was)
-    names: dict[int, str] = field(default_factory=dict, compare=False)  # not in `key`: the views that show names hash them
-
-    @functools.cached_property
-    def key(self) -> str:
-        """A digest of all of the above: part of the stored evaluations' fingerprint (only the plan views need it)."""
-        rows = sorted(
-            (o, p if o != self.root else self._root_parent, self.labels[o], o in self.reporting) for o, p in self.parent.items()
-        )
-        return hashlib.blake2b(repr(rows).encode(), digest_size=12).hexdigest()
 
     @functools.cached_property
     def _kids(self) -> dict[int, list[int]]:
@@ -70,9 +61,7 @@ def load_tree(session: Session, root: int) -> Tree:
     parent = {r.id: (r.parent_id if r.id != root else None) for r in rows}
     labels = {r.id: r.code for r in rows}
     reporting = frozenset(r.id for r in rows if r.is_reporting_unit)
-    root_parent = next((r.parent_id for r in rows if r.id == root), None)
-    names = {r.id: r.name for r in rows}
-    return Tree(root=root, parent=parent, labels=labels, reporting=reporting, _root_parent=root_parent, names=names)
+    return Tree(root=root, parent=parent, labels=labels, reporting=reporting)
 
 
 def expected_for(plan, target) -> list[int] | None:

@@ -582,3 +582,105 @@ def test_cli_imports_a_file_and_exits_1_when_rows_failed(tmp_path, monkeypatch):
     assert "row" in failed.output and "3,098" in failed.output and "3098" in failed.output
     unknown = runner.invoke(cli, ["import", str(good), "--plan", "NOPE", "--kind", "targets"])
     assert unknown.exit_code == 2
+
+
+# ------------------------------------------------------------------ organisations read in bulk (issue 17, national scale)
+
+
+def _organisation_lookups(app):
+    """The statements that look organisations up by code or id (not the plan's subtree: a recursive query)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        flat = " ".join(statement.split()).lower()
+        if "recursive" not in flat and "from organization" in flat and ("organization.code in" in flat or "organization.code =" in flat
+                                            or "organization.id in" in flat or "organization.id =" in flat):
+            seen.append(flat)
+
+    event.listen(app.state.engine, "before_cursor_execute", note)
+    return seen, lambda: event.remove(app.state.engine, "before_cursor_execute", note)
+
+
+def test_a_file_reads_its_organisations_at_once_with_the_same_row_errors(app, client, make):
+    """Thirty units named over sixty rows: one statement for their codes, not one per code; an unknown code,
+    a code in the wrong case (codes match exactly), and a unit outside the plan's tree each fail their row,
+    with the reason they always had."""
+    root = make.org(code="TINH")
+    wards = [make.org(code=f"W-{i:02d}", parent_id=root["id"]) for i in range(30)]
+    stranger = make.org(code="KHAC")
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    good = [["01", w["code"], day, str(i)] for i, w in enumerate(wards) for day in ("2019-03-31", "2019-06-30")]
+    bad = [["01", "NO-SUCH", "2019-06-30", "1"], ["01", "w-01", "2019-06-30", "1"], ["01", "KHAC", "2019-06-30", "1"]]
+    seen, stop = _organisation_lookups(app)
+    try:
+        report = imported(client, plan["id"], "submissions", csv_bytes([header, *good[:30], *bad, *good[30:]]), keep_good_rows="true")
+    finally:
+        stop()
+    assert counts(report) == (60, 0, 0, 3), report
+    assert len(seen) == 1 and "organization.code in" in seen[0], seen
+    errors = [(e["row"], e["column"], e["value"], e["reason"]) for e in report["errors"]]
+    assert errors[:2] == [
+        (32, "organization_code", "NO-SUCH", "no organisation has the code 'NO-SUCH'"),
+        (33, "organization_code", "w-01", "no organisation has the code 'w-01'"),
+    ], errors
+    assert errors[2][:3] == (34, "organization_code", "KHAC") and "the plan's organisation or one under it" in errors[2][3]
+    assert stranger["id"] not in {f["organization_id"] for f in figures(client, target["id"])}
+    assert len(figures(client, target["id"])) == 60
+
+
+def test_organisations_are_read_in_chunks_and_none_is_missed(app, client, make, monkeypatch):
+    from app.exchange.importer import figures as importer
+
+    monkeypatch.setattr(importer, "_NAMES_PER_QUERY", 2)
+    root = make.org()
+    wards = [make.org(parent_id=root["id"]) for _ in range(5)]
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    header = ["target_code", "organization_code", "period_date", "value"]
+    rows = [header] + [["01", o["code"], "2019-06-30", str(i)] for i, o in enumerate([root, *wards])]
+    seen, stop = _organisation_lookups(app)
+    try:
+        assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (6, 0, 0, 0)
+    finally:
+        stop()
+    assert len(seen) == 3, seen  # six codes, two per statement
+
+
+def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(app, client, make, key_for):
+    """A JSON batch may name units by id or code; a reporter's key reaches its own unit only. Unknown ids and
+    codes, ids out of range, and units outside the key's scope fail their rows as before."""
+    root = make.org(code="TP")
+    ward = make.org(code="P-1", parent_id=root["id"])
+    other = make.org(code="P-2", parent_id=root["id"])
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    reporter = key_for("reporter", ward["id"])
+    body = [
+        {"target_code": "01", "organization_code": "P-1", "period_date": "2019-03-31", "value": 1},
+        {"target_code": "01", "organization_id": ward["id"], "period_date": "2019-06-30", "value": 2},
+        {"target_code": "01", "organization_code": "TP", "period_date": "2019-06-30", "value": 3},
+        {"target_code": "01", "organization_id": other["id"], "period_date": "2019-06-30", "value": 4},
+        {"target_code": "01", "organization_id": 987654, "period_date": "2019-06-30", "value": 5},
+        {"target_code": "01", "organization_code": "P-9", "period_date": "2019-06-30", "value": 6},
+    ]
+    seen, stop = _organisation_lookups(app)
+    try:
+        r = client.post(f"{API}/plans/{plan['id']}/submissions/batch", json=body, headers=reporter)
+    finally:
+        stop()
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert counts(report) == (2, 0, 0, 4), report
+    assert len([s for s in seen if "organization.code in" in s]) == 1
+    assert len([s for s in seen if "organization.id in" in s]) == 1
+    errors = [(e["row"], e["column"], e["reason"]) for e in report["errors"]]
+    assert errors == [
+        (3, "organization_code", "'TP' is outside the scope of your API key"),
+        (4, "organization_id", f"{other['id']} is outside the scope of your API key"),
+        (5, "organization_id", "no organisation has the id 987654"),
+        (6, "organization_code", "no organisation has the code 'P-9'"),
+    ], errors

@@ -255,3 +255,15 @@ def test_a_figure_committed_out_of_id_order_is_seen(app, client, scene, backend)
     after = plan_status(client, scene)
     assert after == from_scratch(app, client, scene)
     assert by_code(after)["FLOW"]["measured"] == by_code(between)["FLOW"]["measured"] + 250
+
+
+def test_the_stored_lines_come_back_whatever_the_step():
+    """The roll-up by organisation is stored compressed and read back line by line (issue 17: never whole);
+    lines cut across the decompression's steps come back intact, and an empty last line too."""
+    from app.status.cache import compress_lines, stored_lines as _lines
+
+    lines = [b'{"envelope":1}', *(f'{{"org":{n},"name":"\\u0110\\u01a1n v\\u1ecb {n}"}}'.encode() * (n % 5 + 1) for n in range(300)), b""]
+    stored = compress_lines(lines)
+    for step in (1, 7, 64, 1000, 1 << 20):
+        assert list(_lines(stored, step)) == lines[:-1], step  # a trailing empty line is not a line
+    assert list(_lines(compress_lines([b"one"]), 2)) == [b"one"]
