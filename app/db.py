@@ -77,11 +77,9 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return  # new (just connected), or back in the pool moments ago
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            # the dialect's own ping (pre-ping's): it leaves no transaction open on the connection (a plain
+            # SELECT would, and a route that then asks for AUTOCOMMIT on it would fail)
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # the pool discards this connection and connects again (up to 3 tries)
             raise DisconnectionError(f"a pooled connection was dead after {time.monotonic() - idle_since:.0f} s idle") from exc
 

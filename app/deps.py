@@ -25,13 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from app import language as languages
 from app.auth import policy
 from app.auth.models import Role
-from app.auth.service import KEY_COLUMNS, Principal, hash_key, live, principal_of
+from app.auth.service import KEY_COLUMNS, Principal, hash_key, live, note_use, principal_of, use_due
 from app.common.crud import transaction
 from app.common.listing import Listing, Sorts, sort_pattern
 from app.common.models import utcnow
 from app.common.types import MAX_ID, MAX_PAGE, text_checks
 from app.errors import BadRequest, FieldError, Unauthorized
-from app.events import outbox
 from app.idempotency import store
 
 
@@ -114,12 +113,10 @@ def identify(request: Request, session: Session) -> Principal | None:
     return principal
 
 
-# The key, and whether any webhook subscription is active (a write then needs no read of its own for
-# that: app/events/outbox.py); with an Idempotency-Key, the key's record too: one round trip (issue 17).
-_SUBSCRIBED = outbox.ANY_ACTIVE.label("subscribed")
-_KEY = select(*KEY_COLUMNS, _SUBSCRIBED).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+_KEY = select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
 _KEY_AND_RECORD = (
-    select(*KEY_COLUMNS, _SUBSCRIBED, *store.RECORD_COLUMNS)
+    select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
     .select_from(
         KEY_COLUMNS[0].table.outerjoin(
             store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
@@ -138,12 +135,13 @@ def _identify(session: Session, secret: str):
     else:
         params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
         row = session.execute(_KEY_AND_RECORD, params).first()
-    key, noted = live(session, row, utcnow())
-    if noted:  # last_used_at, at most once a minute: committed now, apart from the request's own write
+    now = utcnow()
+    key = live(row, now)
+    if key is not None and use_due(key, now):
+        # last_used_at, at most once a minute: written and committed now, apart from the request's own write,
+        # and inside `transaction` (on SQLite a write before it would hold SQLite's lock while waiting its turn)
         with transaction(session, "The key's use could not be noted."):
-            pass
-    elif row is not None and not row.subscribed:  # read in the transaction the request's write goes on in
-        outbox.none_active(session)
+            note_use(session, key.id, now)
     # Otherwise only read: no commit (a round trip on PostgreSQL); the read ends with the request's transaction.
     if key is None:
         raise Unauthorized("The API key is unknown, revoked or expired.")

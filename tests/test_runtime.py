@@ -117,3 +117,21 @@ def test_a_pooled_connection_that_died_idle_is_replaced(backend, database_urls, 
             assert client.get("/api/v1/organizations").status_code == answers
     finally:
         application.state.engine.dispose()
+
+
+def test_a_targets_status_on_a_connection_tested_after_idling(backend, database_urls, monkeypatch):
+    """The idle test leaves no transaction open: a target's status, which reads without one on PostgreSQL
+    (AUTOCOMMIT), works on a connection just tested (it was a 500: "can't change 'autocommit' now")."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server connection to test")
+    import app.db
+
+    monkeypatch.setattr(app.db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    application = create_app(Settings(database_url=database_urls["postgresql"]))
+    try:
+        with TestClient(application, raise_server_exceptions=False) as client:
+            for _ in range(3):  # each checkout after the first tests the connection
+                r = client.get("/api/v1/targets/999999/status")
+                assert r.status_code == 404, r.text
+    finally:
+        application.state.engine.dispose()

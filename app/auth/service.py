@@ -1,4 +1,4 @@
-"""API key use cases: create (secret shown once), authenticate, list, revoke."""
+"""API key use cases: create (secret shown once), who a key is (live, its use noted), list, revoke."""
 
 from __future__ import annotations
 
@@ -71,39 +71,27 @@ def create_key(*, session: Session, key_in: ApiKeyCreate, created_by: Principal 
     return key, secret
 
 
-# Built once (SQLAlchemy caches its compiled form): every request with a key runs it.
-_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
-
-
-def authenticate(session: Session, secret: str) -> ApiKey | None:
-    """The live key with this secret, or None (unknown, revoked or expired). Notes the use."""
-    key = session.exec(_BY_HASH, params={"key_hash": hash_key(secret)}).first()
-    now = utcnow()
-    if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
-        return None
-    if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.add(key)
-        session.flush()  # committed by the caller's edge (app.deps._identify)
-    return key
-
-
 _K = table_of(ApiKey)
 # The columns `live` and `principal_of` read: a key read with them is a row, not an ORM entity.
 KEY_COLUMNS = (_K.c.id, _K.c.name, _K.c.role, _K.c.organization_id, _K.c.revoked_at, _K.c.expires_at, _K.c.last_used_at)
 _NOTE_USE = update(_K).where(_K.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
-def live(session: Session, key, now: datetime) -> tuple[Any, bool]:
-    """(the key row (`KEY_COLUMNS`) if it is live, else None: unknown, revoked or expired; whether its use
-    was noted). The use is noted at most once a minute (a quiet update: no audit event), for the caller's
-    edge to commit. For callers that read the key with more."""
+def live(key, now: datetime) -> Any:
+    """The key row (`KEY_COLUMNS`) if it is live, else None: unknown, revoked or expired."""
     if key is None or key.revoked_at is not None or (key.expires_at is not None and as_utc(key.expires_at) <= now):
-        return None, False
-    if key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION:
-        session.execute(_NOTE_USE, {"key_id": key.id, "now": now})
-        return key, True
-    return key, False
+        return None
+    return key
+
+
+def use_due(key, now: datetime) -> bool:
+    """Whether the key's use is to be noted (`note_use`): at most once a minute."""
+    return key.last_used_at is None or now - as_utc(key.last_used_at) >= LAST_USED_RESOLUTION
+
+
+def note_use(session: Session, key_id: int, now: datetime) -> None:
+    """Notes the key's use (a quiet update: no audit event), in the caller's transaction."""
+    session.execute(_NOTE_USE, {"key_id": key_id, "now": now})
 
 
 def principal_of(key) -> Principal:

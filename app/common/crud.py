@@ -78,7 +78,10 @@ def on_conflict(session: Session, meaning: ConflictMeaning) -> None:
 # their turn on this lock instead, handed over the moment the last one ends. Not a rule of correctness
 # (SQLite's own lock is that, across processes too) and no state: only the order of this process's writers.
 # A turn not given within TURN_SECONDS (a long import) is not waited for further: SQLite's busy timeout
-# (SQLITE_BUSY_TIMEOUT_MS, 5 s by default) then applies as before.
+# (SQLITE_BUSY_TIMEOUT_MS, 5 s by default) then applies as before, so a writer behind a write longer than
+# both gives up after their sum. The turn is taken when the use case's `transaction` begins, reads and
+# checks included: a few milliseconds more than SQLite's lock would hold other writers of the process.
+# Nothing may write before its `transaction` (it would hold SQLite's lock while waiting for the turn).
 _SQLITE_WRITERS = threading.RLock()
 TURN_SECONDS = 5.0
 

@@ -36,7 +36,7 @@ from app.config import get_settings
 from app.events.models import DeliveryState, EventType, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.organizations.service import subtree
 
-__all__ = ["ANY_ACTIVE", "EventType", "Watched", "emit", "emit_many", "none_active", "take_watched", "wants", "watch_targets"]
+__all__ = ["EventType", "Watched", "emit", "emit_many", "take_watched", "wants", "watch_targets"]
 
 _S = table_of(WebhookSubscription)
 _E = table_of(WebhookEvent)
@@ -69,16 +69,6 @@ def _subscriptions(session: Session) -> list[_Subscription]:
         found = [_Subscription(r.id, r.organization_id, frozenset(r.event_types or ())) for r in rows]
         session.info[_SUBSCRIPTIONS] = (session.get_transaction(), found)
     return found
-
-
-# For a write's first query (the caller's key, app/deps.py): whether any subscription is active. When
-# none is, `none_active` says so for the transaction and `wants` needs no read of its own (issue 17).
-ANY_ACTIVE = select(_S.c.id).where(_S.c.active.is_(True)).exists()
-
-
-def none_active(session: Session) -> None:
-    """The caller read, in the session's current transaction, that no subscription is active (`ANY_ACTIVE`)."""
-    session.info[_SUBSCRIPTIONS] = (session.get_transaction(), [])
 
 
 def wants(session: Session, event_type: str) -> bool:
