@@ -34,7 +34,7 @@ from app.errors import BadRequest, FieldError, Unauthorized
 from app.idempotency import store
 
 
-def open_session(request: Request) -> Session:
+def open_session(request: Request, *, reads_only: bool = False) -> Session:
     """A session on the app's engine for this request (closed by whoever opened it).
 
     `session.info` carries what the audit trail and idempotency need to know about the
@@ -42,11 +42,18 @@ def open_session(request: Request) -> Session:
     the Idempotency-Key whose record the write's commit inserts (app/idempotency/events.py).
     Rows keep their values after a commit (`expire_on_commit=False`): the answer is built from
     what was just written, without reading it back. Making a session does no I/O (it connects
-    at its first statement).
+    at its first statement), except `reads_only` on PostgreSQL, which connects to set AUTOCOMMIT:
+    for a route that only reads (a key's use noted meanwhile is committed at once, as it would be).
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
     session.info["request_id"] = getattr(request.state, "request_id", "")
     session.info["idempotency"] = getattr(request.state, "idempotency", None)
+    if reads_only and session.get_bind().dialect.name == "postgresql":
+        # Only reads on this session: no transaction, so no BEGIN and no ROLLBACK round trips (each statement
+        # reads committed data, as it would in a READ COMMITTED transaction). SQLite reads outside a
+        # transaction already (pysqlite begins one only before a write), and setting the level there costs a
+        # PRAGMA at each checkout and checkin.
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
 
 

@@ -18,12 +18,15 @@ from app.plans.models import Plan, PlanState
 NO_KEY = "This request needs an API key: send it as 'Authorization: Bearer <key>'."
 
 
-def in_scope(session: Session, principal: Principal, organization_id: int) -> bool:
-    """True when the key may act for this organisation (admins: everywhere)."""
+def in_scope(session: Session, principal: Principal, organization_id: int, *, above: set[int] | None = None) -> bool:
+    """True when the key may act for this organisation (admins: everywhere). `above`: the organisation's
+    `ancestors`, when the caller read them already."""
     if principal.role == Role.ADMIN:
         return True
     if principal.organization_id is None:
         return False
+    if above is not None:
+        return principal.organization_id in above
     return is_within(session, organization_id, principal.organization_id)
 
 
@@ -49,7 +52,7 @@ def require(
     if organization_id is not None and principal.role != Role.ADMIN:
         # One query: the organisation and those above it (none: it does not exist, which the service answers).
         above = above if above is not None else ancestors(session, organization_id)
-        if above and (principal.organization_id is None or principal.organization_id not in above):
+        if above and not in_scope(session, principal, organization_id, above=above):
             raise Forbidden(
                 f"Organisation {organization_id} is outside the scope of the key '{principal.name}' "
                 f"(organisation {principal.organization_id} and those under it)."

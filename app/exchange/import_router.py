@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -351,7 +352,13 @@ def import_submissions_file(
     dry_run: DryRun = False,
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
-    report = importer.import_submissions(  # the upload's dependency holds `importing` until the answer
+    return _import_figures(request, session, upload, dry_run=dry_run, keep_good_rows=keep_good_rows)
+
+
+def _import_figures(request: Request, session: Session, upload: Upload, *, dry_run: bool, keep_good_rows: bool) -> ImportReport:
+    """What a sheet's import of figures and the JSON batch do once their rows are read (the upload's dependency
+    holds `importing` until the answer): import them, give the rows' memory back, judge the plan in its wake."""
+    report = importer.import_submissions(
         session=session,
         plan=upload.plan,
         table=upload.table,
@@ -360,17 +367,13 @@ def import_submissions_file(
         scope=upload.scope,
     )
     memory.give_back()  # the file's rows, fields and events (20,000 of each) are freed: back to the system
-    _judge_in_wake(request, report)
-    return report
-
-
-def _judge_in_wake(request: Request, report: ImportReport) -> None:
     if report.stored and report.counts.created + report.counts.updated:
         # In the import's wake, after its commit and its answer: the plan is judged on today's date and
         # the evaluations stored, so the next plan-status read does not judge every target (issue 17).
         # Not BackgroundTasks: the idempotency layer holds the answer until the app returns, tasks included.
         state = request.app.state
         judge_after_import(state.engine, report.plan_id, state.settings.today())
+    return report
 
 
 BATCH_DESCRIPTION = f"""
@@ -467,14 +470,4 @@ def import_submissions_batch(
     keep_good_rows: KeepGoodRows = False,
 ) -> ImportReport:
     # The one write path of imported figures: the rows of the JSON list go where a sheet's rows go.
-    report = importer.import_submissions(  # the upload's dependency holds `importing` until the answer
-        session=session,
-        plan=upload.plan,
-        table=upload.table,
-        dry_run=dry_run,
-        keep_good_rows=keep_good_rows,
-        scope=upload.scope,
-    )
-    memory.give_back()
-    _judge_in_wake(request, report)  # as after a sheet's import
-    return report
+    return _import_figures(request, session, upload, dry_run=dry_run, keep_good_rows=keep_good_rows)

@@ -148,14 +148,8 @@ async def get_target_status(
     read = reading_of(request, as_of, lang, known_at)
 
     def answer() -> bytes:
-        session = open_session(request)
+        session = open_session(request, reads_only=True)  # a stale row is stored on a connection of its own
         try:
-            if request.app.state.engine.dialect.name == "postgresql":
-                # Only reads on this session (a stale row is stored on a connection of its own): no transaction,
-                # so no BEGIN and no ROLLBACK round trips (each statement reads committed data, as it would in a
-                # READ COMMITTED transaction). SQLite reads outside a transaction already (pysqlite begins one
-                # only before a write), and setting the level there costs a PRAGMA at each checkout and checkin.
-                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             principal = identify(request, session)  # None without a key: reads may be open
             # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
             policy.require_read(principal, open_reads=open_reads(request))
