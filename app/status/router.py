@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import language
 from app.auth import policy
+from app.common.routing import lean_route
 from app.common.types import MAX_DATE, MIN_DATE, IsoDate, IsoWallDateTime
 from app.deps import (
     IDENTIFIES_ITSELF,
@@ -122,8 +123,10 @@ def _known_at(value: datetime | None, zone: str) -> datetime | None:
     return aware
 
 
-@router.get(
+@lean_route(  # parameters read without FastAPI's per-request work when valid (app/common/routing.py)
+    router,
     "/targets/{target_id}/status",
+    methods=["GET"],
     summary="Get a target's status: verdict or pace, forecast, explanation",
     description="Where the target stands on `as_of` (default: today in the configured time zone): after its period "
     "a verdict (`exceeded`, `achieved`, `basically_achieved`, `not_achieved`), during it the pace (`on_track`, "

@@ -13,6 +13,7 @@ from app.common import etag
 from app.common.crud import transaction
 from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
+from app.common.routing import lean_route
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
 from app.deps import IDENTIFIES_ITSELF, ListRequest, PrincipalDep, SessionDep, identify, listing, open_reads, open_session
 from app.idempotency.events import answer_with_write
@@ -92,8 +93,10 @@ def list_submissions(
     )
 
 
-@router.post(
+@lean_route(  # parameters and body read without FastAPI's per-request work when valid (app/common/routing.py)
+    router,
     "/targets/{target_id}/submissions",
+    methods=["POST"],
     status_code=201,
     summary="Submit a figure for a target",
     description="Needs a reporter key (or higher) in scope of the reporting organisation. "
