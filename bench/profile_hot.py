@@ -6,7 +6,7 @@ another, and prints the wall time per request. With --profile, cProfile records 
 thread and every thread-pool call (one profiler per call, merged), and prints the top functions
 by cumulative and own time, so each step's share can be read off.
 
-    .venv/bin/python bench/profile_hot.py [-n 2000] [--profile healthz|status|post] [--db-url URL]
+    .venv/bin/python bench/profile_hot.py [-n 2000] [--concurrency C] [--profile healthz|status|post] [--db-url URL]
 
 What it leaves out: the HTTP parsing (h11/httptools) and the socket, which the floor pays as well.
 """
@@ -111,6 +111,10 @@ async def main_async(args) -> None:
     app = create_app()
     drv = Driver(app)
     async with app.router.lifespan_context(app):
+        if os.environ.get("PROFILE_THREADS"):
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = int(os.environ["PROFILE_THREADS"])
         auth = [(b"authorization", f"Bearer {key}".encode())]
         n_post = [0]
 
@@ -142,16 +146,22 @@ async def main_async(args) -> None:
             cpu0 = time.process_time()
             if loop_prof:
                 loop_prof.enable()
-            for _ in range(args.n):
-                coro, want = make()
-                status, body = await coro
-                if status != want:
-                    raise SystemExit(f"{name}: {status} {body[:300]!r}")
+            async def one_client(count: int) -> None:
+                for _ in range(count):
+                    coro, want = make()
+                    status, body = await coro
+                    if status != want:
+                        raise SystemExit(f"{name}: {status} {body[:300]!r}")
+
+            # --concurrency C: C clients at once, as wrk's connections (the thread pool and, on SQLite,
+            # the writers' turns come into play); 1: one request after another
+            await asyncio.gather(*(one_client(args.n // args.concurrency) for _ in range(args.concurrency)))
             if loop_prof:
                 loop_prof.disable()
             wall = (time.perf_counter() - started) / args.n
             cpu = (time.process_time() - cpu0) / args.n
-            print(f"{name:8} {wall * 1e6:8.0f} µs/request wall, {cpu * 1e6:8.0f} µs CPU (in process, one at a time)")
+            at = "one at a time" if args.concurrency == 1 else f"{args.concurrency} at a time"
+            print(f"{name:8} {wall * 1e6:8.0f} µs/request wall, {cpu * 1e6:8.0f} µs CPU (in process, {at})")
             if loop_prof:
                 stats = pstats.Stats(loop_prof, stream=(out := io.StringIO()))
                 for p in THREAD_PROFILES:
@@ -165,6 +175,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--only", choices=("healthz", "status", "post"))
     parser.add_argument("--profile", choices=("healthz", "status", "post"))
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--db-url")

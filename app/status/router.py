@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from app import language
 from app.auth import policy
@@ -21,6 +20,7 @@ from app.deps import (
     SessionDep,
     TodayDep,
     identify,
+    in_hot_thread,
     listing,
     open_reads,
     open_session,
@@ -156,7 +156,8 @@ async def get_target_status(
             principal = identify(request, session)  # None without a key: reads may be open
             # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
             policy.require_read(principal, open_reads=open_reads(request))
-            row = session.execute(queries.TARGET_STATUS, {"target_id": target_id, "as_of": read.as_of}).first()
+            # on the connection: a Core statement needs none of the ORM session's execute (issue 17)
+            row = session.connection().execute(queries.TARGET_STATUS, {"target_id": target_id, "as_of": read.as_of}).first()
             missing = f"Target {target_id} does not exist."
             if row is None:
                 raise NotFound(missing)
@@ -176,7 +177,7 @@ async def get_target_status(
             session.close()  # here, in this thread: the read ends and the connection goes back to the pool
 
     # Its own Response: the language headers (app/language.py) go on it, as the `language` dependency's would.
-    body = await run_in_threadpool(answer)
+    body = await in_hot_thread(request, answer)
     return Response(content=body, media_type="application/json", headers=language.headers(read.lang))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from app.auth import policy
 from app.auth.models import Role
@@ -15,7 +14,17 @@ from app.common.etag import IfNoneMatch
 from app.common.models import stored_id
 from app.common.routing import lean_route
 from app.common.types import MAX_DATE, MAX_ID, MIN_DATE, IsoDate, Page
-from app.deps import IDENTIFIES_ITSELF, ListRequest, PrincipalDep, SessionDep, identify, listing, open_reads, open_session
+from app.deps import (
+    IDENTIFIES_ITSELF,
+    ListRequest,
+    PrincipalDep,
+    SessionDep,
+    identify,
+    in_hot_thread,
+    listing,
+    open_reads,
+    open_session,
+)
 from app.idempotency.events import answer_with_write
 from app.openapi import errors
 from app.organizations.deps import OrganizationDep
@@ -137,7 +146,7 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
         finally:
             session.close()  # here, in this thread: no second hand-off to close it
 
-    answer, headers = await run_in_threadpool(write)
+    answer, headers = await in_hot_thread(request, write)
     return Response(answer, status_code=201, media_type="application/json", headers=headers)
 
 

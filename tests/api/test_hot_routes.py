@@ -161,3 +161,33 @@ def test_a_subscription_committed_before_the_figure_gets_its_event(app, client, 
     with Session(app.state.engine) as session:
         types = session.execute(select(WebhookEvent.type)).scalars().all()
     assert types == ["figure.submitted"], types
+
+
+def test_the_hot_routes_run_within_the_apps_limiter(app, client, backend, make, monkeypatch):
+    """SQLite: the hot routes' work runs on one thread at a time (app.deps.hot_route_limiter: threads that
+    each do short SQLite work spend more on handing the GIL over than on the work); PostgreSQL: the
+    thread pool's limiter (None). Both routes go through it."""
+    import anyio.to_thread
+
+    limiter = app.state.hot_limiter
+    if backend == "sqlite":
+        assert limiter is not None and limiter.total_tokens == 1
+    else:
+        assert limiter is None
+    given = []
+    original = anyio.to_thread.run_sync
+
+    async def recorded(func, *args, limiter=None, **kwargs):
+        given.append((getattr(func, "__qualname__", ""), limiter))
+        return await original(func, *args, limiter=limiter, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recorded)
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    r = client.post(
+        f"{API}/targets/{target['id']}/submissions", json={"value": 1, "period_date": "2019-05-31", "organization_id": org["id"]}
+    )
+    assert r.status_code == 201, r.text
+    assert client.get(f"{API}/targets/{target['id']}/status").status_code == 200
+    hot = [(name, used) for name, used in given if name.split(".")[0] in ("create_submission", "get_target_status")]
+    assert hot == [("create_submission.<locals>.write", limiter), ("get_target_status.<locals>.answer", limiter)]
