@@ -79,6 +79,11 @@ class Driver:
 
 
 THREAD_PROFILES: list[cProfile.Profile] = []
+CPU_TIMER = False  # --cpu: each thread's CPU time (time.thread_time) instead of the wall clock
+
+
+def _profiler() -> cProfile.Profile:
+    return cProfile.Profile(time.thread_time) if CPU_TIMER else cProfile.Profile()
 
 
 def profile_threads(profilers: list[cProfile.Profile]) -> None:
@@ -89,7 +94,7 @@ def profile_threads(profilers: list[cProfile.Profile]) -> None:
 
     async def run_sync(func, *args, **kwargs):
         def profiled(*a):
-            p = cProfile.Profile()
+            p = _profiler()
             p.enable()
             try:
                 return func(*a)
@@ -141,7 +146,7 @@ async def main_async(args) -> None:
                 status, body = await coro
                 assert status == want, (name, status, body[:300])
             THREAD_PROFILES.clear()
-            loop_prof = cProfile.Profile() if args.profile == name else None
+            loop_prof = _profiler() if args.profile == name else None
             started = time.perf_counter()
             cpu0 = time.process_time()
             if loop_prof:
@@ -176,10 +181,13 @@ def main() -> None:
     parser.add_argument("--only", choices=("healthz", "status", "post"))
     parser.add_argument("--profile", choices=("healthz", "status", "post"))
     parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
+    parser.add_argument("--cpu", action="store_true", help="profile CPU time per thread, not wall time (I/O waits left out)")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--db-url")
     args = parser.parse_args()
+    global CPU_TIMER
+    CPU_TIMER = args.cpu
     if args.profile:
         profile_threads(THREAD_PROFILES)
     asyncio.run(main_async(args))

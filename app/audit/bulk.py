@@ -12,7 +12,8 @@ session events, so nothing is recorded twice (the rows must not also be added to
 How the rows go in:
 
 - SQLite: one `INSERT ... RETURNING id` executemany (`sort_by_parameter_order`: the ids come
-  back in the rows' order); events with one executemany.
+  back in the rows' order); events with one executemany. One row (a figure from the API) is a plain
+  INSERT ... RETURNING and its event a plain INSERT, on both databases.
 - PostgreSQL, more than `COPY_FROM` rows (fewer go in as on SQLite): the ids are taken from the
   table's sequence first (one query), then the rows and
   their events go in with `COPY` on the session's own connection and transaction. A multi-row
@@ -26,11 +27,12 @@ as SQLAlchemy's `IntegrityError`, like any other write, and leaves the transacti
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Insert, Table, insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -74,12 +76,22 @@ def insert_audited(
             row["id"] = row_id
         columns = list(rows[0])
         _copy(connection, table, columns, ([row[c] for c in columns] for row in rows))
+    elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
+        rows[0]["id"] = connection.execute(_inserts(table)[0], rows[0]).scalar_one()
     else:
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = connection.execute(statement, list(rows)).scalars().all()
+        ids = connection.execute(_inserts(table)[1], list(rows)).scalars().all()
         for row, row_id in zip(rows, ids, strict=True):
             row["id"] = row_id
     record_inserted(session, model, rows, context=context)
+
+
+@functools.cache
+def _inserts(table: Table) -> tuple[Insert, Insert]:
+    """A table's INSERT ... RETURNING id for one row and for many (ids in the rows' order), built once."""
+    return insert(table).returning(table.c.id), insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+_INSERT_EVENTS = insert(_EVENTS)
 
 
 def record_inserted(
@@ -107,7 +119,7 @@ def record_inserted(
             ([json.dumps(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
         )
     else:
-        connection.execute(insert(_EVENTS), events)
+        connection.execute(_INSERT_EVENTS, events[0] if len(events) == 1 else events)
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:

@@ -3,16 +3,19 @@ report on (`reportable`, called by POST a figure); each answers 404 for what may
 
 from __future__ import annotations
 
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, cast
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import bindparam
+from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
 from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.common.crud import check_not_archived
+from app.common.models import table_of
 from app.common.types import MAX_ID
 from app.deps import PrincipalDep, SessionDep, open_reads
 from app.errors import NotFound
@@ -59,11 +62,33 @@ def editable_target(request: Request, session: SessionDep, principal: PrincipalD
     return target
 
 
+_TARGET_COLUMNS = list(table_of(Target).c)
+_PLAN_COLUMNS = list(table_of(Plan).c)
+_TARGET_AND_PLAN_ROW = (
+    select_core(*_TARGET_COLUMNS, *_PLAN_COLUMNS)
+    .join_from(table_of(Target), table_of(Plan), _PLAN_COLUMNS[0].table.c.id == _TARGET_COLUMNS[0].table.c.plan_id)
+    .where(_TARGET_COLUMNS[0].table.c.id == bindparam("target_id"))
+)
+# What `reportable` hands on: the rows' values under the entities' attribute names and class names (a
+# 409 names "Target 5" or "Plan 2"), read, never written: no ORM entity to build (issue 17).
+_TargetRead = type("Target", (SimpleNamespace,), {"__doc__": "A target's row as read for one request."})
+_PlanRead = type("Plan", (SimpleNamespace,), {"__doc__": "A plan's row as read for one request."})
+
+
 def reportable(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
     """A target the caller may report on, with its plan: reporter or higher (the reporting organisation is
     checked per figure); neither archived. Not a dependency: POST a figure, the busiest write, calls it in its
-    one thread-pool hand-off and keeps the plan (the write reads it again by id: held, it costs no query)."""
-    target, plan = readable_target(request, session, principal, target_id)
+    one thread-pool hand-off and keeps the plan. Both as read, not as ORM entities (building two entities
+    was a fifth of the write's CPU): what the checks and the write read, with the entities' names."""
+    policy.require_read(principal, open_reads=open_reads(request))
+    row = session.connection().execute(_TARGET_AND_PLAN_ROW, {"target_id": target_id}).first()
+    missing = f"Target {target_id} does not exist."
+    if row is None:
+        raise NotFound(missing)
+    n = len(_TARGET_COLUMNS)
+    target = cast(Target, _TargetRead(**{c.key: v for c, v in zip(_TARGET_COLUMNS, row[:n], strict=True)}))
+    plan = cast(Plan, _PlanRead(**{c.key: v for c, v in zip(_PLAN_COLUMNS, row[n:], strict=True)}))
+    policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
     policy.require(session, principal, Role.REPORTER)
     check_not_archived(plan, target)
     return target, plan
