@@ -165,10 +165,10 @@ def _identify(session: Session, secret: str):
     request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
     ctx = session.info.get("idempotency")
     if ctx is None:
-        row = session.execute(_KEY, {"key_hash": hash_key(secret)}).first()
+        row = session.connection().execute(_KEY, {"key_hash": hash_key(secret)}).first()
     else:
         params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
-        row = session.execute(_KEY_AND_RECORD, params).first()
+        row = session.connection().execute(_KEY_AND_RECORD, params).first()
     now = utcnow()
     key = live(row, now)
     if key is not None and use_due(key, now):

@@ -81,7 +81,7 @@ def tree_version(session: Session) -> int | None:
 
 def ancestors(session: Session, organization_id: int) -> set[int]:
     """Ids of the organisation itself and every organisation above it, in one query."""
-    return set(session.execute(_ANCESTORS, {"organization_id": organization_id}).scalars())
+    return set(session.connection().execute(_ANCESTORS, {"organization_id": organization_id}).scalars())
 
 
 def is_within(session: Session, organization_id: int, root_id: int) -> bool:

@@ -116,12 +116,13 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     The target's row is locked first (a no-op UPDATE: a row lock on PostgreSQL, the write lock
     on SQLite), so two concurrent figures for one key cannot both pass the check.
     """
-    session.execute(_LOCK_TARGET, {"target_id": target.id})
+    connection = session.connection()  # Core statements: none of the ORM session's execute (issue 17)
+    connection.execute(_LOCK_TARGET, {"target_id": target.id})
     ratio = body.numerator is not None
     shape = "milestone" if target.comparison == Comparison.MILESTONE.value else "ratio" if ratio else "value"
     params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
     rows = []
-    for row in session.execute(_AGAINST_STORED[shape], params):
+    for row in connection.execute(_AGAINST_STORED[shape], params):
         if not row.other_shape:
             rows.append(row)
             continue
