@@ -27,6 +27,7 @@ last use; idempotency records and the audit table itself.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -89,6 +90,7 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+@functools.cache  # the models and their secret columns are fixed at import
 def _keys(model: type[SQLModel]) -> list[str]:
     secret = SECRET_COLUMNS.get(model, frozenset())
     return [attr.key for attr in inspect(model).column_attrs if attr.key not in secret]
