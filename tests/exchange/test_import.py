@@ -684,3 +684,31 @@ def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(a
         (5, "organization_id", "no organisation has the id 987654"),
         (6, "organization_code", "no organisation has the code 'P-9'"),
     ], errors
+
+
+def test_values_and_ratios_do_not_mix_in_a_file_against_the_stored_figures_or_earlier_rows(client, make):
+    """FileRules reads a target's shape from one stored figure in force: a ratio against stored values names
+    that figure, a value against a stored ratio too, and rows of the file itself count as they come."""
+    root = make.org()
+    ward = make.org(parent_id=root["id"])
+    plan = make.plan(root["id"])
+    values = make.target(plan["id"], code="V", across_units="mean")
+    ratios = make.target(plan["id"], code="R", across_units="mean")
+    fresh = make.target(plan["id"], code="N", across_units="mean")
+    stored_value = make.submission(values["id"], organization_id=ward["id"], period_date="2019-03-31", value=40)
+    stored_ratio = make.submission(ratios["id"], organization_id=ward["id"], period_date="2019-03-31", numerator=1, denominator=2)
+    rows = [
+        ["target_code", "organization_code", "period_date", "value", "numerator", "denominator"],
+        ["V", root["code"], "2019-06-30", "", "1", "4"],
+        ["R", root["code"], "2019-06-30", "50", "", ""],
+        ["N", root["code"], "2019-06-30", "50", "", ""],
+        ["N", ward["code"], "2019-06-30", "", "1", "4"],
+        ["V", ward["code"], "2019-06-30", "45", "", ""],
+    ]
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert counts(report) == (2, 0, 0, 3) and report["stored"] is False
+    by_row = {e["row"]: e for e in report["errors"]}
+    assert by_row[2]["column"] == "numerator" and f"submission {stored_value['id']}" in by_row[2]["reason"]
+    assert by_row[3]["column"] == "value" and f"submission {stored_ratio['id']}" in by_row[3]["reason"]
+    assert by_row[5]["column"] == "numerator" and "in this file" in by_row[5]["reason"]
+    assert fresh["id"] and set(by_row) == {2, 3, 5}
