@@ -43,7 +43,7 @@ from app.submissions.models import (
     SubmissionRetraction,
     SubmissionReturn,
 )
-from app.targets.deps import TargetDep, TargetId, reportable
+from app.targets.deps import TargetDep, TargetId, locks_target, reportable
 
 router = APIRouter(tags=["submissions"])
 
@@ -135,7 +135,9 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
             above = ancestors(session, figure.organization_id)
             policy.require(session, principal, Role.REPORTER, figure.organization_id, above=above)
             with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-                created = service.create_submission(session=session, target=target, submission_in=figure, plan=plan, above=above)
+                created = service.create_submission(
+                    session=session, target=target, submission_in=figure, plan=plan, above=above, locked=locks_target(session)
+                )
                 answer = created.__pydantic_serializer__.to_json(created)
                 # a new original's read shows it alone in its history: its ETag needs no query
                 headers = etag.created_headers(

@@ -110,14 +110,17 @@ def overlaps(a_start: date | None, a_end: date, b_start: date | None, b_end: dat
     return (a_start or a_end) <= b_end and (b_start or b_end) <= a_end
 
 
-def check_against_stored(session, target: Target, body, *, chain: int | None = None) -> None:
+def check_against_stored(session, target: Target, body, *, chain: int | None = None, locked: bool = False) -> None:
     """The rules against the figures in force; `chain`: the original id of the figure being corrected (left out).
 
     The target's row is locked first (a no-op UPDATE: a row lock on PostgreSQL, the write lock
-    on SQLite), so two concurrent figures for one key cannot both pass the check.
+    on SQLite), so two concurrent figures for one key cannot both pass the check. `locked`: the
+    caller holds that lock already in this transaction (POST a figure on PostgreSQL: its loader
+    reads the target FOR NO KEY UPDATE, app.targets.deps.reportable).
     """
     connection = session.connection()  # Core statements: none of the ORM session's execute (issue 17)
-    connection.execute(_LOCK_TARGET, {"target_id": target.id})
+    if not locked:
+        connection.execute(_LOCK_TARGET, {"target_id": target.id})
     ratio = body.numerator is not None
     shape = "milestone" if target.comparison == Comparison.MILESTONE.value else "ratio" if ratio else "value"
     params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}

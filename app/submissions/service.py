@@ -238,18 +238,20 @@ def create_submission(
     submission_in: SubmissionCreate,
     plan: Plan | None = None,
     above: set[int] | None = None,
+    locked: bool = False,
 ) -> SubmissionPublic:
     """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409).
 
     New figures, the busiest write, go in as plain rows with their audit event
     (`app.audit.bulk.insert_audited`, as the import does), not through the ORM's unit of work.
     `plan`: the target's plan, and `above`: the figure's organisation and those above it
-    (`ancestors`), when the caller read them already (else they are read).
+    (`ancestors`), when the caller read them already (else they are read); `locked`: the caller holds
+    the target's row lock in this transaction (`rules.check_against_stored`).
     """
     plan = plan if plan is not None else get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
     check_figure(session, target, plan, submission_in, above=above)
-    rules.check_against_stored(session, target, submission_in)
+    rules.check_against_stored(session, target, submission_in, locked=locked)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
     on_conflict(session, "The figure could not be stored.")
     submit(session, [row])

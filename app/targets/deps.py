@@ -68,11 +68,21 @@ _TARGET_AND_PLAN_ROW = (
     select_core(*_TARGET_COLUMNS, *_PLAN_COLUMNS)
     .join_from(table_of(Target), table_of(Plan), _PLAN_COLUMNS[0].table.c.id == _TARGET_COLUMNS[0].table.c.plan_id)
     .where(_TARGET_COLUMNS[0].table.c.id == bindparam("target_id"))
+    # PostgreSQL: the target's row lock of the figure's rules (rules.check_against_stored), taken here with
+    # the read instead of in a round trip of its own; the rules' query, a later statement, sees whatever a
+    # writer that held the lock before committed. SQLite renders no FOR clause: the rules lock there.
+    .with_for_update(of=_TARGET_COLUMNS[0].table, key_share=True)
 )
 # What `reportable` hands on: the rows' values under the entities' attribute names and class names (a
 # 409 names "Target 5" or "Plan 2"), read, never written: no ORM entity to build (issue 17).
 _TargetRead = type("Target", (SimpleNamespace,), {"__doc__": "A target's row as read for one request."})
 _PlanRead = type("Plan", (SimpleNamespace,), {"__doc__": "A plan's row as read for one request."})
+
+
+def locks_target(session: Session) -> bool:
+    """Whether `reportable` took the target's row lock for the figure's rules: on PostgreSQL (FOR NO KEY
+    UPDATE); SQLite renders no FOR clause (the rules take its write lock)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def reportable(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
