@@ -195,3 +195,27 @@ def test_the_hot_routes_run_within_the_apps_limiter(app, client, backend, make, 
     assert client.get(f"{API}/targets/{target['id']}/status").status_code == 200
     hot = [(name, used) for name, used in given if name.split(".")[0] in ("create_submission", "get_target_status")]
     assert hot == [("create_submission.<locals>.write", limiter), ("get_target_status.<locals>.answer", limiter)]
+
+
+def test_one_key_sent_at_once_from_many_clients_is_stored_once(app, client, make):
+    """The target's row lock (on PostgreSQL taken with the loader's read, FOR NO KEY UPDATE) makes the rules'
+    check and the insert one step: of 8 figures for one unit and date sent at the same moment, one is stored
+    and the others are 409s naming it."""
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    path = f"{API}/targets/{target['id']}/submissions"
+    start = threading.Barrier(8)
+
+    def send(n: int):
+        start.wait()
+        return client.post(path, json={"value": n, "period_date": "2019-06-30", "organization_id": org["id"]})
+
+    threads, answers = [], []
+    for n in range(8):
+        threads.append(threading.Thread(target=lambda n=n: answers.append(send(n))))
+        threads[-1].start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 7, [r.text for r in answers]
+    stored = next(r.json()["id"] for r in answers if r.status_code == 201)
+    assert {r.json()["existing_submission_id"] for r in answers if r.status_code == 409} == {stored}
