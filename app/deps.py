@@ -164,6 +164,7 @@ def _identify(session: Session, secret: str):
     """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
     request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
     ctx = session.info.get("idempotency")
+    row: Any  # the key's columns, with the record's after them when asked for
     if ctx is None:
         row = session.connection().execute(_KEY, {"key_hash": hash_key(secret)}).first()
     else:
