@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
+from app.common.models import json_text
 from app.config import Settings
 
 
@@ -37,7 +38,7 @@ def make_engine(settings: Settings) -> Engine:
     install()
     url = settings.database_url
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=json_text)
         timeout = int(settings.sqlite_busy_timeout_ms)
 
         @event.listens_for(engine, "connect")
@@ -50,7 +51,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url)
+    engine = create_engine(url, json_serializer=json_text)
     _ping_when_idle(engine)
     return engine
 

@@ -77,6 +77,8 @@ REQUESTS = [
     ("POST", "/v1/items/5", {}, b'{"value": 1, "period_date": "2019-06-30"}'),
     ("POST", "/v1/items/5", {"content-type": "application/json"}, b""),
     ("POST", "/v1/items/5", {"content-type": "application/json"}, b"[1, 2]"),
+    ("POST", "/v1/items/5", {"content-type": "application/json"}, b"\x00" * 9),  # no encoding reads it (schemathesis)
+    ("POST", "/v1/items/5", {"content-type": "application/json"}, b'{"value": 1, "period_date": "2019-06-30", "note": "\xff"}'),
     ("POST", "/v1/items/x", {"content-type": "application/json"}, b'{"value": 1, "period_date": "2019-06-30"}'),
     ("POST", "/v1/items/5?closed=1", {"content-type": "application/json"}, b'{"value": 1, "period_date": "2019-06-30"}'),
     ("POST", "/v1/items/5?closed=1", {"content-type": "application/json"}, b'{"value": 1'),

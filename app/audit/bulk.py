@@ -19,7 +19,7 @@ How the rows go in:
   their events go in with `COPY` on the session's own connection and transaction. A multi-row
   INSERT with 20,000 parameter sets spends most of its time in the driver turning the long
   statement into PostgreSQL's form; COPY is several times faster. JSON is written with
-  `json.dumps`, as SQLAlchemy's JSON type does (a Python None becomes JSON null there too).
+  `json_text`, the engine's JSON serializer (a Python None becomes JSON null there too).
 
 Either way the ids ascend in the order of the rows. A unique or foreign-key violation is raised
 as SQLAlchemy's `IntegrityError`, like any other write, and leaves the transaction to roll back.
@@ -28,7 +28,6 @@ as SQLAlchemy's `IntegrityError`, like any other write, and leaves the transacti
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +39,7 @@ from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
 from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, column_values, created_action, kind_of
-from app.common.models import table_of
+from app.common.models import json_text, table_of
 
 # PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
 # one round trip instead of the sequence query and the COPY.
@@ -116,7 +115,7 @@ def record_inserted(
             connection,
             _EVENTS,
             _EVENT_COLUMNS,
-            ([json.dumps(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
+            ([json_text(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
         )
     else:
         connection.execute(_INSERT_EVENTS, events[0] if len(events) == 1 else events)

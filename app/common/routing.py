@@ -185,7 +185,7 @@ async def _json_body(request: Request) -> Any:
             return _UNSET
     try:
         return json.loads(body)
-    except json.JSONDecodeError:
+    except Exception:  # not JSON, or bytes no encoding reads (UnicodeDecodeError): FastAPI's handler answers it
         return _UNSET
 
 
