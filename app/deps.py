@@ -9,7 +9,9 @@ the caller may read it (or change it), so no route repeats a lookup-or-404 block
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeAlias, TypeVar
@@ -62,26 +64,44 @@ def open_session(request: Request, *, reads_only: bool = False) -> Session:
 T = TypeVar("T")
 
 
-def hot_route_limiter(dialect: str) -> CapacityLimiter | None:
-    """How many of the hot routes' calls may run at once in a worker (`app.state.hot_limiter`):
-    on SQLite one, on PostgreSQL the thread pool's (None: anyio's default limiter, 40).
+class HotLimiters:
+    """How many of the hot routes' calls may run at once in a worker (`app.state.hot_limiters`): on
+    SQLite one read (a target's status) and one write (POST a figure), on PostgreSQL the thread pool's.
 
-    SQLite: Python's sqlite3 lets go of the GIL at every step of every statement, so two threads
-    doing short database work hand the GIL back and forth at each step, and each connection's page
-    cache is dropped whenever another connection commits. Measured in process, 8 requests in flight
+    SQLite: Python's sqlite3 lets go of the GIL at every step of every statement, so threads doing
+    short database work hand the GIL back and forth at each step, and each connection's page cache is
+    dropped whenever another connection commits. Measured in process, 8 requests in flight
     (bench/profile_hot.py --concurrency 8, PROFILE_THREADS): a target's status 0.90 ms of CPU with
     the thread pool, 0.79 with two threads, 0.57 with one; POST a figure 2.75, 3.02 and 1.90 ms, and
-    one thread's wall time per request is the lowest too (SQLite's writers take turns anyway,
-    `crud._turn`). PostgreSQL's connections wait on the network: there the pool's threads overlap
-    those waits (one thread: a status 1.40 ms of wall per request against 1.08 with the pool).
+    one thread's wall time per request is the lowest too. Reads and writes have a limiter each: a
+    POST may wait for the writers' turn (`crud._turn`, held by an import meanwhile), and reads must
+    not queue behind it. PostgreSQL's connections wait on the network: there the pool's threads
+    overlap those waits (one thread: a status 1.40 ms of wall per request against 1.08 with the pool).
+
+    One limiter per event loop: a limiter wakes only waiters of its own loop (an app served by one
+    uvicorn worker has one loop; a test client may run each request on a loop of its own).
     """
-    return CapacityLimiter(1) if dialect == "sqlite" else None
+
+    def __init__(self, dialect: str) -> None:
+        self.tokens = 1 if dialect == "sqlite" else None
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, CapacityLimiter]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def of(self, kind: str) -> CapacityLimiter | None:
+        """The running loop's limiter for `kind` ("read" or "write"); None: anyio's default (the thread pool)."""
+        if self.tokens is None:
+            return None
+        limiters = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        if kind not in limiters:
+            limiters[kind] = CapacityLimiter(self.tokens)
+        return limiters[kind]
 
 
-async def in_hot_thread(request: Request, work: Callable[[], T]) -> T:
+async def in_hot_thread(request: Request, kind: str, work: Callable[[], T]) -> T:
     """A hot route's blocking work (open the session, identify, load, check, write, answer) in one
-    thread-pool hand-off, within `app.state.hot_limiter` (`hot_route_limiter`)."""
-    return await anyio.to_thread.run_sync(work, limiter=request.app.state.hot_limiter)
+    thread-pool hand-off, within the app's limiter for `kind`, "read" or "write" (`HotLimiters`)."""
+    return await anyio.to_thread.run_sync(work, limiter=request.app.state.hot_limiters.of(kind))
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

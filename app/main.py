@@ -20,7 +20,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.deps import api_gate, hot_route_limiter
+from app.deps import HotLimiters, api_gate
 from app.edge import EdgeMiddleware
 from app.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, problem_response
 from app.exchange.export_router import router as export_router
@@ -238,7 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-    app.state.hot_limiter = hot_route_limiter(app.state.engine.dialect.name)  # SQLite: one thread for the hot routes
+    app.state.hot_limiters = HotLimiters(app.state.engine.dialect.name)  # SQLite: one read and one write at a time
     install_error_handlers(app)
     app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
     # One pure-ASGI layer (app/edge.py): request id -> headers (one Authorization; nosniff, no-store)

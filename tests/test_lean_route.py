@@ -140,3 +140,18 @@ def test_the_api_serves_the_hot_routes_with_it():
         if isinstance(r, LeanRoute)
     }
     assert lean == {("/targets/{target_id}/status", ("GET",)), ("/targets/{target_id}/submissions", ("POST",))}
+
+
+def test_dependency_overrides_are_applied(monkeypatch):
+    """While overrides are set, the route is FastAPI's: the overridden gate runs instead of the real one."""
+    app = _app(lean=True)
+    client = TestClient(app)
+    assert client.get("/v1/items/5?closed=1").status_code == 401
+
+    async def open_gate(request: Request) -> None:
+        return None
+
+    app.dependency_overrides[gate] = open_gate
+    assert client.get("/v1/items/5?closed=1").status_code == 200
+    app.dependency_overrides.clear()
+    assert client.get("/v1/items/5?closed=1").status_code == 401

@@ -16,7 +16,8 @@ What it does not do: answer an invalid request itself. A parameter or body that 
 a body that is not JSON or not parseable, a required value that is missing: the request goes to
 FastAPI's own handler for the route (built beside it), which validates everything again and raises
 the RequestValidationError FastAPI always raised. So a 4xx is byte for byte what it was, and only
-the valid request's path is new. A route it cannot read this way (header, cookie or list
+the valid request's path is new. While the app's `dependency_overrides` are set (tests), every
+request goes to FastAPI's handler, which applies them. A route it cannot read this way (header, cookie or list
 parameters, dependencies with parameters, a form body, a Response parameter) is refused when the
 app is built, rather than served slowly or wrongly.
 """
@@ -52,8 +53,8 @@ class LeanRoute(APIRoute):
         # including routers' dependencies in that context's dependant; before, the route was copied.
         context_var = getattr(fastapi.routing, "_effective_route_context_var", None)
         context = context_var.get() if context_var is not None else None
-        dependant: Dependant = context.dependant if context is not None and context.original_route is self else self.dependant
-        return _lean_handler(self, dependant, fastapi_handler)
+        source = context if context is not None and context.original_route is self else self
+        return _lean_handler(self, source.dependant, getattr(source, "dependency_overrides_provider", None), fastapi_handler)
 
 
 def lean_route(router: fastapi.APIRouter, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -70,7 +71,7 @@ def _refuse(route: APIRoute, why: str) -> TypeError:
     return TypeError(f"LeanRoute {route.path}: {why}; declare it as an ordinary route")
 
 
-def _lean_handler(route: APIRoute, dependant: Dependant, fastapi_handler: Handler) -> Handler:
+def _lean_handler(route: APIRoute, dependant: Dependant, overrides_provider: Any, fastapi_handler: Handler) -> Handler:
     call = dependant.call
     if call is None or not inspect.iscoroutinefunction(call):
         raise _refuse(route, "the endpoint must be async")
@@ -86,7 +87,7 @@ def _lean_handler(route: APIRoute, dependant: Dependant, fastapi_handler: Handle
         )
     ):
         raise _refuse(route, "only the Request may be injected")
-    if route.max_body_size is not None:
+    if getattr(route, "max_body_size", None) is not None:
         raise _refuse(route, "FastAPI's max_body_size is not applied (the edge layer limits bodies)")
     gates: list[Callable[[Request], Awaitable[Any]]] = []
     for sub in dependant.dependencies:
@@ -123,6 +124,8 @@ def _lean_handler(route: APIRoute, dependant: Dependant, fastapi_handler: Handle
     request_name = dependant.request_param_name
 
     async def handler(request: Request) -> Response:
+        if overrides_provider is not None and getattr(overrides_provider, "dependency_overrides", None):
+            return await fastapi_handler(request)  # dependencies overridden (tests): FastAPI resolves them
         json_body: Any = _UNSET
         if body_field is not None:  # FastAPI reads and parses the body before anything else
             json_body = await _json_body(request)

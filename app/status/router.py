@@ -177,7 +177,7 @@ async def get_target_status(
             session.close()  # here, in this thread: the read ends and the connection goes back to the pool
 
     # Its own Response: the language headers (app/language.py) go on it, as the `language` dependency's would.
-    body = await in_hot_thread(request, answer)
+    body = await in_hot_thread(request, "read", answer)
     return Response(content=body, media_type="application/json", headers=language.headers(read.lang))
 
 

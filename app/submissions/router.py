@@ -148,7 +148,7 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
         finally:
             session.close()  # here, in this thread: no second hand-off to close it
 
-    answer, headers = await in_hot_thread(request, write)
+    answer, headers = await in_hot_thread(request, "write", write)
     return Response(answer, status_code=201, media_type="application/json", headers=headers)
 
 

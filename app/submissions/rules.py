@@ -171,6 +171,7 @@ _HAS_PERIOD = select(_S.c.id).where(_S.c.target_id == bindparam("target_id"), _S
 _SHAPE = (
     select(_S.c.id, _S.c.numerator.is_not(None).label("is_ratio"))
     .where(_S.c.target_id == bindparam("target_id"), _IN_FORCE, _S.c.value.is_not(None) | _S.c.numerator.is_not(None))
+    .order_by(_S.c.id)  # the oldest in force: the same answer every time
     .limit(1)
 )
 

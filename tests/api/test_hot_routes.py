@@ -167,17 +167,13 @@ def test_a_subscription_committed_before_the_figure_gets_its_event(app, client, 
     assert types == ["figure.submitted"], types
 
 
-def test_the_hot_routes_run_within_the_apps_limiter(app, client, backend, make, monkeypatch):
-    """SQLite: the hot routes' work runs on one thread at a time (app.deps.hot_route_limiter: threads that
-    each do short SQLite work spend more on handing the GIL over than on the work); PostgreSQL: the
-    thread pool's limiter (None). Both routes go through it."""
+def test_the_hot_routes_run_within_the_apps_limiters(app, client, backend, make, monkeypatch):
+    """SQLite: a target's status runs one at a time, and POST a figure one at a time, each under its own
+    limiter (app.deps.HotLimiters: threads that each do short SQLite work spend more on handing the GIL
+    over than on the work; a read never queues behind a write waiting for the writers' turn);
+    PostgreSQL: the thread pool's limiter (None)."""
     import anyio.to_thread
 
-    limiter = app.state.hot_limiter
-    if backend == "sqlite":
-        assert limiter is not None and limiter.total_tokens == 1
-    else:
-        assert limiter is None
     given = []
     original = anyio.to_thread.run_sync
 
@@ -188,13 +184,49 @@ def test_the_hot_routes_run_within_the_apps_limiter(app, client, backend, make, 
     monkeypatch.setattr(anyio.to_thread, "run_sync", recorded)
     org = make.org()
     target = make.target(make.plan(org["id"])["id"])
-    r = client.post(
-        f"{API}/targets/{target['id']}/submissions", json={"value": 1, "period_date": "2019-05-31", "organization_id": org["id"]}
-    )
+    r = client.post(f"{API}/targets/{target['id']}/submissions", json={"value": 1, "period_date": "2019-05-31", "organization_id": org["id"]})
     assert r.status_code == 201, r.text
     assert client.get(f"{API}/targets/{target['id']}/status").status_code == 200
     hot = [(name, used) for name, used in given if name.split(".")[0] in ("create_submission", "get_target_status")]
-    assert hot == [("create_submission.<locals>.write", limiter), ("get_target_status.<locals>.answer", limiter)]
+    assert [name for name, _ in hot] == ["create_submission.<locals>.write", "get_target_status.<locals>.answer"]
+    write, read = hot[0][1], hot[1][1]
+    if backend == "sqlite":
+        assert write is not None and read is not None and write is not read
+        assert write.total_tokens == read.total_tokens == 1
+    else:
+        assert write is None and read is None
+
+
+def test_the_hot_limiters_serve_requests_from_many_event_loops(app, make):
+    """A limiter wakes only waiters of its own event loop: one per loop (a test client without `with` runs
+    each request on a loop of its own; 8 threads of them at once hung with one limiter for all)."""
+    from fastapi.testclient import TestClient
+
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    loose = TestClient(app)  # no `with`: a loop per request
+    answers: list[int] = []
+
+    def read() -> None:
+        for _ in range(20):
+            answers.append(loose.get(f"{API}/targets/{target['id']}/status").status_code)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), f"{len(answers)} of 160 answered in 60 s"
+    assert answers == [200] * 160
+
+
+def test_an_unknown_query_parameter_on_a_figure_is_a_400(client, make):
+    """api_gate runs on the LeanRoute's own path too (it reads the gate from the route as included)."""
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    r = client.post(f"{API}/targets/{target['id']}/submissions?dry=1", json={"value": 1, "period_date": "2019-05-31", "organization_id": org["id"]})
+    assert_problem(r, 400, fields={"query.dry"})
 
 
 def test_one_key_sent_at_once_from_many_clients_is_stored_once(app, client, make):
