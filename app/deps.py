@@ -66,7 +66,8 @@ T = TypeVar("T")
 
 class HotLimiters:
     """How many of the hot routes' calls may run at once in a worker (`app.state.hot_limiters`): on
-    SQLite one read (a target's status) and one write (POST a figure), on PostgreSQL the thread pool's.
+    SQLite one read (a target's status) and one write (POST a figure), on PostgreSQL four of each
+    (HOT_ROUTE_THREADS sets another number for both).
 
     SQLite: Python's sqlite3 lets go of the GIL at every step of every statement, so threads doing
     short database work hand the GIL back and forth at each step, and each connection's page cache is
@@ -75,23 +76,23 @@ class HotLimiters:
     the thread pool, 0.79 with two threads, 0.57 with one; POST a figure 2.75, 3.02 and 1.90 ms, and
     one thread's wall time per request is the lowest too. Reads and writes have a limiter each: a
     POST may wait for the writers' turn (`crud._turn`, held by an import meanwhile), and reads must
-    not queue behind it. PostgreSQL's connections wait on the network: there the pool's threads
-    overlap those waits (one thread: a status 1.40 ms of wall per request against 1.08 with the pool).
+    not queue behind it. PostgreSQL's connections wait on the network: there threads overlap those
+    waits (one thread: a status 1.40 ms of wall per request against 1.08 with the pool), but the
+    pool's 40 hand the GIL around as well: under wrk (bench/run.py --hot-only, two runs each, a noisy
+    machine) a status reached 0.45 and 0.49 of the floor with four threads, 0.37 and 0.38 with the pool.
 
     One limiter per event loop: a limiter wakes only waiters of its own loop (an app served by one
     uvicorn worker has one loop; a test client may run each request on a loop of its own).
     """
 
-    def __init__(self, dialect: str) -> None:
-        self.tokens = 1 if dialect == "sqlite" else None
+    def __init__(self, dialect: str, threads: int = 0) -> None:
+        self.tokens = threads or (1 if dialect == "sqlite" else 4)  # HOT_ROUTE_THREADS, else the database's default
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, CapacityLimiter]] = (
             weakref.WeakKeyDictionary()
         )
 
-    def of(self, kind: str) -> CapacityLimiter | None:
-        """The running loop's limiter for `kind` ("read" or "write"); None: anyio's default (the thread pool)."""
-        if self.tokens is None:
-            return None
+    def of(self, kind: str) -> CapacityLimiter:
+        """The running loop's limiter for `kind` ("read" or "write")."""
         limiters = self._by_loop.setdefault(asyncio.get_running_loop(), {})
         if kind not in limiters:
             limiters[kind] = CapacityLimiter(self.tokens)

@@ -238,7 +238,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-    app.state.hot_limiters = HotLimiters(app.state.engine.dialect.name)  # SQLite: one read and one write at a time
+    app.state.hot_limiters = HotLimiters(
+        app.state.engine.dialect.name, settings.hot_route_threads
+    )  # SQLite: one read and one write at a time
     install_error_handlers(app)
     app.add_exception_handler(Settled, settled_answer)  # an Idempotency-Key whose answer is already known
     # One pure-ASGI layer (app/edge.py): request id -> headers (one Authorization; nosniff, no-store)
