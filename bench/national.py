@@ -154,6 +154,29 @@ def reuse(url: str, figures: int) -> dict:
     return {"plans": plans, "targets": targets, "cells": cells, "province_id": province_id, "load_s": None}
 
 
+IMPORT_HEAD = "mã chỉ tiêu;mã đơn vị;ngày số liệu;giá trị;tử số;mẫu số;hoàn thành"
+
+
+def import_rows(built: dict, plan_id: int, n: int) -> list[str]:
+    """The import's CSV rows (under IMPORT_HEAD): `n` new figures for the plan's targets, each shaped as its
+    target takes them (a value, a ratio or done, dataset.figure; decimal commas), from random cells and days
+    (a fixed seed: every run imports the same rows; bench/profile_import.py sends them too)."""
+    rng = random.Random(99)
+    plan_targets = [(code, template) for _, code, p, template in built["targets"] if p == plan_id]
+    day_list = [dataset.PLAN_START + timedelta(days=d) for d in range(365)]
+    rows: list[str] = []
+    seen = set()
+    while len(rows) < n:
+        (code, template), cell, day = rng.choice(plan_targets), rng.choice(built["cells"])[1], rng.choice(day_list)
+        if (code, cell, day) in seen:
+            continue
+        seen.add((code, cell, day))
+        value, num, den, done = dataset.figure(rng, template % len(dataset.TEMPLATES))
+        cells = ["" if x is None else dataset._vn(x) for x in (value, num, den)]
+        rows.append(";".join([code, cell, day.isoformat(), *cells, "" if done is None else ("có" if done else "không")]))
+    return rows
+
+
 def sizes(url: str) -> dict:
     import psycopg
 
@@ -230,19 +253,7 @@ def main() -> int:
             # The import: 100,000 new figures for the plan's targets, each shaped as its target takes them (a
             # value, a ratio or done, dataset.figure; decimal commas), from random cells and days. Every file
             # must be stored (an import with a refused row stores nothing): the rate counts stored rows only.
-            rng = random.Random(99)
-            plan_targets = [(code, template) for _, code, p, template in built["targets"] if p == plan_id]
-            day_list = [dataset.PLAN_START + timedelta(days=d) for d in range(365)]
-            rows, seen = [], set()
-            while len(rows) < args.import_rows:
-                (code, template), cell, day = rng.choice(plan_targets), rng.choice(built["cells"])[1], rng.choice(day_list)
-                if (code, cell, day) in seen:
-                    continue
-                seen.add((code, cell, day))
-                value, num, den, done = dataset.figure(rng, template % len(dataset.TEMPLATES))
-                cells = ["" if x is None else dataset._vn(x) for x in (value, num, den)]
-                rows.append(";".join([code, cell, day.isoformat(), *cells, "" if done is None else ("có" if done else "không")]))
-            head = "mã chỉ tiêu;mã đơn vị;ngày số liệu;giá trị;tử số;mẫu số;hoàn thành"
+            rows, head = import_rows(built, plan_id, args.import_rows), IMPORT_HEAD
             elapsed, stored, counted = 0.0, 0, {"created": 0, "updated": 0, "ignored": 0, "failed": 0}
             api.reset_peak()
             rss0 = api.rss_mb()

@@ -14,40 +14,19 @@ import asyncio
 import io
 import os
 import pstats
-import random
 import sys
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
-import dataset  # noqa: E402
 import national  # noqa: E402
 import profile_hot  # noqa: E402
 import run  # noqa: E402
 
 URL = os.environ.get("BENCH_NATIONAL_URL", "postgresql://postgres@127.0.0.1:5432/chitieu_bench_national")
-
-
-def rows_of(built: dict, plan_id: int, n: int) -> list[str]:
-    """The rows bench/national.py imports (the same seed)."""
-    rng = random.Random(99)
-    plan_targets = [(code, template) for _, code, p, template in built["targets"] if p == plan_id]
-    days = [dataset.PLAN_START + timedelta(days=d) for d in range(365)]
-    rows: list[str] = []
-    seen = set()
-    while len(rows) < n:
-        (code, template), cell, day = rng.choice(plan_targets), rng.choice(built["cells"])[1], rng.choice(days)
-        if (code, cell, day) in seen:
-            continue
-        seen.add((code, cell, day))
-        value, num, den, done = dataset.figure(rng, template % len(dataset.TEMPLATES))
-        cells = ["" if x is None else dataset._vn(x) for x in (value, num, den)]
-        rows.append(";".join([code, cell, day.isoformat(), *cells, "" if done is None else ("có" if done else "không")]))
-    return rows
 
 
 def main() -> None:
@@ -60,8 +39,7 @@ def main() -> None:
 
     app = create_app()
     plan_id = built["plans"][0]
-    rows = rows_of(built, plan_id, 100_000)
-    head = "mã chỉ tiêu;mã đơn vị;ngày số liệu;giá trị;tử số;mẫu số;hoàn thành"
+    rows, head = national.import_rows(built, plan_id, 100_000), national.IMPORT_HEAD
     profiles: list = []
     if "--profile" in sys.argv:
         profile_hot.profile_threads(profiles)
