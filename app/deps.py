@@ -33,6 +33,7 @@ from app.auth.service import KEY_COLUMNS, Principal, hash_key, live, note_use, p
 from app.common.crud import transaction
 from app.common.listing import Listing, Sorts, sort_pattern
 from app.common.models import utcnow
+from app.common.prepared import Prepared
 from app.common.types import MAX_ID, MAX_PAGE, text_checks
 from app.errors import BadRequest, FieldError, Unauthorized
 from app.idempotency import store
@@ -168,9 +169,9 @@ def identify(request: Request, session: Session) -> Principal | None:
     return principal
 
 
-_KEY = select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+_KEY = Prepared(select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash")))
 # With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
-_KEY_AND_RECORD = (
+_KEY_AND_RECORD = Prepared(
     select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
     .select_from(
         KEY_COLUMNS[0].table.outerjoin(
@@ -187,10 +188,10 @@ def _identify(session: Session, secret: str):
     ctx = session.info.get("idempotency")
     row: Any  # the key's columns, with the record's after them when asked for
     if ctx is None:
-        row = session.connection().execute(_KEY, {"key_hash": hash_key(secret)}).first()
+        row = _KEY.first(session.connection(), {"key_hash": hash_key(secret)})
     else:
         params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
-        row = session.connection().execute(_KEY_AND_RECORD, params).first()
+        row = _KEY_AND_RECORD.first(session.connection(), params)
     now = utcnow()
     key = live(row, now)
     if key is not None and use_due(key, now):

@@ -40,6 +40,7 @@ from sqlmodel import SQLModel
 from app.audit.models import AuditEvent
 from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, column_values, created_action, kind_of
 from app.common.models import json_text, table_of
+from app.common.prepared import Prepared
 
 # PostgreSQL: COPY pays off for many rows; a few (one figure from the API) go in as an INSERT,
 # one round trip instead of the sequence query and the COPY.
@@ -76,7 +77,7 @@ def insert_audited(
         columns = list(rows[0])
         _copy(connection, table, columns, ([row[c] for c in columns] for row in rows))
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
-        rows[0]["id"] = connection.execute(_inserts(table)[0], rows[0]).scalar_one()
+        rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
     else:
         ids = connection.execute(_inserts(table)[1], list(rows)).scalars().all()
         for row, row_id in zip(rows, ids, strict=True):
@@ -85,12 +86,15 @@ def insert_audited(
 
 
 @functools.cache
-def _inserts(table: Table) -> tuple[Insert, Insert]:
+def _inserts(table: Table) -> tuple[Prepared, Insert]:
     """A table's INSERT ... RETURNING id for one row and for many (ids in the rows' order), built once."""
-    return insert(table).returning(table.c.id), insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return Prepared(insert(table).returning(table.c.id), insert=True), insert(table).returning(
+        table.c.id, sort_by_parameter_order=True
+    )
 
 
 _INSERT_EVENTS = insert(_EVENTS)
+_INSERT_EVENT = Prepared(_INSERT_EVENTS, insert=True)
 
 
 def record_inserted(
@@ -118,7 +122,10 @@ def record_inserted(
             ([json_text(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
         )
     else:
-        connection.execute(_INSERT_EVENTS, events[0] if len(events) == 1 else events)
+        if len(events) == 1:
+            _INSERT_EVENT.rows(connection, events[0])
+        else:
+            connection.execute(_INSERT_EVENTS, events)
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:

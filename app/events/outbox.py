@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from app.common.models import table_of, utcnow
+from app.common.prepared import Prepared
 from app.config import get_settings
 from app.events.models import DeliveryState, EventType, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.organizations.service import subtree
@@ -41,7 +42,7 @@ __all__ = ["EventType", "Watched", "emit", "emit_many", "take_watched", "wants",
 _S = table_of(WebhookSubscription)
 _E = table_of(WebhookEvent)
 _D = table_of(WebhookDelivery)
-_ACTIVE = select(_S.c.id, _S.c.organization_id, _S.c.event_types).where(_S.c.active.is_(True)).order_by(_S.c.id)
+_ACTIVE = Prepared(select(_S.c.id, _S.c.organization_id, _S.c.event_types).where(_S.c.active.is_(True)).order_by(_S.c.id))
 
 _SUBSCRIPTIONS = "events.subscriptions"
 _WATCHED = "events.watched_targets"
@@ -65,7 +66,7 @@ def _subscriptions(session: Session) -> list[_Subscription]:
     """The active subscriptions, read once per transaction (a small table: a handful of rows)."""
     found = _transaction_info(session, _SUBSCRIPTIONS)
     if found is None:
-        rows = session.connection().execute(_ACTIVE).all()
+        rows = _ACTIVE.rows(session.connection())
         found = [_Subscription(r.id, r.organization_id, frozenset(r.event_types or ())) for r in rows]
         session.info[_SUBSCRIPTIONS] = (session.get_transaction(), found)
     return found

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.common.models import as_utc, table_of, utcnow
+from app.common.prepared import Prepared
 from app.db import not_flushed  # a transaction whose commit does not wait for the disk
 from app.errors import Conflict
 from app.idempotency.models import IdempotencyRecord
@@ -268,7 +269,7 @@ def _insert_statement(dialect: str) -> ReturningInsert[int]:
     return stmt.returning(TABLE.c.id)
 
 
-_INSERT = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_INSERT = {dialect: Prepared(_insert_statement(dialect)) for dialect in ("postgresql", "sqlite")}
 
 
 def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
@@ -290,7 +291,7 @@ def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer)
     }
     stmt = _INSERT[conn.dialect.name]
     for _ in range(2):
-        record_id = conn.execute(stmt, values).scalar_one_or_none()
+        record_id = stmt.scalar(conn, values)
         if record_id is not None:
             return record_id
         row = conn.execute(_FIND, {"owner": ctx.owner, "key": ctx.key}).first()

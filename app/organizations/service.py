@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.common.crud import apply_patch, flush, get_or_404
 from app.common.listing import Listing, Sorts, page_of
 from app.common.models import table_of
+from app.common.prepared import Prepared
 from app.errors import Conflict, InvalidInput
 from app.organizations.models import Organization, OrganizationCreate, OrganizationTreeVersion, OrganizationUpdate
 
@@ -63,7 +64,7 @@ def _subtree_rows_statement():
     return select(down.c.id, down.c.parent_id, down.c.code, down.c.is_reporting_unit, down.c.name)
 
 
-_ANCESTORS = _ancestors_statement()
+_ANCESTORS = Prepared(_ancestors_statement())
 _SUBTREE = _subtree_statement()
 _SUBTREE_ROWS = _subtree_rows_statement()
 
@@ -81,7 +82,7 @@ def tree_version(session: Session) -> int | None:
 
 def ancestors(session: Session, organization_id: int) -> set[int]:
     """Ids of the organisation itself and every organisation above it, in one query."""
-    return set(session.connection().execute(_ANCESTORS, {"organization_id": organization_id}).scalars())
+    return {row[0] for row in _ANCESTORS.rows(session.connection(), {"organization_id": organization_id})}
 
 
 def is_within(session: Session, organization_id: int, root_id: int) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, literal, null, select, union_all, update
 from sqlmodel import Session
 
 from app.common.models import table_of
+from app.common.prepared import Prepared
 from app.common.types import MAX_FIGURE
 from app.engine import AcrossUnits, Aggregation, Comparison
 from app.errors import Conflict, FieldError, InvalidInput
@@ -94,11 +95,11 @@ def _with_other_shape(other_shape):
 
 
 _AGAINST_STORED = {
-    "value": _with_other_shape(_OTHER_SHAPE_RATIO),  # a value may not join ratios
-    "ratio": _with_other_shape(_OTHER_SHAPE_VALUE),  # a ratio may not join values
-    "milestone": _UNIT_ROWS,  # done/not done: no shapes to mix
+    "value": Prepared(_with_other_shape(_OTHER_SHAPE_RATIO)),  # a value may not join ratios
+    "ratio": Prepared(_with_other_shape(_OTHER_SHAPE_VALUE)),  # a ratio may not join values
+    "milestone": Prepared(_UNIT_ROWS),  # done/not done: no shapes to mix
 }
-_LOCK_TARGET = update(_T).where(_T.c.id == bindparam("target_id")).values(id=_T.c.id)
+_LOCK_TARGET = Prepared(update(_T).where(_T.c.id == bindparam("target_id")).values(id=_T.c.id))
 
 
 def correction_path(submission_id: int) -> str:
@@ -120,12 +121,12 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     """
     connection = session.connection()  # Core statements: none of the ORM session's execute (issue 17)
     if not locked:
-        connection.execute(_LOCK_TARGET, {"target_id": target.id})
+        _LOCK_TARGET.rows(connection, {"target_id": target.id})
     ratio = body.numerator is not None
     shape = "milestone" if target.comparison == Comparison.MILESTONE.value else "ratio" if ratio else "value"
     params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
     rows = []
-    for row in connection.execute(_AGAINST_STORED[shape], params):
+    for row in _AGAINST_STORED[shape].rows(connection, params):
         if not row.other_shape:
             rows.append(row)
             continue

@@ -1,0 +1,181 @@
+"""Prepared (app/common/prepared.py): a Core statement run on the driver's cursor gives what
+SQLAlchemy's `Connection.execute` gives: the same rows with the same keys and Python types, the
+same stored values, the same exception classes, and the engine's cursor events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.bulk import _INSERT_EVENT, _inserts
+from app.audit.models import AuditEvent
+from app.common.models import table_of
+from app.common.prepared import Prepared
+from app.deps import _KEY_AND_RECORD
+from app.idempotency.models import IdempotencyRecord
+from app.organizations.service import _ANCESTORS
+from app.submissions.models import Submission
+from app.submissions.rules import _AGAINST_STORED
+from app.targets.deps import _TARGET_AND_PLAN_ROW
+from tests.conftest import new_key
+
+_EVENTS = table_of(AuditEvent)
+_RECORDS = table_of(IdempotencyRecord)
+
+
+def _same(prepared: Prepared, connection, params: dict) -> list:
+    """The prepared rows, checked against SQLAlchemy's rows for the same statement and parameters."""
+    ours = prepared.rows(connection, params)
+    theirs = connection.execute(prepared.statement, params).all()
+    assert [tuple(r) for r in ours] == [tuple(r) for r in theirs]
+    assert [[type(v) for v in r] for r in ours] == [[type(v) for v in r] for r in theirs]
+    if theirs:
+        assert list(ours[0]._fields) == list(theirs[0]._fields)
+    return ours
+
+
+def test_reads_give_sqlalchemys_rows(app, seeded, session):
+    """The statements of POST a figure, on the seeded plan: dates, booleans, NULLs, a recursive CTE, a union."""
+    figures = session.exec(select(Submission.target_id, Submission.organization_id).limit(5)).all()
+    assert figures
+    connection = session.connection()
+    for target_id, organization_id in figures:
+        row = _same(_TARGET_AND_PLAN_ROW, connection, {"target_id": target_id})[0]
+        assert isinstance(row.start_date, date) and isinstance(row.approval_required, bool)
+        assert len(_same(_ANCESTORS, connection, {"organization_id": organization_id})) >= 1
+        for shape in ("value", "ratio", "milestone"):
+            params = {"target_id": target_id, "organization_id": organization_id, "chain": 0}
+            _same(_AGAINST_STORED[shape], connection, params)
+    key = new_key(app)
+    from app.auth.service import hash_key
+
+    params = {"key_hash": hash_key(key), "owner": "nobody", "idem_key": "none"}
+    row = _same(_KEY_AND_RECORD, connection, params)[0]
+    assert row.record_id is None and row.role == "admin"
+    assert _KEY_AND_RECORD.first(connection, {**params, "key_hash": "unknown"}) is None
+
+
+def test_an_insert_stores_what_sqlalchemy_stores(app, session):
+    """An audit event through Prepared and through Connection.execute: the same stored row (JSON, times)."""
+    now = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)  # whole seconds: SQLAlchemy's format keeps the microseconds
+    event_row = {
+        "occurred_at": now,
+        "actor_key_id": None,
+        "actor": "test",
+        "request_id": "r1",
+        "action": "figure.created",
+        "entity": "submission",
+        "entity_id": 7,
+        "organization_id": None,
+        "before": None,
+        "after": {"value": 1.5, "note": "Lạng Sơn", "nested": [1, None]},
+    }
+    connection = session.connection()
+    assert _INSERT_EVENT.rows(connection, event_row) == []
+    connection.execute(insert(_EVENTS), {**event_row, "request_id": "r2"})
+    stored = connection.execute(select(_EVENTS).where(_EVENTS.c.request_id.in_(["r1", "r2"])).order_by(_EVENTS.c.id)).all()
+    assert len(stored) == 2
+    ours, theirs = (r._asdict() for r in stored)
+    for row in (ours, theirs):
+        row.pop("id"), row.pop("request_id")
+    assert ours == theirs and ours["after"] == event_row["after"]
+    # the raw stored text as well (what another reader of the table sees)
+    raw = connection.exec_driver_sql("SELECT occurred_at FROM audit_event WHERE request_id IN ('r1', 'r2') ORDER BY id").all()
+    assert raw[0] == raw[1]
+    session.rollback()
+
+
+def test_returning_and_missing_defaults(app, session):
+    """INSERT ... RETURNING gives the new id; an INSERT that leaves out a column with a Python-side
+    default is handed to SQLAlchemy, which fills it in."""
+    connection = session.connection()
+    record = {
+        "owner": "k1",
+        "key": "a",
+        "fingerprint": "f",
+        "state": "pending",
+        "created_at": datetime.now(UTC),
+        "expires_at": datetime.now(UTC),
+        "response_status": None,
+        "response_headers": None,
+        "response_body": b"\x00bytes",
+    }
+    records = Prepared(insert(_RECORDS).returning(_RECORDS.c.id), insert=True)
+    new_id = records.scalar(connection, record)
+    assert isinstance(new_id, int)
+    assert connection.execute(select(_RECORDS.c.response_body).where(_RECORDS.c.id == new_id)).scalar_one() == b"\x00bytes"
+    # the idempotency table has no Python-side defaults; the audit table's occurred_at has one
+    assert records._plan(connection.dialect, record) is not None
+    without_time = {k: v for k, v in _event_columns().items() if k != "occurred_at"}
+    assert _INSERT_EVENT._plan(connection.dialect, without_time) is None
+    _INSERT_EVENT.rows(connection, without_time)
+    stored = connection.execute(select(_EVENTS.c.occurred_at).where(_EVENTS.c.request_id == "defaults")).scalar_one()
+    assert stored is not None
+    session.rollback()
+
+
+def _event_columns() -> dict:
+    return {
+        "occurred_at": datetime.now(UTC),
+        "actor_key_id": None,
+        "actor": "test",
+        "request_id": "defaults",
+        "action": "figure.created",
+        "entity": "submission",
+        "entity_id": 1,
+        "organization_id": None,
+        "before": None,
+        "after": None,
+    }
+
+
+def test_errors_are_sqlalchemys(app, session):
+    """A unique violation is SQLAlchemy's IntegrityError (what on_conflict and the routes catch)."""
+    connection = session.connection()
+    plain = Prepared(insert(_RECORDS), insert=True)
+    record = {
+        "owner": "k2",
+        "key": "b",
+        "fingerprint": "f",
+        "state": "pending",
+        "created_at": datetime.now(UTC),
+        "expires_at": datetime.now(UTC),
+        "response_status": None,
+        "response_headers": None,
+        "response_body": None,
+    }
+    plain.rows(connection, record)
+    with pytest.raises(IntegrityError):
+        plain.rows(connection, record)
+    session.rollback()
+
+
+def test_cursor_events_see_the_statements(app, session):
+    """The engine's before/after_cursor_execute listeners are called, with the SQL that ran."""
+    seen: list[tuple[str, str]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("before", statement))
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("after", statement))
+
+    event.listen(app.state.engine, "before_cursor_execute", before)
+    event.listen(app.state.engine, "after_cursor_execute", after)
+    try:
+        with app.state.engine.connect() as connection:
+            _ANCESTORS.rows(connection, {"organization_id": 1})
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", before)
+        event.remove(app.state.engine, "after_cursor_execute", after)
+    assert [kind for kind, _ in seen] == ["before", "after"]
+    assert "RECURSIVE" in seen[0][1].upper()
+
+
+def test_one_row_inserts_of_the_write_path_are_prepared():
+    """POST a figure's INSERTs (the figure, its audit event) take this path: a guard against a rename."""
+    assert isinstance(_inserts(table_of(Submission))[0], Prepared)
+    assert isinstance(_INSERT_EVENT, Prepared)
