@@ -17,6 +17,7 @@ from app.common.prepared import Prepared
 from app.deps import _KEY_AND_RECORD
 from app.idempotency.models import IdempotencyRecord
 from app.organizations.service import _ANCESTORS
+from app.status.queries import TARGET_STATUS
 from app.submissions.models import Submission
 from app.submissions.rules import _AGAINST_STORED
 from app.targets.deps import _TARGET_AND_PLAN_ROW
@@ -46,6 +47,9 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
         row = _same(_TARGET_AND_PLAN_ROW, connection, {"target_id": target_id})[0]
         assert isinstance(row.start_date, date) and isinstance(row.approval_required, bool)
         assert len(_same(_ANCESTORS, connection, {"organization_id": organization_id})) >= 1
+        # the target's status row: 60 columns, numerics (Decimal or float by the database's column type), JSON text
+        status = _same(TARGET_STATUS, connection, {"target_id": target_id, "as_of": date(2019, 12, 31)})[0]
+        assert status.plan_id == row.plan_id
         for shape in ("value", "ratio", "milestone"):
             params = {"target_id": target_id, "organization_id": organization_id, "chain": 0}
             _same(_AGAINST_STORED[shape], connection, params)

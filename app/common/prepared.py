@@ -38,7 +38,7 @@ _MISSING = object()
 class _Plan:
     """A statement compiled for one dialect (and one set of INSERT columns), with its processors."""
 
-    __slots__ = ("sql", "positional", "binds", "row", "results", "returns_rows")
+    __slots__ = ("sql", "positional", "binds", "row", "types", "results", "returns_rows")
 
     def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
@@ -56,10 +56,12 @@ class _Plan:
         columns = _result_columns(statement)
         self.returns_rows = columns is not None
         self.row: Any = None
-        self.results: list[Callable[[Any], Any] | None] = []
+        self.types = [type_.dialect_impl(dialect) for _, type_ in columns or ()]
+        # the result processors, from the first run's cursor description: some depend on the type the
+        # database names for the column (psycopg's numeric: Decimal or float), as in SQLAlchemy's results
+        self.results: list[Callable[[Any], Any] | None] | None = None
         if columns is not None:
             self.row = namedtuple("Row", [name for name, _ in columns], rename=True)  # type: ignore[misc]
-            self.results = [type_.dialect_impl(dialect).result_processor(dialect, None) for _, type_ in columns]
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = []
@@ -138,6 +140,10 @@ class Prepared:
             if not plan.returns_rows:
                 return []
             fetched = cursor.fetchall()
+            if plan.results is None:
+                dialect = connection.dialect
+                description = cursor.description
+                plan.results = [t.result_processor(dialect, d[1]) for t, d in zip(plan.types, description, strict=True)]
         except connection.dialect.loaded_dbapi.Error as exc:
             wrapped = DBAPIError.instance(
                 plan.sql, arguments, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.assessments.models import Assessment, AssessmentPublic
 from app.common.models import as_utc, table_of
+from app.common.prepared import Prepared
 from app.engine import Observation
 from app.engine.combine import AWAITING_APPROVAL, RETURNED
 from app.organizations.service import TREE_VERSION
@@ -143,7 +144,7 @@ PLAN_NAMES = (
     "on_track_from",
     "at_risk_from",
 )
-TARGET_STATUS = (
+TARGET_STATUS = Prepared(
     select(
         *(_P.c[name].label(f"plan_{name}") for name in PLAN_NAMES),
         *SPEC_COLUMNS,

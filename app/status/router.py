@@ -157,7 +157,7 @@ async def get_target_status(
             # The target, its plan and its stored evaluation in one query, as Core rows (issue 17).
             policy.require_read(principal, open_reads=open_reads(request))
             # on the connection: a Core statement needs none of the ORM session's execute (issue 17)
-            row = session.connection().execute(queries.TARGET_STATUS, {"target_id": target_id, "as_of": read.as_of}).first()
+            row = queries.TARGET_STATUS.first(session.connection(), {"target_id": target_id, "as_of": read.as_of})
             missing = f"Target {target_id} does not exist."
             if row is None:
                 raise NotFound(missing)
