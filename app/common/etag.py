@@ -75,7 +75,11 @@ LOCATION_HEADER = {
 
 def etag_of(model: type[BaseModel], row: Any) -> str:
     """The strong ETag of a row as `model` (the route's response model) represents it (a `model` already: as is)."""
-    public = (row if type(row) is model else model.model_validate(row, from_attributes=True)).model_dump(mode="json")
+    return tag_of((row if type(row) is model else model.model_validate(row, from_attributes=True)).model_dump(mode="json"))
+
+
+def tag_of(public: Any) -> str:
+    """The strong ETag of an answer given as its JSON-safe data (`model_dump(mode="json")`)."""
     text = json.dumps(public, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest() + '"'
 
@@ -147,7 +151,12 @@ def created(request: Request, response: Response, model: type[BaseModel], row: A
 def created_headers(request: Request, model: type[BaseModel], row: Any, route: str, **path: Any) -> dict[str, str]:
     """`created`'s two headers, for a route that sends its own Response (and stores them with its
     Idempotency-Key's record before its commit: app/submissions/router.py `create_submission`)."""
-    return {"ETag": etag_of(model, row), "Location": request.scope.get("root_path", "") + _path_of(request, route, **path)}
+    return {"ETag": etag_of(model, row), "Location": location(request, route, **path)}
+
+
+def location(request: Request, route: str, **path: Any) -> str:
+    """The Location of a resource: the path of the route named `route`, with `path` (ids) filled in."""
+    return request.scope.get("root_path", "") + _path_of(request, route, **path)
 
 
 _PATHS: dict[str, str] = {}  # route name -> its path template: static, learnt at its first use

@@ -140,9 +140,10 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
                 )
                 answer = created.__pydantic_serializer__.to_json(created)
                 # a new original's read shows it alone in its history: its ETag needs no query
-                headers = etag.created_headers(
-                    request, SubmissionDetail, service.first_detail(created), "get_submission", submission_id=created.id
-                )
+                headers = {
+                    "ETag": etag.tag_of(service.first_detail_json(created)),
+                    "Location": etag.location(request, "get_submission", submission_id=created.id),
+                }
                 answer_with_write(session, 201, answer, headers=headers)
             return answer, headers
         finally:

@@ -289,9 +289,13 @@ def public(row: Submission, reviews: dict[int, SubmissionReview]) -> SubmissionP
     return out
 
 
-def first_detail(figure: SubmissionPublic) -> SubmissionDetail:
-    """`detail` of a figure just stored as an original: its chain is itself, unreviewed (no read needed)."""
-    return SubmissionDetail(**figure.model_dump(), current_id=figure.id, retracted=False, history=[figure])
+def first_detail_json(figure: SubmissionPublic) -> dict:
+    """`detail` of a figure just stored as an original, as JSON-safe data: its chain is itself, unreviewed
+    (no read needed). What POST a figure hashes for its ETag, built from the figure's own dump (building a
+    SubmissionDetail and dumping it again was a twentieth of the write's CPU); tests/api/test_etag.py checks
+    it against SubmissionDetail's dump."""
+    public = figure.model_dump(mode="json")
+    return {**public, "current_id": figure.id, "retracted": False, "history": [public], "reviews": []}
 
 
 def detail_of(session: Session, submission_id: int) -> SubmissionDetail:

@@ -140,3 +140,20 @@ def test_the_header_is_documented(client):
             assert "412" in operation["responses"]
             header = next(p for p in operation["parameters"] if p["in"] == "header")
             assert header["name"] == "If-Match" and header["description"]
+
+
+def test_a_new_figures_detail_is_submission_details_dump(client, make):
+    """POST a figure hashes `first_detail_json` for its ETag: the same data as SubmissionDetail's dump."""
+    from app.submissions.models import SubmissionDetail, SubmissionPublic
+    from app.submissions.service import first_detail_json
+
+    plan = make.plan()
+    target = make.target(plan["id"])
+    posted = client.post(f"{API}/targets/{target['id']}/submissions",
+                         json={"value": 91.5, "period_date": "2019-06-30", "organization_id": plan["organization_id"],
+                               "is_estimate": True, "note": "ước tính"})
+    assert posted.status_code == 201, posted.text
+    figure = SubmissionPublic.model_validate(posted.json())
+    model = SubmissionDetail(**figure.model_dump(), current_id=figure.id, retracted=False, history=[figure])
+    assert first_detail_json(figure) == model.model_dump(mode="json")
+    assert posted.headers["etag"] == client.get(posted.headers["location"]).headers["etag"]
