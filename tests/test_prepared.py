@@ -16,7 +16,7 @@ from app.common.models import table_of
 from app.common.prepared import Prepared
 from app.deps import _KEY_AND_RECORD
 from app.idempotency.models import IdempotencyRecord
-from app.organizations.service import _ANCESTORS
+from app.organizations.service import _ANCESTORS, above_of, ancestors
 from app.status.queries import TARGET_STATUS
 from app.submissions.models import Submission
 from app.submissions.rules import _AGAINST_STORED
@@ -44,8 +44,11 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
     assert figures
     connection = session.connection()
     for target_id, organization_id in figures:
-        row = _same(_TARGET_AND_PLAN_ROW, connection, {"target_id": target_id})[0]
+        row = _same(_TARGET_AND_PLAN_ROW, connection, {"target_id": target_id, "organization_id": organization_id})[0]
         assert isinstance(row.start_date, date) and isinstance(row.approval_required, bool)
+        # the figure's organisation and those above it, in the same row: what `ancestors` reads on its own
+        assert above_of(row.above) == ancestors(session, organization_id) and organization_id in above_of(row.above)
+        assert _TARGET_AND_PLAN_ROW.first(connection, {"target_id": target_id, "organization_id": 10**9}).above is None
         assert len(_same(_ANCESTORS, connection, {"organization_id": organization_id})) >= 1
         # the target's status row: 60 columns, numerics (Decimal or float by the database's column type), JSON text
         status = _same(TARGET_STATUS, connection, {"target_id": target_id, "as_of": date(2019, 12, 31)})[0]

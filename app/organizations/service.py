@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from sqlalchemy import String, bindparam, cast, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,22 @@ def _ancestors_statement():
     up = select(org.c.id, org.c.parent_id).where(org.c.id == bindparam("organization_id")).cte("up", recursive=True)
     up = up.union(select(org.c.id, org.c.parent_id).where(org.c.id == up.c.parent_id))
     return select(up.c.id)
+
+
+def _ancestors_in_one_column():
+    """The ids of an organisation (bind parameter `organization_id`) and of those above it, as one text
+    value ("7,3,1"; NULL when it does not exist): a scalar subquery another statement reads in the same
+    round trip (POST a figure's target read, app/targets/deps.py). `above_of` makes it a set."""
+    up = _ancestors_statement().subquery()
+    return core_select(func.aggregate_strings(cast(up.c.id, String), ",")).scalar_subquery()
+
+
+ANCESTORS_COLUMN = _ancestors_in_one_column()
+
+
+def above_of(text: str | None) -> set[int]:
+    """The set of ids an `ANCESTORS_COLUMN` value names (empty: no such organisation)."""
+    return {int(part) for part in text.split(",")} if text else set()
 
 
 def _subtree_statement():

@@ -129,10 +129,12 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
         session = open_session(request)
         try:
             principal = identify(request, session)
-            target, plan = reportable(request, session, principal, target_id)
+            # the figure's organisation and those above it (for the key's scope and the plan's tree) come with
+            # the target when the figure names its organisation's id; one naming a code is read after it
+            target, plan, above = reportable(request, session, principal, target_id, body.organization_id)
             figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
-            # the figure's organisation and those above it, read once: for the key's scope and the plan's tree
-            above = ancestors(session, figure.organization_id)
+            if above is None:
+                above = ancestors(session, figure.organization_id)
             policy.require(session, principal, Role.REPORTER, figure.organization_id, above=above)
             with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
                 created = service.create_submission(

@@ -20,6 +20,7 @@ from app.common.prepared import Prepared
 from app.common.types import MAX_ID
 from app.deps import PrincipalDep, SessionDep, open_reads
 from app.errors import NotFound
+from app.organizations.service import ANCESTORS_COLUMN, above_of
 from app.plans.models import Plan
 from app.targets.models import Target
 
@@ -74,7 +75,8 @@ _PLAN_COLUMNS = [
     for name in ("id", "code", "state", "organization_id", "start_date", "end_date", "approval_required", "archived_at")
 ]
 _TARGET_AND_PLAN_ROW = Prepared(
-    select_core(*_TARGET_COLUMNS, *_PLAN_COLUMNS)
+    # and the figure's organisation and those above it (its scope check, the plan's tree), in the same round trip
+    select_core(*_TARGET_COLUMNS, *_PLAN_COLUMNS, ANCESTORS_COLUMN.label("above"))
     .join_from(table_of(Target), table_of(Plan), _PLAN_COLUMNS[0].table.c.id == _TARGET_COLUMNS[0].table.c.plan_id)
     .where(_TARGET_COLUMNS[0].table.c.id == bindparam("target_id"))
     # PostgreSQL: the target's row lock of the figure's rules (rules.check_against_stored), taken here with
@@ -94,23 +96,29 @@ def locks_target(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def reportable(request: Request, session: Session, principal: Principal | None, target_id: int) -> tuple[Target, Plan]:
+def reportable(
+    request: Request, session: Session, principal: Principal | None, target_id: int, organization_id: int | None
+) -> tuple[Target, Plan, set[int] | None]:
     """A target the caller may report on, with its plan: reporter or higher (the reporting organisation is
     checked per figure); neither archived. Not a dependency: POST a figure, the busiest write, calls it in its
     one thread-pool hand-off and keeps the plan. Both as read, not as ORM entities (building two entities
-    was a fifth of the write's CPU): what the checks and the write read, with the entities' names."""
+    was a fifth of the write's CPU): what the checks and the write read, with the entities' names.
+
+    With the figure's `organization_id`, also that organisation and those above it (`ancestors`; empty when
+    it does not exist), read in the same statement; None without one (a figure naming its organisation's code)."""
     policy.require_read(principal, open_reads=open_reads(request))
-    row = _TARGET_AND_PLAN_ROW.first(session.connection(), {"target_id": target_id})
+    params = {"target_id": target_id, "organization_id": organization_id or 0}
+    row = _TARGET_AND_PLAN_ROW.first(session.connection(), params)
     missing = f"Target {target_id} does not exist."
     if row is None:
         raise NotFound(missing)
-    n = len(_TARGET_COLUMNS)
+    n, m = len(_TARGET_COLUMNS), len(_TARGET_COLUMNS) + len(_PLAN_COLUMNS)
     target = cast(Target, _TargetRead(**{c.key: v for c, v in zip(_TARGET_COLUMNS, row[:n], strict=True)}))
-    plan = cast(Plan, _PlanRead(**{c.key: v for c, v in zip(_PLAN_COLUMNS, row[n:], strict=True)}))
+    plan = cast(Plan, _PlanRead(**{c.key: v for c, v in zip(_PLAN_COLUMNS, row[n:m], strict=True)}))
     policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
     policy.require(session, principal, Role.REPORTER)
     check_not_archived(plan, target)
-    return target, plan
+    return target, plan, (above_of(row.above) if organization_id is not None else None)
 
 
 TargetDep = Annotated[Target, Depends(load_target)]
