@@ -186,3 +186,30 @@ def test_one_row_inserts_of_the_write_path_are_prepared():
     """POST a figure's INSERTs (the figure, its audit event) take this path: a guard against a rename."""
     assert isinstance(_inserts(table_of(Submission))[0], Prepared)
     assert isinstance(_INSERT_EVENT, Prepared)
+
+
+def test_the_hot_routes_statements_run_prepared(app, client, make):
+    """After a POST of a figure and a read of its target's status, every statement of the two routes ran
+    on the driver's cursor: none was handed back to SQLAlchemy (a statement that cannot be compiled once,
+    e.g. one with a separator SQLAlchemy renders at each execution, silently loses the gain)."""
+    from app.deps import _KEY
+    from app.events.outbox import _ACTIVE
+    from app.idempotency.store import _INSERT
+    from app.submissions.rules import _LOCK_TARGET
+
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    dialect = app.state.engine.dialect
+    hot = [_KEY, _KEY_AND_RECORD, _TARGET_AND_PLAN_ROW, _AGAINST_STORED["value"], _ACTIVE, _INSERT[dialect.name],
+           _inserts(table_of(Submission))[0], _INSERT_EVENT, TARGET_STATUS]
+    if dialect.name == "sqlite":
+        hot.append(_LOCK_TARGET)  # PostgreSQL locks with the target's read
+    for prepared in hot:  # what other tests ran (e.g. an INSERT without a defaulted column) is forgotten
+        prepared._plans.pop(dialect, None)
+    posted = client.post(f"/api/v1/targets/{target['id']}/submissions", headers={"Idempotency-Key": "prepared-1"},
+                         json={"value": 1, "period_date": "2019-06-30", "organization_id": org["id"]})
+    assert posted.status_code == 201, posted.text
+    assert client.get(f"/api/v1/targets/{target['id']}/status?as_of=2019-12-31").status_code == 200
+    for prepared in hot:
+        plans = prepared._plans.get(dialect, {})
+        assert plans and None not in plans.values(), prepared.statement

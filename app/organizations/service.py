@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, cast, func
+from sqlalchemy import String, bindparam
 from sqlalchemy import select as core_select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from app.common.crud import apply_patch, flush, get_or_404
@@ -47,12 +49,32 @@ def _ancestors_statement():
     return select(up.c.id)
 
 
+class _IdsText(FunctionElement[str]):
+    """Integers joined with commas into one text value, the comma written into the SQL (SQLAlchemy's
+    `aggregate_strings` sends its separator as a parameter rendered at each execution, which a
+    `Prepared` statement, compiled once, hands back to SQLAlchemy)."""
+
+    type = String()
+    name = "ids_text"
+    inherit_cache = True
+
+
+@compiles(_IdsText, "postgresql")
+def _ids_text_postgresql(element, compiler, **kw):
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+@compiles(_IdsText)
+def _ids_text(element, compiler, **kw):  # SQLite
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
 def _ancestors_in_one_column():
     """The ids of an organisation (bind parameter `organization_id`) and of those above it, as one text
     value ("7,3,1"; NULL when it does not exist): a scalar subquery another statement reads in the same
     round trip (POST a figure's target read, app/targets/deps.py). `above_of` makes it a set."""
     up = _ancestors_statement().subquery()
-    return core_select(func.aggregate_strings(cast(up.c.id, String), ",")).scalar_subquery()
+    return core_select(_IdsText(up.c.id)).scalar_subquery()
 
 
 ANCESTORS_COLUMN = _ancestors_in_one_column()
