@@ -38,7 +38,7 @@ _MISSING = object()
 class _Plan:
     """A statement compiled for one dialect (and one set of INSERT columns), with its processors."""
 
-    __slots__ = ("sql", "positional", "binds", "row", "types", "results", "returns_rows")
+    __slots__ = ("sql", "positional", "binds", "row", "types", "results", "processed", "returns_rows")
 
     def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str] | None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
@@ -60,6 +60,7 @@ class _Plan:
         # the result processors, from the first run's cursor description: some depend on the type the
         # database names for the column (psycopg's numeric: Decimal or float), as in SQLAlchemy's results
         self.results: list[Callable[[Any], Any] | None] | None = None
+        self.processed: list[tuple[int, Callable[[Any], Any]]] = []  # (column, processor) of those that have one
         if columns is not None:
             self.row = namedtuple("Row", [name for name, _ in columns], rename=True)  # type: ignore[misc]
 
@@ -159,7 +160,9 @@ class Prepared:
             if plan.results is None:
                 dialect = connection.dialect
                 description = cursor.description
-                plan.results = [t.result_processor(dialect, d[1]) for t, d in zip(plan.types, description, strict=True)]
+                results = [t.result_processor(dialect, d[1]) for t, d in zip(plan.types, description, strict=True)]
+                plan.processed = [(i, process) for i, process in enumerate(results) if process is not None]
+                plan.results = results
         except connection.dialect.loaded_dbapi.Error as exc:
             wrapped = DBAPIError.instance(
                 plan.sql, arguments, exc, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
@@ -167,10 +170,18 @@ class Prepared:
             if connection.dialect.is_disconnect(exc, dbapi_connection, cursor):
                 connection.invalidate(exc)
             raise wrapped from exc
-        make, processors = plan.row._make, plan.results
-        if not any(processors):
+        make, processed = plan.row._make, plan.processed
+        if not processed:
             return [make(row) for row in fetched]
-        return [make([v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True)]) for row in fetched]
+        out = []
+        for row in fetched:
+            values = list(row)
+            for i, process in processed:  # only the columns that have a processor (dates on SQLite, numerics)
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
+            out.append(make(values))
+        return out
 
     def first(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """The first row, or None."""

@@ -84,6 +84,8 @@ _TARGET_AND_PLAN_ROW = Prepared(
     # writer that held the lock before committed. SQLite renders no FOR clause: the rules lock there.
     .with_for_update(of=_TARGET_COLUMNS[0].table, key_share=True)
 )
+_TARGET_KEYS = [c.key for c in _TARGET_COLUMNS]
+_PLAN_KEYS = [c.key for c in _PLAN_COLUMNS]
 # What `reportable` hands on: the rows' values under the entities' attribute names and class names (a
 # 409 names "Target 5" or "Plan 2"), read, never written: no ORM entity to build (issue 17).
 _TargetRead = type("Target", (SimpleNamespace,), {"__doc__": "A target's row as read for one request."})
@@ -112,9 +114,8 @@ def reportable(
     missing = f"Target {target_id} does not exist."
     if row is None:
         raise NotFound(missing)
-    n, m = len(_TARGET_COLUMNS), len(_TARGET_COLUMNS) + len(_PLAN_COLUMNS)
-    target = cast(Target, _TargetRead(**{c.key: v for c, v in zip(_TARGET_COLUMNS, row[:n], strict=True)}))
-    plan = cast(Plan, _PlanRead(**{c.key: v for c, v in zip(_PLAN_COLUMNS, row[n:m], strict=True)}))
+    target = cast(Target, _TargetRead(**dict(zip(_TARGET_KEYS, row, strict=False))))  # the row's first columns
+    plan = cast(Plan, _PlanRead(**dict(zip(_PLAN_KEYS, row[len(_TARGET_KEYS) :], strict=False))))
     policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
     policy.require(session, principal, Role.REPORTER)
     check_not_archived(plan, target)
