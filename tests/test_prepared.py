@@ -213,3 +213,122 @@ def test_the_hot_routes_statements_run_prepared(app, client, make):
     for prepared in hot:
         plans = prepared._plans.get(dialect, {})
         assert plans and None not in plans.values(), prepared.statement
+
+
+# ------------------------------------------------------------------ what an independent review found
+
+
+def test_a_connection_without_a_transaction_begins_one(app):
+    """As Connection.execute: the statement begins the connection's transaction, so commit() keeps it and
+    rollback() undoes it."""
+    plain = Prepared(insert(_RECORDS), insert=True)
+    record = {"owner": "begin", "key": "k", "fingerprint": "f", "state": "pending", "created_at": datetime.now(UTC),
+              "expires_at": datetime.now(UTC), "response_status": None, "response_headers": None, "response_body": None}
+    with app.state.engine.connect() as connection:
+        plain.rows(connection, {**record, "key": "undone"})
+        assert connection.in_transaction()
+        connection.rollback()
+        plain.rows(connection, record)
+        connection.commit()
+    with app.state.engine.connect() as connection:
+        keys = connection.execute(select(_RECORDS.c.key).where(_RECORDS.c.owner == "begin")).scalars().all()
+        connection.execute(_RECORDS.delete().where(_RECORDS.c.owner == "begin"))
+        connection.commit()
+    assert keys == ["k"]
+
+
+def test_what_cannot_run_compiled_once_is_sqlalchemys(app):
+    """A parameter computed at each execution, a text() statement (rows not described), a TypeDecorator that
+    turns NULL into something, a column whose name cannot be a field: SQLAlchemy's answers."""
+    from itertools import count
+
+    from sqlalchemy import Integer, TypeDecorator, bindparam, literal_column, text
+    from sqlalchemy import select as core_select
+
+    class NoneAsZero(TypeDecorator):
+        impl = Integer
+        cache_ok = True
+
+        def process_result_value(self, value, dialect):
+            return 0 if value is None else value
+
+    counter = count(1)
+    each_time = Prepared(core_select(bindparam("n", callable_=lambda: next(counter), type_=Integer)))
+    rows_of_text = Prepared(text("SELECT 1 AS one"))
+    null_as_zero = Prepared(core_select(literal_column("NULL", NoneAsZero).label("x")))
+    odd_name = Prepared(core_select(literal_column("1").label("class")))
+    with app.state.engine.connect() as connection:
+        assert [each_time.scalar(connection) for _ in range(3)] == [1, 2, 3]
+        assert [tuple(r) for r in rows_of_text.rows(connection)] == [(1,)]
+        assert null_as_zero.scalar(connection) == 0
+        assert odd_name.first(connection)._mapping["class"] == 1
+
+
+def test_a_parameter_name_the_driver_cannot_read_as_given(app):
+    """PostgreSQL: SQLAlchemy rewrites a bind name psycopg cannot read ("the.id"); Prepared sends it rewritten."""
+    from sqlalchemy import Integer, bindparam
+    from sqlalchemy import select as core_select
+
+    dotted = Prepared(core_select(bindparam("the.id", type_=Integer) + 1))
+    with app.state.engine.connect() as connection:
+        assert dotted.scalar(connection, {"the.id": 41}) == 42
+
+
+def test_a_failed_statement_drops_its_cursor(app):
+    """A listener that fails after the statement ran: the kept cursor is dropped (not left mid-read), the
+    error is the listener's, and the next statement runs on a new cursor."""
+    from app.common.prepared import _CURSOR
+
+    def fail(*_args):
+        raise RuntimeError("listener")
+
+    with app.state.engine.connect() as connection:
+        _ANCESTORS.rows(connection, {"organization_id": 1})
+        kept = connection.connection.info[_CURSOR][1]
+        event.listen(app.state.engine, "after_cursor_execute", fail)
+        try:
+            with pytest.raises(RuntimeError, match="listener"):
+                _ANCESTORS.rows(connection, {"organization_id": 1})
+        finally:
+            event.remove(app.state.engine, "after_cursor_execute", fail)
+        assert _CURSOR not in connection.connection.info
+        assert _ANCESTORS.rows(connection, {"organization_id": 1}) == []
+        assert connection.connection.info[_CURSOR][1] is not kept
+
+
+def test_a_lost_server_connection_fails_one_request(backend, database_urls):
+    """PostgreSQL restarted (every backend gone) while connections sat in the pool, checked out again within
+    the idle-ping delay: the first statement fails and, as SQLAlchemy does, the pool drops every older
+    connection, so the next requests connect again instead of each failing once."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server connection to lose")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+    from sqlmodel import Session
+
+    from app.config import Settings
+    from app.db import make_engine
+    from app.deps import _KEY
+
+    engine = make_engine(Settings(database_url=database_urls["postgresql"]))
+    killer = create_engine(database_urls["postgresql"], poolclass=NullPool)
+    try:
+        sessions = [Session(engine) for _ in range(4)]
+        pids = [s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() for s in sessions]
+        for s in sessions:
+            s.close()
+        with killer.connect() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        answers = []
+        for _ in range(4):
+            with Session(engine) as s:
+                try:
+                    _KEY.first(s.connection(), {"key_hash": "none"})
+                    answers.append("ok")
+                except Exception as exc:  # SQLAlchemy's class for the lost connection
+                    answers.append(type(exc).__name__)
+        assert answers == ["OperationalError", "ok", "ok", "ok"]
+    finally:
+        killer.dispose()
+        engine.dispose()
