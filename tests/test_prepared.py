@@ -99,17 +99,7 @@ def test_returning_and_missing_defaults(app, session):
     """INSERT ... RETURNING gives the new id; an INSERT that leaves out a column with a Python-side
     default is handed to SQLAlchemy, which fills it in."""
     connection = session.connection()
-    record = {
-        "owner": "k1",
-        "key": "a",
-        "fingerprint": "f",
-        "state": "pending",
-        "created_at": datetime.now(UTC),
-        "expires_at": datetime.now(UTC),
-        "response_status": None,
-        "response_headers": None,
-        "response_body": b"\x00bytes",
-    }
+    record = {**_record("k1", "a"), "response_body": b"\x00bytes"}
     records = Prepared(insert(_RECORDS).returning(_RECORDS.c.id), insert=True)
     new_id = records.scalar(connection, record)
     assert isinstance(new_id, int)
@@ -122,6 +112,12 @@ def test_returning_and_missing_defaults(app, session):
     stored = connection.execute(select(_EVENTS.c.occurred_at).where(_EVENTS.c.request_id == "defaults")).scalar_one()
     assert stored is not None
     session.rollback()
+
+
+def _record(owner: str, key: str) -> dict:
+    """An Idempotency-Key record's columns (a table without Python-side defaults)."""
+    return {"owner": owner, "key": key, "fingerprint": "f", "state": "pending", "created_at": datetime.now(UTC),
+            "expires_at": datetime.now(UTC), "response_status": None, "response_headers": None, "response_body": None}
 
 
 def _event_columns() -> dict:
@@ -143,17 +139,7 @@ def test_errors_are_sqlalchemys(app, session):
     """A unique violation is SQLAlchemy's IntegrityError (what on_conflict and the routes catch)."""
     connection = session.connection()
     plain = Prepared(insert(_RECORDS), insert=True)
-    record = {
-        "owner": "k2",
-        "key": "b",
-        "fingerprint": "f",
-        "state": "pending",
-        "created_at": datetime.now(UTC),
-        "expires_at": datetime.now(UTC),
-        "response_status": None,
-        "response_headers": None,
-        "response_body": None,
-    }
+    record = _record("k2", "b")
     plain.rows(connection, record)
     with pytest.raises(IntegrityError):
         plain.rows(connection, record)
@@ -222,8 +208,7 @@ def test_a_connection_without_a_transaction_begins_one(app):
     """As Connection.execute: the statement begins the connection's transaction, so commit() keeps it and
     rollback() undoes it."""
     plain = Prepared(insert(_RECORDS), insert=True)
-    record = {"owner": "begin", "key": "k", "fingerprint": "f", "state": "pending", "created_at": datetime.now(UTC),
-              "expires_at": datetime.now(UTC), "response_status": None, "response_headers": None, "response_body": None}
+    record = _record("begin", "k")
     with app.state.engine.connect() as connection:
         plain.rows(connection, {**record, "key": "undone"})
         assert connection.in_transaction()
