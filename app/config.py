@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     parse_time_limit_seconds: float = 5.0
     # The two busiest routes (a target's status, POST a figure): how many of each may run at once in
     # one worker (app.deps.HotLimiters). 0: the database's default, SQLite 1, PostgreSQL 4.
-    hot_route_threads: int = 0
+    hot_route_threads: int = Field(default=0, ge=0)
     # Webhooks (app/webhooks): receivers on loopback, private, link-local (and other non-global)
     # addresses are refused unless this is true (tests and local development; `make run` sets it).
     # Cloud metadata addresses are refused even then.
@@ -99,13 +99,6 @@ class Settings(BaseSettings):
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
             raise ValueError("PARSE_CONCURRENCY must be at least 1")
-        return value
-
-    @field_validator("hot_route_threads")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("HOT_ROUTE_THREADS must be 0 (the default for the database) or more")
         return value
 
     @field_validator("timezone")

@@ -121,11 +121,10 @@ def record_inserted(
             _EVENT_COLUMNS,
             ([json_text(e[c]) if c in _JSON_COLUMNS else e[c] for c in _EVENT_COLUMNS] for e in events),
         )
+    elif len(events) == 1:  # one figure from the API
+        _INSERT_EVENT.rows(connection, events[0])
     else:
-        if len(events) == 1:
-            _INSERT_EVENT.rows(connection, events[0])
-        else:
-            connection.execute(_INSERT_EVENTS, events)
+        connection.execute(_INSERT_EVENTS, events)
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:

@@ -145,18 +145,14 @@ def created(request: Request, response: Response, model: type[BaseModel], row: A
 
     `model` is what that read answers with, which may be more than the 201's body (a figure's read has its history).
     """
-    response.headers.update(created_headers(request, model, row, route, **path))
+    response.headers.update(created_headers(request, etag_of(model, row), route, **path))
 
 
-def created_headers(request: Request, model: type[BaseModel], row: Any, route: str, **path: Any) -> dict[str, str]:
-    """`created`'s two headers, for a route that sends its own Response (and stores them with its
-    Idempotency-Key's record before its commit: app/submissions/router.py `create_submission`)."""
-    return {"ETag": etag_of(model, row), "Location": location(request, route, **path)}
-
-
-def location(request: Request, route: str, **path: Any) -> str:
-    """The Location of a resource: the path of the route named `route`, with `path` (ids) filled in."""
-    return request.scope.get("root_path", "") + _path_of(request, route, **path)
+def created_headers(request: Request, tag: str, route: str, **path: Any) -> dict[str, str]:
+    """`created`'s two headers from the read's ETag (`etag_of`, or `tag_of` of its JSON-safe data), for a
+    route that sends its own Response (and stores them with its Idempotency-Key's record before its
+    commit: app/submissions/router.py `create_submission`)."""
+    return {"ETag": tag, "Location": request.scope.get("root_path", "") + _path_of(request, route, **path)}
 
 
 _PATHS: dict[str, str] = {}  # route name -> its path template: static, learnt at its first use

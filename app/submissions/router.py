@@ -142,10 +142,8 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
                 )
                 answer = created.__pydantic_serializer__.to_json(created)
                 # a new original's read shows it alone in its history: its ETag needs no query
-                headers = {
-                    "ETag": etag.tag_of(service.first_detail_json(created)),
-                    "Location": etag.location(request, "get_submission", submission_id=created.id),
-                }
+                tag = etag.tag_of(service.first_detail_json(created))
+                headers = etag.created_headers(request, tag, "get_submission", submission_id=created.id)
                 answer_with_write(session, 201, answer, headers=headers)
             return answer, headers
         finally:

@@ -274,3 +274,16 @@ def test_a_figures_organisation_by_id_or_code_in_and_out_of_scope(app, client, m
         assert r.status_code == 403, r.text
     r = client.post(path, json={"value": 4, "period_date": "2019-12-31", "organization_id": ward["id"]}, headers=bearer(ward_key))
     assert r.status_code == 201, r.text
+
+
+def test_hot_route_threads_is_zero_or_more():
+    """HOT_ROUTE_THREADS: 0 is the database's default (SQLite 1, PostgreSQL 4), a number sets it, below 0 is refused."""
+    from pydantic import ValidationError
+
+    from app.config import Settings
+    from app.deps import HotLimiters
+
+    assert HotLimiters("sqlite", Settings(hot_route_threads=0).hot_route_threads).tokens == 1
+    assert HotLimiters("postgresql", Settings(hot_route_threads=3).hot_route_threads).tokens == 3
+    with pytest.raises(ValidationError, match="hot_route_threads"):
+        Settings(hot_route_threads=-1)
