@@ -14,6 +14,11 @@ fingerprint (service.target_status_json): `payload` is the plan views' trimmed j
 `target_payload` the target's own, untrimmed one, written only when that route computes (the
 plan views write NULL there: at a million figures it is large, and they do not send it).
 
+A target's history (`GET /targets/{id}/history`) is kept in the same row too (`history_payload`,
+service.target_history_json): it depends on nothing but what the fingerprint covers and `as_of`.
+Parts one view writes and another leaves NULL (`target_payload`, `history_payload`) survive a refresh
+of the row under the same fingerprint and are dropped by one under a new fingerprint (`_upsert`).
+
 The fingerprint (`fingerprint`) covers:
 - ENGINE_VERSION: bump it whenever the engine, wording or the payload's shape change output;
 - the target's definition and the plan's period and judging settings: a hash of the target's
@@ -78,7 +83,22 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, LargeBinary, Text, bindparam, delete, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Text,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -125,6 +145,9 @@ class TargetEvaluation(SQLModel, table=True):
     # written by `GET /targets/{id}/status` when it computes (the plan views leave it NULL: they do not need it,
     # and at a million figures it is large). Same row, same fingerprint: the two views agree by construction.
     target_payload: str | None = Field(default=None, sa_type=Text, nullable=True)
+    # The target's history (`GET /targets/{id}/history`, TargetHistory's JSON, zlib-compressed: a point per
+    # figure date), written by that route when it computes. Same row, same fingerprint, as target_payload.
+    history_payload: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
@@ -168,6 +191,7 @@ class Stored(NamedTuple):
     payload: bytes  # a JSON object: TargetJudged as pydantic writes it
     provisional: bool = False  # a verdict while some expected units have not reported
     full: bytes | None = None  # the target's own status's judged part (untrimmed), when the target's route computed it
+    history: bytes | None = None  # the target's history (TargetHistory's JSON), when the history route computed it
 
 
 def fingerprint(
@@ -239,6 +263,7 @@ def write(
                 "message_en": st.message_en,
                 "payload": st.payload.decode(),
                 "target_payload": st.full.decode() if st.full is not None else None,
+                "history_payload": zlib.compress(st.history, 1) if st.history is not None else None,
                 "computed_at": now,
             }
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
@@ -246,6 +271,32 @@ def write(
         _upsert(bind, values, admission, as_of)
     except Exception:  # a cache write must never fail the read
         log.warning("could not store %d target evaluations for %s", len(rows), as_of, exc_info=True)
+
+
+# A fresh row (its fingerprint holds) gains the target's history: nothing else of it changes.
+_HISTORY_OF_FRESH_ROW = (
+    update(TABLE)
+    .where(TABLE.c.target_id == bindparam("t"), TABLE.c.as_of == bindparam("d"), TABLE.c.fingerprint == bindparam("f"))
+    .values(history_payload=bindparam("h"))
+)
+
+
+def write_history(bind: Engine | Connection, target_id: int, as_of: date, fingerprint: str, history: bytes) -> None:
+    """Adds a target's history (TargetHistory's JSON) to its stored row of `as_of`, if that row still has
+    `fingerprint` (else nothing: it was refreshed meanwhile, and the history may not belong to it). No new
+    row, so no new date: the plan's bound is not touched. A failure is logged, never raised (as `write`)."""
+    try:
+        if not isinstance(bind, Engine):  # as in `write`: its own connection, made on the engine
+            raise TypeError(f"a stored history is written on an engine, not on {type(bind).__name__}")
+        with not_flushed(bind) as conn:
+            conn.execute(_HISTORY_OF_FRESH_ROW, {"t": target_id, "d": as_of, "f": fingerprint, "h": zlib.compress(history, 1)})
+    except Exception:  # a cache write must never fail the read
+        log.warning("could not store the history of target %d for %s", target_id, as_of, exc_info=True)
+
+
+def history_of(stored: bytes) -> bytes:
+    """The history's JSON from `history_payload`."""
+    return zlib.decompress(stored)
 
 
 _PLAN_OF_TARGET = select(_T.c.plan_id).where(_T.c.id == bindparam("target_id"))
@@ -306,21 +357,22 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(TABLE)
+    # The parts one view writes and another leaves NULL (the target's own status, its history): a row refreshed
+    # under the same fingerprint keeps the stored one (the same inputs gave it); under a new fingerprint it
+    # takes the new value, NULL included, so an answer computed for other figures is never kept.
+    same = TABLE.c.fingerprint == stmt.excluded.fingerprint  # the stored row's values, before the update
+    kept = {
+        name: case((same, func.coalesce(stmt.excluded[name], TABLE.c[name])), else_=stmt.excluded[name])
+        for name in ("target_payload", "history_payload")
+    }
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.target_id, TABLE.c.as_of],
         set_={
-            name: stmt.excluded[name]
-            # target_payload too: a plan view's refresh (NULL) drops a target's own answer computed for another fingerprint
-            for name in (
-                "fingerprint",
-                "status",
-                "provisional",
-                "message_vi",
-                "message_en",
-                "payload",
-                "target_payload",
-                "computed_at",
-            )
+            **{
+                name: stmt.excluded[name]
+                for name in ("fingerprint", "status", "provisional", "message_vi", "message_en", "payload", "computed_at")
+            },
+            **kept,
         },
     )
     with not_flushed(bind) as conn:

@@ -144,23 +144,35 @@ PLAN_NAMES = (
     "on_track_from",
     "at_risk_from",
 )
+
+
+def _target_and_stored(*stored: Any):
+    """A target with its plan, what its fingerprint hashes, and its stored row of :as_of (`stored`: which
+    of the row's columns): TARGET_STATUS and TARGET_HISTORY. TARGET_SPEC slices the fingerprint's part."""
+    return (
+        select(
+            *(_P.c[name].label(f"plan_{name}") for name in PLAN_NAMES),
+            *SPEC_COLUMNS,
+            _MAX_SUBMISSION_ID.label("max_submission_id"),
+            _MAX_REVIEW_ID.label("max_review_id"),
+            _FIGURES_VERSION.label("figures_version"),
+            cache.TABLE.c.fingerprint,
+            TREE_VERSION.label("tree_version"),  # the organisation tree's version, for the fingerprint (no tree read)
+            *stored,
+        )
+        .select_from(_T)
+        .join(_P, _P.c.id == _T.c.plan_id)
+        .outerjoin(cache.TABLE, and_(cache.TABLE.c.target_id == _T.c.id, cache.TABLE.c.as_of == bindparam("as_of")))
+    )
+
+
 TARGET_STATUS = Prepared(
-    select(
-        *(_P.c[name].label(f"plan_{name}") for name in PLAN_NAMES),
-        *SPEC_COLUMNS,
-        _MAX_SUBMISSION_ID.label("max_submission_id"),
-        _MAX_REVIEW_ID.label("max_review_id"),
-        _FIGURES_VERSION.label("figures_version"),
-        cache.TABLE.c.fingerprint,
+    _target_and_stored(
         cache.TABLE.c.target_payload,
         cache.TABLE.c.message_vi.label("stored_message_vi"),
         cache.TABLE.c.message_en.label("stored_message_en"),
-        TREE_VERSION.label("tree_version"),  # the organisation tree's version, for the fingerprint (no tree read)
         *(column.label(f"assessment_{column.key}") for column in _A.c),
     )
-    .select_from(_T)
-    .join(_P, _P.c.id == _T.c.plan_id)
-    .outerjoin(cache.TABLE, and_(cache.TABLE.c.target_id == _T.c.id, cache.TABLE.c.as_of == bindparam("as_of")))
     # its latest assessment (as latest_assessments orders them), if any: the head shows it
     .outerjoin(
         _A,
@@ -174,6 +186,8 @@ TARGET_STATUS = Prepared(
     )
     .where(_T.c.id == bindparam("target_id"))
 )
+# A target's history (issue 17): the same head, and the stored history of :as_of.
+TARGET_HISTORY = _target_and_stored(cache.TABLE.c.history_payload).where(_T.c.id == bindparam("target_id"))
 _ASSESSMENT_NAMES = tuple(_A.c.keys())
 # The columns of a TARGET_STATUS row that are a PLAN_TARGETS row (what cache.fingerprint hashes).
 TARGET_SPEC = slice(len(PLAN_NAMES), len(PLAN_NAMES) + len(SPEC_COLUMNS) + 3)

@@ -190,9 +190,10 @@ async def get_target_status(
     responses=errors(404, 422),
 )
 def get_target_history(session: SessionDep, target: TargetDep, today: TodayDep, known_at: KnownAtDep, as_of: AsOf = None):
-    # Built as TargetHistory and sent as its JSON: FastAPI would dump, validate and dump again (a point per figure date).
-    history = service.target_history(session=session, target=target, as_of=as_of or today, known_at=known_at)
-    return Response(content=history.__pydantic_serializer__.to_json(history), media_type="application/json")
+    # Sent as TargetHistory's JSON, stored with the target's evaluation when its fingerprint holds (issue 17):
+    # FastAPI would dump, validate and dump again (a point per figure date).
+    body = service.target_history_json(session=session, target=target, as_of=as_of or today, known_at=known_at)
+    return Response(content=body, media_type="application/json")
 
 
 @router.get(

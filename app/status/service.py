@@ -22,7 +22,7 @@ from sqlmodel import Session
 from app.common import memory
 from app.common.listing import Listing, Sorts
 from app.common.models import stored_id, table_of
-from app.engine import Evaluation, Observation, Status, evaluate, goal_of, history, pace, phase_on
+from app.engine import Evaluation, Observation, Status, Units, evaluate, goal_of, history, pace, phase_on
 from app.engine.rollup import summarize, summarize_by
 from app.organizations.models import Organization
 from app.organizations.service import tree_version
@@ -86,24 +86,46 @@ def target_status(
     return shaping.target_status(target, shaping.judged(ev), as_of=as_of, lang=lang, known_at=known_at, assessment=assessment)
 
 
+class _Figures(NamedTuple):
+    """One target's figures as read for a date: the stored rows, those in force, and the approval's reading."""
+
+    rows: Sequence[Any]
+    in_force: list[Observation]
+    counted: list[Observation]  # the figures that count (approved ones, or submitted ones too when included)
+    not_approved: list[tuple[Observation, str]]
+    awaiting: frozenset[int]
+
+
+def _figures_of(
+    session: Session, target_id: int, plan: Plan, as_of: date, known_at: datetime | None, include_submitted: bool
+) -> _Figures:
+    """One target's figures, read now, for its own status or its history (one read serves both)."""
+    rows = queries.figures_of_target(session, target_id, as_of)
+    in_force = queries.in_force(rows, as_of, known_at)
+    approval = queries.approval_of(session, plan.approval_required, [target_id], include_submitted)
+    return _Figures(rows, in_force, *queries.reviewed(rows, in_force, approval, known_at))
+
+
 def _evaluate_target(
     session: Session, target: Any, plan: Plan, tree: Tree, as_of: date, known_at: datetime | None, include_submitted: bool
 ) -> Evaluation:
     """One target judged from its figures (read now), for its own status (nothing trimmed)."""
-    target_id = _id_of(target)
-    rows = queries.figures_of_target(session, target_id, as_of)
-    in_force = queries.in_force(rows, as_of, known_at)
-    approval = queries.approval_of(session, plan.approval_required, [target_id], include_submitted)
-    figures, not_approved, awaiting = queries.reviewed(rows, in_force, approval, known_at)
+    figures = _figures_of(session, _id_of(target), plan, as_of, known_at, include_submitted)
+    return _judge_figures(target, plan, tree.units(plan.organization_id, expected_for(plan, target)), as_of, known_at, figures)
+
+
+def _judge_figures(
+    target: Any, plan: Plan, units: Units, as_of: date, known_at: datetime | None, figures: _Figures
+) -> Evaluation:
     return evaluate(
         spec_of(target, plan),
-        figures,
+        figures.counted,
         as_of=as_of,
         known_at=known_at,
         rules=rules_of(plan),
-        units=tree.units(plan.organization_id, expected_for(plan, target)),
-        excluded=queries.replaced(rows, in_force, as_of, known_at) + not_approved,
-        awaiting=awaiting,
+        units=units,
+        excluded=queries.replaced(figures.rows, figures.in_force, as_of, known_at) + figures.not_approved,
+        awaiting=figures.awaiting,
     )
 
 
@@ -515,16 +537,63 @@ def _by_organization_spooled(
         yield head[:-3] + b"[" + b",".join(read(p) for p in pieces) + b"]}"
 
 
+def target_history_json(*, session: Session, target: Target, as_of: date, known_at: datetime | None) -> bytes:
+    """A target's history (TargetHistory) as JSON, from its stored row when the fingerprint holds (issue 17).
+
+    The row and fingerprint of the target's evaluation on `as_of` (`target_evaluation`, as for
+    `target_status_json`; the history depends on nothing else: no language, no assessment), read
+    before the figures. A row whose fingerprint holds and that carries the history sends it as is.
+    Otherwise the history is computed and stored: into that row when its fingerprint holds (it
+    lacked only the history), else as a new row with the target's evaluation computed from the same
+    read of the figures (cache.write: the plan's bound on stored dates applies). `known_at` reads are
+    computed and not stored. The stored answer is byte for byte the computed one
+    (tests/status/test_history_stored.py)."""
+    if known_at is not None:
+        return _HISTORY_JSON(target_history(session=session, target=target, as_of=as_of, known_at=known_at))
+    target_id = _id_of(target)
+    row = session.execute(queries.TARGET_HISTORY, {"target_id": target_id, "as_of": as_of}).one()
+    plan = queries.plan_of_row(row)
+    fingerprint = cache.fingerprint(
+        row[queries.TARGET_SPEC],
+        plan,
+        rules_of(plan),
+        row.max_submission_id,
+        row.figures_version,
+        cache.units_key(row.tree_version, plan),
+        max_review_id=row.max_review_id,
+    )
+    if row.fingerprint == fingerprint and row.history_payload is not None:
+        return cache.history_of(row.history_payload)
+    units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, row))
+    figures = _figures_of(session, target_id, plan, as_of, None, include_submitted=False)
+    body = _HISTORY_JSON(_history_of(row, plan, units, as_of, None, figures))
+    if row.fingerprint == fingerprint:  # the row holds, without the history: it gains it
+        cache.write_history(session.get_bind(), target_id, as_of, fingerprint, body)
+        return body
+    ev = _judge_figures(row, plan, units, as_of, None, figures)
+    full = _JUDGED_JSON(TargetJudged.model_validate(shaping.judged(ev)))
+    admission = cache.Admission(plan.id, new_date=False) if row.fingerprint is not None else None
+    cache.write(
+        session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full, history=body))], admission
+    )
+    return body
+
+
 def target_history(*, session: Session, target: Target, as_of: date, known_at: datetime | None) -> TargetHistory:
-    """The status at each figure's date, and the expected path month by month."""
+    """The status at each figure's date, and the expected path month by month (computed, never stored;
+    `target_history_json` is the route's stored form)."""
     plan = _plan_of(session, target)
-    spec = spec_of(target, plan)
-    rows = queries.figures_of_target(session, _id_of(target), as_of)
     units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, target))
-    in_force = queries.in_force(rows, as_of, known_at)
-    approval = queries.approval_of(session, plan.approval_required, [_id_of(target)], include_submitted=False)
-    counted, _, _ = queries.reviewed(rows, in_force, approval, known_at)  # the approved figures' history
-    evaluations = history(spec, counted, as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units)
+    # the approved figures' history
+    figures = _figures_of(session, _id_of(target), plan, as_of, known_at, include_submitted=False)
+    return _history_of(target, plan, units, as_of, known_at, figures)
+
+
+def _history_of(
+    target: Any, plan: Plan, units: Units, as_of: date, known_at: datetime | None, figures: _Figures
+) -> TargetHistory:
+    spec = spec_of(target, plan)
+    evaluations = history(spec, figures.counted, as_of=as_of, known_at=known_at, rules=rules_of(plan), units=units)
     goal = goal_of(spec)
     path: list[PathPoint] = []
     if goal is not None:
@@ -548,8 +617,11 @@ def target_history(*, session: Session, target: Target, as_of: date, known_at: d
         for ev in evaluations
     ]
     return TargetHistory(
-        target_id=target.id, unit=target.unit, goal=goal, as_of=as_of, known_at=known_at, points=points, expected_path=path
+        target_id=_id_of(target), unit=target.unit, goal=goal, as_of=as_of, known_at=known_at, points=points, expected_path=path
     )
+
+
+_HISTORY_JSON = TargetHistory.__pydantic_serializer__.to_json
 
 
 def _month_ends(start: date, end: date) -> list[date]:

@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from app.status import service
 from tests.api.helpers import API
-from tests.status.test_target_stored import AS_OF, check, forget, get, stored_payloads, varied  # noqa: F401 (fixture)
+from tests.status.conftest import forget
+from tests.status.test_target_stored import AS_OF, check, get, stored_payloads
 
 
 def version(app) -> int | None:
@@ -61,7 +62,7 @@ def test_the_version_moves_with_every_change_of_an_organisation_and_never_comes_
 
 
 @pytest.fixture
-def spread(make, client, varied):  # noqa: F811 (the fixture, imported)
+def spread(make, client, varied):
     """`varied` with a third reporting ward that has not reported: it is named in FLOW's coverage."""
     plan = client.get(f"{API}/plans/{varied['plan']}").json()
     quiet = make.org(parent_id=plan["organization_id"], is_reporting_unit=True)
