@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.engine import Units
 from app.organizations.service import subtree_rows
+from app.targets.spec import json_value
 
 
 @dataclass(frozen=True)
@@ -66,4 +67,4 @@ def load_tree(session: Session, root: int) -> Tree:
 
 def expected_for(plan, target) -> list[int] | None:
     """The explicit list that applies to a target: its own, else its plan's (None: the default)."""
-    return getattr(target, "reporting_unit_ids", None) or plan.reporting_unit_ids or None
+    return json_value(getattr(target, "reporting_unit_ids", None)) or plan.reporting_unit_ids or None

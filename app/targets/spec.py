@@ -1,16 +1,26 @@
 """A stored target as the engine sees it: row → `TargetSpec`.
 
 `spec_of` takes a `Target` or any row with the same columns (app/status/queries.py reads
-only the columns it needs), and the plan (or anything with its start and end dates).
+only the columns it needs, its JSON columns as their stored text: `json_value`), and the plan
+(or anything with its start and end dates).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
 from app.engine import AcrossUnits, Aggregation, ChangeBasis, Checkpoint, Comparison, Direction, Frequency, TargetSpec
 from app.plans.models import Plan
 from app.targets.models import Target
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value: as the ORM gives it, or parsed from the text a status statement read
+    (app/status/queries.py SPEC_COLUMNS reads `checkpoints` and `reporting_unit_ids` as text: the plan
+    status hashes every target's row and judges only the stale ones, so only those need it parsed)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def spec_of(target: Target, plan: Plan) -> TargetSpec:
@@ -33,6 +43,8 @@ def spec_of(target: Target, plan: Plan) -> TargetSpec:
         unit=target.unit,
         title=target.title,
         title_en=target.title_en,
-        checkpoints=tuple(Checkpoint(on=date.fromisoformat(c["date"]), share=c["share"]) for c in target.checkpoints or ()),
+        checkpoints=tuple(
+            Checkpoint(on=date.fromisoformat(c["date"]), share=c["share"]) for c in json_value(target.checkpoints) or ()
+        ),
         frequency=Frequency(target.frequency) if target.frequency else None,
     )
