@@ -53,6 +53,9 @@ change it. So on PostgreSQL a statement-level trigger (migration 0004) adds the 
 inserted rows to the target's `version` in the inserting transaction itself: the row lock
 serialises those transactions, each commit moves the version, and the fingerprint reads it.
 SQLite has one writer at a time, so its ids commit in order; the table stays empty there.
+Since the version moves with every figure and review inserted (migration 0007 counts reviews
+too), the PostgreSQL fingerprint reads the version alone: its largest ids are read as NULL
+(queries._WithoutVersion; two index probes per target less on a plan status, issue 17).
 
 Bounded, whatever readers send (issue 12, item 2). Any of 73,000 dates is a valid `as_of`, and
 anonymous reads may send a new one each time; storing them all grew the table without end and
