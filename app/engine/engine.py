@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from app.engine import combine, pace
@@ -314,10 +315,13 @@ def evaluate(
     return replace(result, message_vi=vi, message_en=en)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HistoryPoint:
     """A target's status as it stood on one date: what `evaluate` on that date says, as far as a
-    history shows it (status, measured, expected, pace, the figures it rests on)."""
+    history shows it (status, measured, expected, pace, the figures it rests on).
+
+    Not frozen, as Observation: a history makes one per figure date, and a frozen dataclass's
+    __init__ sets each field through object.__setattr__. Treat it as a value all the same."""
 
     as_of: date
     phase: Phase
@@ -355,6 +359,8 @@ def history(
     agg, across_rule, scale = spec.aggregation, spec.across_units, spec.ratio_scale
     accs: dict[int, combine.UnitAccumulator] = {}
     numeric: list[Observation] = []  # numeric figures so far, in (date, unit) order
+    numeric_ids: list[int] = []  # their ids, and how many are estimates: a sum's point lists them all
+    numeric_estimates = 0
     latest_done: dict[int, Observation] = {}
     goal = goal_of(spec)
     higher = spec.direction == Direction.HIGHER_IS_BETTER
@@ -373,8 +379,14 @@ def history(
                 if o.done is not None:
                     latest_done[o.organization_id] = o
             elif combine.is_numeric(o):
-                accs.setdefault(o.organization_id, combine.UnitAccumulator(agg, scale)).add(o)
+                acc = accs.get(o.organization_id)
+                if acc is None:  # not setdefault: that would build an accumulator for every figure
+                    acc = accs[o.organization_id] = combine.UnitAccumulator(agg, scale)
+                acc.add(o)
                 numeric.append(o)
+                if o.id is not None:
+                    numeric_ids.append(o.id)
+                numeric_estimates += o.is_estimate
                 changed.add(o.organization_id)
             i += 1
         reporters: dict[int, Any] = latest_done if milestone else accs
@@ -399,6 +411,10 @@ def history(
         status, _ = choose_status(spec, judged, performance, as_of=day, provisional=provisional, rules=rules)
         phase = phase_on(spec.period_end, day)
         in_progress = phase == Phase.IN_PROGRESS
+        if roll.used is numeric:  # every figure so far (a sum or mean, every unit counting): kept as it went
+            ids, estimate = tuple(numeric_ids), numeric_estimates > 0
+        else:
+            ids, estimate = tuple(o.id for o in roll.used if o.id is not None), any(o.is_estimate for o in roll.used)
         points.append(
             HistoryPoint(
                 as_of=day,
@@ -407,8 +423,8 @@ def history(
                 measured=judged.measured,
                 expected=expected if in_progress else None,
                 pace=performance if in_progress else None,
-                observation_ids=tuple(o.id for o in roll.used if o.id is not None),
-                rests_on_estimate=any(o.is_estimate for o in roll.used),
+                observation_ids=ids,
+                rests_on_estimate=estimate,
             )
         )
     return points
@@ -429,8 +445,7 @@ def _judge_rollup(spec: TargetSpec, roll: combine.Rollup, rules: Rules) -> Judge
     return Judged(roll, roll.measured, compared, None, verdict, rule, facts)
 
 
-def _order(o: Observation) -> tuple[date, int]:
-    return (o.period_date, o.organization_id)
+_order = attrgetter("period_date", "organization_id")  # figures in (date, unit) order
 
 
 def _rollup_so_far(
@@ -451,7 +466,7 @@ def _rollup_so_far(
     used: list[Observation]
     if agg in (Aggregation.SUM, Aggregation.MEAN):  # every figure of the counting units, in order
         if len(counting) == len(snaps):
-            used = list(numeric)
+            used = numeric  # itself, not a copy: `history` reads it before the next figure is added
         else:
             keep = set(counting)
             used = [o for o in numeric if o.organization_id in keep]

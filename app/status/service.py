@@ -605,8 +605,8 @@ def _history_of(
                     expected=pace.expected_at(goal=goal, share=share, is_flow=spec.is_flow, baseline=spec.baseline_value),
                 )
             )
-    points = [
-        HistoryPoint(
+    points = [  # engine values, typed as the model types them: no validation per point (one per figure date)
+        HistoryPoint.model_construct(
             date=ev.as_of,
             measured=ev.measured,
             status=ev.status,
