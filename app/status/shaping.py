@@ -31,10 +31,10 @@ from app.status.models import (
 # thousands. A target's own status lists them all.
 PLAN_VIEW_IDS = 20
 
-# `_target_piece` writes TargetHead from a dict, in this order: a field added to the model must be added there.
+# `_target_pieces` writes TargetHead from a dict, in this order: a field added to the model must be added there.
 _HEAD_FIELDS = ("target_id", "code", "title", "unit", "category", "as_of", "known_at", "lang", "message", "assessment")
 if tuple(TargetHead.model_fields) != _HEAD_FIELDS:
-    raise RuntimeError("TargetHead's fields changed: app/status/shaping.py _target_piece writes them by hand")
+    raise RuntimeError("TargetHead's fields changed: app/status/shaping.py _target_pieces writes them by hand")
 _JUDGED_JSON = TargetJudged.__pydantic_serializer__.to_json
 _PLAN_JSON = PlanStatus.__pydantic_serializer__.to_json
 _ORG_TARGET_JSON = OrganizationTarget.__pydantic_serializer__.to_json
@@ -154,7 +154,7 @@ def target_status(
     )
 
 
-def _target_piece(
+def _target_pieces(
     target: Any,
     payload: bytes,
     message: str,
@@ -163,9 +163,11 @@ def _target_piece(
     known_at: datetime | None,
     lang: Lang,
     assessment: AssessmentPublic | None,
-) -> bytes:
-    """One TargetStatus as JSON: its head (TargetHead, written now) followed by its judged part as stored.
-    The plan view and a target's own status both write targets this way.
+) -> tuple[bytes, bytes, memoryview]:
+    """One TargetStatus as JSON, in three pieces to be joined: its head (TargetHead, written now) without
+    its closing brace, a comma, and its judged part as stored without its opening brace (a view: a plan
+    of 1,000 targets joins 3 MB once instead of copying each part on its way). The plan view and a
+    target's own status both write targets this way.
 
     The head is written from a dict in TargetHead's field order by pydantic's own encoder: the same bytes
     as TargetHead's serializer (the values come straight from the database and the request: nothing to
@@ -183,7 +185,7 @@ def _target_piece(
         "message": message,
         "assessment": assessment,
     }
-    return to_json(head)[:-1] + b"," + payload[1:]
+    return to_json(head)[:-1], b",", memoryview(payload)[1:]
 
 
 def target_json(
@@ -192,7 +194,9 @@ def target_json(
     """A target's own status (TargetStatus, no known_at) as JSON from its stored judged part (untrimmed):
     the head written now, then the part as stored, as `plan_json` writes each target. Byte for byte
     what TargetStatus serialises to (TargetStatus's field order: head, then judged part)."""
-    return _target_piece(target, payload, message, as_of=as_of, known_at=None, lang=as_lang(lang), assessment=assessment)
+    return b"".join(
+        _target_pieces(target, payload, message, as_of=as_of, known_at=None, lang=as_lang(lang), assessment=assessment)
+    )
 
 
 def group(key: str, summary: Summary, lang: str) -> GroupStatus:
@@ -237,14 +241,17 @@ def plan_json(
     serialise to (TargetStatus's field order allows it; tests/status/test_cache.py checks it)."""
     out = _PLAN_JSON(envelope)
     assert out.endswith(b"[]}"), "targets must stay PlanStatus's last field"
-    pieces = []
+    pieces: list[bytes | memoryview] = [memoryview(out)[:-2]]
     head_lang = as_lang(lang)
     for t in targets:
         st = parts[t.id]
         message = st.message_vi if lang == "vi" else st.message_en
-        pieces.append(
-            _target_piece(
-                t, st.payload, message, as_of=as_of, known_at=known_at, lang=head_lang, assessment=assessments.get(t.id)
-            )
+        pieces += _target_pieces(
+            t, st.payload, message, as_of=as_of, known_at=known_at, lang=head_lang, assessment=assessments.get(t.id)
         )
-    return out[:-2] + b",".join(pieces) + b"]}"
+        pieces.append(b",")
+    if len(pieces) > 1:
+        pieces[-1] = b"]}"  # instead of the last target's comma
+    else:
+        pieces.append(b"]}")  # no target: `out` as it was
+    return b"".join(pieces)

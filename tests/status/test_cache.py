@@ -267,3 +267,14 @@ def test_the_stored_lines_come_back_whatever_the_step():
     for step in (1, 7, 64, 1000, 1 << 20):
         assert list(_lines(stored, step)) == lines[:-1], step  # a trailing empty line is not a line
     assert list(_lines(compress_lines([b"one"]), 2)) == [b"one"]
+
+
+def test_a_plan_without_targets_is_written_as_the_model_writes_it(client, make):
+    """plan_json joins its pieces once (issue 17): with no target the list closes where the envelope's did."""
+    from app.status.models import PlanStatus
+
+    plan = make.plan(make.org()["id"])
+    r = client.get(f"{API}/plans/{plan['id']}/status", params={"as_of": AS_OF})
+    assert r.status_code == 200, r.text
+    assert PlanStatus.model_validate_json(r.content).model_dump_json().encode() == r.content
+    assert r.json()["targets"] == [] and r.json()["total"] == 0
