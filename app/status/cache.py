@@ -246,10 +246,13 @@ def units_key(tree_version: int | None, plan: Plan) -> str:
     return f"tree {tree_version}:{plan.organization_id}:{plan.reporting_unit_ids}"
 
 
+_STATUS_OF = {status.value: status for status in Status}  # a dict lookup: Status(value) per target cost more
+
+
 def read(session: Session, plan: Plan, as_of: date) -> dict[int, tuple[str, Stored]]:
     """target_id -> (fingerprint, stored judged part) of the plan's live targets on as_of."""
     return {
-        row[0]: (row[1], Stored(Status(row[2]), row[3], row[4], row[5].encode(), bool(row[6])))
+        row[0]: (row[1], Stored(_STATUS_OF[row[2]], row[3], row[4], row[5].encode(), bool(row[6])))
         for row in session.execute(READ, {"plan_id": plan.id, "as_of": as_of}).all()  # one fetch, not one per row
     }
 
