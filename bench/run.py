@@ -708,7 +708,11 @@ def summarize(result: DbResult, scale: Scale) -> tuple[list[list[str]], list[dic
         worst = max(median(v) for v in result.history.values())
         rows.append([db, f"GET /targets/{{id}}/history ({large} subm.; {scale.large // scale.targets:,} figures a target; "
                          f"worst p50 of {len(result.history)} targets)", "", ms(worst, seconds=True), "", "", "",
-                     "p50 < 20 ms (engine)", ""])
+                     "p50 < 20 ms", verdict(worst < 0.02)])
+        goals.append({"goal": f"history p50 < 20 ms at {large}", "measured_ms": worst * 1000, "pass": worst < 0.02})
+        first = max(v[0] for v in result.history.values())  # the first read of each target computes and stores it
+        rows.append([db, "  … the first read of each target (computes it, stores it with the evaluation; worst of "
+                         f"{len(result.history)})", "", ms(first, seconds=True), "", "", "", "(no bar)", ""])
     if result.by_org:
         p50 = median(result.by_org)
         rows.append([db, f"GET /plans/{{id}}/status/organizations ({large} subm.): first request, judges and stores", "",
