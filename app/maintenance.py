@@ -22,13 +22,19 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Connection
 
 APPEND_ONLY = ("submission", "submission_review", "audit_event")
+# What the stored answers are fingerprinted with moves only when figures or reviews are inserted (on PostgreSQL
+# a trigger that this act lifts counts them): emptying those tables empties the stored answers with them.
+DERIVED_FROM_FIGURES = ("target_evaluation", "plan_organization_status")
 
 
 def empty_tables(conn: Connection, tables: Sequence[str]) -> None:
     """Deletes every row of `tables` (children first), lifting the append-only guard for this transaction only.
+    Emptying the figures or their reviews empties the stored answers too (`DERIVED_FROM_FIGURES`).
 
     `conn` must be at the start of a transaction (`engine.begin()`), with nothing executed yet.
     """
+    if {"submission", "submission_review"} & set(tables):
+        tables = [*(t for t in DERIVED_FROM_FIGURES if t not in tables), *tables]
     quoted = [f'"{t}"' for t in tables]
     guarded = [t for t in tables if t in APPEND_ONLY]
     if conn.dialect.name == "postgresql":

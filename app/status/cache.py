@@ -218,24 +218,24 @@ def fingerprint(
     return f"{ENGINE_VERSION}:{max_submission_id or 0}:{max_review_id or 0}:{figures_version or 0}:{digest}"
 
 
-# The definitions' digests, remembered (a pure function of the definition: nothing that workers must agree on).
-# A plan status hashes every target's definition on every read; they rarely change (issue 17: the repr and the
-# hash were a sixth of a warm read of 1,000 targets). Bounded: emptied when full.
-_DIGESTS: dict[tuple, str] = {}
-_DIGESTS_KEPT = 50_000
+# The last definition digested per target id, with its digest (a pure function of the definition: nothing that
+# workers must agree on). A plan status hashes every target's definition on every read and they rarely change
+# (issue 17: the repr and the hash were a sixth of a warm read of 1,000 targets); comparing the definition with
+# the one kept is cheaper. One entry per target (the tree's version, part of the definition, moves on every
+# organisation's change: kept per definition, the entries would pile up), emptied when there are too many.
+_DIGESTS: dict[object, tuple[tuple, str]] = {}
+_DIGESTS_KEPT = 20_000
 
 
 def _digest(definition: tuple) -> str:
-    try:
-        return _DIGESTS[definition]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable value (a Target's JSON columns as lists): hashed each time
-        return hashlib.blake2b(repr(definition).encode(), digest_size=16).hexdigest()
+    target_id = definition[0][0]
+    kept = _DIGESTS.get(target_id)
+    if kept is not None and kept[0] == definition:
+        return kept[1]
     digest = hashlib.blake2b(repr(definition).encode(), digest_size=16).hexdigest()
     if len(_DIGESTS) >= _DIGESTS_KEPT:
         _DIGESTS.clear()
-    _DIGESTS[definition] = digest
+    _DIGESTS[target_id] = (definition, digest)
     return digest
 
 
@@ -289,7 +289,7 @@ def write(
                 "message_en": st.message_en,
                 "payload": st.payload.decode(),
                 "target_payload": st.full.decode() if st.full is not None else None,
-                "history_payload": zlib.compress(st.history, 1) if st.history is not None else None,
+                "history_payload": stored_history(st.history),
                 "computed_at": now,
             }
             for tid, fp, st in sorted(rows, key=lambda r: r[0])  # one order everywhere: no deadlock between writers
@@ -314,15 +314,41 @@ def write_history(bind: Engine | Connection, target_id: int, as_of: date, finger
     try:
         if not isinstance(bind, Engine):  # as in `write`: its own connection, made on the engine
             raise TypeError(f"a stored history is written on an engine, not on {type(bind).__name__}")
+        packed = stored_history(history)
+        if packed is None:
+            return
         with not_flushed(bind) as conn:
-            conn.execute(_HISTORY_OF_FRESH_ROW, {"t": target_id, "d": as_of, "f": fingerprint, "h": zlib.compress(history, 1)})
+            conn.execute(_HISTORY_OF_FRESH_ROW, {"t": target_id, "d": as_of, "f": fingerprint, "h": packed})
     except Exception:  # a cache write must never fail the read
         log.warning("could not store the history of target %d for %s", target_id, as_of, exc_info=True)
 
 
-def history_of(stored: bytes) -> bytes:
-    """The history's JSON from `history_payload`."""
-    return zlib.decompress(stored)
+# `history_payload`: a format byte, then TargetHistory's JSON compressed. The byte changes whenever the history's
+# shape does (app/status/models.py TargetHistory, service._history_of): a row of another format is computed again.
+HISTORY_FORMAT = b"\x01"
+# A history is stored only when it compresses to at most this: a sum's points list every figure so far, so its
+# history grows with the square of the figures (1.5 MB compressed at 10,000 figures); the rows are bounded in
+# number by the plan's dates (above), and in size by this. Larger histories are computed at each read.
+MAX_STORED_HISTORY = 512 * 1024
+
+
+def stored_history(history: bytes | None) -> bytes | None:
+    """`history_payload` for a history's JSON (None: not stored, too large)."""
+    if history is None:
+        return None
+    packed = HISTORY_FORMAT + zlib.compress(history, 1)
+    return packed if len(packed) <= MAX_STORED_HISTORY else None
+
+
+def history_of(stored: bytes | None) -> bytes | None:
+    """The history's JSON from `history_payload` (None: none stored, another format, or unreadable: computed again)."""
+    if stored is None or stored[:1] != HISTORY_FORMAT:
+        return None
+    try:
+        return zlib.decompress(stored[1:])
+    except zlib.error:
+        log.warning("an unreadable stored history: computed again")
+        return None
 
 
 _PLAN_OF_TARGET = select(_T.c.plan_id).where(_T.c.id == bindparam("target_id"))

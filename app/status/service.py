@@ -562,20 +562,26 @@ def target_history_json(*, session: Session, target: Target, as_of: date, known_
         cache.units_key(row.tree_version, plan),
         max_review_id=row.max_review_id,
     )
-    if row.fingerprint == fingerprint and row.history_payload is not None:
-        return cache.history_of(row.history_payload)
+    if row.fingerprint == fingerprint and (stored := cache.history_of(row.history_payload)) is not None:
+        return stored
     units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, row))
     figures = _figures_of(session, target_id, plan, as_of, None, include_submitted=False)
     body = _HISTORY_JSON(_history_of(row, plan, units, as_of, None, figures))
+    # Every read is done: the session's connection goes back to the pool before the write takes one of its own
+    # (the route runs in the default thread pool, unbounded by the hot routes' limiter: holding two connections
+    # per request, concurrent reads could exhaust the pool).
+    session.rollback()
     if row.fingerprint == fingerprint:  # the row holds, without the history: it gains it
         cache.write_history(session.get_bind(), target_id, as_of, fingerprint, body)
         return body
-    ev = _judge_figures(row, plan, units, as_of, None, figures)
-    full = _JUDGED_JSON(TargetJudged.model_validate(shaping.judged(ev)))
+    try:  # the row with the target's evaluation, judged from the same figures; storing must never fail the read
+        ev = _judge_figures(row, plan, units, as_of, None, figures)
+        stored_row = shaping.stored(ev)._replace(full=_JUDGED_JSON(TargetJudged.model_validate(shaping.judged(ev))), history=body)
+    except Exception:
+        log.warning("could not judge target %d for its stored history", target_id, exc_info=True)
+        return body
     admission = cache.Admission(plan.id, new_date=False) if row.fingerprint is not None else None
-    cache.write(
-        session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full, history=body))], admission
-    )
+    cache.write(session.get_bind(), as_of, [(target_id, fingerprint, stored_row)], admission)
     return body
 
 

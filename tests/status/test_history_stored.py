@@ -71,9 +71,9 @@ def test_the_stored_row_is_what_is_sent(app, client, varied):
     first = history(client, level).json()
     assert first["points"]
     with app.state.engine.begin() as conn:  # what the table holds is what is sent
-        import zlib
+        from app.status.cache import stored_history
 
-        doctored = zlib.compress(history(client, level).content.replace(b'"points":[', b'"points":[] ,"was":['))
+        doctored = stored_history(history(client, level).content.replace(b'"points":[', b'"points":[] ,"was":['))
         conn.execute(text("UPDATE target_evaluation SET history_payload = :h WHERE target_id = :t"), {"h": doctored, "t": level})
     assert b'"was":[' in history(client, level).content
     # known_at is computed: never read from, nor written to, the table
@@ -195,3 +195,88 @@ def test_approvals_are_seen(app, client, approval):
     assert before["points"] == [] and [p["measured"] for p in after["points"]] == [40]
     _, after = check(app, client, approval["target"], lambda: approve(second))
     assert [p["measured"] for p in after["points"]] == [40, 30]  # the ward's latest level
+
+
+def test_a_history_computed_while_its_row_was_refreshed_is_not_attached_to_it(app, client, varied, monkeypatch):
+    """The history of a fresh row goes in only while the row still has the fingerprint it was computed for."""
+    flow = varied["targets"]["FLOW"]
+    assert client.get(f"{API}/plans/{varied['plan']}/status", params={"as_of": AS_OF}).status_code == 200  # a row, no history
+    real = service._figures_of
+
+    def and_meanwhile(*args, **kwargs):  # the row refreshed for other figures after the history's fingerprint was read
+        got = real(*args, **kwargs)
+        with app.state.engine.begin() as conn:
+            conn.execute(text("UPDATE target_evaluation SET fingerprint = 'refreshed' WHERE target_id = :t"), {"t": flow})
+        return got
+
+    monkeypatch.setattr(service, "_figures_of", and_meanwhile)
+    history(client, flow)
+    assert stored(app)[flow] is False
+
+
+def test_an_unreadable_or_other_format_history_is_computed_again(app, client, varied):
+    import zlib
+
+    level = varied["targets"]["LEVEL"]
+    computed = history(client, level).content
+    for doctored in (b"not zlib", b"\x01" + b"not zlib", b"\x00" + zlib.compress(b'{"old":"format"}')):
+        with app.state.engine.begin() as conn:
+            conn.execute(text("UPDATE target_evaluation SET history_payload = :h WHERE target_id = :t"), {"h": doctored, "t": level})
+        assert history(client, level).content == computed
+        assert history(client, level).content == computed  # stored again, readable
+
+
+def test_a_history_too_large_to_store_is_computed_at_each_read(app, client, varied, monkeypatch, no_computing):
+    from app.status import cache
+
+    flow, level = varied["targets"]["FLOW"], varied["targets"]["LEVEL"]
+    monkeypatch.setattr(cache, "MAX_STORED_HISTORY", len(cache.stored_history(history(client, level).content)))
+    forget(app)
+    big, small = history(client, flow).content, history(client, level).content  # FLOW's 26 points do not fit
+    assert stored(app) == {flow: False, level: True}
+    assert client.get(f"{API}/targets/{flow}/status", params={"as_of": AS_OF}).status_code == 200  # the row is complete
+    assert history(client, flow).content == big and stored(app)[flow] is False
+    no_computing()
+    assert history(client, level).content == small
+
+
+def test_emptying_the_figures_empties_the_stored_answers(app, client, varied):
+    """app/maintenance.empty_tables lifts the triggers that count figures on PostgreSQL: the stored answers go too."""
+    from app.maintenance import empty_tables
+
+    flow = varied["targets"]["FLOW"]
+    assert client.get(f"{API}/targets/{flow}/status", params={"as_of": AS_OF}).json()["submission_count"] == 26
+    assert history(client, flow).json()["points"]
+    with app.state.engine.begin() as conn:
+        empty_tables(conn, ["submission_review", "submission"])
+    assert client.get(f"{API}/targets/{flow}/status", params={"as_of": AS_OF}).json()["submission_count"] == 0
+    assert history(client, flow).json()["points"] == []
+
+
+def test_concurrent_computing_reads_hold_one_connection_each(app, client, varied):
+    """A history read gives its session's connection back before it writes: as many computing reads at once as
+    the pool has connections all answer, and all are stored (two connections each would wait on the pool)."""
+    import asyncio
+
+    import httpx
+    from sqlalchemy import create_engine
+
+    from app.common.models import json_text
+
+    targets = list(varied["targets"].values())[:3]
+    forget(app)
+    engine = app.state.engine  # swapped by hand: monkeypatch loses an attribute of Starlette's State on undo
+    small = create_engine(engine.url, pool_size=len(targets), max_overflow=0, pool_timeout=2, json_serializer=json_text)
+    app.state.engine = small
+
+    async def read_all():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await asyncio.gather(*(c.get(f"{API}/targets/{t}/history", params={"as_of": AS_OF}) for t in targets))
+
+    try:
+        answers = asyncio.run(read_all())
+    finally:
+        app.state.engine = engine
+        small.dispose()
+    assert [r.status_code for r in answers] == [200] * len(targets)
+    assert all(stored(app).get(t) for t in targets)
