@@ -56,6 +56,9 @@ SQLite has one writer at a time, so its ids commit in order; the table stays emp
 Since the version moves with every figure and review inserted (migration 0007 counts reviews
 too), the PostgreSQL fingerprint reads the version alone: its largest ids are read as NULL
 (queries._WithoutVersion; two index probes per target less on a plan status, issue 17).
+So `target_figures` is not disposable on PostgreSQL (deleting its rows would restart counts that
+stored fingerprints hold), and whatever lifts its trigger must empty the stored answers
+(app/maintenance.py does).
 
 Bounded, whatever readers send (issue 12, item 2). Any of 73,000 dates is a valid `as_of`, and
 anonymous reads may send a new one each time; storing them all grew the table without end and
