@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import typer
@@ -504,6 +504,70 @@ def test_bulk_events_are_the_events_the_recorder_writes(app, make, monkeypatch, 
     assert (created.request_id, orm_event.request_id) == ("bulk", "orm")
     assert created.after["recorded_at"] == orm_event.after["recorded_at"]  # same value, same JSON form
     assert created.entity_id < corrected.entity_id and orm_event.before is None and created.before is None
+
+
+@pytest.mark.parametrize("copy_from", [0, 10_000], ids=["copy", "insert"])
+def test_bulk_insert_gives_each_row_its_own_id_in_order(app, make, monkeypatch, copy_from):
+    """Many rows at once (SQLite: the first INSERT ... RETURNING, then the ids after it in one executemany;
+    PostgreSQL: COPY, or the INSERT for fewer than COPY_FROM): each dict's id is the stored row's with its
+    columns, the ids ascend in the rows' order (after ids given back by a rollback), and each event names its row."""
+    from sqlmodel import select
+
+    from app.audit import bulk
+    from app.audit.models import AuditEvent
+    from app.auth.service import CLI
+    from app.common.models import utcnow
+    from app.submissions.models import Submission
+
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    fields = {"target_id": target["id"], "organization_id": root["id"], "period_date": date(2019, 3, 31), "period_start": None,
+              "value": 1.5, "numerator": None, "denominator": None, "done": None, "is_estimate": False, "note": "",
+              "evidence_url": "", "recorded_at": utcnow(), "kind": "original", "supersedes_id": None, "root_id": None,
+              "reason": "", "review": "approved", "sent_by_key_id": None}
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI)
+        first = [{**fields, "note": "first"}]
+        bulk.insert_audited(s, Submission, first)
+        s.commit()
+        bulk.insert_audited(s, Submission, [{**fields, "note": "gone", "period_date": date(2019, 4, 30)} for _ in range(3)])
+        s.rollback()  # ids taken and given back (SQLite gives them again; PostgreSQL's sequence leaves a gap)
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI)
+        rows = [{**fields, "note": f"row {i}", "value": float(i), "period_date": date(2019, 5, 1) + timedelta(days=i)} for i in range(60)]
+        bulk.insert_audited(s, Submission, rows)
+        s.commit()
+    with Session(app.state.engine) as s:
+        stored = {row.id: row for row in s.exec(select(Submission).where(Submission.note.startswith("row ")))}
+        events = {e.entity_id: e for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "submission").order_by(AuditEvent.id))}
+    ids = [row["id"] for row in rows]
+    assert ids == sorted(ids) and len(set(ids)) == 60 and ids[0] > first[0]["id"]
+    for i, row in enumerate(rows):
+        assert (stored[row["id"]].note, stored[row["id"]].value, stored[row["id"]].period_date) == (f"row {i}", float(i), date(2019, 5, 1) + timedelta(days=i))
+        assert events[row["id"]].after["note"] == f"row {i}" and events[row["id"]].after["period_date"] == (date(2019, 5, 1) + timedelta(days=i)).isoformat()
+
+
+def test_columns_values_are_column_values_of_each_row():
+    """The audit events' columns built column by column are the ones `column_values` builds row by row."""
+    import enum
+
+    from app.audit.recorder import column_values, columns_values
+    from app.submissions.models import Submission
+
+    class Shade(enum.Enum):
+        DARK = "dark"
+
+    when = datetime(2019, 6, 30, 7, 8, 9, 123456).astimezone()
+    rows = [
+        {"id": 1, "period_date": date(2019, 6, 30), "value": 1.5, "done": None, "note": "x", "recorded_at": when, "kind": "original"},
+        {"id": 2, "period_date": date(2019, 7, 1), "value": None, "done": True, "note": Shade.DARK, "recorded_at": when, "kind": "correction"},
+        {"id": 3, "period_date": None, "value": 2, "done": False, "note": "", "recorded_at": None, "kind": "retraction"},
+    ]
+    assert columns_values(Submission, rows) == [column_values(Submission, row) for row in rows]
+    assert [list(d) for d in columns_values(Submission, rows)] == [list(column_values(Submission, row)) for row in rows]
+    assert columns_values(Submission, []) == []
 
 
 # ------------------------------------------------------------------ the upload itself
