@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -99,7 +99,35 @@ def _insert_sqlite(connection: Connection, table: Table, rows: Sequence[dict[str
     rows[0]["id"] = first_id
     for offset, row in enumerate(rows[1:], start=1):
         row["id"] = first_id + offset
-    connection.execute(insert(table), list(rows[1:]))
+    executemany(connection, table, rows[1:])
+
+
+def executemany(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERTs `rows` (same keys, every column of `table` but perhaps the id) in one DBAPI executemany, each
+    column's values through its type's bind processor, column by column: what SQLAlchemy's executemany of
+    `insert(table)` sends, without its per-row bookkeeping (a fifth of an import's time on SQLite). Rows
+    that leave other columns to their defaults go through SQLAlchemy."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if set(table.c.keys()) - set(columns) - {"id"}:
+        connection.execute(insert(table), list(rows))
+        return
+    statement, order = _executemany_plan(table, columns, connection.dialect)
+    by_column = list(zip(*[[row[c] for c in columns] for row in rows], strict=True))
+    sent = [by_column[at] if process is None else list(map(process, by_column[at])) for at, process in order]
+    connection.exec_driver_sql(statement, list(zip(*sent, strict=True)))
+
+
+@functools.cache
+def _executemany_plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[tuple[int, Any]]]:
+    """The INSERT as SQLAlchemy compiles it for these columns, and per positional parameter: its column's
+    position in `columns` and its bind processor (None: the value goes as it is)."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    if not compiled.positional or compiled.positiontup is None:  # SQLite's qmark style is positional
+        raise RuntimeError(f"executemany takes a positional paramstyle, not {dialect.paramstyle}")
+    processors = compiled._bind_processors
+    return compiled.string, [(columns.index(name), processors.get(name)) for name in compiled.positiontup]
 
 
 @functools.cache
@@ -142,6 +170,8 @@ def record_inserted(
         )
     elif len(events) == 1:  # one figure from the API
         _INSERT_EVENT.rows(connection, events[0])
+    elif connection.dialect.name == "sqlite":
+        executemany(connection, _EVENTS, events)
     else:
         connection.execute(_INSERT_EVENTS, events)
 
