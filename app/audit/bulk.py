@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert, text
@@ -75,7 +76,7 @@ def insert_audited(
         for row, row_id in zip(rows, sorted(ids), strict=True):
             row["id"] = row_id
         columns = list(rows[0])
-        _copy(connection, table, columns, ([row[c] for c in columns] for row in rows))
+        _copy(connection, table, columns, map(_values_of(columns), rows))
     elif len(rows) == 1 or connection.dialect.name != "sqlite":  # one figure from the API (issue 17)
         if len(rows) == 1:  # a plain INSERT ... RETURNING, not an executemany
             rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
@@ -115,8 +116,23 @@ def executemany(connection: Connection, table: Table, rows: Sequence[dict[str, A
         return
     statement, order = _executemany_plan(table, columns, connection.dialect)
     by_column = list(zip(*[[row[c] for c in columns] for row in rows], strict=True))
-    sent = [by_column[at] if process is None else list(map(process, by_column[at])) for at, process in order]
+    sent = [by_column[at] if process is None else _processed(process, by_column[at]) for at, process in order]
     connection.exec_driver_sql(statement, list(zip(*sent, strict=True)))
+
+
+def _processed(process: Any, values: Sequence[Any]) -> Sequence[Any]:
+    """`process` of each value, once per object when the column repeats objects (the events' time, an import's
+    dates read once per distinct cell): a bind processor gives one object one answer."""
+    if len(set(map(id, values))) * 2 > len(values):
+        return list(map(process, values))
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        key = id(value)
+        if key not in done:
+            done[key] = process(value)
+        out.append(done[key])
+    return out
 
 
 @functools.cache
@@ -161,19 +177,23 @@ def record_inserted(
             action = actions[kind] = created_action(model, kind)
         events.append(who.event(action, entity, after.get("id"), orgs.of(after, entity), None, after))
     if connection.dialect.name == "postgresql" and len(events) > COPY_FROM:
-        is_json = [c in _JSON_COLUMNS for c in _EVENT_COLUMNS]
-        _copy(
-            connection,
-            _EVENTS,
-            _EVENT_COLUMNS,
-            ([json_text(e[c]) if j else e[c] for c, j in zip(_EVENT_COLUMNS, is_json, strict=True)] for e in events),
-        )
+        # column by column: the JSON columns' text in one pass each, the others as they are
+        by_column = list(zip(*map(_values_of(_EVENT_COLUMNS), events), strict=True))
+        for at, name in enumerate(_EVENT_COLUMNS):
+            if name in _JSON_COLUMNS:
+                by_column[at] = tuple(map(json_text, by_column[at]))
+        _copy(connection, _EVENTS, _EVENT_COLUMNS, zip(*by_column, strict=True))
     elif len(events) == 1:  # one figure from the API
         _INSERT_EVENT.rows(connection, events[0])
     elif connection.dialect.name == "sqlite":
         executemany(connection, _EVENTS, events)
     else:
         connection.execute(_INSERT_EVENTS, events)
+
+
+def _values_of(columns: Sequence[str]) -> Any:
+    """A row's values in `columns` order, as a tuple (itemgetter gives one column's value alone)."""
+    return itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
 
 
 def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:

@@ -750,6 +750,39 @@ def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(a
     ], errors
 
 
+def test_file_rules_read_shapes_of_many_targets_as_of_one(app, client, make):
+    """FileRules.read_shapes (every target of a file in two statements) finds what `_shapes` finds target by
+    target: the oldest figure in force with a value or a ratio; none for a target without one (no figure, a
+    retracted one, or no such target)."""
+    from app.submissions.rules import FileRules
+
+    root = make.org()
+    plan = make.plan(root["id"])
+
+    def target(code: str) -> int:
+        return make.target(plan["id"], code=code, across_units="mean")["id"]
+
+    values, ratios, empty, retracted, corrected = (target(code) for code in ("V", "R", "E", "X", "C"))
+    make.submission(values, organization_id=root["id"], period_date="2019-03-31", value=40)
+    make.submission(values, organization_id=root["id"], period_date="2019-06-30", value=41)
+    make.submission(ratios, organization_id=root["id"], period_date="2019-03-31", numerator=1, denominator=2)
+    gone = make.submission(retracted, organization_id=root["id"], period_date="2019-03-31", value=1)
+    assert client.post(f"{API}/submissions/{gone['id']}/retraction", json={"reason": "sai"}).status_code == 201
+    first = make.submission(corrected, organization_id=root["id"], period_date="2019-03-31", numerator=1, denominator=4)
+    fixed = {"numerator": 2, "denominator": 4, "period_date": "2019-03-31", "organization_id": root["id"], "reason": "sai"}
+    assert client.post(f"{API}/submissions/{first['id']}/corrections", json=fixed).status_code == 201
+    ids = [values, ratios, empty, retracted, corrected, 987654]
+    with Session(app.state.engine) as session:
+        one_by_one = FileRules(session)
+        expected = {target_id: one_by_one._shapes(target_id) for target_id in ids}
+        at_once = FileRules(session)
+        at_once.read_shapes(ids)
+        assert at_once.shapes == expected
+    assert expected[empty] == expected[retracted] == expected[987654] == {}
+    assert set(expected[values]) == {"value"} and set(expected[ratios]) == set(expected[corrected]) == {"ratio"}
+    assert expected[corrected]["ratio"] != first["id"]  # the correction, in force now
+
+
 def test_values_and_ratios_do_not_mix_in_a_file_against_the_stored_figures_or_earlier_rows(client, make):
     """FileRules reads a target's shape from one stored figure in force: a ratio against stored values names
     that figure, a value against a stored ratio too, and rows of the file itself count as they come."""
