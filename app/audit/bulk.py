@@ -115,7 +115,7 @@ def executemany(connection: Connection, table: Table, rows: Sequence[dict[str, A
         connection.execute(insert(table), list(rows))
         return
     statement, order = _executemany_plan(table, columns, connection.dialect)
-    by_column = list(zip(*[[row[c] for c in columns] for row in rows], strict=True))
+    by_column = list(zip(*map(_values_of(columns), rows), strict=True))
     sent = [by_column[at] if process is None else _processed(process, by_column[at]) for at, process in order]
     connection.exec_driver_sql(statement, list(zip(*sent, strict=True)))
 

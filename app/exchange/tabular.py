@@ -224,6 +224,8 @@ def clean(value: Any) -> Any:
 def _blank(values: list[Any]) -> bool:
     if values.count(None) == len(values):  # most blank rows: no per-cell call
         return True
+    if values and type(values[0]) is str and values[0].strip():  # most data rows: a first cell of text
+        return False
     return all(clean(v) is None for v in values)
 
 
