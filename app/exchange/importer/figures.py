@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
+from app.common.gcpause import collections_paused
 from app.common.models import as_utc, stored_id, table_of
 from app.common.types import MAX_ID
 from app.engine import Comparison
@@ -226,6 +227,7 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
     insert_rows(done, len(rows))
 
 
+@collections_paused()  # 20,000 rows held to the commit: no full collections meanwhile (app/common/gcpause.py)
 def import_submissions(
     *,
     session: Session,
