@@ -341,6 +341,30 @@ class EventContext:
             "after": after,
         }
 
+    def events(
+        self,
+        actions: list[str],
+        entity: str,
+        entity_ids: list[int | None],
+        organization_ids: list[int | None],
+        afters: list[dict[str, Any]],
+    ) -> dict[str, list[Any]]:
+        """`event` of many inserted rows (`before` null), column by column: each column of audit_event (but
+        the id) -> its values, one per row, in `event`'s order (a bulk insert's events, without a dict each)."""
+        n = len(afters)
+        return {
+            "occurred_at": [self.now] * n,
+            "actor_key_id": [self.actor_key_id] * n,
+            "actor": [self.actor] * n,
+            "request_id": [self.request_id] * n,
+            "action": actions,
+            "entity": [entity] * n,
+            "entity_id": entity_ids,
+            "organization_id": organization_ids,
+            "before": [None] * n,
+            "after": afters,
+        }
+
 
 _installed = False
 

@@ -549,6 +549,19 @@ def test_bulk_insert_gives_each_row_its_own_id_in_order(app, make, monkeypatch, 
         assert events[row["id"]].after["note"] == f"row {i}" and events[row["id"]].after["period_date"] == (date(2019, 5, 1) + timedelta(days=i)).isoformat()
 
 
+def test_events_column_by_column_are_the_events_of_each_row():
+    """EventContext.events (a bulk insert's events) gives, row by row, what EventContext.event gives."""
+    from app.audit.recorder import EventContext
+    from app.common.models import utcnow
+
+    who = EventContext(actor_key_id=7, actor="a", request_id="r", now=utcnow())
+    afters = [{"id": 1, "value": 1.5}, {"id": 2, "value": None}]
+    columns = who.events(["create", "correct"], "submission", [1, 2], [10, None], afters)
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    assert rows == [who.event("create", "submission", 1, 10, None, afters[0]), who.event("correct", "submission", 2, None, None, afters[1])]
+    assert [list(row) for row in rows] == [list(who.event("create", "submission", 1, 10, None, afters[0]))] * 2
+
+
 def test_columns_values_are_column_values_of_each_row():
     """The audit events' columns built column by column are the ones `column_values` builds row by row."""
     import enum
