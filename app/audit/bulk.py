@@ -14,7 +14,8 @@ How the rows go in:
 - SQLite: the first row with `INSERT ... RETURNING id`, the others with the ids that follow it in one
   executemany (`_insert_sqlite`); events with one executemany. One row (a figure from the API) is a plain
   INSERT ... RETURNING and its event a plain INSERT, on both databases.
-- PostgreSQL, more than `COPY_FROM` rows (fewer go in as on SQLite): the ids are taken from the
+- PostgreSQL, more than `COPY_FROM` rows (fewer go in with one `INSERT ... RETURNING id`, the ids in
+  the rows' order: `sort_by_parameter_order`): the ids are taken from the
   table's sequence first (one query), then the rows and
   their events go in with `COPY` on the session's own connection and transaction. A multi-row
   INSERT with 20,000 parameter sets spends most of its time in the driver turning the long
@@ -81,15 +82,14 @@ def insert_audited(
             row["id"] = row_id
         columns = list(rows[0])
         _copy(connection, table, columns, map(_values_of(columns), rows))
-    elif len(rows) == 1 or connection.dialect.name != "sqlite":  # one figure from the API (issue 17)
-        if len(rows) == 1:  # a plain INSERT ... RETURNING, not an executemany
-            rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
-        else:
-            ids = connection.execute(_inserts(table)[1], list(rows)).scalars().all()
-            for row, row_id in zip(rows, ids, strict=True):
-                row["id"] = row_id
-    else:
+    elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
+        rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
+    elif connection.dialect.name == "sqlite":
         _insert_sqlite(connection, table, rows)
+    else:  # PostgreSQL, a few rows: one INSERT ... RETURNING (the ids come back in the rows' order)
+        ids = connection.execute(_inserts(table)[1], list(rows)).scalars().all()
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
     record_inserted(session, model, rows, context=context)
 
 
