@@ -196,7 +196,19 @@ _FIRST_SHAPED = (
 )
 _FIRST_SHAPED_OF = select(_T.c.id, _FIRST_SHAPED.label("first_id")).where(_T.c.id.in_(bindparam("target_ids", expanding=True)))
 _IS_RATIO = select(_S.c.id, _S.c.numerator.is_not(None).label("is_ratio")).where(_S.c.id.in_(bindparam("ids", expanding=True)))
+# Which of many targets have an increment naming its period_start (what `_HAS_PERIOD` asks of one): EXISTS
+# stops at the first such figure, as LIMIT 1 did.
+_WITH_PERIODS = select(_T.c.id).where(
+    _T.c.id.in_(bindparam("target_ids", expanding=True)),
+    select(_S.c.id).where(_S.c.target_id == _T.c.id, _S.c.period_start.is_not(None)).exists(),
+)
 _TARGETS_PER_QUERY = 5000  # bound parameters per statement: far below SQLite's limit (32,766)
+
+
+def stored_target_id(target: Target) -> int:
+    if target.id is None:
+        raise ValueError("FileRules checks figures of stored targets only: this target has no id")
+    return target.id
 
 
 class FileRules:
@@ -217,6 +229,23 @@ class FileRules:
             found = self.session.connection().execute(_SHAPE, {"target_id": target_id}).first()
             self.shapes[target_id] = {} if found is None else {"ratio" if found.is_ratio else "value": found.id}
         return self.shapes[target_id]
+
+    def read(self, targets: Iterable[Target]) -> None:
+        """Reads at once, before the rows are checked, what `problems` would read target by target: the shapes
+        of the targets that take numbers, and whether the increment targets' figures name their periods."""
+        targets = list(targets)
+        self.read_shapes(stored_target_id(t) for t in targets if t.comparison != _MILESTONE)
+        self.read_periods(stored_target_id(t) for t in targets if t.comparison != _MILESTONE and t.aggregation == _SUM_OVER_TIME)
+
+    def read_periods(self, target_ids: Iterable[int]) -> None:
+        """`_has_periods` of many targets at once."""
+        wanted = sorted(set(target_ids) - self.with_periods.keys())
+        connection = self.session.connection()
+        for first in range(0, len(wanted), _TARGETS_PER_QUERY):
+            chunk = wanted[first : first + _TARGETS_PER_QUERY]
+            found = {row.id for row in connection.execute(_WITH_PERIODS, {"target_ids": chunk})}
+            for target_id in chunk:
+                self.with_periods[target_id] = target_id in found
 
     def read_shapes(self, target_ids: Iterable[int]) -> None:
         """Reads the shapes of many targets at once (what `_shapes` reads for one), before their rows are checked."""

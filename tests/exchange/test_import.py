@@ -796,6 +796,32 @@ def test_file_rules_read_shapes_of_many_targets_as_of_one(app, client, make):
     assert expected[corrected]["ratio"] != first["id"]  # the correction, in force now
 
 
+def test_file_rules_read_periods_of_many_targets_as_of_one(app, make):
+    """FileRules.read (all of a file's targets at once) finds for increment targets what `_has_periods` finds
+    target by target, and reads nothing for the others."""
+    from app.submissions.rules import FileRules
+    from app.targets.models import Target
+
+    root = make.org()
+    plan = make.plan(root["id"])
+
+    def target(code: str, **kw) -> int:
+        return make.target(plan["id"], code=code, across_units="mean", **kw)["id"]
+
+    spans, plain, empty, latest = target("S", aggregation="sum"), target("P", aggregation="sum"), target("E", aggregation="sum"), target("L")
+    make.submission(spans, organization_id=root["id"], period_start="2019-01-01", period_date="2019-03-31", value=4)
+    make.submission(plain, organization_id=root["id"], period_date="2019-03-31", value=4)
+    make.submission(latest, organization_id=root["id"], period_date="2019-03-31", value=4)
+    ids = [spans, plain, empty]
+    with Session(app.state.engine) as session:
+        one_by_one = FileRules(session)
+        expected = {target_id: one_by_one._has_periods(target_id) for target_id in ids}
+        at_once = FileRules(session)
+        at_once.read(session.get_one(Target, target_id) for target_id in [*ids, latest])
+        assert at_once.with_periods == expected == {spans: True, plain: False, empty: False}  # `latest`: not asked
+        assert set(at_once.shapes) == {*ids, latest}
+
+
 def test_values_and_ratios_do_not_mix_in_a_file_against_the_stored_figures_or_earlier_rows(client, make):
     """FileRules reads a target's shape from one stored figure in force: a ratio against stored values names
     that figure, a value against a stored ratio too, and rows of the file itself count as they come."""

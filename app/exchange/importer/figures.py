@@ -21,7 +21,6 @@ from app.common.crud import check_not_archived
 from app.common.gcpause import collections_paused
 from app.common.models import as_utc, stored_id, table_of
 from app.common.types import MAX_ID
-from app.engine import Comparison
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
@@ -43,7 +42,6 @@ SUBMISSION_SERVER_COLUMNS = ("id", "recorded_at")  # in an export; set by the se
 _content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
 
 _Row = TypeVar("_Row", Target, Plan)
-_MILESTONE = Comparison.MILESTONE.value
 Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
 
 _REQUIRED = "required, but the cell is empty"
@@ -329,7 +327,7 @@ def import_submissions(
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
-    file_rules.read_shapes({key[0] for _, _, key, _ in readable if targets_by_id[key[0]].comparison != _MILESTONE})
+    file_rules.read(targets_by_id[target_id] for target_id in {key[0] for _, _, key, _ in readable})  # all at once
     new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
     corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
     in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
