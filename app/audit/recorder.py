@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -100,6 +101,26 @@ def column_values(model: type[SQLModel], values: dict[str, Any], keys: list[str]
     """The audited columns found in `values` (a row's attributes, or a dict a bulk insert wrote), JSON-safe,
     in the model's column order. `keys`: `audited_columns(model)`, when the caller already has it."""
     return {key: _json_safe(values[key]) for key in (keys or _keys(model)) if key in values}
+
+
+_PLAIN_TYPES = frozenset(_PLAIN)
+
+
+def columns_values(model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: list[str] | None = None) -> list[dict[str, Any]]:
+    """`column_values` of many rows that have the same keys (a bulk insert's), the same dicts. Column by
+    column: a column whose values are all of plain types is copied as it is (what `_json_safe` gives them),
+    only the others (dates, times) go through `_json_safe`; a call per value was most of the audit
+    events' cost in an import (issue 17)."""
+    if not rows:
+        return []
+    present = [key for key in (keys or _keys(model)) if key in rows[0]]
+    if not present:
+        return [{} for _ in rows]
+    columns = list(zip(*[[row[key] for key in present] for row in rows], strict=True))
+    for at, column in enumerate(columns):
+        if not _PLAIN_TYPES.issuperset(map(type, column)):
+            columns[at] = tuple(map(_json_safe, column))
+    return [dict(zip(present, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def audited_columns(model: type[SQLModel]) -> list[str]:
@@ -318,6 +339,30 @@ class EventContext:
             "organization_id": organization_id,
             "before": before,
             "after": after,
+        }
+
+    def events(
+        self,
+        actions: list[str],
+        entity: str,
+        entity_ids: list[int | None],
+        organization_ids: list[int | None],
+        afters: list[dict[str, Any]],
+    ) -> dict[str, list[Any]]:
+        """`event` of many inserted rows (`before` null), column by column: each column of audit_event (but
+        the id) -> its values, one per row, in `event`'s order (a bulk insert's events, without a dict each)."""
+        n = len(afters)
+        return {
+            "occurred_at": [self.now] * n,
+            "actor_key_id": [self.actor_key_id] * n,
+            "actor": [self.actor] * n,
+            "request_id": [self.request_id] * n,
+            "action": actions,
+            "entity": [entity] * n,
+            "entity_id": entity_ids,
+            "organization_id": organization_ids,
+            "before": [None] * n,
+            "after": afters,
         }
 
 

@@ -10,6 +10,7 @@ Two parts, so that the API and the import share them:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import bindparam, literal, null, select, union_all, update
@@ -25,12 +26,17 @@ from app.targets.models import Target
 
 _S = table_of(Submission)
 _T = table_of(Target)
+# The vocabulary's values as plain strings: an enum member's `.value` is a property call, and an import
+# asks these for every row.
+_MILESTONE = Comparison.MILESTONE.value
+_SUM_ACROSS, _POOLED_RATIO = AcrossUnits.SUM.value, AcrossUnits.POOLED_RATIO.value
+_SUM_OVER_TIME = Aggregation.SUM.value
 
 
 def shape_problems(target: Target, plan, body) -> dict[str, str]:
     """What is wrong with one figure's shape for this target, by field (empty: nothing)."""
     problems: dict[str, str] = {}
-    if target.comparison == Comparison.MILESTONE.value:
+    if target.comparison == _MILESTONE:
         return problems
     ratio = body.numerator is not None and body.denominator is not None
     across = target.across_units
@@ -42,12 +48,12 @@ def shape_problems(target: Target, plan, body) -> dict[str, str]:
             )
         elif body.denominator > 0 and body.numerator / body.denominator * (100.0 if target.is_percentage else 1.0) > MAX_FIGURE:
             problems["denominator"] = f"the ratio's value would exceed {MAX_FIGURE:g}: the denominator is too small"
-        if across == AcrossUnits.SUM.value:
+        if across == _SUM_ACROSS:
             problems["numerator"] = "this target adds the units' figures (across_units: sum): report a value, not a ratio"
-    elif body.value is not None and across == AcrossUnits.POOLED_RATIO.value:
+    elif body.value is not None and across == _POOLED_RATIO:
         problems["value"] = "this target pools shares across units (across_units: pooled_ratio): report numerator and denominator"
     if body.period_start is not None:
-        if target.aggregation != Aggregation.SUM.value:
+        if target.aggregation != _SUM_OVER_TIME:
             problems["period_start"] = "period_start is for increments: only targets with aggregation 'sum' take it"
         elif body.period_start < plan.start_date:
             problems["period_start"] = f"must not come before the plan's start, {plan.start_date.isoformat()}"
@@ -123,7 +129,7 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     if not locked:
         _LOCK_TARGET.rows(connection, {"target_id": target.id})
     ratio = body.numerator is not None
-    shape = "milestone" if target.comparison == Comparison.MILESTONE.value else "ratio" if ratio else "value"
+    shape = "milestone" if target.comparison == _MILESTONE else "ratio" if ratio else "value"
     params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
     rows = []
     for row in _AGAINST_STORED[shape].rows(connection, params):
@@ -147,7 +153,7 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
                 extra={"existing_submission_id": row.id, "correction_url": correction_path(row.id)},
             )
         if (
-            target.aggregation == Aggregation.SUM.value
+            target.aggregation == _SUM_OVER_TIME
             and row.is_estimate == body.is_estimate
             and (body.period_start is not None or row.period_start is not None)
             and overlaps(body.period_start, body.period_date, row.period_start, row.period_date)
@@ -176,6 +182,34 @@ _SHAPE = (
     .limit(1)
 )
 
+# The same for many targets at once (FileRules.read_shapes): per target, the id `_SHAPE` finds (the same
+# conditions, order and limit, as a correlated subquery: one index probe per target, as before), then
+# the shape of those figures. Two statements, not one per target (a plan of 1,000 targets: 1,000 round
+# trips per file, an eighth of an import's time on PostgreSQL).
+_FIRST_SHAPED = (
+    select(_S.c.id)
+    .where(_S.c.target_id == _T.c.id, _IN_FORCE, _S.c.value.is_not(None) | _S.c.numerator.is_not(None))
+    .order_by(_S.c.id)
+    .limit(1)
+    .correlate(_T)
+    .scalar_subquery()
+)
+_FIRST_SHAPED_OF = select(_T.c.id, _FIRST_SHAPED.label("first_id")).where(_T.c.id.in_(bindparam("target_ids", expanding=True)))
+_IS_RATIO = select(_S.c.id, _S.c.numerator.is_not(None).label("is_ratio")).where(_S.c.id.in_(bindparam("ids", expanding=True)))
+# Which of many targets have an increment naming its period_start (what `_HAS_PERIOD` asks of one): EXISTS
+# stops at the first such figure, as LIMIT 1 did.
+_WITH_PERIODS = select(_T.c.id).where(
+    _T.c.id.in_(bindparam("target_ids", expanding=True)),
+    select(_S.c.id).where(_S.c.target_id == _T.c.id, _S.c.period_start.is_not(None)).exists(),
+)
+_TARGETS_PER_QUERY = 5000  # bound parameters per statement: far below SQLite's limit (32,766)
+
+
+def stored_target_id(target: Target) -> int:
+    if target.id is None:
+        raise ValueError("FileRules checks figures of stored targets only: this target has no id")
+    return target.id
+
 
 class FileRules:
     """`check_against_stored` for an import: rows are checked in file order against what is stored
@@ -196,6 +230,36 @@ class FileRules:
             self.shapes[target_id] = {} if found is None else {"ratio" if found.is_ratio else "value": found.id}
         return self.shapes[target_id]
 
+    def read(self, targets: Iterable[Target]) -> None:
+        """Reads at once, before the rows are checked, what `problems` would read target by target: the shapes
+        of the targets that take numbers, and whether the increment targets' figures name their periods."""
+        targets = list(targets)
+        self.read_shapes(stored_target_id(t) for t in targets if t.comparison != _MILESTONE)
+        self.read_periods(stored_target_id(t) for t in targets if t.comparison != _MILESTONE and t.aggregation == _SUM_OVER_TIME)
+
+    def read_periods(self, target_ids: Iterable[int]) -> None:
+        """`_has_periods` of many targets at once."""
+        wanted = sorted(set(target_ids) - self.with_periods.keys())
+        connection = self.session.connection()
+        for first in range(0, len(wanted), _TARGETS_PER_QUERY):
+            chunk = wanted[first : first + _TARGETS_PER_QUERY]
+            found = {row.id for row in connection.execute(_WITH_PERIODS, {"target_ids": chunk})}
+            for target_id in chunk:
+                self.with_periods[target_id] = target_id in found
+
+    def read_shapes(self, target_ids: Iterable[int]) -> None:
+        """Reads the shapes of many targets at once (what `_shapes` reads for one), before their rows are checked."""
+        wanted = sorted(set(target_ids) - self.shapes.keys())
+        connection = self.session.connection()
+        for first in range(0, len(wanted), _TARGETS_PER_QUERY):
+            chunk = wanted[first : first + _TARGETS_PER_QUERY]
+            found = {row.id: row.first_id for row in connection.execute(_FIRST_SHAPED_OF, {"target_ids": chunk})}
+            ids = [row_id for row_id in found.values() if row_id is not None]
+            is_ratio = {row.id: row.is_ratio for row in connection.execute(_IS_RATIO, {"ids": ids})} if ids else {}
+            for target_id in chunk:
+                row_id = found.get(target_id)
+                self.shapes[target_id] = {} if row_id is None else {"ratio" if is_ratio[row_id] else "value": row_id}
+
     def _has_periods(self, target_id: int) -> bool:
         """Whether any increment of the target (stored or earlier in the file) names its period_start."""
         if target_id not in self.with_periods:
@@ -212,7 +276,7 @@ class FileRules:
 
     def problems(self, target: Target, body) -> list[tuple[str, str]]:
         """What is wrong with the row against the stored figures and the file so far (empty: nothing); then remembers it."""
-        if target.comparison == Comparison.MILESTONE.value:
+        if target.comparison == _MILESTONE:
             return []
         if target.id is None:
             raise ValueError("FileRules checks figures of stored targets only: this target has no id")
@@ -229,7 +293,7 @@ class FileRules:
                     f"a {mine} cannot be mixed with them",
                 )
             ]
-        if target.aggregation == Aggregation.SUM.value and (body.period_start is not None or self._has_periods(target_id)):
+        if target.aggregation == _SUM_OVER_TIME and (body.period_start is not None or self._has_periods(target_id)):
             periods = self._periods(target_id, body.organization_id)
             for (day, est), (start, row_id) in periods.items():
                 if (day, est) == (body.period_date, body.is_estimate) or est != body.is_estimate:

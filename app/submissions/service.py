@@ -63,6 +63,9 @@ FIGURE_FIELDS = (
 )
 
 
+_MILESTONE = Comparison.MILESTONE.value  # a plain string: check_figure runs per row of an import
+
+
 def in_force():
     """SQL condition: the row is its chain's current version and the chain is not retracted."""
     later = aliased(Submission)
@@ -136,7 +139,7 @@ def check_figure(
         problems["organization_id"] = f"organisation {body.organization_id} does not exist"
     elif not within:
         problems["organization_id"] = "the reporting organisation must be the plan's organisation or one under it"
-    is_milestone = target.comparison == Comparison.MILESTONE
+    is_milestone = target.comparison == _MILESTONE
     if is_milestone and body.done is None:
         problems["done"] = "this target is a milestone: report done (true or false)"
     if not is_milestone and body.done is not None:

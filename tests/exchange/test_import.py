@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import typer
@@ -506,6 +506,83 @@ def test_bulk_events_are_the_events_the_recorder_writes(app, make, monkeypatch, 
     assert created.entity_id < corrected.entity_id and orm_event.before is None and created.before is None
 
 
+@pytest.mark.parametrize("copy_from", [0, 10_000], ids=["copy", "insert"])
+def test_bulk_insert_gives_each_row_its_own_id_in_order(app, make, monkeypatch, copy_from):
+    """Many rows at once (SQLite: the first INSERT ... RETURNING, then the ids after it in one executemany;
+    PostgreSQL: COPY, or the INSERT for fewer than COPY_FROM): each dict's id is the stored row's with its
+    columns, the ids ascend in the rows' order (after ids given back by a rollback), and each event names its row."""
+    from sqlmodel import select
+
+    from app.audit import bulk
+    from app.audit.models import AuditEvent
+    from app.auth.service import CLI
+    from app.common.models import utcnow
+    from app.submissions.models import Submission
+
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
+    root = make.org()
+    plan = make.plan(root["id"])
+    target = make.target(plan["id"], code="01")
+    fields = {"target_id": target["id"], "organization_id": root["id"], "period_date": date(2019, 3, 31), "period_start": None,
+              "value": 1.5, "numerator": None, "denominator": None, "done": None, "is_estimate": False, "note": "",
+              "evidence_url": "", "recorded_at": utcnow(), "kind": "original", "supersedes_id": None, "root_id": None,
+              "reason": "", "review": "approved", "sent_by_key_id": None}
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI)
+        first = [{**fields, "note": "first"}]
+        bulk.insert_audited(s, Submission, first)
+        s.commit()
+        bulk.insert_audited(s, Submission, [{**fields, "note": "gone", "period_date": date(2019, 4, 30)} for _ in range(3)])
+        s.rollback()  # ids taken and given back (SQLite gives them again; PostgreSQL's sequence leaves a gap)
+    with Session(app.state.engine) as s:
+        s.info.update(principal=CLI)
+        rows = [{**fields, "note": f"row {i}", "value": float(i), "period_date": date(2019, 5, 1) + timedelta(days=i)} for i in range(60)]
+        bulk.insert_audited(s, Submission, rows)
+        s.commit()
+    with Session(app.state.engine) as s:
+        stored = {row.id: row for row in s.exec(select(Submission).where(Submission.note.startswith("row ")))}
+        events = {e.entity_id: e for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "submission").order_by(AuditEvent.id))}
+    ids = [row["id"] for row in rows]
+    assert ids == sorted(ids) and len(set(ids)) == 60 and ids[0] > first[0]["id"]
+    for i, row in enumerate(rows):
+        assert (stored[row["id"]].note, stored[row["id"]].value, stored[row["id"]].period_date) == (f"row {i}", float(i), date(2019, 5, 1) + timedelta(days=i))
+        assert events[row["id"]].after["note"] == f"row {i}" and events[row["id"]].after["period_date"] == (date(2019, 5, 1) + timedelta(days=i)).isoformat()
+
+
+def test_events_column_by_column_are_the_events_of_each_row():
+    """EventContext.events (a bulk insert's events) gives, row by row, what EventContext.event gives."""
+    from app.audit.recorder import EventContext
+    from app.common.models import utcnow
+
+    who = EventContext(actor_key_id=7, actor="a", request_id="r", now=utcnow())
+    afters = [{"id": 1, "value": 1.5}, {"id": 2, "value": None}]
+    columns = who.events(["create", "correct"], "submission", [1, 2], [10, None], afters)
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    assert rows == [who.event("create", "submission", 1, 10, None, afters[0]), who.event("correct", "submission", 2, None, None, afters[1])]
+    assert [list(row) for row in rows] == [list(who.event("create", "submission", 1, 10, None, afters[0]))] * 2
+
+
+def test_columns_values_are_column_values_of_each_row():
+    """The audit events' columns built column by column are the ones `column_values` builds row by row."""
+    import enum
+
+    from app.audit.recorder import column_values, columns_values
+    from app.submissions.models import Submission
+
+    class Shade(enum.Enum):
+        DARK = "dark"
+
+    when = datetime(2019, 6, 30, 7, 8, 9, 123456).astimezone()
+    rows = [
+        {"id": 1, "period_date": date(2019, 6, 30), "value": 1.5, "done": None, "note": "x", "recorded_at": when, "kind": "original"},
+        {"id": 2, "period_date": date(2019, 7, 1), "value": None, "done": True, "note": Shade.DARK, "recorded_at": when, "kind": "correction"},
+        {"id": 3, "period_date": None, "value": 2, "done": False, "note": "", "recorded_at": None, "kind": "retraction"},
+    ]
+    assert columns_values(Submission, rows) == [column_values(Submission, row) for row in rows]
+    assert [list(d) for d in columns_values(Submission, rows)] == [list(column_values(Submission, row)) for row in rows]
+    assert columns_values(Submission, []) == []
+
+
 # ------------------------------------------------------------------ the upload itself
 
 
@@ -684,6 +761,65 @@ def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(a
         (5, "organization_id", "no organisation has the id 987654"),
         (6, "organization_code", "no organisation has the code 'P-9'"),
     ], errors
+
+
+def test_file_rules_read_shapes_of_many_targets_as_of_one(app, client, make):
+    """FileRules.read_shapes (every target of a file in two statements) finds what `_shapes` finds target by
+    target: the oldest figure in force with a value or a ratio; none for a target without one (no figure, a
+    retracted one, or no such target)."""
+    from app.submissions.rules import FileRules
+
+    root = make.org()
+    plan = make.plan(root["id"])
+
+    def target(code: str) -> int:
+        return make.target(plan["id"], code=code, across_units="mean")["id"]
+
+    values, ratios, empty, retracted, corrected = (target(code) for code in ("V", "R", "E", "X", "C"))
+    make.submission(values, organization_id=root["id"], period_date="2019-03-31", value=40)
+    make.submission(values, organization_id=root["id"], period_date="2019-06-30", value=41)
+    make.submission(ratios, organization_id=root["id"], period_date="2019-03-31", numerator=1, denominator=2)
+    gone = make.submission(retracted, organization_id=root["id"], period_date="2019-03-31", value=1)
+    assert client.post(f"{API}/submissions/{gone['id']}/retraction", json={"reason": "sai"}).status_code == 201
+    first = make.submission(corrected, organization_id=root["id"], period_date="2019-03-31", numerator=1, denominator=4)
+    fixed = {"numerator": 2, "denominator": 4, "period_date": "2019-03-31", "organization_id": root["id"], "reason": "sai"}
+    assert client.post(f"{API}/submissions/{first['id']}/corrections", json=fixed).status_code == 201
+    ids = [values, ratios, empty, retracted, corrected, 987654]
+    with Session(app.state.engine) as session:
+        one_by_one = FileRules(session)
+        expected = {target_id: one_by_one._shapes(target_id) for target_id in ids}
+        at_once = FileRules(session)
+        at_once.read_shapes(ids)
+        assert at_once.shapes == expected
+    assert expected[empty] == expected[retracted] == expected[987654] == {}
+    assert set(expected[values]) == {"value"} and set(expected[ratios]) == set(expected[corrected]) == {"ratio"}
+    assert expected[corrected]["ratio"] != first["id"]  # the correction, in force now
+
+
+def test_file_rules_read_periods_of_many_targets_as_of_one(app, make):
+    """FileRules.read (all of a file's targets at once) finds for increment targets what `_has_periods` finds
+    target by target, and reads nothing for the others."""
+    from app.submissions.rules import FileRules
+    from app.targets.models import Target
+
+    root = make.org()
+    plan = make.plan(root["id"])
+
+    def target(code: str, **kw) -> int:
+        return make.target(plan["id"], code=code, across_units="mean", **kw)["id"]
+
+    spans, plain, empty, latest = target("S", aggregation="sum"), target("P", aggregation="sum"), target("E", aggregation="sum"), target("L")
+    make.submission(spans, organization_id=root["id"], period_start="2019-01-01", period_date="2019-03-31", value=4)
+    make.submission(plain, organization_id=root["id"], period_date="2019-03-31", value=4)
+    make.submission(latest, organization_id=root["id"], period_date="2019-03-31", value=4)
+    ids = [spans, plain, empty]
+    with Session(app.state.engine) as session:
+        one_by_one = FileRules(session)
+        expected = {target_id: one_by_one._has_periods(target_id) for target_id in ids}
+        at_once = FileRules(session)
+        at_once.read(session.get_one(Target, target_id) for target_id in [*ids, latest])
+        assert at_once.with_periods == expected == {spans: True, plain: False, empty: False}  # `latest`: not asked
+        assert set(at_once.shapes) == {*ids, latest}
 
 
 def test_values_and_ratios_do_not_mix_in_a_file_against_the_stored_figures_or_earlier_rows(client, make):

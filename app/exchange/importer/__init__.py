@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app.common.gcpause import collections_paused
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS, TARGET_COLUMNS
 from app.exchange.importer.figures import SUBMISSION_FIGURES, SUBMISSION_REQUIRED, SUBMISSION_SERVER_COLUMNS, import_submissions
@@ -71,6 +72,7 @@ __all__ = [
 KINDS: tuple[str, ...] = ("targets", "submissions")
 
 
+@collections_paused()  # 20,000 rows made and kept: no full collections meanwhile (app/common/gcpause.py)
 def read(kind: str, data: bytes) -> tabular.Table:
     """Reads a file for one kind of import; raises tabular.UnreadableFile when it is not CSV/XLSX."""
     if kind == "targets":

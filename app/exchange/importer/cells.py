@@ -255,12 +255,38 @@ SUBMISSION_KINDS: dict[str, str] = {
 }
 
 
-def read_cells(cells: dict[str, Any], kinds: dict[str, str], style: NumberStyle) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The row's cells read by their columns' kinds, and the cells that could not be read."""
+def read_cells(
+    cells: dict[str, Any],
+    kinds: dict[str, str],
+    style: NumberStyle,
+    memo: dict[tuple[str, str], tuple[Any, str | None]] | None = None,
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The row's cells read by their columns' kinds, and the cells that could not be read.
+
+    `memo`: one dict for all the rows of a file (one style), which then reads each distinct text once per
+    column: (column, text) -> (value, None) or (None, the reason it cannot be read). A file repeats its
+    codes, dates and many figures row after row; reading them again was a tenth of an import. Text cells
+    only (other cells may be equal and not the same: 1, 1.0, True), and no checkpoints (a list: each row
+    gets its own); the values kept are immutable, so rows may share them."""
     values, problems = {}, []
     for name, raw in cells.items():
+        kind = kinds[name]
+        if memo is not None and type(raw) is str and kind != CHECKPOINTS:
+            known = memo.get((name, raw))
+            if known is None:
+                try:
+                    known = (READERS[kind](raw, style), None)
+                except CellError as exc:
+                    known = (None, exc.reason)
+                memo[name, raw] = known
+            value, reason = known
+            if reason is None:
+                values[name] = value
+            else:
+                problems.append((name, reason))
+            continue
         try:
-            values[name] = READERS[kinds[name]](raw, style)
+            values[name] = READERS[kind](raw, style)
         except CellError as exc:
             problems.append((name, exc.reason))
     return values, problems

@@ -9,14 +9,16 @@ from datetime import date, datetime
 from functools import partial
 from operator import itemgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as core_select  # Core statements on columns; sqlmodel's select takes up to 4
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
+from app.common.gcpause import collections_paused
 from app.common.models import as_utc, stored_id, table_of
 from app.common.types import MAX_ID
 from app.errors import DomainError
@@ -39,6 +41,7 @@ SUBMISSION_SERVER_COLUMNS = ("id", "recorded_at")  # in an export; set by the se
 # What two versions under one key are compared by; `_content(fields)` of a row's fields (or a stored row's mapping).
 _content = itemgetter("value", "numerator", "denominator", "done", "note", "evidence_url")
 
+_Row = TypeVar("_Row", Target, Plan)
 Key = tuple[int, int, date, bool]  # (target_id, organization_id, period_date, is_estimate)
 
 _REQUIRED = "required, but the cell is empty"
@@ -179,6 +182,23 @@ def _organizations_named(session: Session, rows: list[dict[str, Any]]) -> dict[t
     return found
 
 
+_T = table_of(Target).c
+_TARGETS_OF_PLAN = core_select(*_T).where(_T.plan_id == bindparam("plan_id"))
+
+
+def _targets_of(session: Session, plan_id: int) -> list[Target]:
+    """The plan's targets, each a plain object with the columns as attributes (as `_columns_of` gives)."""
+    return [
+        cast(Target, SimpleNamespace(**row._mapping))
+        for row in session.connection().execute(_TARGETS_OF_PLAN, {"plan_id": plan_id})
+    ]
+
+
+def _columns_of(row: _Row) -> _Row:
+    """A stored row's column values as attributes of a plain object (what the rules read of a target or a plan)."""
+    return cast(_Row, SimpleNamespace(**{a.key: getattr(row, a.key) for a in sa_inspect(type(row)).column_attrs}))
+
+
 _INSERT_CHUNK = 2000  # rows per bulk insert: bounds the statement and the audit events held at once
 
 
@@ -205,6 +225,7 @@ def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: d
     insert_rows(done, len(rows))
 
 
+@collections_paused()  # 20,000 rows held to the commit: no full collections meanwhile (app/common/gcpause.py)
 def import_submissions(
     *,
     session: Session,
@@ -243,9 +264,14 @@ def import_submissions(
     if table.problems:
         header_failures(run)
         return done(writes=0)
-    targets = {t.code: t for t in session.exec(select(Target).where(Target.plan_id == plan.id)).all()}
+    # Plain copies of the plan's and the targets' columns: the rules read a dozen of them per row, and an
+    # ORM attribute read costs a microsecond; the targets are read as columns, not ORM objects (a plan's
+    # thousand targets loaded as objects were a twentieth of an import). Nothing here writes through them.
+    targets = {t.code: t for t in _targets_of(session, stored_id(plan))}
+    plan_columns = _columns_of(plan)
     targets_by_id = {t.id: t for t in targets.values()}
-    cells = [(row, *read_cells(row.cells, SUBMISSION_KINDS, style)) for row in table.rows]
+    memo: dict = {}  # the file's distinct cells, each read once (read_cells)
+    cells = [(row, *read_cells(row.cells, SUBMISSION_KINDS, style, memo)) for row in table.rows]
     # Every organisation the file names, by code or by id, read at once (issue 17: one query per code cost
     # a national import two thirds of its time); a name that is not there is None, and its rows fail below.
     organizations = _organizations_named(session, [values for _, values, _ in cells])
@@ -290,7 +316,7 @@ def import_submissions(
         if body is None or target is None or organization is None:
             continue
         try:
-            check_figure(session, target, plan, body, plan_tree=plan_tree)
+            check_figure(session, target, plan_columns, body, plan_tree=plan_tree)
             refusal = None
         except DomainError as exc:
             refusal = domain_problems(exc)
@@ -301,6 +327,7 @@ def import_submissions(
 
     stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
     file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
+    file_rules.read(targets_by_id[target_id] for target_id in {key[0] for _, _, key, _ in readable})  # all at once
     new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
     corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
     in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
