@@ -160,15 +160,7 @@ def target_status_json(
         return _STATUS_JSON(status)
     # The row was read before the figures and the tree (as the plan view's): a figure or an organisation
     # committed meanwhile makes the stored row stale, never the reverse. No tree is read unless it computes.
-    fingerprint = cache.fingerprint(
-        row[queries.TARGET_SPEC],
-        plan,
-        rules_of(plan),
-        row.max_submission_id,
-        row.figures_version,
-        cache.units_key(row.tree_version, plan),
-        max_review_id=row.max_review_id,
-    )
+    fingerprint = _fingerprint_of_row(row, plan)
     assessment = queries.assessment_of_row(row)  # read with the row
     if row.fingerprint == fingerprint and row.target_payload is not None:
         message = row.stored_message_vi if lang == "vi" else row.stored_message_en
@@ -182,6 +174,19 @@ def target_status_json(
     admission = cache.Admission(plan.id, new_date=False) if row.fingerprint is not None else None
     cache.write(session.get_bind(), as_of, [(target_id, fingerprint, shaping.stored(ev)._replace(full=full))], admission)
     return _STATUS_JSON(status)
+
+
+def _fingerprint_of_row(row: Any, plan: Plan) -> str:
+    """cache.fingerprint of a target read with its plan and stored row (queries.TARGET_STATUS, TARGET_HISTORY)."""
+    return cache.fingerprint(
+        row[queries.TARGET_SPEC],
+        plan,
+        rules_of(plan),
+        row.max_submission_id,
+        row.figures_version,
+        cache.units_key(row.tree_version, plan),
+        max_review_id=row.max_review_id,
+    )
 
 
 _STATUS_JSON = TargetStatus.__pydantic_serializer__.to_json
@@ -553,15 +558,7 @@ def target_history_json(*, session: Session, target: Target, as_of: date, known_
     target_id = _id_of(target)
     row = session.execute(queries.TARGET_HISTORY, {"target_id": target_id, "as_of": as_of}).one()
     plan = queries.plan_of_row(row)
-    fingerprint = cache.fingerprint(
-        row[queries.TARGET_SPEC],
-        plan,
-        rules_of(plan),
-        row.max_submission_id,
-        row.figures_version,
-        cache.units_key(row.tree_version, plan),
-        max_review_id=row.max_review_id,
-    )
+    fingerprint = _fingerprint_of_row(row, plan)
     if row.fingerprint == fingerprint and (stored := cache.history_of(row.history_payload)) is not None:
         return stored
     units = load_tree(session, plan.organization_id).units(plan.organization_id, expected_for(plan, row))
