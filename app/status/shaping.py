@@ -31,10 +31,10 @@ from app.status.models import (
 # thousands. A target's own status lists them all.
 PLAN_VIEW_IDS = 20
 
-# `_target_pieces` writes TargetHead from a dict, in this order: a field added to the model must be added there.
+# `_head` writes TargetHead as a dict, in this order: a field added to the model must be added there.
 _HEAD_FIELDS = ("target_id", "code", "title", "unit", "category", "as_of", "known_at", "lang", "message", "assessment")
 if tuple(TargetHead.model_fields) != _HEAD_FIELDS:
-    raise RuntimeError("TargetHead's fields changed: app/status/shaping.py _target_pieces writes them by hand")
+    raise RuntimeError("TargetHead's fields changed: app/status/shaping.py _head writes them by hand")
 _JUDGED_JSON = TargetJudged.__pydantic_serializer__.to_json
 _PLAN_JSON = PlanStatus.__pydantic_serializer__.to_json
 _ORG_TARGET_JSON = OrganizationTarget.__pydantic_serializer__.to_json
@@ -137,21 +137,28 @@ def target_status(
     target: Any, fields: dict, *, as_of: date, lang: str, known_at: datetime | None, assessment: AssessmentPublic | None
 ) -> TargetStatus:
     """The answer for one target: its own fields (a Target or a queries.PLAN_TARGETS row) and what the engine decided."""
+    message = fields["message_vi"] if lang == "vi" else fields["message_en"]
     return TargetStatus.model_validate(
-        {
-            "target_id": target.id,
-            "code": target.code,
-            "title": target.title,
-            "unit": target.unit,
-            "category": target.category,
-            "as_of": as_of,
-            "known_at": known_at,
-            "assessment": assessment,
-            "lang": lang,
-            "message": fields["message_vi"] if lang == "vi" else fields["message_en"],
-            **fields,
-        }
+        {**_head(target, message, as_of=as_of, known_at=known_at, lang=lang, assessment=assessment), **fields}
     )
+
+
+def _head(
+    target: Any, message: str, *, as_of: date, known_at: datetime | None, lang: str, assessment: AssessmentPublic | None
+) -> dict[str, Any]:
+    """A target's TargetHead as a dict, in the model's field order (`_HEAD_FIELDS`)."""
+    return {
+        "target_id": target.id,
+        "code": target.code,
+        "title": target.title,
+        "unit": target.unit,
+        "category": target.category,
+        "as_of": as_of,
+        "known_at": known_at,
+        "lang": lang,
+        "message": message,
+        "assessment": assessment,
+    }
 
 
 def _target_pieces(
@@ -173,18 +180,7 @@ def _target_pieces(
     as TargetHead's serializer (the values come straight from the database and the request: nothing to
     validate), without building a model per target (issue 17: model_construct was a tenth of a warm plan
     status of 1,000 targets). tests/status/test_cache.py checks the answers against PlanStatus's JSON."""
-    head = {
-        "target_id": target.id,
-        "code": target.code,
-        "title": target.title,
-        "unit": target.unit,
-        "category": target.category,
-        "as_of": as_of,
-        "known_at": known_at,
-        "lang": lang,
-        "message": message,
-        "assessment": assessment,
-    }
+    head = _head(target, message, as_of=as_of, known_at=known_at, lang=lang, assessment=assessment)
     return to_json(head)[:-1], b",", memoryview(payload)[1:]
 
 
@@ -246,12 +242,10 @@ def plan_json(
     for t in targets:
         st = parts[t.id]
         message = st.message_vi if lang == "vi" else st.message_en
+        if len(pieces) > 1:
+            pieces.append(b",")  # between targets
         pieces += _target_pieces(
             t, st.payload, message, as_of=as_of, known_at=known_at, lang=head_lang, assessment=assessments.get(t.id)
         )
-        pieces.append(b",")
-    if len(pieces) > 1:
-        pieces[-1] = b"]}"  # instead of the last target's comma
-    else:
-        pieces.append(b"]}")  # no target: `out` as it was
+    pieces.append(b"]}")
     return b"".join(pieces)

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import bindparam, literal, null, select, union_all, update
 from sqlmodel import Session
 
-from app.common.models import table_of
+from app.common.models import stored_id, table_of
 from app.common.prepared import Prepared
 from app.common.types import MAX_FIGURE
 from app.engine import AcrossUnits, Aggregation, Comparison
@@ -205,12 +205,6 @@ _WITH_PERIODS = select(_T.c.id).where(
 _TARGETS_PER_QUERY = 5000  # bound parameters per statement: far below SQLite's limit (32,766)
 
 
-def stored_target_id(target: Target) -> int:
-    if target.id is None:
-        raise ValueError("FileRules checks figures of stored targets only: this target has no id")
-    return target.id
-
-
 class FileRules:
     """`check_against_stored` for an import: rows are checked in file order against what is stored
     and what the file added before them. A row for a key already in force is a correction (the
@@ -234,8 +228,8 @@ class FileRules:
         """Reads at once, before the rows are checked, what `problems` would read target by target: the shapes
         of the targets that take numbers, and whether the increment targets' figures name their periods."""
         targets = list(targets)
-        self.read_shapes(stored_target_id(t) for t in targets if t.comparison != _MILESTONE)
-        self.read_periods(stored_target_id(t) for t in targets if t.comparison != _MILESTONE and t.aggregation == _SUM_OVER_TIME)
+        self.read_shapes(stored_id(t) for t in targets if t.comparison != _MILESTONE)
+        self.read_periods(stored_id(t) for t in targets if t.comparison != _MILESTONE and t.aggregation == _SUM_OVER_TIME)
 
     def read_periods(self, target_ids: Iterable[int]) -> None:
         """`_has_periods` of many targets at once."""

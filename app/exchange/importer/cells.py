@@ -272,24 +272,25 @@ def read_cells(
     for name, raw in cells.items():
         kind = kinds[name]
         if memo is not None and type(raw) is str and kind != CHECKPOINTS:
-            known = memo.get((name, raw))
-            if known is None:
-                try:
-                    known = (READERS[kind](raw, style), None)
-                except CellError as exc:
-                    known = (None, exc.reason)
-                memo[name, raw] = known
-            value, reason = known
-            if reason is None:
-                values[name] = value
-            else:
-                problems.append((name, reason))
-            continue
-        try:
-            values[name] = READERS[kind](raw, style)
-        except CellError as exc:
-            problems.append((name, exc.reason))
+            read = memo.get((name, raw))
+            if read is None:
+                read = memo[name, raw] = _read_cell(kind, raw, style)
+        else:
+            read = _read_cell(kind, raw, style)
+        value, reason = read
+        if reason is None:
+            values[name] = value
+        else:
+            problems.append((name, reason))
     return values, problems
+
+
+def _read_cell(kind: str, raw: Any, style: NumberStyle) -> tuple[Any, str | None]:
+    """(the cell's value, None) or (None, why it cannot be read)."""
+    try:
+        return READERS[kind](raw, style), None
+    except CellError as exc:
+        return None, exc.reason
 
 
 def shown(raw: Any) -> str | None:
