@@ -265,15 +265,35 @@ def costliest_workbook_within_the_limits() -> bytes:
     return _workbook(_sheet(lambda: (b"<row>" + cell * 15 + b"</row>" for _ in range(19_999))))
 
 
-def test_the_costliest_workbook_within_the_limits_is_read_in_seconds(capsys):
+def _walk_the_sheet(data: bytes) -> None:
+    """The floor: what any reader of this sheet must do, unzip it and walk its XML once with the same C parser."""
+    from xml.etree.ElementTree import iterparse
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package, package.open("xl/worksheets/sheet1.xml") as sheet:
+        for _, element in iterparse(sheet):
+            if element.tag.endswith("}row"):
+                element.clear()
+
+
+def test_the_costliest_workbook_within_the_limits_is_read_in_a_few_times_the_floor(capsys):
+    """A ratio against a floor measured here, in CPU seconds, not a wall-clock bound: on a shared machine the
+    same read took 1.5 s in one run and 4.0 s in another (CI, 2026-12-07). The reader takes 2.5 to 3.1 times the
+    floor; openpyxl's read-only reader, which this one replaced, 5.7 to 7.8 times (measured alternately, 3 rounds)."""
     data = costliest_workbook_within_the_limits()
-    started = time.perf_counter()
-    table = tabular.read_table(data, SUBMISSION_COLUMNS)
-    seconds = time.perf_counter() - started
+    reads, floors = [], []
+    for _ in range(3):  # alternated, so a slow moment of the machine falls on both
+        started = time.process_time()
+        table = tabular.read_table(data, SUBMISSION_COLUMNS)
+        reads.append(time.process_time() - started)
+        started = time.process_time()
+        _walk_the_sheet(data)
+        floors.append(time.process_time() - started)
+    read, floor = sorted(reads)[1], sorted(floors)[1]
     with capsys.disabled():
-        print(f"\n{len(data) // 1024} KiB workbook of {len(table.rows):,} rows x 15 text cells read in {seconds:.2f} s")
+        print(f"\n{len(data) // 1024} KiB workbook of {len(table.rows):,} rows x 15 text cells: read in {read:.2f} s "
+              f"of CPU, the floor {floor:.2f} s, ratio {read / floor:.1f} (medians of 3)")
     assert len(table.rows) == 19_999
-    assert seconds < 4.0  # about 1.5 s on a shared 2-core machine; the goal is 2 s
+    assert read < 4.5 * floor
 
 
 def test_the_reader_gives_what_openpyxl_gives():
