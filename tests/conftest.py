@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session
 
 from app.config import Settings, normalize_database_url
+from app.exchange.import_router import judging_after_imports_dropped
 from app.main import create_app
 from app.maintenance import empty_tables
 from app.migrate import upgrade
@@ -105,6 +106,9 @@ def app(backend, database_urls):
         _apps[backend] = create_app(Settings(database_url=database_urls[backend], webhooks_allow_private=True))
     application = _apps[backend]
     yield application
+    # The test's judging after an import (2 s later, in a thread) is dropped or waited for, not left to run into
+    # the emptying below or into the next test (its read held while its write queued behind the TRUNCATE).
+    judging_after_imports_dropped()
     with application.state.engine.begin() as conn:
         # submission and audit_event are append-only (triggers): emptying them is the owner's
         # maintenance act, which lifts the guard for this one transaction (app/maintenance.py).

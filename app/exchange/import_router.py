@@ -99,6 +99,17 @@ def judged_after_imports(timeout: float = 60.0) -> None:
     JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)  # one thread: what was queued before is done
 
 
+def judging_after_imports_dropped(timeout: float = 60.0) -> None:
+    """Drops the judging not yet due and waits until what was queued before is done (tests, which empty the
+    tables after each test: a judging of one test's plan must not run into the next test's emptying)."""
+    with _pending_lock:
+        timers = list(_pending.values())
+        _pending.clear()  # a timer that fires meanwhile finds itself gone (`due`) and submits nothing
+    for timer in timers:
+        timer.cancel()
+    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)
+
+
 router = APIRouter(tags=["exchange"])
 
 MAX_UPLOAD_BYTES = MAX_IMPORT_BYTES  # the one number, in app/limits.py (whose middleware also enforces it)

@@ -109,7 +109,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel
 
 from app.common.models import as_utc, table_of, utcnow
-from app.db import not_flushed
+from app.db import not_flushed, wait_briefly
 from app.engine import Status
 from app.plans.models import Plan
 from app.targets.models import Target
@@ -320,7 +320,7 @@ def write_history(bind: Engine | Connection, target_id: int, as_of: date, finger
         packed = stored_history(history)
         if packed is None:
             return
-        with not_flushed(bind) as conn:
+        with not_flushed(bind, disposable=True) as conn:
             conn.execute(_HISTORY_OF_FRESH_ROW, {"t": target_id, "d": as_of, "f": fingerprint, "h": packed})
     except Exception:  # a cache write must never fail the read
         log.warning("could not store the history of target %d for %s", target_id, as_of, exc_info=True)
@@ -380,6 +380,7 @@ def admitted(bind: Engine, as_of: date, target_id: int, now: datetime) -> Admiss
     ADMIT_EVERY); nothing is written. A read-only look, on a connection of its own.
     """
     with bind.connect() as conn:
+        wait_briefly(conn)  # as the write it decides on (app/db.py DISPOSABLE_LOCK_TIMEOUT)
         plan_id = conn.execute(_PLAN_OF_TARGET, {"target_id": target_id}).scalar()
         if plan_id is None:
             return Admission(None, False)
@@ -430,7 +431,7 @@ def _upsert(bind: Engine, values: list[dict], admission: Admission | None = None
             **kept,
         },
     )
-    with not_flushed(bind) as conn:
+    with not_flushed(bind, disposable=True) as conn:
         conn.execute(stmt, values)
         if admission is not None and admission.new_date and admission.plan_id is not None:
             if as_of is None:
@@ -562,7 +563,7 @@ def write_by_organization(
     try:
         if not isinstance(engine, Engine):  # sessions are made on the engine (app/deps.py); the write needs its own connection
             raise TypeError(f"the stored answers are written on an engine, not on {type(engine).__name__}")
-        with not_flushed(engine) as conn:
+        with not_flushed(engine, disposable=True) as conn:
             conn.execute(_DELETE_BY_ORG, key)
             conn.execute(BY_ORG.insert(), {**key, "fingerprint": fingerprint, "payload": stored, "computed_at": utcnow()})
             extra = conn.execute(_BY_ORG_OF_PLAN, {"plan_id": plan_id}).all()[MAX_BY_ORG_PER_PLAN:]
