@@ -20,12 +20,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from app.common.models import json_text
 from app.config import Settings
+
+
+def _names_a_file(sqlite_url: str) -> bool:
+    """Whether a SQLite URL names a file (SQLAlchemy's test: its pool is then a QueuePool), not memory."""
+    parsed = make_url(sqlite_url)
+    return bool(parsed.database) and parsed.database != ":memory:" and parsed.query.get("mode") != "memory"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -43,7 +49,9 @@ def make_engine(settings: Settings) -> Engine:
         # and did not with LIFO or with fresh connections. The likely cause: SQLite drops a connection's cached
         # pages when another connection wrote since its last transaction, and the status reads had filled them;
         # the connection a request just gave back is the one whose cache still holds.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=json_text, pool_use_lifo=True)
+        # (A database in memory has one connection per thread, SingletonThreadPool, which takes no order.)
+        lifo = {"pool_use_lifo": True} if _names_a_file(url) else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=json_text, **lifo)
         timeout = int(settings.sqlite_busy_timeout_ms)
 
         @event.listens_for(engine, "connect")
