@@ -108,11 +108,13 @@ def app(backend, database_urls):
     yield application
     # The test's judging after an import (2 s later, in a thread) is dropped or waited for, not left to run into
     # the emptying below or into the next test (its read held while its write queued behind the TRUNCATE).
-    judging_after_imports_dropped()
-    with application.state.engine.begin() as conn:
-        # submission and audit_event are append-only (triggers): emptying them is the owner's
-        # maintenance act, which lifts the guard for this one transaction (app/maintenance.py).
-        empty_tables(conn, TABLES)
+    try:
+        judging_after_imports_dropped()
+    finally:  # a judging still running after its wait (a TimeoutError) must not leave the tables full
+        with application.state.engine.begin() as conn:
+            # submission and audit_event are append-only (triggers): emptying them is the owner's
+            # maintenance act, which lifts the guard for this one transaction (app/maintenance.py).
+            empty_tables(conn, TABLES)
 
 
 def new_key(app, role: str = "admin", organization_id: int | None = None, name: str | None = None) -> str:

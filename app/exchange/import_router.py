@@ -57,7 +57,9 @@ def _arm(engine, plan_id: int, as_of) -> None:
                 _arm(engine, plan_id, as_of)
                 return
             del _pending[plan_id]
-        JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
+            # queued under the lock: a drop (`judging_after_imports_dropped`) that finds the timer gone then queues
+            # its marker after this judging, and waits for it (submit only queues; the judging never takes the lock)
+            JUDGE_AFTER_IMPORT.submit(judge_plan, engine, plan_id, as_of)
 
     earlier = _pending.pop(plan_id, None)
     if earlier is not None:
@@ -104,7 +106,7 @@ def judging_after_imports_dropped(timeout: float = 60.0) -> None:
     tables after each test: a judging of one test's plan must not run into the next test's emptying)."""
     with _pending_lock:
         timers = list(_pending.values())
-        _pending.clear()  # a timer that fires meanwhile finds itself gone (`due`) and submits nothing
+        _pending.clear()  # a timer that fires after this finds itself gone (`due`) and submits nothing
     for timer in timers:
         timer.cancel()
     JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)

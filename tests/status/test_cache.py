@@ -280,11 +280,14 @@ def test_a_plan_without_targets_is_written_as_the_model_writes_it(client, make):
     assert r.json()["targets"] == [] and r.json()["total"] == 0
 
 
-def test_a_stored_evaluation_does_not_wait_behind_a_lock_queued_after_the_callers_read(app, client, scene, backend, caplog):
+@pytest.mark.parametrize("step", ["admission", "upsert"])
+def test_a_stored_evaluation_does_not_wait_behind_a_lock_queued_after_the_callers_read(app, client, scene, backend, caplog, step):
     """The stored evaluations are written on a connection of their own while the caller's session may still hold its
     read. A lock requested between the two (here LOCK TABLE, as a TRUNCATE or a migration's ALTER would) waits for that
     read, and the read's thread waits for the write: before app/db.py DISPOSABLE_LOCK_TIMEOUT the three waited for
-    ever (the test suite hung so on 2026-12-07). Now the write gives up, is logged, and the lock is granted after."""
+    ever (the test suite hung so on 2026-12-07). Now each step gives up, is logged, and the lock is granted after:
+    the admission's read (`wait_briefly`), and the upsert itself (given an admission, as a caller that read a stored
+    row of the date does: no admission read before it)."""
     import threading
     import time
 
@@ -300,8 +303,7 @@ def test_a_stored_evaluation_does_not_wait_behind_a_lock_queued_after_the_caller
             for r in conn.execute(text("SELECT * FROM target_evaluation"))
         ]
     assert len(rows) == 3
-    reader = engine.connect()
-    reader.execute(text("SELECT count(*) FROM target_evaluation")).scalar_one()  # the caller's read, held open
+    admission = None if step == "admission" else cache.Admission(scene["plan"], new_date=False)
     locker_done = threading.Event()
 
     def lock() -> None:
@@ -310,26 +312,30 @@ def test_a_stored_evaluation_does_not_wait_behind_a_lock_queued_after_the_caller
             conn.rollback()
         locker_done.set()
 
-    locker = threading.Thread(target=lock, daemon=True)
-    locker.start()
-    waiting = text("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                   "WHERE c.relname = 'target_evaluation' AND NOT l.granted")
-    with engine.connect() as conn:
-        deadline = time.monotonic() + 10
-        while not conn.execute(waiting).scalar_one() and time.monotonic() < deadline:
-            conn.rollback()
-            time.sleep(0.02)
-        assert conn.execute(waiting).scalar_one(), "the lock request did not queue"
-    writer = threading.Thread(target=cache.write, args=(engine, date(2019, 6, 30), rows), daemon=True)
-    started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="app.status.cache"):
-        writer.start()
-        writer.join(timeout=20)
-    finished = not writer.is_alive()
-    reader.rollback()  # the caller's read ends: the lock is granted, then released
-    reader.close()
+    # this schema's table (the tests' private schema is on the search path), not another run's of the same name
+    waiting = text("SELECT count(*) FROM pg_locks WHERE relation = 'target_evaluation'::regclass AND NOT granted")
+    reader = engine.connect()
+    try:
+        reader.execute(text("SELECT count(*) FROM target_evaluation")).scalar_one()  # the caller's read, held open
+        locker = threading.Thread(target=lock, daemon=True)
+        locker.start()
+        with engine.connect() as conn:
+            deadline = time.monotonic() + 10
+            while not conn.execute(waiting).scalar_one() and time.monotonic() < deadline:
+                conn.rollback()
+                time.sleep(0.02)
+            assert conn.execute(waiting).scalar_one(), "the lock request did not queue"
+        writer = threading.Thread(target=cache.write, args=(engine, date(2019, 6, 30), rows, admission), daemon=True)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="app.status.cache"):
+            writer.start()
+            writer.join(timeout=20)
+        finished = not writer.is_alive()
+    finally:  # the caller's read ends whatever happened: the lock is granted, then released (never a hung suite)
+        reader.rollback()
+        reader.close()
     assert locker_done.wait(timeout=20)
     writer.join(timeout=20)
-    assert finished, "the write waited behind the lock queued after the caller's read"
+    assert finished, f"the write ({step}) waited behind the lock queued after the caller's read"
     assert time.monotonic() - started < 15
     assert "could not store 3 target evaluations" in caplog.text
