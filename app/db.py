@@ -111,16 +111,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 # 2026-12-07: the judging after an import against the tests' TRUNCATE). Bounded, the write fails, is logged, and
 # the next read computes again.
 DISPOSABLE_LOCK_TIMEOUT = "2s"
-_SETTINGS_DISPOSABLE = (
-    f"SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '{DISPOSABLE_LOCK_TIMEOUT}', true)"
-)
+_BRIEF_LOCK_WAITS = f"set_config('lock_timeout', '{DISPOSABLE_LOCK_TIMEOUT}', true)"  # for the transaction only
+_SETTINGS_DISPOSABLE = f"SELECT set_config('synchronous_commit', 'off', true), {_BRIEF_LOCK_WAITS}"
 
 
 def wait_briefly(conn: Connection) -> None:
     """A read made for a disposable write (before it, on a connection of its own): the same bound on lock waits,
     for this transaction (PostgreSQL; SQLite's readers take no lock a writer could queue behind)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT set_config('lock_timeout', '{DISPOSABLE_LOCK_TIMEOUT}', true)")
+        conn.exec_driver_sql(f"SELECT {_BRIEF_LOCK_WAITS}")
 
 
 @contextmanager

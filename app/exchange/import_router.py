@@ -98,7 +98,12 @@ def judged_after_imports(timeout: float = 60.0) -> None:
     for timer in timers:
         timer.cancel()
         timer.function()  # due(): submits it unless a later import replaced it
-    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)  # one thread: what was queued before is done
+    _queued_done(timeout)
+
+
+def _queued_done(timeout: float) -> None:
+    """Waits until the judging queued so far is done (one thread: a marker queued now runs after it)."""
+    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)
 
 
 def judging_after_imports_dropped(timeout: float = 60.0) -> None:
@@ -109,7 +114,7 @@ def judging_after_imports_dropped(timeout: float = 60.0) -> None:
         _pending.clear()  # a timer that fires after this finds itself gone (`due`) and submits nothing
     for timer in timers:
         timer.cancel()
-    JUDGE_AFTER_IMPORT.submit(lambda: None).result(timeout=timeout)
+    _queued_done(timeout)
 
 
 router = APIRouter(tags=["exchange"])
