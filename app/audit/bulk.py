@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, text
+from sqlalchemy import Insert, Table, bindparam, insert, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -82,6 +82,12 @@ def insert_audited(
             row["id"] = row_id
         columns = list(rows[0])
         _copy(connection, table, columns, map(_values_of(columns), rows))
+    elif len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql":
+        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row and its audit
+        # event in one statement (issue 17)
+        event = _event_of(session, model, rows[0], context)
+        _with_event(table, tuple(rows[0])).rows(connection, {**rows[0], **{f"event_{c}": v for c, v in event.items()}})
+        return
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
         rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
     elif connection.dialect.name == "sqlite":
@@ -170,11 +176,35 @@ _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_EVENT = Prepared(_INSERT_EVENTS, insert=True)
 
 
+@functools.cache
+def _with_event(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """PostgreSQL: one row whose id is known (`keys`, its columns) and its audit event in one statement: the
+    row's INSERT as a data-modifying CTE of the event's INSERT (parameters: the row's columns, and the event's
+    prefixed `event_`). Both happen or neither: the statement fails as a whole (a unique violation of the row
+    is the same IntegrityError as the row's own INSERT would raise). Nothing reads one from the other: the
+    event names the row by the id given."""
+    row = insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in keys}).cte(f"new_{table.name}")
+    event = insert(_EVENTS).values({c: bindparam(f"event_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS})
+    return Prepared(event.add_cte(row))
+
+
+def _event_of(session: Session, model: type[SQLModel], row: dict[str, Any], context: EventContext | None) -> dict[str, Any]:
+    """The audit event of one inserted row of `model` (its column values, `id` included), as `record_inserted` writes it."""
+    who = context or EventContext.of(session)
+    entity = AUDITED[model]
+    after = columns_values(model, [row], audited_columns(model))[0]
+    orgs = OrgsOfRows(session.connection())
+    return who.event(created_action(model, kind_of(model, row)), entity, after.get("id"), orgs.of(after, entity), None, after)
+
+
 def record_inserted(
     session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *, context: EventContext | None = None
 ) -> None:
     """Writes one audit event per inserted row of `model` (each row: its column values, `id` included)."""
     if not rows:
+        return
+    if len(rows) == 1:  # one figure from the API
+        _INSERT_EVENT.rows(session.connection(), _event_of(session, model, rows[0], context))
         return
     who = context or EventContext.of(session)
     entity = AUDITED[model]
@@ -182,13 +212,6 @@ def record_inserted(
     connection = session.connection()
     orgs = OrgsOfRows(connection)
     afters = columns_values(model, rows, keys)
-    if len(rows) == 1:  # one figure from the API
-        after = afters[0]
-        event = who.event(
-            created_action(model, kind_of(model, rows[0])), entity, after.get("id"), orgs.of(after, entity), None, after
-        )
-        _INSERT_EVENT.rows(connection, event)
-        return
     actions: dict[str | None, str] = {}  # a version kind -> its action, worked out once per write
     for row in rows:
         kind = kind_of(model, row)

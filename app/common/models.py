@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import pydantic_core
-from sqlalchemy import DateTime, Table
+from sqlalchemy import DateTime, Integer, Table, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 
@@ -39,6 +41,32 @@ class Stored(Protocol):
 
     @property
     def id(self) -> int | None: ...
+
+
+class next_id(FunctionElement[int]):  # lower case: used as a SQL function, next_id("submission")
+    """The next value of a table's `id` sequence, as a column of a query: a new row's id taken ahead of its
+    INSERT, in a round trip the caller makes anyway (POST a figure: app.targets.deps.reportable), so the row
+    and what names it (its audit event) go in together. PostgreSQL: `nextval` of the serial's sequence;
+    elsewhere NULL (SQLite gives a row its id as it is inserted)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "next_id"
+
+    def __init__(self, table_name: str) -> None:
+        if not table_name.isidentifier():
+            raise ValueError(f"next_id: not a table name: {table_name!r}")
+        super().__init__(literal_column(f"'{table_name}'"))  # a constant, not a bound parameter
+
+
+@compiles(next_id, "postgresql")
+def _next_id_postgresql(element: next_id, compiler, **kw) -> str:
+    return f"nextval(pg_get_serial_sequence({compiler.process(element.clauses, **kw)}, 'id'))"
+
+
+@compiles(next_id)
+def _next_id_elsewhere(element: next_id, compiler, **kw) -> str:
+    return "NULL"
 
 
 def stored_id(row: Stored) -> int:

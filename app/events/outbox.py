@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 from sqlmodel import Session
 
 from app.common.models import table_of, utcnow
@@ -37,12 +37,16 @@ from app.config import get_settings
 from app.events.models import DeliveryState, EventType, WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.organizations.service import subtree
 
-__all__ = ["EventType", "Watched", "emit", "emit_many", "take_watched", "wants", "watch_targets"]
+__all__ = ["ANY_ACTIVE", "EventType", "Watched", "emit", "emit_many", "note_any_active", "take_watched", "wants", "watch_targets"]
 
 _S = table_of(WebhookSubscription)
 _E = table_of(WebhookEvent)
 _D = table_of(WebhookDelivery)
 _ACTIVE = Prepared(select(_S.c.id, _S.c.organization_id, _S.c.event_types).where(_S.c.active.is_(True)).order_by(_S.c.id))
+
+# Whether any subscription is active, as a column of a caller's own query in the transaction (POST a figure
+# reads it with the target: app.targets.deps.reportable), handed to `note_any_active`.
+ANY_ACTIVE = exists().where(_S.c.active.is_(True))
 
 _SUBSCRIPTIONS = "events.subscriptions"
 _WATCHED = "events.watched_targets"
@@ -70,6 +74,15 @@ def _subscriptions(session: Session) -> list[_Subscription]:
         found = [_Subscription(r.id, r.organization_id, frozenset(r.event_types or ())) for r in rows]
         session.info[_SUBSCRIPTIONS] = (session.get_transaction(), found)
     return found
+
+
+def note_any_active(session: Session, any_active: bool) -> None:
+    """What a query of the caller's, in the session's current transaction, read of `ANY_ACTIVE`. None active:
+    the transaction's subscriptions are known (none), and no read of them follows (a round trip fewer for the
+    busiest write, issue 17). Some active: they are read when first needed, as without this note. Either way
+    the subscriptions are those of one moment of the transaction, as the read's would be."""
+    if not any_active:
+        session.info[_SUBSCRIPTIONS] = (session.get_transaction(), [])
 
 
 def wants(session: Session, event_type: str) -> bool:

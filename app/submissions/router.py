@@ -131,14 +131,20 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
             principal = identify(request, session)
             # the figure's organisation and those above it (for the key's scope and the plan's tree) come with
             # the target when the figure names its organisation's id; one naming a code is read after it
-            target, plan, above = reportable(request, session, principal, target_id, body.organization_id)
+            target, plan, above, figure_id = reportable(request, session, principal, target_id, body.organization_id)
             figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
             if above is None:
                 above = ancestors(session, figure.organization_id)
             policy.require(session, principal, Role.REPORTER, figure.organization_id, above=above)
             with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
                 created = service.create_submission(
-                    session=session, target=target, submission_in=figure, plan=plan, above=above, locked=locks_target(session)
+                    session=session,
+                    target=target,
+                    submission_in=figure,
+                    plan=plan,
+                    above=above,
+                    locked=locks_target(session),
+                    figure_id=figure_id,
                 )
                 answer = created.__pydantic_serializer__.to_json(created)
                 # a new original's read shows it alone in its history: its ETag needs no query

@@ -242,6 +242,7 @@ def create_submission(
     plan: Plan | None = None,
     above: set[int] | None = None,
     locked: bool = False,
+    figure_id: int | None = None,
 ) -> SubmissionPublic:
     """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409).
 
@@ -249,13 +250,16 @@ def create_submission(
     (`app.audit.bulk.insert_audited`, as the import does), not through the ORM's unit of work.
     `plan`: the target's plan, and `above`: the figure's organisation and those above it
     (`ancestors`), when the caller read them already (else they are read); `locked`: the caller holds
-    the target's row lock in this transaction (`rules.check_against_stored`).
+    the target's row lock in this transaction (`rules.check_against_stored`); `figure_id`: the new figure's
+    id, taken from the table's sequence by the caller (PostgreSQL: `reportable`), else the INSERT gives it.
     """
     plan = plan if plan is not None else get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
     check_figure(session, target, plan, submission_in, above=above)
     rules.check_against_stored(session, target, submission_in, locked=locked)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
+    if figure_id is not None:
+        row["id"] = figure_id  # the row and its audit event then go in with one statement (app.audit.bulk)
     on_conflict(session, "The figure could not be stored.")
     submit(session, [row])
     return SubmissionPublic.model_validate(row)

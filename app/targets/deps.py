@@ -4,7 +4,7 @@ report on (`reportable`, called by POST a figure); each answers 404 for what may
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Annotated, cast
+from typing import Annotated, NamedTuple, cast
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import bindparam
@@ -15,11 +15,12 @@ from app.auth import policy
 from app.auth.models import Role
 from app.auth.service import Principal
 from app.common.crud import check_not_archived
-from app.common.models import table_of
+from app.common.models import next_id, table_of
 from app.common.prepared import Prepared
 from app.common.types import MAX_ID
 from app.deps import PrincipalDep, SessionDep, open_reads
 from app.errors import NotFound
+from app.events import outbox
 from app.organizations.service import ANCESTORS_COLUMN, above_of
 from app.plans.models import Plan
 from app.targets.models import Target
@@ -76,7 +77,16 @@ _PLAN_COLUMNS = [
 ]
 _TARGET_AND_PLAN_ROW = Prepared(
     # and the figure's organisation and those above it (its scope check, the plan's tree), in the same round trip
-    select_core(*_TARGET_COLUMNS, *_PLAN_COLUMNS, ANCESTORS_COLUMN.label("above"))
+    select_core(
+        *_TARGET_COLUMNS,
+        *_PLAN_COLUMNS,
+        ANCESTORS_COLUMN.label("above"),
+        # what the write needs next, in the same round trip (issue 17): whether any webhook subscription is
+        # active (none: no read of them at the write), and on PostgreSQL the new figure's id, so that the
+        # figure and its audit event go in with one statement (app.audit.bulk; NULL on SQLite)
+        outbox.ANY_ACTIVE.label("any_subscription"),
+        next_id("submission").label("figure_id"),
+    )
     .join_from(table_of(Target), table_of(Plan), _PLAN_COLUMNS[0].table.c.id == _TARGET_COLUMNS[0].table.c.plan_id)
     .where(_TARGET_COLUMNS[0].table.c.id == bindparam("target_id"))
     # PostgreSQL: the target's row lock of the figure's rules (rules.check_against_stored), taken here with
@@ -98,16 +108,28 @@ def locks_target(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+class Reporting(NamedTuple):
+    """What `reportable` read for POST a figure."""
+
+    target: Target
+    plan: Plan
+    above: set[int] | None  # the figure's organisation and those above it; None for a figure naming a code
+    figure_id: int | None  # PostgreSQL: the new figure's id, from the table's sequence (None on SQLite)
+
+
 def reportable(
     request: Request, session: Session, principal: Principal | None, target_id: int, organization_id: int | None
-) -> tuple[Target, Plan, set[int] | None]:
+) -> Reporting:
     """A target the caller may report on, with its plan: reporter or higher (the reporting organisation is
     checked per figure); neither archived. Not a dependency: POST a figure, the busiest write, calls it in its
     one thread-pool hand-off and keeps the plan. Both as read, not as ORM entities (building two entities
     was a fifth of the write's CPU): what the checks and the write read, with the entities' names.
 
     With the figure's `organization_id`, also that organisation and those above it (`ancestors`; empty when
-    it does not exist), read in the same statement; None without one (a figure naming its organisation's code)."""
+    it does not exist), read in the same statement; None without one (a figure naming its organisation's code).
+    The same statement tells whether any webhook subscription is active (noted for the write's events:
+    `outbox.note_any_active`) and, on PostgreSQL, takes the new figure's id from the sequence (an id a
+    refused figure does not use is skipped, as a rolled-back INSERT's would be)."""
     policy.require_read(principal, open_reads=open_reads(request))
     params = {"target_id": target_id, "organization_id": organization_id or 0}
     row = _TARGET_AND_PLAN_ROW.first(session.connection(), params)
@@ -119,7 +141,8 @@ def reportable(
     policy.require_read_plan(session, principal, plan, open_reads=open_reads(request), hidden=missing)
     policy.require(session, principal, Role.REPORTER)
     check_not_archived(plan, target)
-    return target, plan, (above_of(row.above) if organization_id is not None else None)
+    outbox.note_any_active(session, bool(row.any_subscription))
+    return Reporting(target, plan, above_of(row.above) if organization_id is not None else None, row.figure_id)
 
 
 TargetDep = Annotated[Target, Depends(load_target)]

@@ -148,6 +148,28 @@ def test_submission_records_the_reporting_organisation(client, tree):
     assert e["after"]["period_date"] == "2019-06-30"
 
 
+def test_a_figures_event_copies_every_column_as_stored(app, client, tree, backend):
+    """POST a figure writes its event with the figure itself (on PostgreSQL one statement, the id taken from
+    the sequence ahead: app.audit.bulk._with_event): the event names the stored row and copies each of its
+    audited columns as stored, whichever way it went in; the same as the unit of work's recorder writes."""
+    from app.audit.recorder import audited_columns, column_values
+
+    body = {"value": 12.5, "period_date": "2019-06-30", "organization_id": tree["ward"]["id"], "is_estimate": True,
+            "note": "ước tính", "evidence_url": "https://example.org/a"}
+    r = client.post(f"{API}/targets/{tree['target']['id']}/submissions", json=body, headers=rid("copied"))
+    assert r.status_code == 201, r.text
+    figure_id = r.json()["id"]
+    e = only(events_of(client, "copied"))
+    with Session(app.state.engine) as session:
+        stored = session.get(Submission, figure_id)
+        expected = column_values(Submission, stored.model_dump(), audited_columns(Submission))
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.request_id == "copied")).all()
+    assert (e["entity_id"], event.entity_id) == (figure_id, figure_id)
+    assert event.after == expected, (backend, event.after, expected)
+    assert list(event.after) == list(expected)  # in column order, as the recorder writes them
+    assert e["actor_key_id"] == admin_key_id(app)
+
+
 def test_assessment_is_assess(client, tree):
     target = tree["target"]
     body = {"verdict": "achieved", "reason": "Đạt", "assessed_by": "Ban Thường vụ", "assessed_on": "2020-01-10"}
