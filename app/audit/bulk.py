@@ -58,17 +58,30 @@ _JSON_COLUMNS = {"before", "after"}
 
 
 def insert_audited(
-    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], *, context: EventContext | None = None
-) -> None:
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    context: EventContext | None = None,
+    along: tuple[Insert, dict[str, Any]] | None = None,
+) -> Any:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
     Sets each row's "id". Every row must have the same keys. `context`: who acts and when;
     give one to every call of one write, so that all its events carry one time, as one flush's do.
+
+    One row whose id was taken ahead (`next_id`), on PostgreSQL: the row and its event go in with one
+    statement, and `along` (an INSERT ... RETURNING of another table, its parameters named apart from the
+    row's, and those parameters) goes in with them, in the same statement; returns the first value it
+    returns (None if none). `along` is refused on any other path.
     """
     if not rows:
-        return
+        return None
     connection = session.connection()
     table = table_of(model)
+    one_statement = len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql"
+    if along is not None and not one_statement:
+        raise ValueError("insert_audited: `along` needs one row with its id, on PostgreSQL")
     if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
         ids = (
             connection.execute(
@@ -82,12 +95,13 @@ def insert_audited(
             row["id"] = row_id
         columns = list(rows[0])
         _copy(connection, table, columns, map(_values_of(columns), rows))
-    elif len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql":
-        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row and its audit
-        # event in one statement (issue 17)
+    elif one_statement:
+        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row, its audit event
+        # and what goes `along` (the Idempotency-Key's record) in one statement (issue 17)
         event = _event_of(session, model, rows[0], context)
-        _with_event(table, tuple(rows[0])).rows(connection, {**rows[0], **{f"event_{c}": v for c, v in event.items()}})
-        return
+        params = {**rows[0], **{f"event_{c}": v for c, v in event.items()}, **(along[1] if along else {})}
+        found = _with_event(table, tuple(rows[0]), along[0] if along else None).rows(connection, params)
+        return found[0][0] if found else None
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
         rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
     elif connection.dialect.name == "sqlite":
@@ -97,6 +111,7 @@ def insert_audited(
         for row, row_id in zip(rows, ids, strict=True):
             row["id"] = row_id
     record_inserted(session, model, rows, context=context)
+    return None
 
 
 def _insert_sqlite(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -177,15 +192,18 @@ _INSERT_EVENT = Prepared(_INSERT_EVENTS, insert=True)
 
 
 @functools.cache
-def _with_event(table: Table, keys: tuple[str, ...]) -> Prepared:
-    """PostgreSQL: one row whose id is known (`keys`, its columns) and its audit event in one statement: the
-    row's INSERT as a data-modifying CTE of the event's INSERT (parameters: the row's columns, and the event's
-    prefixed `event_`). Both happen or neither: the statement fails as a whole (a unique violation of the row
-    is the same IntegrityError as the row's own INSERT would raise). Nothing reads one from the other: the
-    event names the row by the id given."""
+def _with_event(table: Table, keys: tuple[str, ...], along: Insert | None) -> Prepared:
+    """PostgreSQL: one row whose id is known (`keys`, its columns) and its audit event in one statement, with
+    `along` if given: the row's and the event's INSERTs as data-modifying CTEs of `along` (else the row's as a
+    CTE of the event's). Parameters: the row's columns, the event's prefixed `event_`, and `along`'s own. All
+    happen or none: the statement fails as a whole (a unique violation of the row is the same IntegrityError
+    as the row's own INSERT would raise). Nothing reads one from another: the event names the row by the id
+    given."""
     row = insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in keys}).cte(f"new_{table.name}")
     event = insert(_EVENTS).values({c: bindparam(f"event_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS})
-    return Prepared(event.add_cte(row))
+    if along is None:
+        return Prepared(event.add_cte(row))
+    return Prepared(along.add_cte(row, event.cte("new_audit_event")))
 
 
 def _event_of(session: Session, model: type[SQLModel], row: dict[str, Any], context: EventContext | None) -> dict[str, Any]:

@@ -20,6 +20,8 @@ the other request's record.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -30,8 +32,9 @@ STATE_KEY = "idempotency"  # request.state / scope["state"] name, set by the mid
 
 
 def _context(session: Session) -> store.Context | None:
+    """The request's key when its record is still to be written in this transaction (none yet, or rolled back)."""
     ctx = session.info.get(INFO_KEY)
-    if ctx is None or ctx.record_id is not None or session.info.get("principal") is None:
+    if ctx is None or ctx.record_id is not None or ctx._pending_id is not None or session.info.get("principal") is None:
         return None
     return ctx
 
@@ -70,6 +73,25 @@ def answer_with_write(
     kept = store.stored_headers(sent)
     if len(body) + len(kept) <= store.MAX_ANSWER_BYTES:  # else as any answer too large to keep (store.py)
         ctx.answer = (status, kept, body)
+
+
+def along_with_write(session: Session) -> tuple[Any, dict[str, Any]] | None:
+    """PostgreSQL, for a write whose answer is given (`answer_with_write`) before its INSERT runs: the
+    record's INSERT and parameters to run inside the write's own statement (`store.along_with_write`), so
+    the record costs no statement of its own; None when there is no record to write (no Idempotency-Key,
+    an answer too large to keep, or written already). Hand what the statement returns to `inserted_along`;
+    the commit then inserts no other."""
+    ctx = _context(session)
+    if ctx is None or ctx.answer is None:
+        return None
+    return store.along_with_write(ctx)
+
+
+def inserted_along(session: Session, record_id: int | None) -> None:
+    """What the write's statement returned for `along_with_write`'s INSERT (None: the key is held; then as at a
+    commit: a void record replaced, else KeyTaken and the write rolls back)."""
+    ctx = session.info[INFO_KEY]
+    ctx._pending_id = store.inserted_along(session.connection(), ctx, record_id)
 
 
 def install() -> None:

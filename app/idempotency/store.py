@@ -244,9 +244,9 @@ def settle(session, ctx: Context | None) -> None:
         raise Settled(outcome)
 
 
-def _insert_statement(dialect: str) -> ReturningInsert[int]:
+def _insert_statement(dialect: str, prefix: str = "") -> ReturningInsert[int]:
     values: dict[str, Any] = {
-        name: bindparam(name)
+        name: bindparam(prefix + name, type_=TABLE.c[name].type)
         for name in (
             "owner",
             "key",
@@ -270,6 +270,10 @@ def _insert_statement(dialect: str) -> ReturningInsert[int]:
 
 
 _INSERT = {dialect: Prepared(_insert_statement(dialect)) for dialect in ("postgresql", "sqlite")}
+# The same INSERT for a write that runs it inside a statement of its own (`along_with_write`): its
+# parameters prefixed, apart from the write's.
+ALONG_PREFIX = "record_"
+_ALONG = _insert_statement("postgresql", ALONG_PREFIX)
 
 
 def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
@@ -316,6 +320,35 @@ def record_with_write(conn: Connection, ctx: Context) -> int:
             "Retry shortly with the same key to get the first answer."
         )
     return record_id
+
+
+def along_with_write(ctx: Context) -> tuple[ReturningInsert[int], dict[str, Any]]:
+    """PostgreSQL, a write that knows its answer (`Context.answer`) before its INSERT: the record ('done',
+    with the answer) as an INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id to run inside the
+    write's statement (POST a figure: app.audit.bulk), and its parameters (prefixed `ALONG_PREFIX`). What it
+    returns goes to `inserted_along`."""
+    if ctx.answer is None:
+        raise ValueError("along_with_write: the answer is not known yet")
+    status, headers, body = ctx.answer
+    now = utcnow()
+    values = {
+        "owner": ctx.owner,
+        "key": ctx.key,
+        "fingerprint": ctx.fingerprint,
+        "state": DONE,
+        "created_at": now,
+        "expires_at": now + TTL,
+        "response_status": status,
+        "response_headers": headers,
+        "response_body": body,
+    }
+    return _ALONG, {ALONG_PREFIX + name: value for name, value in values.items()}
+
+
+def inserted_along(conn: Connection, ctx: Context, record_id: int | None) -> int:
+    """After the write's statement ran `along_with_write`'s INSERT: its id, or, when it inserted nothing (the
+    key is held), what `record_with_write` makes of it: a void record replaced, else KeyTaken."""
+    return record_id if record_id is not None else record_with_write(conn, ctx)
 
 
 def store_answer(engine: Engine, ctx: Context, *, status: int, headers: str, body: bytes) -> Replay | Refused | None:

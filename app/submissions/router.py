@@ -136,8 +136,20 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
             if above is None:
                 above = ancestors(session, figure.organization_id)
             policy.require(session, principal, Role.REPORTER, figure.organization_id, above=above)
+            given: list[tuple[bytes, dict[str, str]]] = []
+
+            def answer(created: SubmissionPublic) -> None:
+                # the figure as stored: its answer, given to the Idempotency-Key's record as well (before the
+                # figure's INSERT when its id is known ahead: the record then goes in with the figure)
+                body = created.__pydantic_serializer__.to_json(created)
+                # a new original's read shows it alone in its history: its ETag needs no query
+                tag = etag.tag_of(service.first_detail_json(created))
+                headers = etag.created_headers(request, tag, "get_submission", submission_id=created.id)
+                answer_with_write(session, 201, body, headers=headers)
+                given.append((body, headers))
+
             with transaction(session):  # one commit: the figure, its audit event and the Idempotency-Key's record
-                created = service.create_submission(
+                service.create_submission(
                     session=session,
                     target=target,
                     submission_in=figure,
@@ -145,13 +157,9 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
                     above=above,
                     locked=locks_target(session),
                     figure_id=figure_id,
+                    answer=answer,
                 )
-                answer = created.__pydantic_serializer__.to_json(created)
-                # a new original's read shows it alone in its history: its ETag needs no query
-                tag = etag.tag_of(service.first_detail_json(created))
-                headers = etag.created_headers(request, tag, "get_submission", submission_id=created.id)
-                answer_with_write(session, 201, answer, headers=headers)
-            return answer, headers
+            return given[0]
         finally:
             session.close()  # here, in this thread: no second hand-off to close it
 

@@ -7,8 +7,9 @@ two concurrent corrections of one version end in one success and one 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import and_, exists, func
 from sqlalchemy.orm import aliased
@@ -25,6 +26,7 @@ from app.engine import Comparison
 from app.errors import Conflict, InvalidInput
 from app.events import outbox
 from app.events.models import EventType
+from app.idempotency import events as idempotency
 from app.organizations.models import Organization
 from app.organizations.service import ancestors
 from app.plans.models import Plan, PlanState
@@ -206,17 +208,19 @@ def supersede(fields: dict, current_id: int, current_root_id: int | None) -> Non
     fields["supersedes_id"], fields["root_id"] = current_id, current_root_id or current_id
 
 
-def submit(session: Session, rows: list[dict], context: EventContext | None = None) -> None:
+def submit(session: Session, rows: list[dict], context: EventContext | None = None, along: Any = None) -> Any:
     """The one write path of new figure versions: originals (API, import, seed), corrections and retractions.
 
     Inserts them as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
     each row gets its id. `context`: one actor and time for many calls (an import's chunks).
     Each row carries its review state on entry (`entry_of`): the rows with `review == "submitted"`
     are the figures that enter the approval workflow here (the `submitted` transition; a returned
-    figure's correction comes back through here too).
+    figure's correction comes back through here too). `along`: another INSERT for the rows' own statement
+    (`insert_audited`), whose first returned value is returned.
     """
-    insert_audited(session, Submission, rows, context=context)
+    found = insert_audited(session, Submission, rows, context=context, along=along)
     announce(session, rows)
+    return found
 
 
 def announce(session: Session, rows: list[dict]) -> None:
@@ -243,6 +247,7 @@ def create_submission(
     above: set[int] | None = None,
     locked: bool = False,
     figure_id: int | None = None,
+    answer: Callable[[SubmissionPublic], None] | None = None,
 ) -> SubmissionPublic:
     """Records a figure for a target; the server sets the recorded time. Closed plans refuse (409).
 
@@ -252,17 +257,28 @@ def create_submission(
     (`ancestors`), when the caller read them already (else they are read); `locked`: the caller holds
     the target's row lock in this transaction (`rules.check_against_stored`); `figure_id`: the new figure's
     id, taken from the table's sequence by the caller (PostgreSQL: `reportable`), else the INSERT gives it.
+    `answer`: called with the figure as stored; before its INSERT when its id is known, so that the answer
+    it gives the Idempotency-Key's record (`answer_with_write`) goes in with the figure, in its statement.
     """
     plan = plan if plan is not None else get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
     check_figure(session, target, plan, submission_in, above=above)
     rules.check_against_stored(session, target, submission_in, locked=locked)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
+    along = None
     if figure_id is not None:
         row["id"] = figure_id  # the row and its audit event then go in with one statement (app.audit.bulk)
+        if answer is not None:
+            answer(SubmissionPublic.model_validate(row))  # ... and the key's record with them, with this answer
+            along = idempotency.along_with_write(session)
     on_conflict(session, "The figure could not be stored.")
-    submit(session, [row])
-    return SubmissionPublic.model_validate(row)
+    record_id = submit(session, [row], along=along)
+    if along is not None:
+        idempotency.inserted_along(session, record_id)
+    created = SubmissionPublic.model_validate(row)
+    if answer is not None and figure_id is None:
+        answer(created)
+    return created
 
 
 # ------------------------------------------------------------------ versions

@@ -284,6 +284,51 @@ def test_a_duplicate_that_loses_the_race_before_the_answer_is_stored_is_409(clie
     assert total(client, ORGS) == 0
 
 
+def test_a_figure_that_loses_the_race_for_its_key_writes_nothing(client, app, world, monkeypatch, backend):
+    """POST a figure: the other request with the key commits first, while this one is checked. On PostgreSQL
+    the record goes in with the figure, in its statement (inserting nothing there: the key is held); on
+    SQLite at the commit. Either way nothing of this one is stored (figure, audit event) and it answers
+    with the other's stored answer."""
+    from app.submissions import service
+
+    path = f"{API}/targets/{world['target']}/submissions"
+    body = {"value": 2, "period_date": "2019-07-01", "organization_id": world["org"]}
+    real = service.create_submission
+
+    def other_commits_first(**kwargs):
+        put_record(app, owner=owner_of(client), key="figure-race", fp=fingerprint(path, body), state="done",
+                   response_status=201, response_headers=json.dumps([["content-type", "application/json"]]),
+                   response_body=b'{"id": 999}')
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "create_submission", other_commits_first)
+    r = post_json(client, path, body, "figure-race")
+    assert r.status_code == 201 and r.headers["idempotent-replayed"] == "true", (backend, r.text)
+    assert r.json() == {"id": 999}
+    assert total(client, path) == 0  # the figure was rolled back
+    assert [x.state for x in records(app)] == ["done"]
+    with Session(app.state.engine) as session:
+        from app.audit.models import AuditEvent
+
+        assert session.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "submission")).scalar_one() == 0
+
+
+def test_a_figures_key_held_by_a_void_record_is_taken_over(client, app, world):
+    """A record nothing committed behind (an old 'pending' claim, or expired): the figure's write replaces it,
+    in its own transaction (on PostgreSQL after its statement found the key held), and a retry replays."""
+    path = f"{API}/targets/{world['target']}/submissions"
+    for n, (state, age) in enumerate((("pending", timedelta(0)), ("done", store.TTL + timedelta(minutes=1)))):
+        body = {"value": 2, "period_date": f"2019-07-0{n + 1}", "organization_id": world["org"]}
+        put_record(app, owner=owner_of(client), key=f"void-{n}", fp=fingerprint(path, body), state=state, age=age)
+        r = post_json(client, path, body, f"void-{n}")
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers, r.text
+        again = post_json(client, path, body, f"void-{n}")
+        assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+        assert again.json() == r.json()
+    assert total(client, path) == 2
+    assert sorted(x.state for x in records(app)) == ["done", "done"]
+
+
 def test_a_committed_record_without_answer_is_409_and_never_runs_again(client, app):
     key = "lost-answer"
     put_record(app, owner=owner_of(client), key=key, fp=fingerprint(ORGS, org_body()), state="lost")
