@@ -82,7 +82,14 @@ def insert_audited(
     one_statement = len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql"
     if along is not None and not one_statement:
         raise ValueError("insert_audited: `along` needs one row with its id, on PostgreSQL")
-    if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
+    if one_statement:  # first: a row whose id is given keeps it (its answer may name it already)
+        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row, its audit event
+        # and what goes `along` (the Idempotency-Key's record) in one statement (issue 17)
+        event = _event_of(session, model, rows[0], context)
+        params = {**rows[0], **{f"event_{c}": v for c, v in event.items()}, **(along[1] if along else {})}
+        found = _with_event(table, tuple(rows[0]), along[0] if along else None).rows(connection, params)
+        return found[0][0] if found else None
+    elif connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
         ids = (
             connection.execute(
                 _NEXT_IDS,
@@ -95,13 +102,6 @@ def insert_audited(
             row["id"] = row_id
         columns = list(rows[0])
         _copy(connection, table, columns, map(_values_of(columns), rows))
-    elif one_statement:
-        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row, its audit event
-        # and what goes `along` (the Idempotency-Key's record) in one statement (issue 17)
-        event = _event_of(session, model, rows[0], context)
-        params = {**rows[0], **{f"event_{c}": v for c, v in event.items()}, **(along[1] if along else {})}
-        found = _with_event(table, tuple(rows[0]), along[0] if along else None).rows(connection, params)
-        return found[0][0] if found else None
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
         rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
     elif connection.dialect.name == "sqlite":
