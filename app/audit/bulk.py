@@ -64,7 +64,7 @@ def insert_audited(
     *,
     context: EventContext | None = None,
     along: tuple[Insert, dict[str, Any]] | None = None,
-) -> Any:
+) -> int | None:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
     Sets each row's "id". Every row must have the same keys. `context`: who acts and when;

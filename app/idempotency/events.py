@@ -55,6 +55,7 @@ def forget(session: Session, _previous_transaction=None) -> None:
     ctx = session.info.get(INFO_KEY)
     if ctx is not None:
         ctx._pending_id = None  # rolled back with the write
+        ctx.answer = None  # and the answer given for it (POST a figure gives it before its INSERT)
 
 
 def answer_with_write(

@@ -208,7 +208,9 @@ def supersede(fields: dict, current_id: int, current_root_id: int | None) -> Non
     fields["supersedes_id"], fields["root_id"] = current_id, current_root_id or current_id
 
 
-def submit(session: Session, rows: list[dict], context: EventContext | None = None, along: Any = None) -> Any:
+def submit(
+    session: Session, rows: list[dict], context: EventContext | None = None, along: tuple[Any, dict[str, Any]] | None = None
+) -> int | None:
     """The one write path of new figure versions: originals (API, import, seed), corrections and retractions.
 
     Inserts them as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Annotated, NamedTuple, cast
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import bindparam
+from sqlalchemy import Boolean, bindparam, case
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
@@ -85,7 +85,9 @@ _TARGET_AND_PLAN_ROW = Prepared(
         # active (none: no read of them at the write), and on PostgreSQL the new figure's id, so that the
         # figure and its audit event go in with one statement (app.audit.bulk; NULL on SQLite)
         outbox.ANY_ACTIVE.label("any_subscription"),
-        next_id("submission").label("figure_id"),
+        # taken only for a key that may report (a viewer's refused POST takes none); one a reporter's refused
+        # figure took is skipped, as a failed INSERT's is
+        case((bindparam("takes_id", type_=Boolean()), next_id("submission"))).label("figure_id"),
     )
     .join_from(table_of(Target), table_of(Plan), _PLAN_COLUMNS[0].table.c.id == _TARGET_COLUMNS[0].table.c.plan_id)
     .where(_TARGET_COLUMNS[0].table.c.id == bindparam("target_id"))
@@ -128,10 +130,16 @@ def reportable(
     With the figure's `organization_id`, also that organisation and those above it (`ancestors`; empty when
     it does not exist), read in the same statement; None without one (a figure naming its organisation's code).
     The same statement tells whether any webhook subscription is active (noted for the write's events:
-    `outbox.note_any_active`) and, on PostgreSQL, takes the new figure's id from the sequence (an id a
-    refused figure does not use is skipped, as a rolled-back INSERT's would be)."""
+    `outbox.note_any_active`: a subscription committed before this read gets the figure's event; one
+    committed later, even while this read waits for the target's lock, may not) and, on PostgreSQL, for a
+    key that may report, takes the new figure's id from the sequence (an id a refused figure does not use is
+    skipped, as a rolled-back INSERT's would be)."""
     policy.require_read(principal, open_reads=open_reads(request))
-    params = {"target_id": target_id, "organization_id": organization_id or 0}
+    params = {
+        "target_id": target_id,
+        "organization_id": organization_id or 0,
+        "takes_id": principal is not None and principal.has_role(Role.REPORTER),
+    }
     row = _TARGET_AND_PLAN_ROW.first(session.connection(), params)
     missing = f"Target {target_id} does not exist."
     if row is None:

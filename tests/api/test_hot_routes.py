@@ -57,6 +57,23 @@ def test_posting_a_figure_without_a_key_is_refused_before_its_body_is_validated(
     assert created.headers["location"] == f"{API}/submissions/{created.json()['id']}"
 
 
+def test_a_refused_viewer_takes_no_figure_id(app, anonymous, make):
+    """On PostgreSQL the target's read takes the new figure's id from the sequence, but only for a key that
+    may report: a viewer's refused POST takes none, so the next figures' ids follow each other."""
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    path = f"{API}/targets/{target['id']}/submissions"
+    reporter, viewer = bearer(new_key(app, "reporter", org["id"])), bearer(new_key(app, "viewer", org["id"]))
+    first = anonymous.post(path, json={"value": 1, "period_date": "2019-05-31", "organization_id": org["id"]}, headers=reporter)
+    for n in range(3):
+        refused = anonymous.post(path, json={"value": 1, "period_date": f"2019-06-0{n + 1}", "organization_id": org["id"]},
+                                 headers=viewer)
+        assert refused.status_code == 403, refused.text
+    second = anonymous.post(path, json={"value": 1, "period_date": "2019-06-30", "organization_id": org["id"]}, headers=reporter)
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    assert second.json()["id"] == first.json()["id"] + 1
+
+
 def test_both_routes_declare_the_api_key_scheme(app):
     paths = app.openapi()["paths"]
     for path, method in (("/targets/{target_id}/status", "get"), ("/targets/{target_id}/submissions", "post")):

@@ -325,6 +325,8 @@ def test_a_figures_key_held_by_a_void_record_is_taken_over(client, app, world):
         again = post_json(client, path, body, f"void-{n}")
         assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
         assert again.json() == r.json()
+        stored = client.get(again.headers["location"])  # the answer names the stored row
+        assert stored.status_code == 200 and stored.json()["value"] == 2 and stored.json()["id"] == r.json()["id"]
     assert total(client, path) == 2
     assert sorted(x.state for x in records(app)) == ["done", "done"]
 
