@@ -40,7 +40,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802 - the http.server API
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender went away mid-request (a killed worker): nothing was delivered
+                    self.close_connection = True
+                    return
                 msg_id = self.headers.get("webhook-id", "")
                 with receiver._lock:  # recorded on arrival: a sender killed while we wait has still delivered
                     receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
