@@ -272,16 +272,13 @@ def _insert_statement(dialect: str, prefix: str = "") -> ReturningInsert[int]:
 _INSERT = {dialect: Prepared(_insert_statement(dialect)) for dialect in ("postgresql", "sqlite")}
 # The same INSERT for a write that runs it inside a statement of its own (`along_with_write`): its
 # parameters prefixed, apart from the write's.
-ALONG_PREFIX = "record_"
-_ALONG = _insert_statement("postgresql", ALONG_PREFIX)
+_ALONG_PREFIX = "record_"
+_ALONG = _insert_statement("postgresql", _ALONG_PREFIX)
 
 
-def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
-    """INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id: the new id, or None if the key is held.
-
-    A void record (expired, or an old 'pending' claim) is deleted and the insert tried again.
-    """
-    values = {
+def _record_values(ctx: Context, state: str, now: datetime, **answer) -> dict[str, Any]:
+    """The key's record as inserted: in `state`, with the `answer` columns given (response_*), else none."""
+    return {
         "owner": ctx.owner,
         "key": ctx.key,
         "fingerprint": ctx.fingerprint,
@@ -293,6 +290,21 @@ def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer)
         "response_body": None,
         **answer,
     }
+
+
+def _answer_columns(answer: tuple[int, str, bytes]) -> dict[str, Any]:
+    """An answer the route gave (`Context.answer`), as the record's response_* columns."""
+    status, headers, body = answer
+    return {"response_status": status, "response_headers": headers, "response_body": body}
+
+
+def _insert(conn: Connection, ctx: Context, state: str, now: datetime, **answer) -> int | None:
+    """INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id of `_record_values`: the new id, or None if
+    the key is held.
+
+    A void record (expired, or an old 'pending' claim) is deleted and the insert tried again.
+    """
+    values = _record_values(ctx, state, now, **answer)
     stmt = _INSERT[conn.dialect.name]
     for _ in range(2):
         record_id = stmt.scalar(conn, values)
@@ -309,8 +321,7 @@ def record_with_write(conn: Connection, ctx: Context) -> int:
     """Inside the write's transaction: the record, 'committed' (or 'done' with the answer the route gave,
     `Context.answer`). Raises KeyTaken if another request holds the key."""
     if ctx.answer is not None:
-        status, headers, body = ctx.answer
-        record_id = _insert(conn, ctx, DONE, utcnow(), response_status=status, response_headers=headers, response_body=body)
+        record_id = _insert(conn, ctx, DONE, utcnow(), **_answer_columns(ctx.answer))
     else:
         record_id = _insert(conn, ctx, COMMITTED, utcnow())
     if record_id is None:
@@ -325,24 +336,12 @@ def record_with_write(conn: Connection, ctx: Context) -> int:
 def along_with_write(ctx: Context) -> tuple[ReturningInsert[int], dict[str, Any]]:
     """PostgreSQL, a write that knows its answer (`Context.answer`) before its INSERT: the record ('done',
     with the answer) as an INSERT ... ON CONFLICT (owner, key) DO NOTHING RETURNING id to run inside the
-    write's statement (POST a figure: app.audit.bulk), and its parameters (prefixed `ALONG_PREFIX`). What it
+    write's statement (POST a figure: app.audit.bulk), and its parameters (prefixed `_ALONG_PREFIX`). What it
     returns goes to `inserted_along`."""
     if ctx.answer is None:
         raise ValueError("along_with_write: the answer is not known yet")
-    status, headers, body = ctx.answer
-    now = utcnow()
-    values = {
-        "owner": ctx.owner,
-        "key": ctx.key,
-        "fingerprint": ctx.fingerprint,
-        "state": DONE,
-        "created_at": now,
-        "expires_at": now + TTL,
-        "response_status": status,
-        "response_headers": headers,
-        "response_body": body,
-    }
-    return _ALONG, {ALONG_PREFIX + name: value for name, value in values.items()}
+    values = _record_values(ctx, DONE, utcnow(), **_answer_columns(ctx.answer))
+    return _ALONG, {_ALONG_PREFIX + name: value for name, value in values.items()}
 
 
 def inserted_along(conn: Connection, ctx: Context, record_id: int | None) -> int:

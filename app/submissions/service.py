@@ -268,18 +268,20 @@ def create_submission(
     rules.check_against_stored(session, target, submission_in, locked=locked)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
     along = None
-    if figure_id is not None:
-        row["id"] = figure_id  # the row and its audit event then go in with one statement (app.audit.bulk)
+    if figure_id is not None:  # the row and its audit event then go in with one statement (app.audit.bulk)
+        row["id"] = figure_id
+        created = SubmissionPublic.model_validate(row)  # as it will be stored
         if answer is not None:
-            answer(SubmissionPublic.model_validate(row))  # ... and the key's record with them, with this answer
+            answer(created)  # ... and the key's record with them, with this answer
             along = idempotency.along_with_write(session)
     on_conflict(session, "The figure could not be stored.")
     record_id = submit(session, [row], along=along)
     if along is not None:
         idempotency.inserted_along(session, record_id)
-    created = SubmissionPublic.model_validate(row)
-    if answer is not None and figure_id is None:
-        answer(created)
+    if figure_id is None:  # the INSERT gave the id
+        created = SubmissionPublic.model_validate(row)
+        if answer is not None:
+            answer(created)
     return created
 
 

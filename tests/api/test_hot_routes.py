@@ -87,9 +87,9 @@ def test_a_figure_costs_seven_statements(app, client, backend, make):
     other-shape check (1); the figure and its audit event (2); the key's record (1). It was 12, then 9, then
     8; an 8th would be a regression to look at. On PostgreSQL 4: the row lock is taken with the target and
     plan (FOR NO KEY UPDATE), and the figure, its audit event and the key's record are one statement (the
-    figure's id known ahead, its answer too). No
-    subscription is active here: none is read (one active is read at the write: the test below). A figure
-    naming its organisation's code reads its organisation's line on its own (one more)."""
+    figure's id known ahead, its answer too). No subscription is active here: none is read (one active is
+    read at the write: the test below). A figure naming its organisation's code reads its organisation's
+    line on its own (one more)."""
     org = make.org()
     target = make.target(make.plan(org["id"])["id"])
     statements: list[str] = []
