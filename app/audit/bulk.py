@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert, text
+from sqlalchemy import Insert, Table, bindparam, insert, null, select, text, true
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -64,31 +64,41 @@ def insert_audited(
     *,
     context: EventContext | None = None,
     along: tuple[Insert, dict[str, Any]] | None = None,
-) -> int | None:
+    reading: tuple[Prepared, dict[str, Any]] | None = None,
+) -> list[Any]:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
     Sets each row's "id". Every row must have the same keys. `context`: who acts and when;
     give one to every call of one write, so that all its events carry one time, as one flush's do.
 
     One row whose id was taken ahead (`next_id`), on PostgreSQL: the row and its event go in with one
-    statement, and `along` (an INSERT ... RETURNING of another table, its parameters named apart from the
-    row's, and those parameters) goes in with them, in the same statement; returns the first value it
-    returns (None if none). `along` is refused on any other path.
+    statement, with, if given, `along` (an INSERT ... RETURNING of another table, its parameters named apart
+    from the row's, and those parameters) and `reading` (a SELECT and its parameters, which may be the row's
+    own columns of the same names: it sees the database as it was before the statement, without the row).
+    Returns the statement's rows: with `reading`, its rows (a row of NULLs when it reads none), each with the
+    first value `along` returns (`along_id`, None if none) in front; without, `along`'s rows. `along` and
+    `reading` are refused on any other path; which returns [].
     """
     if not rows:
-        return None
+        return []
     connection = session.connection()
     table = table_of(model)
     one_statement = len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql"
-    if along is not None and not one_statement:
-        raise ValueError("insert_audited: `along` needs one row with its id, on PostgreSQL")
+    if (along is not None or reading is not None) and not one_statement:
+        raise ValueError("insert_audited: `along` and `reading` need one row with its id, on PostgreSQL")
     if one_statement:  # first: a row whose id is given keeps it (its answer may name it already)
-        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row, its audit event
-        # and what goes `along` (the Idempotency-Key's record) in one statement (issue 17)
+        # one figure from the API, its id taken from the sequence ahead (`next_id`): the row, its audit event,
+        # what goes `along` (the Idempotency-Key's record) and the `reading` (its rules' read) in one statement
+        # (issue 17)
         event = _event_of(session, model, rows[0], context)
-        params = {**rows[0], **{f"event_{c}": v for c, v in event.items()}, **(along[1] if along else {})}
-        found = _with_event(table, tuple(rows[0]), along[0] if along else None).rows(connection, params)
-        return found[0][0] if found else None
+        params = {
+            **(reading[1] if reading else {}),
+            **rows[0],
+            **{f"event_{c}": v for c, v in event.items()},
+            **(along[1] if along else {}),
+        }
+        statement = _with_event(table, tuple(rows[0]), along[0] if along else None, reading[0] if reading else None)
+        return statement.rows(connection, params)
     elif connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
         ids = (
             connection.execute(
@@ -111,7 +121,7 @@ def insert_audited(
         for row, row_id in zip(rows, ids, strict=True):
             row["id"] = row_id
     record_inserted(session, model, rows, context=context)
-    return None
+    return []
 
 
 def _insert_sqlite(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -192,18 +202,31 @@ _INSERT_EVENT = Prepared(_INSERT_EVENTS, insert=True)
 
 
 @functools.cache
-def _with_event(table: Table, keys: tuple[str, ...], along: Insert | None) -> Prepared:
+def _with_event(table: Table, keys: tuple[str, ...], along: Insert | None, reading: Prepared | None) -> Prepared:
     """PostgreSQL: one row whose id is known (`keys`, its columns) and its audit event in one statement, with
-    `along` if given: the row's and the event's INSERTs as data-modifying CTEs of `along` (else the row's as a
-    CTE of the event's). Parameters: the row's columns, the event's prefixed `event_`, and `along`'s own. All
-    happen or none: the statement fails as a whole (a unique violation of the row is the same IntegrityError
-    as the row's own INSERT would raise). Nothing reads one from another: the event names the row by the id
-    given."""
+    `along` and `reading` if given. The row's and the event's INSERTs are data-modifying CTEs of `along` (else
+    the row's of the event's); with `reading`, all three are CTEs of a SELECT of `reading`'s rows (LEFT JOINed
+    to one row holding `along`'s first returned value, so that it comes back when `reading` finds nothing).
+    Parameters: the row's columns, the event's prefixed `event_`, `along`'s own and `reading`'s. All happen or
+    none: the statement fails as a whole (a unique violation of the row is the same IntegrityError as the row's
+    own INSERT would raise). Nothing reads one from another: the event names the row by the id given, and
+    every part sees the database as the statement found it (PostgreSQL runs data-modifying CTEs to their end
+    whether or not the SELECT reads them)."""
     row = insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in keys}).cte(f"new_{table.name}")
     event = insert(_EVENTS).values({c: bindparam(f"event_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS})
-    if along is None:
-        return Prepared(event.add_cte(row))
-    return Prepared(along.add_cte(row, event.cte("new_audit_event")))
+    if reading is None:
+        if along is None:
+            return Prepared(event.add_cte(row))
+        return Prepared(along.add_cte(row, event.cte("new_audit_event")))
+    ctes = [row, event.cte("new_audit_event")]
+    first: Any = null()
+    if along is not None:
+        done = along.cte("along")
+        ctes.append(done)
+        first = select(done.c[0]).limit(1).scalar_subquery()
+    head = select(first.label("along_id")).subquery("head")
+    found = reading.statement.subquery("reading")  # type: ignore[attr-defined]
+    return Prepared(select(head.c.along_id, *found.c).select_from(head.outerjoin(found, true())).add_cte(*ctes))
 
 
 def _event_of(session: Session, model: type[SQLModel], row: dict[str, Any], context: EventContext | None) -> dict[str, Any]:

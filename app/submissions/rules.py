@@ -128,11 +128,29 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     connection = session.connection()  # Core statements: none of the ORM session's execute (issue 17)
     if not locked:
         _LOCK_TARGET.rows(connection, {"target_id": target.id})
+    statement, params = against_stored(target, body, chain=chain)
+    check_rows(target, body, statement.rows(connection, params), chain=chain)
+
+
+def against_stored(target: Target, body, *, chain: int | None = None) -> tuple[Prepared, dict[str, int]]:
+    """The read of `check_against_stored` (the unit's figures in force, and one of the other shape if any) and
+    its parameters, for a caller that runs it in a statement of its own making: POST a figure on PostgreSQL
+    reads these rows in the statement that writes the figure (`app.audit.bulk.insert_audited`'s `reading`),
+    after the target's lock, and judges them with `check_rows` before its commit. Its parameters `target_id`
+    and `organization_id` are the figure's own columns of those names."""
+    shape = "milestone" if target.comparison == _MILESTONE else "ratio" if body.numerator is not None else "value"
+    return _AGAINST_STORED[shape], {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
+
+
+def check_rows(target: Target, body, found: Iterable, *, chain: int | None = None) -> None:
+    """Judges the rows `against_stored` read (409 for a second figure of one unit, date and estimate flag;
+    422 for shapes mixed or increments overlapping). A row whose `id` is None is no figure (a statement
+    that read none may give one such row: `insert_audited`'s `reading`)."""
     ratio = body.numerator is not None
-    shape = "milestone" if target.comparison == _MILESTONE else "ratio" if ratio else "value"
-    params = {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
     rows = []
-    for row in _AGAINST_STORED[shape].rows(connection, params):
+    for row in found:
+        if row.id is None:
+            continue
         if not row.other_shape:
             rows.append(row)
             continue

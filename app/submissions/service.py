@@ -209,18 +209,26 @@ def supersede(fields: dict, current_id: int, current_root_id: int | None) -> Non
 
 
 def submit(
-    session: Session, rows: list[dict], context: EventContext | None = None, along: tuple[Any, dict[str, Any]] | None = None
-) -> int | None:
+    session: Session,
+    rows: list[dict],
+    context: EventContext | None = None,
+    along: tuple[Any, dict[str, Any]] | None = None,
+    reading: tuple[Any, dict[str, Any]] | None = None,
+    judge: Callable[[list[Any]], None] | None = None,
+) -> list[Any]:
     """The one write path of new figure versions: originals (API, import, seed), corrections and retractions.
 
     Inserts them as plain rows with their audit events (`app.audit.bulk`), in the edge's transaction;
     each row gets its id. `context`: one actor and time for many calls (an import's chunks).
     Each row carries its review state on entry (`entry_of`): the rows with `review == "submitted"`
     are the figures that enter the approval workflow here (the `submitted` transition; a returned
-    figure's correction comes back through here too). `along`: another INSERT for the rows' own statement
-    (`insert_audited`), whose first returned value is returned.
+    figure's correction comes back through here too). `along` (another INSERT) and `reading` (a read) for
+    the rows' own statement: its rows are returned (`insert_audited`), after `judge` has seen them (it raises
+    to refuse the write, before the figures are announced; the edge's transaction then rolls it back).
     """
-    found = insert_audited(session, Submission, rows, context=context, along=along)
+    found = insert_audited(session, Submission, rows, context=context, along=along, reading=reading)
+    if judge is not None:
+        judge(found)
     announce(session, rows)
     return found
 
@@ -265,23 +273,36 @@ def create_submission(
     plan = plan if plan is not None else get_or_404(session, Plan, target.plan_id, "Plan")
     check_open(plan)
     check_figure(session, target, plan, submission_in, above=above)
-    rules.check_against_stored(session, target, submission_in, locked=locked)
     row = new_figure(submission_in, stored_id(target), entry_of(session, plan))
-    along = None
-    if figure_id is not None:  # the row and its audit event then go in with one statement (app.audit.bulk)
-        row["id"] = figure_id
-        created = SubmissionPublic.model_validate(row)  # as it will be stored
-        if answer is not None:
-            answer(created)  # ... and the key's record with them, with this answer
-            along = idempotency.along_with_write(session)
-    on_conflict(session, "The figure could not be stored.")
-    record_id = submit(session, [row], along=along)
-    if along is not None:
-        idempotency.inserted_along(session, record_id)
-    if figure_id is None:  # the INSERT gave the id
+    if figure_id is None:  # the rules' read first, then the INSERT gives the id
+        rules.check_against_stored(session, target, submission_in, locked=locked)
+        on_conflict(session, "The figure could not be stored.")
+        submit(session, [row])
         created = SubmissionPublic.model_validate(row)
         if answer is not None:
             answer(created)
+        return created
+    # The id known ahead (PostgreSQL, the target locked by the caller): the row, its audit event, the rules'
+    # read (after the lock: it sees what an earlier holder committed, not this row) and the key's record go
+    # in with one statement; the rules then judge what it read, and a refusal rolls the whole write back.
+    if not locked:
+        raise ValueError("create_submission: a figure whose id is known ahead needs the target locked")
+    row["id"] = figure_id
+    created = SubmissionPublic.model_validate(row)  # as it will be stored
+    along = None
+    if answer is not None:
+        answer(created)  # ... and the key's record with them, with this answer
+        along = idempotency.along_with_write(session)
+    on_conflict(session, "The figure could not be stored.")
+    found = submit(
+        session,
+        [row],
+        along=along,
+        reading=rules.against_stored(target, submission_in),
+        judge=lambda read: rules.check_rows(target, submission_in, read),
+    )
+    if along is not None:
+        idempotency.inserted_along(session, found[0].along_id)
     return created
 
 
