@@ -22,7 +22,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, true
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -154,49 +154,85 @@ def identify(request: Request, session: Session) -> Principal | None:
     """The caller's key (blocking: a database read), or None without an Authorization header.
 
     A header that is not `Bearer <key>`, or a key that is unknown, revoked or expired, is 401. The
-    caller goes on the session (the audit trail reads who acts from it) and on the request. The
-    busiest routes call it in their own thread-pool hand-off; the others through `PrincipalDep`.
+    caller goes on the session (the audit trail reads who acts from it) and on the request. A target's
+    status calls it in its own thread-pool hand-off, the other routes through `PrincipalDep`; POST a
+    figure reads the key with its target instead (`key_statement`, `identified`: app/targets/deps.py).
     """
+    secret = bearer_secret(request)
+    if secret is None:
+        return None
+    ctx = session.info.get("idempotency")
+    statement = _KEY if ctx is None else _KEY_AND_RECORD
+    return identified(request, session, statement.first(session.connection(), key_params(session, secret)))[0]
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The key the Authorization header carries, or None without the header; 401 for a header that is not
+    `Bearer <key>` (read as HTTPBearer reads it)."""
     header = request.headers.get("authorization")
     if header is None:
         return None
-    scheme, secret = get_authorization_scheme_param(header)  # what HTTPBearer reads, the same way
+    scheme, secret = get_authorization_scheme_param(header)
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("The Authorization header must read 'Bearer <key>'.")
-    principal = principal_of(_identify(session, secret.strip()))
-    session.info["principal"] = principal
-    request.state.principal = principal
-    return principal
+    return secret.strip()
 
 
-_KEY = Prepared(select(*KEY_COLUMNS).where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash")))
-# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
-_KEY_AND_RECORD = Prepared(
-    select(*KEY_COLUMNS, *store.RECORD_COLUMNS)
-    .select_from(
-        KEY_COLUMNS[0].table.outerjoin(
-            store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
-        )
-    )
-    .where(KEY_COLUMNS[0].table.c.key_hash == bindparam("key_hash"))
+KEY_TABLE = KEY_COLUMNS[0].table
+# The key's liveness as SQL, for a statement that reads more than the key and should read it only for a
+# live key (`key_statement`'s `also`): what `live` tells of the row, at the time `key_params` gives.
+KEY_IS_LIVE = KEY_TABLE.c.revoked_at.is_(None) & (
+    KEY_TABLE.c.expires_at.is_(None) | (KEY_TABLE.c.expires_at > bindparam("now", type_=KEY_TABLE.c.expires_at.type))
 )
 
 
-def _identify(session: Session, secret: str):
-    """The live key (else 401) and, for a POST with an Idempotency-Key, the key's record: an earlier
-    request with it settles the answer (`store.Settled`). One thread hop and one query for both."""
+def key_statement(*, with_record: bool, also: Any = None, onclause: Any = None, columns: Any = ()) -> Any:
+    """The read of a key by its hash (`key_params`): its columns (`KEY_COLUMNS`), with an Idempotency-Key's
+    record's (`store.RECORD_COLUMNS`, NULL when there is none) when `with_record`, and with `also` (a
+    selectable: a LATERAL subquery on PostgreSQL, joined ON true; else a join ON `onclause`) outer-joined
+    after them, selecting `columns` of it: what a route reads with the key in the same round trip (POST a
+    figure: its target, app/targets/deps.py). No row: no such key."""
+    source = KEY_TABLE
+    selected = [*KEY_COLUMNS]
+    if with_record:
+        source = source.outerjoin(
+            store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
+        )
+        selected += store.RECORD_COLUMNS
+    if also is not None:
+        source = source.outerjoin(also, onclause if onclause is not None else true())
+        selected += list(columns)
+    return select(*selected).select_from(source).where(KEY_TABLE.c.key_hash == bindparam("key_hash"))
+
+
+_KEY = Prepared(key_statement(with_record=False))
+# With an Idempotency-Key: the key and the key's record in one round trip (issue 17).
+_KEY_AND_RECORD = Prepared(key_statement(with_record=True))
+
+
+def key_params(session: Session, secret: str) -> dict[str, Any]:
+    """The parameters of `key_statement` for this key (and the request's Idempotency-Key, if any)."""
     ctx = session.info.get("idempotency")
-    row: Any  # the key's columns, with the record's after them when asked for
-    if ctx is None:
-        row = _KEY.first(session.connection(), {"key_hash": hash_key(secret)})
-    else:
-        params = {"key_hash": hash_key(secret), "owner": ctx.owner, "idem_key": ctx.key}
-        row = _KEY_AND_RECORD.first(session.connection(), params)
+    params: dict[str, Any] = {"key_hash": hash_key(secret), "now": utcnow()}
+    if ctx is not None:
+        params |= {"owner": ctx.owner, "idem_key": ctx.key}
+    return params
+
+
+def identified(request: Request, session: Session, row: Any) -> tuple[Principal, bool]:
+    """The caller, from a row of `key_statement` (None: no such key): 401 unless the key is live; for a POST
+    with an Idempotency-Key, an earlier request with it settles the answer (`store.settle_found` raises
+    Settled). The key's last use is noted at most once a minute, written and committed at once, apart from
+    the request's own write (so before the caller goes on the session: app/idempotency/events.py counts
+    only the commits made after it), and inside `transaction` (on SQLite a write before it would hold
+    SQLite's lock while waiting its turn). Returns the caller, and whether that commit happened: it ended
+    the session's transaction, and with it what the row's other reads held (a row lock).
+    """
+    ctx = session.info.get("idempotency")
     now = utcnow()
     key = live(row, now)
-    if key is not None and use_due(key, now):
-        # last_used_at, at most once a minute: written and committed now, apart from the request's own write,
-        # and inside `transaction` (on SQLite a write before it would hold SQLite's lock while waiting its turn)
+    noted = key is not None and use_due(key, now)
+    if noted:
         with transaction(session, "The key's use could not be noted."):
             note_use(session, key.id, now)
     # Otherwise only read: no commit (a round trip on PostgreSQL); the read ends with the request's transaction.
@@ -204,7 +240,10 @@ def _identify(session: Session, secret: str):
         raise Unauthorized("The API key is unknown, revoked or expired.")
     if ctx is not None:
         store.settle_found(row, ctx)
-    return key
+    principal = principal_of(key)
+    session.info["principal"] = principal
+    request.state.principal = principal
+    return principal, noted
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.bulk import _INSERT_EVENT, _inserts
@@ -20,7 +20,7 @@ from app.organizations.service import _ANCESTORS, above_of, ancestors
 from app.status.queries import TARGET_STATUS
 from app.submissions.models import Submission
 from app.submissions.rules import _AGAINST_STORED
-from app.targets.deps import _TARGET_AND_PLAN_ROW
+from app.targets.deps import _KEY_WITH_TARGET, _TARGET_AND_PLAN_ROW
 from tests.conftest import new_key
 
 _EVENTS = table_of(AuditEvent)
@@ -51,7 +51,7 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
     for target_id, organization_id in figures:
         params = {"target_id": target_id, "organization_id": organization_id, "takes_id": True}
         row = _same(_TARGET_AND_PLAN_ROW, connection, params, changing=("figure_id",))[0]
-        assert isinstance(row.start_date, date) and isinstance(row.approval_required, bool)
+        assert isinstance(row.plan_start_date, date) and isinstance(row.plan_approval_required, bool)
         # the new figure's id from the sequence on PostgreSQL (each read takes the next), none on SQLite
         after = _TARGET_AND_PLAN_ROW.first(connection, params).figure_id
         assert (row.figure_id, after) == ((None, None) if connection.dialect.name == "sqlite" else (row.figure_id, row.figure_id + 2))
@@ -62,7 +62,7 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
         assert len(_same(_ANCESTORS, connection, {"organization_id": organization_id})) >= 1
         # the target's status row: 60 columns, numerics (Decimal or float by the database's column type), JSON text
         status = _same(TARGET_STATUS, connection, {"target_id": target_id, "as_of": date(2019, 12, 31)})[0]
-        assert status.plan_id == row.plan_id
+        assert status.plan_id == row.plan_id == row.target_plan_id
         for shape in ("value", "ratio", "milestone"):
             params = {"target_id": target_id, "organization_id": organization_id, "chain": 0}
             _same(_AGAINST_STORED[shape], connection, params)
@@ -73,6 +73,26 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
     row = _same(_KEY_AND_RECORD, connection, params)[0]
     assert row.record_id is None and row.role == "admin"
     assert _KEY_AND_RECORD.first(connection, {**params, "key_hash": "unknown"}) is None
+    # POST a figure's statement: the key, its record and the target (a LATERAL subquery on PostgreSQL)
+    dialect = connection.dialect.name
+    target_id, organization_id = figures[0]
+    now = datetime.now(UTC)
+    with_target = {**params, "now": now, "target_id": target_id, "organization_id": organization_id}
+    for with_record in (False, True):
+        row = _same(_KEY_WITH_TARGET[with_record][dialect], connection, with_target, changing=("figure_id",))[0]
+        assert (row.role, row.target_id, row.plan_id) == ("admin", target_id, status.plan_id)
+        assert above_of(row.above) == ancestors(session, organization_id)
+        assert (row.figure_id is None) == (dialect == "sqlite")  # an admin may report: an id on PostgreSQL
+        missing = _same(_KEY_WITH_TARGET[with_record][dialect], connection, {**with_target, "target_id": 10**9})[0]
+        assert missing.role == "admin" and missing.target_id is None and missing.figure_id is None  # 404, not 401
+    # an expired key: its row (401 follows), the target not read (no lock, no id)
+    from app.auth.models import ApiKey
+
+    keys = table_of(ApiKey)
+    connection.execute(update(keys).where(keys.c.key_hash == params["key_hash"]).values(expires_at=datetime(2100, 1, 1, tzinfo=UTC)))
+    expired = _same(_KEY_WITH_TARGET[True][dialect], connection, {**with_target, "now": datetime(2200, 1, 1, tzinfo=UTC)},
+                    changing=("figure_id",))
+    assert expired and expired[0].target_id is None and expired[0].figure_id is None
 
 
 def test_an_insert_stores_what_sqlalchemy_stores(app, session):
@@ -188,7 +208,8 @@ def test_the_hot_routes_statements_run_prepared(app, client, make, monkeypatch):
     """After a POST of a figure and a read of its target's status, every statement of the two routes ran
     on the driver's cursor: none was handed back to SQLAlchemy (a statement that cannot be compiled once,
     e.g. one with a separator SQLAlchemy renders at each execution, silently loses the gain). On
-    PostgreSQL the figure, its audit event and the key's record are one statement (`_with_event`)."""
+    PostgreSQL the figure, its audit event, the key's record and the rules' read are one statement
+    (`_with_event`)."""
     from app.audit import bulk
     from app.deps import _KEY
     from app.idempotency.store import _INSERT
@@ -197,9 +218,10 @@ def test_the_hot_routes_statements_run_prepared(app, client, make, monkeypatch):
     org = make.org()
     target = make.target(make.plan(org["id"])["id"])
     dialect = app.state.engine.dialect
-    hot = [_KEY, _KEY_AND_RECORD, _TARGET_AND_PLAN_ROW, _AGAINST_STORED["value"], TARGET_STATUS]
+    # the figures: the key (with its record, or not) and the target in one statement; the status: the key alone
+    hot = [_KEY_WITH_TARGET[True][dialect.name], _KEY_WITH_TARGET[False][dialect.name], _KEY, TARGET_STATUS]
     if dialect.name == "sqlite":  # PostgreSQL locks with the target's read, and writes with one statement
-        hot += [_LOCK_TARGET, _INSERT[dialect.name], _inserts(table_of(Submission))[0], _INSERT_EVENT]
+        hot += [_AGAINST_STORED["value"], _LOCK_TARGET, _INSERT[dialect.name], _inserts(table_of(Submission))[0], _INSERT_EVENT]
     for prepared in hot:  # what other tests ran (e.g. an INSERT without a defaulted column) is forgotten
         prepared._plans.pop(dialect, None)
     combined: list[Prepared] = []

@@ -19,7 +19,6 @@ from app.deps import (
     ListRequest,
     PrincipalDep,
     SessionDep,
-    identify,
     in_hot_thread,
     listing,
     open_reads,
@@ -118,8 +117,8 @@ def list_submissions(
 )
 async def create_submission(request: Request, target_id: TargetId, body: SubmissionIn):
     # The busiest write: no dependency (FastAPI solves each one on every request), and everything
-    # blocking in one thread-pool hand-off: identifying the caller (with the Idempotency-Key's record,
-    # one query), the target and its plan, the checks, the write and its answer (docs/PERFORMANCE.md).
+    # blocking in one thread-pool hand-off: identifying the caller with the Idempotency-Key's record and
+    # the target and its plan (one query), the checks, the write and its answer (docs/PERFORMANCE.md).
     # A write without a key never gets here (app.deps.api_gate: 401 before the body is read).
     # The answer is written before the commit, so the Idempotency-Key's record goes in 'done' with it
     # (body, Location and ETag), in the write's own transaction: one commit per POST and no transaction
@@ -128,10 +127,10 @@ async def create_submission(request: Request, target_id: TargetId, body: Submiss
     def write() -> tuple[bytes, dict[str, str]]:
         session = open_session(request)
         try:
-            principal = identify(request, session)
-            # the figure's organisation and those above it (for the key's scope and the plan's tree) come with
-            # the target when the figure names its organisation's id; one naming a code is read after it
-            target, plan, above, figure_id = reportable(request, session, principal, target_id, body.organization_id)
+            # the caller (with the Idempotency-Key's record) and the target, in one statement; the figure's
+            # organisation and those above it (for the key's scope and the plan's tree) come with them when the
+            # figure names its organisation's id; one naming a code is read after it
+            principal, target, plan, above, figure_id = reportable(request, session, target_id, body.organization_id)
             figure = service.with_organization(session, body)  # organization_code -> id, before the scope check
             if above is None:
                 above = ancestors(session, figure.organization_id)

@@ -57,6 +57,74 @@ def test_posting_a_figure_without_a_key_is_refused_before_its_body_is_validated(
     assert created.headers["location"] == f"{API}/submissions/{created.json()['id']}"
 
 
+def test_a_figures_key_is_read_with_its_target_and_refused_first(app, client, anonymous, make):
+    """POST a figure reads the key with the target, in one statement: the key's refusals still come first.
+    An unknown, revoked or expired key is 401 for a target that does not exist too (not 404); a viewer is 404
+    for a target it may not read and 403 for one it may."""
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    body = {"value": 1, "period_date": "2019-06-30", "organization_id": org["id"]}
+    revoked = client.post(f"{API}/api-keys", json={"name": "gone", "role": "reporter", "organization_id": org["id"]}).json()
+    assert client.post(f"{API}/api-keys/{revoked['id']}/revoke").status_code == 200
+    expired = client.post(f"{API}/api-keys", json={"name": "old", "role": "admin", "expires_at": "2030-01-01T00:00:00Z"}).json()
+    with Session(app.state.engine) as session, transaction(session):
+        session.execute(text("UPDATE api_key SET expires_at = :past WHERE id = :id"), {"past": "2020-01-01 00:00:00+00:00", "id": expired["id"]})
+    for secret in ("ct_not_a_key", revoked["key"], expired["key"]):
+        for target_id in (target["id"], 2_000_000):
+            r = anonymous.post(f"{API}/targets/{target_id}/submissions", json=body, headers=bearer(secret))
+            assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json", (secret, target_id, r.text)
+    other = make.org()
+    draft = make.target(make.plan(other["id"], state="draft")["id"])
+    viewer = bearer(new_key(app, "viewer", org["id"]))
+    assert_problem(anonymous.post(f"{API}/targets/2000000/submissions", json=body, headers=viewer), 404)
+    assert_problem(anonymous.post(f"{API}/targets/{draft['id']}/submissions", json=body, headers=viewer), 404)
+    assert anonymous.post(f"{API}/targets/{target['id']}/submissions", json=body, headers=viewer).status_code == 403
+
+
+def test_a_keys_first_figure_notes_its_use_and_locks_the_target_again(app, anonymous, make, backend):
+    """A key's use is noted (at most once a minute) in a commit of its own, before the figure's write: that
+    commit ends the transaction in which the key and the target were read, and the target's lock with it,
+    so the target is read and locked again. The use is noted whatever becomes of the figure."""
+    from app.auth.models import ApiKey
+
+    org = make.org()
+    target = make.target(make.plan(org["id"])["id"])
+    path = f"{API}/targets/{target['id']}/submissions"
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    reporter = new_key(app, "reporter", org["id"])  # never used: its first use is noted
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        r = anonymous.post(path, json={"value": 1, "period_date": "2019-06-30", "organization_id": org["id"]},
+                           headers=bearer(reporter))
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert r.status_code == 201, r.text
+    assert any(s.startswith("UPDATE api_key SET last_used_at") for s in statements), statements
+    reads = [s for s in statements if "FROM target JOIN plan" in s.replace('"plan"', "plan")]
+    assert len(reads) == 2 and "FROM api_key" in reads[0] and "FROM api_key" not in reads[1], reads
+    if backend == "postgresql":
+        assert all("FOR NO KEY UPDATE OF target" in s for s in reads)
+    assert client_figure(anonymous, r, reporter)["value"] == 1
+    viewer = new_key(app, "viewer", org["id"])  # a refused request notes the key's use as well
+    refused = anonymous.post(path, json={"value": 2, "period_date": "2019-07-31", "organization_id": org["id"]},
+                             headers=bearer(viewer))
+    assert refused.status_code == 403, refused.text
+    with Session(app.state.engine) as session:
+        used = {k.role: k.last_used_at for k in session.exec(select(ApiKey).where(ApiKey.organization_id == org["id"])).scalars()}
+    assert used["reporter"] is not None and used["viewer"] is not None, used
+
+
+def client_figure(anonymous, created, secret: str) -> dict:
+    """The figure a 201 names, read back with the key that stored it."""
+    got = anonymous.get(created.headers["location"], headers=bearer(secret))
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
 def test_a_refused_viewer_takes_no_figure_id(app, anonymous, make):
     """On PostgreSQL the target's read takes the new figure's id from the sequence, but only for a key that
     may report: a viewer's refused POST takes none, so the next figures' ids follow each other."""
@@ -80,16 +148,16 @@ def test_both_routes_declare_the_api_key_scheme(app):
         assert {"ApiKey": []} in paths[API + path][method]["security"], (path, method)
 
 
-def test_a_figure_costs_seven_statements(app, client, backend, make):
-    """With an admin key and an Idempotency-Key: the key with its record (1); the target and plan with the
+def test_a_figure_costs_six_statements(app, client, backend, make):
+    """With an admin key and an Idempotency-Key: the key with its record, the target and plan with the
     figure's organisation and those above it, whether any webhook subscription is active, and on PostgreSQL
     the new figure's id from the sequence (1); the target's row lock (1); the unit's figures with the
-    other-shape check (1); the figure and its audit event (2); the key's record (1). It was 12, then 9, then
-    8; an 8th would be a regression to look at. On PostgreSQL 3: the row lock is taken with the target and
-    plan (FOR NO KEY UPDATE), and the figure, its audit event, the key's record and the unit's figures for the
-    rules are one statement (the figure's id known ahead, its answer too). No subscription is active here: none is read (one active is
-    read at the write: the test below). A figure naming its organisation's code reads its organisation's
-    line on its own (one more)."""
+    other-shape check (1); the figure and its audit event (2); the key's record (1). It was 12, then 9, 8
+    and 7; a 7th would be a regression to look at. On PostgreSQL 2: the row lock is taken with the target
+    and plan (FOR NO KEY UPDATE), and the figure, its audit event, the key's record and the unit's figures
+    for the rules are one statement (the figure's id known ahead, its answer too). No subscription is
+    active here: none is read (one active is read at the write: the test below). A figure naming its
+    organisation's code reads its organisation's line on its own (one more)."""
     org = make.org()
     target = make.target(make.plan(org["id"])["id"])
     statements: list[str] = []
@@ -104,13 +172,14 @@ def test_a_figure_costs_seven_statements(app, client, backend, make):
         r = client.post(
             path,
             json={"value": 2, "period_date": "2019-06-30", "organization_id": org["id"]},
-            headers={"Idempotency-Key": "seven-statements"},
+            headers={"Idempotency-Key": "six-statements"},
         )
     finally:
         event.remove(app.state.engine, "before_cursor_execute", count)
     assert r.status_code == 201, r.text
     sent = [s for s in statements if not s.startswith("PRAGMA")]
-    assert len(sent) == (7 if backend == "sqlite" else 3), sent
+    assert len(sent) == (6 if backend == "sqlite" else 2), sent
+    assert "FROM api_key" in sent[0] and "FROM target JOIN plan" in sent[0].replace('"plan"', "plan"), sent[0]
     assert not any("FROM webhook_subscription" in s and "EXISTS" not in s for s in sent), sent
     if backend == "postgresql":
         assert not any(s.startswith("UPDATE target") for s in statements)
@@ -139,8 +208,10 @@ def test_a_keys_use_is_noted_within_the_writers_turn(app, backend, monkeypatch):
     waited for SQLite's lock: both stalled for TURN_SECONDS (found in review)."""
     if backend != "sqlite":
         pytest.skip("the writers' turn is SQLite's")
+    from types import SimpleNamespace
+
     from app.common import crud
-    from app.deps import _identify
+    from app.deps import _KEY, identified, key_params
 
     monkeypatch.setattr(crud, "TURN_SECONDS", 2.0)
     secret = new_key(app, "admin")  # never used: its first use is noted
@@ -161,32 +232,30 @@ def test_a_keys_use_is_noted_within_the_writers_turn(app, backend, monkeypatch):
     has_turn.wait()
     with Session(engine) as session:
         started = time.monotonic()
-        _identify(session, secret)
+        identified(SimpleNamespace(state=SimpleNamespace()), session, _KEY.first(session.connection(), key_params(session, secret)))
         took["noting"] = time.monotonic() - started
     thread.join()
     assert took["noting"] < 1.0 and took["other"] < 1.0, took
 
 
 def test_a_subscription_committed_before_the_figure_gets_its_event(app, client, make, monkeypatch):
-    """Whether anyone subscribes is read with the target, in the figure's transaction: a subscription
-    committed while the request ran (here: between the key's read and the target's) gets the figure's event
-    (found in review: it was once read with the key, at the start of the request). One committed after the
-    target's read, while the figure is checked and written, may miss it, as one committed between any read
-    and the figure's commit would."""
+    """Whether anyone subscribes is read with the key and the target, in the figure's transaction: a
+    subscription committed while the request ran, up to that statement (here: just before it), gets the
+    figure's event. One committed after it, while the figure is checked and written, may miss it, as one
+    committed between any read and the figure's commit would."""
     from app.events.models import WebhookEvent, WebhookSubscription
-    from app.submissions import router
+    from app.targets import deps
 
     org = make.org()
     target = make.target(make.plan(org["id"])["id"])
-    real = router.identify
+    real = deps.key_params
 
-    def subscribe_meanwhile(request, session):
-        principal = real(request, session)
+    def subscribe_meanwhile(session, secret):
         with Session(app.state.engine) as other, transaction(other):
             other.add(WebhookSubscription(url="https://example.org/hook", event_types=["figure.submitted"], secret="whsec_x"))
-        return principal
+        return real(session, secret)
 
-    monkeypatch.setattr(router, "identify", subscribe_meanwhile)
+    monkeypatch.setattr(deps, "key_params", subscribe_meanwhile)
     r = client.post(
         f"{API}/targets/{target['id']}/submissions", json={"value": 2, "period_date": "2019-06-30", "organization_id": org["id"]}
     )
