@@ -192,8 +192,8 @@ def key_statement(*, with_record: bool, also: Any = None, onclause: Any = None, 
     selectable: a LATERAL subquery on PostgreSQL, joined ON true; else a join ON `onclause`) outer-joined
     after them, selecting `columns` of it: what a route reads with the key in the same round trip (POST a
     figure: its target, app/targets/deps.py). No row: no such key."""
-    source = KEY_TABLE
-    selected = [*KEY_COLUMNS]
+    source: Any = KEY_TABLE
+    selected: list[Any] = [*KEY_COLUMNS]
     if with_record:
         source = source.outerjoin(
             store.TABLE, and_(store.TABLE.c.owner == bindparam("owner"), store.TABLE.c.key == bindparam("idem_key"))
