@@ -393,6 +393,46 @@ def test_stored_figures_are_read_for_every_organisation_of_the_file(client, make
     assert sorted(f["value"] for f in figures(client, target["id"])) == [0.0, 1.0, 2.0, 3.0, 40.0]
 
 
+def test_a_file_of_many_organisations_finds_exactly_its_stored_keys(app, client, make, monkeypatch, backend):
+    """A file naming more organisations than one query takes reads its targets' figures within its dates at
+    once; on PostgreSQL the server sends back only those whose key (organisation, day, estimate flag) the
+    file names, and the exact key, the target included, is checked here. Figures that share all but one part
+    of a key (another target, another day, the other estimate flag) are neither corrected nor ignored."""
+    from sqlalchemy import event
+
+    from app.exchange.importer import figures as importer
+
+    monkeypatch.setattr(importer, "_ORGANIZATIONS_PER_QUERY", 2)
+    root = make.org()
+    wards = [make.org(parent_id=root["id"]) for _ in range(3)]
+    plan = make.plan(root["id"])
+    one, two = make.target(plan["id"], code="01"), make.target(plan["id"], code="02")
+    header = ["target_code", "organization_code", "period_date", "value", "is_estimate"]
+    stored = [header] + [["01", o["code"], "2019-06-30", "1", "false"] for o in wards] + [["01", wards[0]["code"], "2019-06-30", "9", "true"]]
+    assert counts(imported(client, plan["id"], "submissions", csv_bytes(stored))) == (4, 0, 0, 0)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    rows = [header,
+            ["01", wards[0]["code"], "2019-06-30", "1", "false"],  # stored as it is: ignored
+            ["01", wards[1]["code"], "2019-06-30", "5", "false"],  # stored, another value: a correction
+            ["02", wards[2]["code"], "2019-06-30", "1", "false"],  # the same key in another target: new
+            ["01", wards[2]["code"], "2019-07-01", "1", "false"],  # the next day: new
+            ["01", wards[2]["code"], "2019-06-30", "1", "true"],   # the estimate beside the official figure: new
+            ["01", root["code"], "2019-06-30", "1", "false"]]      # another organisation: new
+    try:
+        report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert counts(report) == (4, 1, 1, 0), report
+    assert any("unnest" in s for s in statements) == (backend == "postgresql")
+    assert sorted(f["value"] for f in figures(client, one["id"])) == [1.0, 1.0, 1.0, 1.0, 1.0, 5.0, 9.0]
+    assert [f["value"] for f in figures(client, two["id"])] == [1.0]
+
+
 def test_rows_of_one_file_for_one_key_chain_in_file_order(client, make):
     root = make.org()
     plan = make.plan(root["id"])
