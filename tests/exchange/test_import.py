@@ -738,7 +738,7 @@ def test_a_file_reads_its_organisations_at_once_with_the_same_row_errors(app, cl
     finally:
         stop()
     assert counts(report) == (60, 0, 0, 3), report
-    assert len(seen) == 1 and "organization.code in" in seen[0], seen
+    assert len(seen) == 1 and ("organization.code in" in seen[0] or "organization.code = any" in seen[0]), seen
     errors = [(e["row"], e["column"], e["value"], e["reason"]) for e in report["errors"]]
     assert errors[:2] == [
         (32, "organization_code", "NO-SUCH", "no organisation has the code 'NO-SUCH'"),
@@ -749,7 +749,8 @@ def test_a_file_reads_its_organisations_at_once_with_the_same_row_errors(app, cl
     assert len(figures(client, target["id"])) == 60
 
 
-def test_organisations_are_read_in_chunks_and_none_is_missed(app, client, make, monkeypatch):
+def test_organisations_are_read_in_chunks_and_none_is_missed(app, client, make, monkeypatch, backend):
+    """SQLite: a bound parameter per name, so many names go in chunks; PostgreSQL: one array, one statement."""
     from app.exchange.importer import figures as importer
 
     monkeypatch.setattr(importer, "_NAMES_PER_QUERY", 2)
@@ -764,7 +765,7 @@ def test_organisations_are_read_in_chunks_and_none_is_missed(app, client, make, 
         assert counts(imported(client, plan["id"], "submissions", csv_bytes(rows))) == (6, 0, 0, 0)
     finally:
         stop()
-    assert len(seen) == 3, seen  # six codes, two per statement
+    assert len(seen) == (3 if backend == "sqlite" else 1), seen  # six codes, two per statement on SQLite
 
 
 def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(app, client, make, key_for):
@@ -792,8 +793,8 @@ def test_a_batch_by_id_and_by_code_reads_them_at_once_and_keeps_its_row_errors(a
     assert r.status_code == 200, r.text
     report = r.json()
     assert counts(report) == (2, 0, 0, 4), report
-    assert len([s for s in seen if "organization.code in" in s]) == 1
-    assert len([s for s in seen if "organization.id in" in s]) == 1
+    assert len([s for s in seen if "organization.code in" in s or "organization.code = any" in s]) == 1
+    assert len([s for s in seen if "organization.id in" in s or "organization.id = any" in s]) == 1
     errors = [(e["row"], e["column"], e["reason"]) for e in report["errors"]]
     assert errors == [
         (3, "organization_code", "'TP' is outside the scope of your API key"),
