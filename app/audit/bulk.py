@@ -17,8 +17,7 @@ How the rows go in:
 - PostgreSQL, more than `COPY_FROM` rows (fewer go in with one `INSERT ... RETURNING id`, the ids in
   the rows' order: `sort_by_parameter_order`): the ids are taken from the
   table's sequence first (one query), then the rows and
-  their events go in with `COPY` on the session's own connection and transaction (the events built while
-  the server stores the rows, for entities whose organisation is in the row). A multi-row
+  their events go in with `COPY` on the session's own connection and transaction. A multi-row
   INSERT with 20,000 parameter sets spends most of its time in the driver turning the long
   statement into PostgreSQL's form; COPY is several times faster. JSON is written with
   `json_text`, the engine's JSON serializer (a Python None becomes JSON null there too).
@@ -30,7 +29,7 @@ as SQLAlchemy's `IntegrityError`, like any other write, and leaves the transacti
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -41,16 +40,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
-from app.audit.recorder import (
-    AUDITED,
-    ORG_IN_ROW,
-    EventContext,
-    OrgsOfRows,
-    audited_columns,
-    columns_values,
-    created_action,
-    kind_of,
-)
+from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, columns_values, created_action, kind_of
 from app.common.models import json_text, table_of
 from app.common.prepared import Prepared
 
@@ -121,20 +111,6 @@ def insert_audited(
         for row, row_id in zip(rows, sorted(ids), strict=True):
             row["id"] = row_id
         columns = list(rows[0])
-        if AUDITED[model] in ORG_IN_ROW:
-            # The events are built while the server stores the rows (issue 17): the rows' COPY is sent, and
-            # before waiting for the server to finish it, this process builds their events (no statement
-            # meanwhile: these entities' organisation is in the row), then COPYs them. The server, which lags
-            # behind the rows it is sent, and this process work at the same time.
-            built: list[Any] = []
-            orgs = OrgsOfRows(connection)
-
-            def build() -> None:
-                built.append(_copy_rows(_events_of(session, model, rows, context, orgs)))
-
-            _copy(connection, table, columns, map(_values_of(columns), rows), meanwhile=build)
-            _copy(connection, _EVENTS, _EVENT_COLUMNS, built[0])
-            return []
         _copy(connection, table, columns, map(_values_of(columns), rows))
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
         rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
@@ -271,10 +247,28 @@ def record_inserted(
     if len(rows) == 1:  # one figure from the API
         _INSERT_EVENT.rows(session.connection(), _event_of(session, model, rows[0], context))
         return
+    who = context or EventContext.of(session)
+    entity = AUDITED[model]
+    keys = audited_columns(model)
     connection = session.connection()
-    events = _events_of(session, model, rows, context, OrgsOfRows(connection))
+    orgs = OrgsOfRows(connection)
+    afters = columns_values(model, rows, keys)
+    actions: dict[str | None, str] = {}  # a version kind -> its action, worked out once per write
+    for row in rows:
+        kind = kind_of(model, row)
+        if kind not in actions:
+            actions[kind] = created_action(model, kind)
+    # The events column by column (`EventContext.events`): no dict per event
+    events = who.events(
+        [actions[kind_of(model, row)] for row in rows],
+        entity,
+        [after.get("id") for after in afters],
+        [orgs.of(after, entity) for after in afters],
+        afters,
+    )
     if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
-        _copy(connection, _EVENTS, _EVENT_COLUMNS, _copy_rows(events))
+        by_column = [tuple(map(json_text, events[c])) if c in _JSON_COLUMNS else events[c] for c in _EVENT_COLUMNS]
+        _copy(connection, _EVENTS, _EVENT_COLUMNS, zip(*by_column, strict=True))
     elif connection.dialect.name == "sqlite":
         executemany_columns(connection, _EVENTS, events)
     else:
@@ -284,43 +278,13 @@ def record_inserted(
         )
 
 
-def _events_of(
-    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], context: EventContext | None, orgs: OrgsOfRows
-) -> dict[str, list[Any]]:
-    """The audit events of inserted rows of `model`, column by column (`EventContext.events`: no dict per
-    event). `orgs` reads the database only for entities whose organisation is not in the row itself."""
-    who = context or EventContext.of(session)
-    entity = AUDITED[model]
-    afters = columns_values(model, rows, audited_columns(model))
-    actions: dict[str | None, str] = {}  # a version kind -> its action, worked out once per write
-    for row in rows:
-        kind = kind_of(model, row)
-        if kind not in actions:
-            actions[kind] = created_action(model, kind)
-    return who.events(
-        [actions[kind_of(model, row)] for row in rows],
-        entity,
-        [after.get("id") for after in afters],
-        [orgs.of(after, entity) for after in afters],
-        afters,
-    )
-
-
-def _copy_rows(events: dict[str, list[Any]]) -> Any:
-    """The events (`_events_of`) as COPY rows, in `_EVENT_COLUMNS` order, the JSON columns as text."""
-    by_column = [tuple(map(json_text, events[c])) if c in _JSON_COLUMNS else events[c] for c in _EVENT_COLUMNS]
-    return zip(*by_column, strict=True)
-
-
 def _values_of(columns: Sequence[str]) -> Any:
     """A row's values in `columns` order, as a tuple (itemgetter gives one column's value alone)."""
     return itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
 
 
-def _copy(connection: Connection, table: Table, columns: list[str], values, meanwhile: Callable[[], None] | None = None) -> None:
-    """COPY rows (sequences of values, in `columns` order) into `table`, in the connection's transaction.
-    `meanwhile`: called once every row is sent, before waiting for the server to store them (it must not use
-    the connection)."""
+def _copy(connection: Connection, table: Table, columns: list[str], values) -> None:
+    """COPY rows (sequences of values, in `columns` order) into `table`, in the connection's transaction."""
     import psycopg  # PostgreSQL only: the psycopg dialect's DBAPI module
     from psycopg import sql
 
@@ -335,7 +299,5 @@ def _copy(connection: Connection, table: Table, columns: list[str], values, mean
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in values:
                 copy.write_row(row)
-            if meanwhile is not None:
-                meanwhile()
     except psycopg.IntegrityError as exc:
         raise IntegrityError(str(statement.as_string(driver)), None, exc) from exc

@@ -240,10 +240,6 @@ def _before_flush(session: OrmSession, _context, _instances) -> None:
 _PLANS, _TARGETS = table_of(Plan), table_of(Target)
 
 
-# The audited entities whose organisation is a column of the row itself (`OrgsOfRows.of` reads nothing for them)
-ORG_IN_ROW = frozenset({"organization", "plan", "submission", "submission_review", "api_key"})
-
-
 class OrgsOfRows:
     """The organisation a row belongs to, with one lookup per plan or target per flush."""
 
@@ -273,7 +269,7 @@ class OrgsOfRows:
     def of(self, values: dict[str, Any], entity: str) -> int | None:
         if entity == "organization":
             return values.get("id")
-        if entity in ORG_IN_ROW:  # the others above
+        if entity in ("plan", "submission", "submission_review", "api_key"):
             return values.get("organization_id")
         if entity == "target":
             return self.of_plan(values.get("plan_id"))
