@@ -587,6 +587,7 @@ def test_bulk_insert_gives_each_row_its_own_id_in_order(app, make, monkeypatch, 
     for i, row in enumerate(rows):
         assert (stored[row["id"]].note, stored[row["id"]].value, stored[row["id"]].period_date) == (f"row {i}", float(i), date(2019, 5, 1) + timedelta(days=i))
         assert events[row["id"]].after["note"] == f"row {i}" and events[row["id"]].after["period_date"] == (date(2019, 5, 1) + timedelta(days=i)).isoformat()
+        assert (events[row["id"]].organization_id, events[row["id"]].action, events[row["id"]].actor) == (root["id"], "create", CLI.name)
 
 
 def test_events_column_by_column_are_the_events_of_each_row():
