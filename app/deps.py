@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeAlias, TypeVar
 
 import anyio.to_thread
@@ -163,7 +163,8 @@ def identify(request: Request, session: Session) -> Principal | None:
         return None
     ctx = session.info.get("idempotency")
     statement = _KEY if ctx is None else _KEY_AND_RECORD
-    return identified(request, session, statement.first(session.connection(), key_params(session, secret)))[0]
+    params = key_params(session, secret)
+    return identified(request, session, statement.first(session.connection(), params), params["now"])[0]
 
 
 def bearer_secret(request: Request) -> str | None:
@@ -219,17 +220,18 @@ def key_params(session: Session, secret: str) -> dict[str, Any]:
     return params
 
 
-def identified(request: Request, session: Session, row: Any) -> tuple[Principal, bool]:
+def identified(request: Request, session: Session, row: Any, now: datetime | None = None) -> tuple[Principal, bool]:
     """The caller, from a row of `key_statement` (None: no such key): 401 unless the key is live; for a POST
     with an Idempotency-Key, an earlier request with it settles the answer (`store.settle_found` raises
     Settled). The key's last use is noted at most once a minute, written and committed at once, apart from
     the request's own write (so before the caller goes on the session: app/idempotency/events.py counts
     only the commits made after it), and inside `transaction` (on SQLite a write before it would hold
     SQLite's lock while waiting its turn). Returns the caller, and whether that commit happened: it ended
-    the session's transaction, and with it what the row's other reads held (a row lock).
+    the session's transaction, and with it what the row's other reads held (a row lock). `now`: the time
+    `key_params` gave the statement (its SQL judged the key live at it), so both judge at one time.
     """
     ctx = session.info.get("idempotency")
-    now = utcnow()
+    now = now or utcnow()
     key = live(row, now)
     noted = key is not None and use_due(key, now)
     if noted:

@@ -13,7 +13,8 @@ How the rows go in:
 
 - SQLite: the first row with `INSERT ... RETURNING id`, the others with the ids that follow it in one
   executemany (`_insert_sqlite`); events with one executemany. One row (a figure from the API) is a plain
-  INSERT ... RETURNING and its event a plain INSERT, on both databases.
+  INSERT ... RETURNING and its event a plain INSERT; on PostgreSQL, one row whose id was taken ahead goes
+  in with its event in one statement (`_with_event`).
 - PostgreSQL, more than `COPY_FROM` rows (fewer go in with one `INSERT ... RETURNING id`, the ids in
   the rows' order: `sort_by_parameter_order`): the ids are taken from the
   table's sequence first (one query), then the rows and
@@ -91,6 +92,8 @@ def insert_audited(
         # what goes `along` (the Idempotency-Key's record) and the `reading` (its rules' read) in one statement
         # (issue 17)
         event = _event_of(session, model, rows[0], context)
+        if reading is not None and any(rows[0][name] != value for name, value in reading[1].items() if name in rows[0]):
+            raise ValueError("insert_audited: `reading` shares a parameter name with the row but not its value")
         params = {
             **(reading[1] if reading else {}),
             **rows[0],

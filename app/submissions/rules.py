@@ -122,8 +122,9 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
 
     The target's row is locked first (a no-op UPDATE: a row lock on PostgreSQL, the write lock
     on SQLite), so two concurrent figures for one key cannot both pass the check. `locked`: the
-    caller holds that lock already in this transaction (POST a figure on PostgreSQL: its loader
-    reads the target FOR NO KEY UPDATE, app.targets.deps.reportable).
+    caller holds that lock already in this transaction. POST a figure on PostgreSQL does not come
+    here: its loader reads the target FOR NO KEY UPDATE (app.targets.deps.reportable), and its
+    figure's statement runs `against_stored`'s read, judged by `check_rows`.
     """
     connection = session.connection()  # Core statements: none of the ORM session's execute (issue 17)
     if not locked:

@@ -178,8 +178,9 @@ def reportable(request: Request, session: Session, target_id: int, organization_
     if secret is not None:
         with_record = session.info.get("idempotency") is not None
         statement = _KEY_WITH_TARGET[with_record][connection.dialect.name]
-        row = statement.first(connection, {**params, **key_params(session, secret)})
-        principal, noted = identified(request, session, row)  # 401, or an earlier answer, before anything else
+        keyed = key_params(session, secret)
+        row = statement.first(connection, {**params, **keyed})
+        principal, noted = identified(request, session, row, keyed["now"])  # 401, or an earlier answer, before anything else
         if noted:  # that commit ended the transaction, and the target's lock with it: read (and lock) again
             row, connection = None, session.connection()
     policy.require_read(principal, open_reads=open_reads(request))
