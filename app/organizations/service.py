@@ -45,7 +45,9 @@ def _ancestors_statement():
     most of its cost, and SQLAlchemy caches its compiled form."""
     org = Organization.__table__
     up = select(org.c.id, org.c.parent_id).where(org.c.id == bindparam("organization_id")).cte("up", recursive=True)
-    up = up.union(select(org.c.id, org.c.parent_id).where(org.c.id == up.c.parent_id))
+    # an explicit JOIN: with a WHERE instead, SQLAlchemy's FROM linter took the statement that embeds this
+    # in a LATERAL subquery (app/targets/deps.py) for a cartesian product and warned at each compile
+    up = up.union(select(org.c.id, org.c.parent_id).select_from(org.join(up, org.c.id == up.c.parent_id)))
     return select(up.c.id)
 
 
