@@ -152,8 +152,9 @@ SaneDate = Annotated[
 
 
 def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored one is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    # SQLite hands back naive datetimes; every stored one is UTC. A time given with another offset is turned
+    # into UTC: SQLite stores the wall clock without its offset (a key's expiry at -05:00 was 5 hours off).
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]

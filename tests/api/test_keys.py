@@ -6,7 +6,7 @@ Runs on SQLite and PostgreSQL (the conftest `app`).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -143,6 +143,18 @@ def test_expired_key_is_refused(app, client, anonymous, org):
     assert anonymous.get(f"{API}/organizations", headers=headers).status_code == 200
     set_column(app, created["id"], expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert_401(anonymous.get(f"{API}/organizations", headers=headers))
+
+
+def test_an_expiry_given_in_another_time_zone_is_that_instant(client, anonymous, org):
+    """SQLite keeps a date-time's wall clock without its offset: the instant is stored in UTC, else a key given
+    half an hour at UTC-05:00 was stored 4.5 hours in the past and refused at once."""
+    instant = datetime.now(UTC) + timedelta(minutes=30)
+    west = instant.astimezone(timezone(timedelta(hours=-5)))
+    created = client.post(KEYS, json={"name": "x", "role": "viewer", "organization_id": org["id"], "expires_at": west.isoformat()})
+    assert created.status_code == 201, created.text
+    assert anonymous.get(f"{API}/organizations", headers=bearer(created.json()["key"])).status_code == 200
+    listed = next(k for k in client.get(KEYS, params={"limit": 200}).json()["items"] if k["id"] == created.json()["id"])
+    assert abs(datetime.fromisoformat(listed["expires_at"]) - instant) < timedelta(seconds=1)
 
 
 @pytest.mark.parametrize(
