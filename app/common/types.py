@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from app.common.models import as_utc
+
 MAX_ID = 2_147_483_647
 MAX_FIGURE = 1e15
 MIN_DATE = date(1900, 1, 1)
@@ -151,13 +153,9 @@ SaneDate = Annotated[
 ]
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored one is UTC. A time given with another offset is turned
-    # into UTC: SQLite stores the wall clock without its offset (a key's expiry at -05:00 was 5 hours off).
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+# SQLite hands back naive datetimes, every stored one UTC; a time given with another offset is turned into
+# UTC (`as_utc`), since SQLite stores the wall clock without its offset (a key's expiry at -05:00 was 5 hours off).
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _iso_only(value: object) -> object:
@@ -181,7 +179,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 IsoDateTime = Annotated[
     datetime,
     BeforeValidator(_iso_only),
-    AfterValidator(_utc),
+    AfterValidator(as_utc),
     AfterValidator(lambda v: v if datetime(1900, 1, 1, tzinfo=UTC) <= v <= datetime(2101, 1, 1, tzinfo=UTC) else _out_of_range()),
 ]
 

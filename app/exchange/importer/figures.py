@@ -207,10 +207,10 @@ def _organizations_named(session: Session, rows: list[dict[str, Any]]) -> dict[t
     for by, statement in (("code", _ORGANIZATIONS_BY_CODE), ("id", _ORGANIZATIONS_BY_ID)):
         wanted = sorted(named[by])
         if one_array:
-            statement = _ORGANIZATIONS_NAMED_PG[by]
-        per_query = len(wanted) if one_array else _NAMES_PER_QUERY
-        for first in range(0, len(wanted), max(per_query, 1)):
-            chunk = wanted[first : first + per_query]
+            chunks, statement = [wanted] if wanted else [], _ORGANIZATIONS_NAMED_PG[by]
+        else:
+            chunks = [wanted[first : first + _NAMES_PER_QUERY] for first in range(0, len(wanted), _NAMES_PER_QUERY)]
+        for chunk in chunks:
             for name, organization_id in session.execute(statement, {"names": chunk}):
                 found[by, name] = organization_id
     return found
