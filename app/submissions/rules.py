@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import bindparam, literal, null, select, union_all, update
+from sqlalchemy import bindparam, func, literal, null, select, union_all, update
 from sqlmodel import Session
 
 from app.common.models import stored_id, table_of
@@ -88,11 +89,22 @@ _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, 
     _S.c.organization_id == bindparam("organization_id"),
     _IN_FORCE,
 )
-# check_against_stored reads both in one round trip (issue 17): the unit's figures in force, then (a row
-# whose `other_shape` is true) a figure of the other shape, if any.
+# check_against_stored reads both in one round trip (issue 17): the unit's figures in force that the new
+# figure could clash with, then (a row whose `other_shape` is true) a figure of the other shape, if any.
+# Only the figures `check_rows` may refuse it for come back: those with its estimate flag whose period
+# (period_start, or the day itself, to period_date) reaches the new figure's (`first_day` to `on_date`), which
+# takes in a figure for the same day (409) and every increment it may overlap (422). All of the unit's figures
+# came back before, each with its in-force test: a unit reporting daily made each POST dearer by the year.
 _UNIT_ROWS = select(
     _S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, _S.c.is_estimate, literal(False).label("other_shape")
-).where(_S.c.target_id == bindparam("target_id"), _S.c.organization_id == bindparam("organization_id"), _IN_FORCE)
+).where(
+    _S.c.target_id == bindparam("target_id"),
+    _S.c.organization_id == bindparam("organization_id"),
+    _S.c.is_estimate == bindparam("estimate"),
+    _S.c.period_date >= bindparam("first_day"),
+    func.coalesce(_S.c.period_start, _S.c.period_date) <= bindparam("on_date"),
+    _IN_FORCE,
+)
 
 
 def _with_other_shape(other_shape):
@@ -133,14 +145,22 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
     check_rows(target, body, statement.rows(connection, params), chain=chain)
 
 
-def against_stored(target: Target, body, *, chain: int | None = None) -> tuple[Prepared, dict[str, int]]:
-    """The read of `check_against_stored` (the unit's figures in force, and one of the other shape if any) and
+def against_stored(target: Target, body, *, chain: int | None = None) -> tuple[Prepared, dict[str, Any]]:
+    """The read of `check_against_stored` (the unit's figures in force the figure may clash with, and one of the
+    other shape if any) and
     its parameters, for a caller that runs it in a statement of its own making: POST a figure on PostgreSQL
     reads these rows in the statement that writes the figure (`app.audit.bulk.insert_audited`'s `reading`),
     after the target's lock, and judges them with `check_rows` before its commit. Its parameters `target_id`
     and `organization_id` are the figure's own columns of those names."""
     shape = "milestone" if target.comparison == _MILESTONE else "ratio" if body.numerator is not None else "value"
-    return _AGAINST_STORED[shape], {"target_id": target.id, "organization_id": body.organization_id, "chain": chain or 0}
+    return _AGAINST_STORED[shape], {
+        "target_id": target.id,
+        "organization_id": body.organization_id,
+        "chain": chain or 0,
+        "estimate": body.is_estimate,
+        "first_day": body.period_start or body.period_date,
+        "on_date": body.period_date,
+    }
 
 
 def check_rows(target: Target, body, found: Iterable, *, chain: int | None = None) -> None:

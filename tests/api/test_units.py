@@ -151,6 +151,50 @@ def test_increments_of_one_unit_may_not_overlap(client, make, city):
     assert_problem(post(client, t, organization_id=w2["id"], period_date="2019-06-30", period_start="2019-07-01", value=1), 422)
 
 
+def test_the_rules_read_finds_every_clash_and_only_clashes(client, make, city):
+    """The rules read only the unit's figures that may clash with the new one (its flag, periods that meet
+    its period): every edge of that window refuses what it must and lets through what it must."""
+    _, (w1, _, _), plan = city
+    t = make.target(plan["id"], unit="tấn", comparison="at_least", value=100, aggregation="sum", across_units="sum")
+    q2 = make.submission(t["id"], organization_id=w1["id"], period_date="2019-06-30", period_start="2019-04-01", value=10)
+    day = make.submission(t["id"], organization_id=w1["id"], period_date="2019-08-15", value=1)  # a single day's increment
+    for start, end, clash in [
+        ("2019-01-01", "2019-04-01", q2),  # ends on the stored increment's first day
+        ("2019-06-30", "2019-07-31", q2),  # starts on its last day
+        ("2019-05-01", "2019-05-31", q2),  # inside it
+        ("2019-01-01", "2019-12-31", q2),  # around it (q2 comes first in id order)
+        ("2019-08-01", "2019-08-31", day),  # around a single day
+        ("2019-08-15", "2019-08-20", day),  # starting on it
+    ]:
+        problem = assert_problem(post(client, t, organization_id=w1["id"], period_date=end, period_start=start, value=2), 422)
+        assert problem["overlapping_submission_id"] == clash["id"], (start, end)
+    # a single day on a stored increment's days, or on the stored single day
+    assert assert_problem(post(client, t, organization_id=w1["id"], period_date="2019-05-15", value=2), 422)[
+        "overlapping_submission_id"] == q2["id"]
+    assert assert_problem(post(client, t, organization_id=w1["id"], period_date="2019-08-15", value=2), 409)[
+        "existing_submission_id"] == day["id"]
+    # touching neither: the days just before, between and after are free, and so is the other flag
+    for start, end in [("2019-01-01", "2019-03-31"), ("2019-07-01", "2019-08-14"), ("2019-08-16", "2019-09-30")]:
+        assert post(client, t, organization_id=w1["id"], period_date=end, period_start=start, value=3).status_code == 201
+    assert post(client, t, organization_id=w1["id"], period_date="2019-06-30", period_start="2019-04-01", value=9,
+                is_estimate=True).status_code == 201
+    # a correction may keep its own period, but not move onto another figure's
+    own = {"organization_id": w1["id"], "period_date": "2019-06-30", "period_start": "2019-04-01", "value": 11}
+    r = client.post(f"{API}/submissions/{q2['id']}/corrections", json={**own, "reason": "typo"})
+    assert r.status_code == 201, r.text
+    q2_now = r.json()["id"]
+    moved = {"organization_id": w1["id"], "period_date": "2019-06-30", "value": 1, "reason": "wrong day"}
+    r = client.post(f"{API}/submissions/{day['id']}/corrections", json=moved)
+    assert r.status_code == 409 and r.json()["existing_submission_id"] == q2_now, r.text
+    # a level target: one figure per unit, day and flag, whatever else the unit reported
+    level = make.target(plan["id"])
+    for d in ("2019-01-31", "2019-02-28", "2019-03-31"):
+        make.submission(level["id"], organization_id=w1["id"], period_date=d, value=5)
+    assert assert_problem(post(client, level, organization_id=w1["id"], period_date="2019-02-28", value=6), 409)[
+        "existing_submission_id"] > 0
+    assert post(client, level, organization_id=w1["id"], period_date="2019-02-27", value=6).status_code == 201
+
+
 def test_reporting_units_can_be_named_on_the_plan_or_the_target(client, make, city):
     root, (w1, w2, w3), plan = city
     t = make.target(plan["id"], unit="tấn", across_units="sum", aggregation="sum")
