@@ -64,7 +64,9 @@ def test_reads_give_sqlalchemys_rows(app, seeded, session):
         status = _same(TARGET_STATUS, connection, {"target_id": target_id, "as_of": date(2019, 12, 31)})[0]
         assert status.plan_id == row.plan_id == row.target_plan_id
         for shape in ("value", "ratio", "milestone"):
-            params = {"target_id": target_id, "organization_id": organization_id, "chain": 0}
+            # a window as wide as any plan: the unit's official figures come back (dates, NULLs, booleans)
+            window = {"estimate": False, "first_day": date(1900, 1, 1), "on_date": date(2999, 12, 31)}
+            params = {"target_id": target_id, "organization_id": organization_id, "chain": 0, **window}
             _same(_AGAINST_STORED[shape], connection, params)
     key = new_key(app)
     from app.auth.service import hash_key

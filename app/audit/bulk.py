@@ -41,7 +41,16 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from app.audit.models import AuditEvent
-from app.audit.recorder import AUDITED, EventContext, OrgsOfRows, audited_columns, columns_values, created_action, kind_of
+from app.audit.recorder import (
+    AUDITED,
+    EventContext,
+    OrgsOfRows,
+    audited_columns,
+    column_values,
+    columns_values,
+    created_action,
+    kind_of,
+)
 from app.common.models import json_text, table_of
 from app.common.prepared import Prepared
 
@@ -236,7 +245,7 @@ def _event_of(session: Session, model: type[SQLModel], row: dict[str, Any], cont
     """The audit event of one inserted row of `model` (its column values, `id` included), as `record_inserted` writes it."""
     who = context or EventContext.of(session)
     entity = AUDITED[model]
-    after = columns_values(model, [row], audited_columns(model))[0]
+    after = column_values(model, row, audited_columns(model))  # one row: not the column-wise form for many
     orgs = OrgsOfRows(session.connection())
     return who.event(created_action(model, kind_of(model, row)), entity, after.get("id"), orgs.of(after, entity), None, after)
 
