@@ -18,6 +18,7 @@ from app import __version__, apidocs
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as keys_router
+from app.common import memory
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import HotLimiters, api_gate
@@ -223,6 +224,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Builds the app on the given settings (default: from the environment)."""
     settings = settings or get_settings()
+    memory.keep_large_blocks_apart()  # a large read's buffers go back to the system when freed (app/common/memory.py)
     status_changes.install()  # target.status_changed: decided at each commit that added figures someone watches
     docs = settings.api_docs
     app = FastAPI(

@@ -1,0 +1,16 @@
+"""app/common/memory.py: large blocks apart from the heaps (glibc), and giving freed memory back."""
+
+import platform
+
+import pytest
+
+from app.common import memory
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_large_blocks_are_kept_apart_on_glibc():
+    assert memory.keep_large_blocks_apart() is True  # mallopt accepted the threshold
+
+
+def test_giving_back_never_raises():
+    memory.give_back()
