@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, null, select, union_all, update
+from sqlalchemy import Boolean, Date, bindparam, func, literal, null, select, union_all, update
 from sqlmodel import Session
 
 from app.common.models import stored_id, table_of
@@ -95,14 +95,16 @@ _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, 
 # (period_start, or the day itself, to period_date) reaches the new figure's (`first_day` to `on_date`), which
 # takes in a figure for the same day (409) and every increment it may overlap (422). All of the unit's figures
 # came back before, each with its in-force test: a unit reporting daily made each POST dearer by the year.
+# The parameters are named as the figure's own columns: POST's statement shares them with the figure's INSERT
+# (tests/test_prepared.py: that statement must stay within psycopg's parse cache, at most 50 parameters).
 _UNIT_ROWS = select(
     _S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, _S.c.is_estimate, literal(False).label("other_shape")
 ).where(
     _S.c.target_id == bindparam("target_id"),
     _S.c.organization_id == bindparam("organization_id"),
-    _S.c.is_estimate == bindparam("estimate"),
-    _S.c.period_date >= bindparam("first_day"),
-    func.coalesce(_S.c.period_start, _S.c.period_date) <= bindparam("on_date"),
+    _S.c.is_estimate == bindparam("is_estimate", type_=Boolean),
+    _S.c.period_date >= func.coalesce(bindparam("period_start", type_=Date), bindparam("period_date", type_=Date)),
+    func.coalesce(_S.c.period_start, _S.c.period_date) <= bindparam("period_date", type_=Date),
     _IN_FORCE,
 )
 
@@ -150,16 +152,17 @@ def against_stored(target: Target, body, *, chain: int | None = None) -> tuple[P
     other shape if any) and
     its parameters, for a caller that runs it in a statement of its own making: POST a figure on PostgreSQL
     reads these rows in the statement that writes the figure (`app.audit.bulk.insert_audited`'s `reading`),
-    after the target's lock, and judges them with `check_rows` before its commit. Its parameters `target_id`
-    and `organization_id` are the figure's own columns of those names."""
+    after the target's lock, and judges them with `check_rows` before its commit. Its parameters but `chain` are
+    the figure's own columns of those names (`target_id`, `organization_id`, `is_estimate`, `period_start`,
+    `period_date`)."""
     shape = "milestone" if target.comparison == _MILESTONE else "ratio" if body.numerator is not None else "value"
     return _AGAINST_STORED[shape], {
         "target_id": target.id,
         "organization_id": body.organization_id,
         "chain": chain or 0,
-        "estimate": body.is_estimate,
-        "first_day": body.period_start or body.period_date,
-        "on_date": body.period_date,
+        "is_estimate": body.is_estimate,
+        "period_start": body.period_start,
+        "period_date": body.period_date,
     }
 
 
