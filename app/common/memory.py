@@ -21,16 +21,25 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
 
 @functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (find_library may run ldconfig); None where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+@functools.cache
 def _trim():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        trim = getattr(_libc(), "malloc_trim")  # noqa: B009 - AttributeError when there is none
+    except AttributeError:  # no C library, or not glibc: nothing to give back this way
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
@@ -43,11 +52,13 @@ _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 @functools.cache  # once per process: every app the process builds shares the allocator
 def keep_large_blocks_apart() -> bool:
     """Blocks of LARGE_BLOCK bytes and more are mmapped on their own and unmapped when freed (glibc; elsewhere
-    nothing). Whether it was set. Never raises."""
+    nothing). Whether it was set. An operator's own threshold (MALLOC_MMAP_THRESHOLD_, or glibc.malloc.
+    mmap_threshold in GLIBC_TUNABLES) is left as given. Never raises."""
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
+        mallopt = getattr(_libc(), "mallopt")  # noqa: B009 - AttributeError when there is none
+    except AttributeError:  # no C library, or not glibc
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     try:
