@@ -74,15 +74,15 @@ class _Plan:
             self.row = namedtuple("Row", [name for name, _ in columns])  # type: ignore[misc]
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        """The driver's parameters: a list (positional paramstyles), or a dict by the names the SQL uses, built
-        in one pass (POST a figure's statement has some 50 parameters)."""
-        values: dict[Any, Any] = {}
-        for at, (name, key, constant, process) in enumerate(self.binds):
+        values = []
+        for _name, key, constant, process in self.binds:
             value = params.get(key, constant)
             if value is _MISSING:
                 raise InvalidRequestError(f"A value is required for bind parameter {key!r}")
-            values[at if self.positional else name] = process(value) if process is not None else value
-        return list(values.values()) if self.positional else values
+            values.append(process(value) if process is not None else value)
+        if self.positional:
+            return values
+        return {name: value for (name, *_), value in zip(self.binds, values, strict=True)}
 
 
 def _result_columns(statement: Any) -> list[tuple[str, Any]] | None:

@@ -92,7 +92,7 @@ _SAME_UNIT = select(_S.c.id, _S.c.root_id, _S.c.period_date, _S.c.period_start, 
 # check_against_stored reads both in one round trip (issue 17): the unit's figures in force that the new
 # figure could clash with, then (a row whose `other_shape` is true) a figure of the other shape, if any.
 # Only the figures `check_rows` may refuse it for come back: those with its estimate flag whose period
-# (period_start, or the day itself, to period_date) reaches the new figure's (`first_day` to `on_date`), which
+# (period_start, or the day itself, to period_date) meets the new figure's (the same, from its parameters), which
 # takes in a figure for the same day (409) and every increment it may overlap (422). All of the unit's figures
 # came back before, each with its in-force test: a unit reporting daily made each POST dearer by the year.
 # The parameters are named as the figure's own columns: POST's statement shares them with the figure's INSERT
@@ -149,8 +149,7 @@ def check_against_stored(session, target: Target, body, *, chain: int | None = N
 
 def against_stored(target: Target, body, *, chain: int | None = None) -> tuple[Prepared, dict[str, Any]]:
     """The read of `check_against_stored` (the unit's figures in force the figure may clash with, and one of the
-    other shape if any) and
-    its parameters, for a caller that runs it in a statement of its own making: POST a figure on PostgreSQL
+    other shape if any) and its parameters, for a caller that runs it in a statement of its own making: POST a figure on PostgreSQL
     reads these rows in the statement that writes the figure (`app.audit.bulk.insert_audited`'s `reading`),
     after the target's lock, and judges them with `check_rows` before its commit. Its parameters but `chain` are
     the figure's own columns of those names (`target_id`, `organization_id`, `is_estimate`, `period_start`,
