@@ -131,12 +131,14 @@ def test_a_route_it_cannot_read_is_refused_when_built():
 
 
 def test_the_api_serves_the_hot_routes_with_it():
+    from app.status.router import hot_router as status_hot_router
     from app.status.router import router as status_router
+    from app.submissions.router import hot_router as submissions_hot_router
     from app.submissions.router import router as submissions_router
 
     lean = {
         (r.path, tuple(sorted(r.methods)))
-        for r in [*status_router.routes, *submissions_router.routes]
+        for r in [*status_router.routes, *submissions_router.routes, *status_hot_router.routes, *submissions_hot_router.routes]
         if isinstance(r, LeanRoute)
     }
     assert lean == {("/targets/{target_id}/status", ("GET",)), ("/targets/{target_id}/submissions", ("POST",))}
@@ -155,3 +157,12 @@ def test_dependency_overrides_are_applied(monkeypatch):
     assert client.get("/v1/items/5?closed=1").status_code == 200
     app.dependency_overrides.clear()
     assert client.get("/v1/items/5?closed=1").status_code == 401
+
+
+def test_the_hot_routes_are_matched_before_every_other_api_route(app):
+    """FastAPI tries the routes in order, twice a request: POST a figure and a target's status each sit alone
+    on the first two API routers (app.main.API_ROUTERS), so neither is tried against other routes first."""
+    included = [r for r in app.router.routes if hasattr(r, "original_router")]
+    first, second = ([(route.path, tuple(sorted(route.methods))) for route in r.original_router.routes] for r in included[:2])
+    assert first == [("/targets/{target_id}/submissions", ("POST",))]
+    assert second == [("/targets/{target_id}/status", ("GET",))]

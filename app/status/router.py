@@ -35,6 +35,9 @@ from app.status.models import PlanStatus, PlanStatusByOrganization, TargetHistor
 from app.targets.deps import TargetDep, TargetId
 
 router = APIRouter(tags=["status"])
+# A target's status, the busiest read, on a router of its own: the app matches it before every other router
+# (app.main.API_ROUTERS), so a request for it is not first tried against the other routes.
+hot_router = APIRouter(tags=["status"])
 
 ByOrgListing = Annotated[ListRequest, Depends(listing(service.BY_ORG_SORTS, default="code"))]
 
@@ -124,7 +127,7 @@ def _known_at(value: datetime | None, zone: str) -> datetime | None:
 
 
 @lean_route(  # parameters read without FastAPI's per-request work when valid (app/common/routing.py)
-    router,
+    hot_router,
     "/targets/{target_id}/status",
     methods=["GET"],
     summary="Get a target's status: verdict or pace, forecast, explanation",

@@ -45,6 +45,9 @@ from app.submissions.models import (
 from app.targets.deps import TargetDep, TargetId, locks_target, reportable
 
 router = APIRouter(tags=["submissions"])
+# POST a figure, the busiest write, on a router of its own: the app matches it before every other router
+# (app.main.API_ROUTERS), so a request for it is not first tried against the other routes.
+hot_router = APIRouter(tags=["submissions"])
 
 SubmissionListing = Annotated[ListRequest, Depends(listing(service.SUBMISSION_SORTS, default="period_date"))]
 
@@ -102,7 +105,7 @@ def list_submissions(
 
 
 @lean_route(  # parameters and body read without FastAPI's per-request work when valid (app/common/routing.py)
-    router,
+    hot_router,
     "/targets/{target_id}/submissions",
     methods=["POST"],
     status_code=201,
