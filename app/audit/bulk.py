@@ -17,8 +17,10 @@ How the rows go in:
   in with its event in one statement (`_with_event`).
 - PostgreSQL, more than `COPY_FROM` rows (fewer go in with one `INSERT ... RETURNING id`, the ids in
   the rows' order: `sort_by_parameter_order`): the ids are taken from the
-  table's sequence first (one query), then the rows and
-  their events go in with `COPY` on the session's own connection and transaction. A multi-row
+  table's sequence first (`take_ids`, one query), the events made (`batch_of`), then the rows and
+  their events go in with `COPY` on the session's own connection and transaction (`copy_batch`). An
+  import makes the ids and events of its next chunk on its checking thread and a second connection
+  while a thread of its own sends the chunk before (`insert_audited(..., batch=...)`). A multi-row
   INSERT with 20,000 parameter sets spends most of its time in the driver turning the long
   statement into PostgreSQL's form; COPY is several times faster. JSON is written with
   `json_text`, the engine's JSON serializer (a Python None becomes JSON null there too).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -75,6 +78,7 @@ def insert_audited(
     context: EventContext | None = None,
     along: tuple[Insert, dict[str, Any]] | None = None,
     reading: tuple[Prepared, dict[str, Any]] | None = None,
+    batch: CopyBatch | None = None,
 ) -> list[Any]:
     """Inserts `rows` (dicts of `model`'s columns, without `id`) and one audit event per row.
 
@@ -88,10 +92,18 @@ def insert_audited(
     Returns the statement's rows: with `reading`, its rows (a row of NULLs when it reads none), each with the
     first value `along` returns (`along_id`, None if none) in front; without, `along`'s rows. `along` and
     `reading` are refused on any other path; which returns [].
+
+    `batch` (PostgreSQL): `rows` with their ids and events made ahead, perhaps on another thread and
+    connection (`take_ids`, `batch_of`; an import checks its next rows meanwhile): only sent, with COPY.
     """
     if not rows:
         return []
     connection = session.connection()
+    if batch is not None:  # ids and events made ahead (`take_ids`, `batch_of`): sent as they are
+        if batch.rows is not rows:
+            raise ValueError("insert_audited: `batch` holds other rows")
+        copy_batch(connection, batch)
+        return []
     table = table_of(model)
     one_statement = len(rows) == 1 and rows[0].get("id") is not None and connection.dialect.name == "postgresql"
     if (along is not None or reading is not None) and not one_statement:
@@ -112,18 +124,9 @@ def insert_audited(
         statement = _with_event(table, tuple(rows[0]), along[0] if along else None, reading[0] if reading else None)
         return statement.rows(connection, params)
     elif connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
-        ids = (
-            connection.execute(
-                _NEXT_IDS,
-                {"table": table.name, "n": len(rows)},
-            )
-            .scalars()
-            .all()
-        )
-        for row, row_id in zip(rows, sorted(ids), strict=True):
-            row["id"] = row_id
-        columns = list(rows[0])
-        _copy(connection, table, columns, map(_values_of(columns), rows))
+        take_ids(connection, model, rows)
+        copy_batch(connection, batch_of(connection, model, list(rows), context=context or EventContext.of(session)))
+        return []
     elif len(rows) == 1:  # one figure from the API: a plain INSERT ... RETURNING, not an executemany (issue 17)
         rows[0]["id"] = _inserts(table)[0].scalar(connection, rows[0])
     elif connection.dialect.name == "sqlite":
@@ -259,35 +262,71 @@ def record_inserted(
     if len(rows) == 1:  # one figure from the API
         _INSERT_EVENT.rows(session.connection(), _event_of(session, model, rows[0], context))
         return
-    who = context or EventContext.of(session)
-    entity = AUDITED[model]
-    keys = audited_columns(model)
     connection = session.connection()
-    orgs = OrgsOfRows(connection)
-    afters = columns_values(model, rows, keys)
-    actions: dict[str | None, str] = {}  # a version kind -> its action, worked out once per write
-    for row in rows:
-        kind = kind_of(model, row)
-        if kind not in actions:
-            actions[kind] = created_action(model, kind)
-    # The events column by column (`EventContext.events`): no dict per event
-    events = who.events(
-        [actions[kind_of(model, row)] for row in rows],
-        entity,
-        [after.get("id") for after in afters],
-        [orgs.of(after, entity) for after in afters],
-        afters,
-    )
-    if connection.dialect.name == "postgresql" and len(rows) > COPY_FROM:
-        by_column = [tuple(map(json_text, events[c])) if c in _JSON_COLUMNS else events[c] for c in _EVENT_COLUMNS]
-        _copy(connection, _EVENTS, _EVENT_COLUMNS, zip(*by_column, strict=True))
-    elif connection.dialect.name == "sqlite":
+    events = _events_of(connection, model, rows, context or EventContext.of(session))
+    if connection.dialect.name == "sqlite":
         executemany_columns(connection, _EVENTS, events)
     else:
         names = list(events)
         connection.execute(
             _INSERT_EVENTS, [dict(zip(names, values, strict=True)) for values in zip(*events.values(), strict=True)]
         )
+
+
+def _events_of(
+    connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]], who: EventContext
+) -> dict[str, list[Any]]:
+    """The audit events of inserted rows of `model` (ids set), column by column (`EventContext.events`: no dict per event)."""
+    entity = AUDITED[model]
+    orgs = OrgsOfRows(connection)
+    afters = columns_values(model, rows, audited_columns(model))
+    actions: dict[str | None, str] = {}  # a version kind -> its action, worked out once per write
+    for row in rows:
+        kind = kind_of(model, row)
+        if kind not in actions:
+            actions[kind] = created_action(model, kind)
+    return who.events(
+        [actions[kind_of(model, row)] for row in rows],
+        entity,
+        [after.get("id") for after in afters],
+        [orgs.of(after, entity) for after in afters],
+        afters,
+    )
+
+
+# ------------------------------------------------------------------ PostgreSQL: many rows with COPY
+
+
+def take_ids(connection: Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL: sets each row's "id" from its table's sequence (one query), ascending in the rows' order. Any
+    connection will do: a sequence is not transactional (ids taken and not used leave a gap, as a rollback does)."""
+    ids = connection.execute(_NEXT_IDS, {"table": table_of(model).name, "n": len(rows)}).scalars().all()
+    for row, row_id in zip(rows, sorted(ids), strict=True):
+        row["id"] = row_id
+
+
+@dataclass(frozen=True)
+class CopyBatch:
+    """Rows of an audited model, their ids set, and their audit events column by column (JSON as text): what
+    `copy_batch` sends. Made by `batch_of`, which reads nothing for figures, so it may be made on one thread
+    and sent on another."""
+
+    model: type[SQLModel]
+    rows: list[dict[str, Any]]
+    events: list[Sequence[Any]]  # one sequence per column of `_EVENT_COLUMNS`
+
+
+def batch_of(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]], *, context: EventContext) -> CopyBatch:
+    """`rows` (ids set, `take_ids`) and their audit events, ready for `copy_batch`; `context`: who acts and when."""
+    events = _events_of(connection, model, rows, context)
+    return CopyBatch(model, rows, [tuple(map(json_text, events[c])) if c in _JSON_COLUMNS else events[c] for c in _EVENT_COLUMNS])
+
+
+def copy_batch(connection: Connection, batch: CopyBatch) -> None:
+    """PostgreSQL: the rows and their events, each with one COPY, on the connection and in its transaction."""
+    columns = list(batch.rows[0])
+    _copy(connection, table_of(batch.model), columns, map(_values_of(columns), batch.rows))
+    _copy(connection, _EVENTS, _EVENT_COLUMNS, zip(*batch.events, strict=True))
 
 
 def _values_of(columns: Sequence[str]) -> Any:

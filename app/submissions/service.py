@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.audit.bulk import insert_audited
+from app.audit.bulk import CopyBatch, insert_audited
 from app.audit.recorder import EventContext
 from app.auth import policy
 from app.auth.service import Principal
@@ -215,6 +215,7 @@ def submit(
     along: tuple[Any, dict[str, Any]] | None = None,
     reading: tuple[Any, dict[str, Any]] | None = None,
     judge: Callable[[list[Any]], None] | None = None,
+    batch: CopyBatch | None = None,
 ) -> list[Any]:
     """The one write path of new figure versions: originals (API, import, seed), corrections and retractions.
 
@@ -225,8 +226,9 @@ def submit(
     figure's correction comes back through here too). `along` (another INSERT) and `reading` (a read) for
     the rows' own statement: its rows are returned (`insert_audited`), after `judge` has seen them (it raises
     to refuse the write, before the figures are announced; the edge's transaction then rolls it back).
+    `batch`: the rows with their ids and audit events made ahead (PostgreSQL, an import: `app.audit.bulk.batch_of`).
     """
-    found = insert_audited(session, Submission, rows, context=context, along=along, reading=reading)
+    found = insert_audited(session, Submission, rows, context=context, along=along, reading=reading, batch=batch)
     if judge is not None:
         judge(found)
     announce(session, rows)

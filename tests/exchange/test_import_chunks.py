@@ -1,4 +1,4 @@
-"""An import of figures stored in several chunks (app/exchange/importer/figures.py `_store_figures`): the outcome
+"""An import of figures stored in several chunks (app/exchange/importer/writer.py): the outcome
 is the file's, whole: the same counts, chains across chunks and within one, refusals and all-or-nothing.
 
 Runs on SQLite and PostgreSQL (the conftest `app`), with chunks of two rows so that a short file has several.
@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.audit import bulk
 from app.audit.models import AuditEvent
-from app.exchange.importer import figures as importer
+from app.exchange.importer import writer as importer
 from app.submissions.models import Submission
 from tests.api.helpers import API, assert_problem
 from tests.exchange.test_import import counts, csv_bytes, imported, include_import_router, upload
@@ -30,7 +30,7 @@ def app(app):
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(importer, "_INSERT_CHUNK", 2)
+    monkeypatch.setattr(importer, "INSERT_CHUNK", 2)
     monkeypatch.setattr(bulk, "COPY_FROM", 0)  # PostgreSQL: COPY for every chunk, as for a large file
 
 
@@ -144,3 +144,42 @@ def test_increments_are_checked_against_earlier_rows_and_units_first_met_later(a
     assert [(e["row"], e["column"]) for e in report["errors"]] == [(6, "period_start"), (7, "period_start")], report
     assert "overlaps an earlier row of this file" in report["errors"][0]["reason"]
     assert "overlaps submission" in report["errors"][1]["reason"]
+
+
+def test_on_postgresql_the_chunks_are_written_by_a_thread_while_the_next_are_checked(app, client, make, monkeypatch):
+    """PostgreSQL: a file of several chunks is written by the import's writer thread (app/exchange/importer/
+    writer.py), with ids and events made ahead on the checking thread; SQLite writes them at the end, on the
+    request's own thread. The outcome is the same file's either way (the tests above run on both)."""
+    import threading
+
+    plan, target, _, rows = _chained_file(make)
+    real, threads = importer.submit, []
+
+    def noting_the_thread(session, rows, **kwargs):
+        threads.append((threading.current_thread().name, kwargs.get("batch") is not None))
+        return real(session, rows, **kwargs)
+
+    monkeypatch.setattr(importer, "submit", noting_the_thread)
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert report["stored"] and counts(report) == (3, 4, 1, 0), report
+    if app.state.engine.dialect.name == "postgresql":
+        assert threads and set(threads) == {("import-writer", True)}, threads
+    else:
+        assert threads and all(name != "import-writer" and not batch for name, batch in threads), threads
+
+
+def test_keys_not_read_ahead_are_read_with_their_chunk(app, client, make, monkeypatch):
+    """The stored versions are read ahead for the keys the rows' cells name; a key the rows' model gives
+    otherwise is read with its chunk (on PostgreSQL on the second connection, which does not see the chunks
+    written meanwhile). With nothing read ahead, the chained file's outcome is the same."""
+    from app.exchange.importer import figures
+
+    monkeypatch.setattr(figures, "_key_of_cells", lambda named: None)
+    plan, target, stored, rows = _chained_file(make)
+    report = imported(client, plan["id"], "submissions", csv_bytes(rows))
+    assert report["stored"] and counts(report) == (3, 4, 1, 0), report
+    by_value = {f["value"]: f for f in versions(client, target["id"])}
+    assert by_value[11.0]["supersedes_id"] == stored["id"]  # the stored figure, read with the last chunk
+    assert by_value[9.0]["supersedes_id"] == by_value[8.0]["id"]
+    again = imported(client, plan["id"], "submissions", csv_bytes(rows))  # every row a version stored: nothing to do
+    assert counts(again) == (0, 0, 8, 0) and not again["stored"], again

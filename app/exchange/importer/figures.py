@@ -17,7 +17,6 @@ from sqlalchemy import select as core_select  # Core statements on columns; sqlm
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
-from app.audit.recorder import EventContext
 from app.common.crud import check_not_archived
 from app.common.gcpause import collections_paused
 from app.common.models import as_utc, stored_id, table_of
@@ -25,14 +24,16 @@ from app.common.types import MAX_ID
 from app.errors import DomainError
 from app.exchange import tabular
 from app.exchange.columns import SUBMISSION_COLUMNS
+from app.exchange.importer import writer as chunks
 from app.exchange.importer.cells import SUBMISSION_KINDS, number_style, read_cells
 from app.exchange.importer.report import ImportReport, Run, domain_problems, finish, header_failures
+from app.exchange.importer.writer import Corrects, FigureWriter
 from app.organizations.models import Organization
 from app.organizations.service import subtree
 from app.plans.models import Plan
 from app.submissions.models import Submission, SubmissionCreate
 from app.submissions.rules import FileRules
-from app.submissions.service import as_correction, check_figure, check_open, entry_of, in_force, new_figure, submit, supersede
+from app.submissions.service import Entry, as_correction, check_figure, check_open, entry_of, in_force, new_figure, supersede
 from app.targets.models import Target
 
 SUBMISSION_REQUIRED = ("target_code", "organization_code", "period_date")
@@ -233,30 +234,7 @@ def _columns_of(row: _Row) -> _Row:
     return cast(_Row, SimpleNamespace(**{a.key: getattr(row, a.key) for a in sa_inspect(type(row)).column_attrs}))
 
 
-_INSERT_CHUNK = 2000  # rows per bulk insert: bounds the statement and the audit events held at once
-
-
-def _store_figures(session: Session, rows: list[dict[str, Any]], corrects_row: dict[int, int]) -> None:
-    """Inserts the new figures in file order (ids ascend with the rows, as the unit of work gave them),
-    with one audit event per figure (app/audit/bulk.py), in the import's transaction.
-
-    `corrects_row`: index of a row -> index of the earlier row of the file it corrects; that row's
-    id must be known first, so the rows go in runs that end before such a row.
-    """
-    context = EventContext.of(session)  # one time for all the file's events, like one flush
-
-    def insert_rows(first: int, stop: int) -> None:
-        for begin in range(first, stop, _INSERT_CHUNK):
-            submit(session, rows[begin : min(begin + _INSERT_CHUNK, stop)], context=context)
-
-    done = 0
-    for index in sorted(corrects_row):
-        earlier = rows[corrects_row[index]]
-        if corrects_row[index] >= done:
-            insert_rows(done, index)
-            done = index
-        supersede(rows[index], earlier["id"], earlier["root_id"])
-    insert_rows(done, len(rows))
+_Named = tuple[tabular.Row, dict[str, Any], list, list, Target | None, int | None]  # row, values, problems, unread, target, unit
 
 
 @collections_paused()  # 20,000 rows held to the commit: no full collections meanwhile (app/common/gcpause.py)
@@ -274,11 +252,12 @@ def import_submissions(
     `scope`: the organisations the caller may report for (None: all); other rows fail.
     A closed or archived plan refuses the whole file (409).
 
-    Two passes: the first reads and checks every row (cells, target, organisation, the input
-    model, the domain rules); then the stored figures of the keys the good rows name are read at
-    once, and the second pass, in file order, ignores what is stored (even if the domain rules
-    would now refuse it: it was checked when stored), reports the refusals and plans the new
-    rows, as dicts (an ORM object per row cost more than everything else together).
+    Every row's cells are read and its target and unit looked up first; then the stored figures of the keys
+    the rows name are read at once; then the rows are checked chunk by chunk, in file order (the input model,
+    the domain rules, then what is stored and what the file added before them: ignored, refused, a correction,
+    or new), and each chunk's new rows go to a `FigureWriter`, which on PostgreSQL stores them while the next
+    chunk is checked (app/exchange/importer/writer.py). New rows are dicts (an ORM object per row cost more
+    than everything else together).
     """
     check_not_archived(plan)
     check_open(plan)
@@ -300,7 +279,8 @@ def import_submissions(
         return done(writes=0)
     # Plain copies of the plan's and the targets' columns: the rules read a dozen of them per row, and an
     # ORM attribute read costs a microsecond; the targets are read as columns, not ORM objects (a plan's
-    # thousand targets loaded as objects were a twentieth of an import). Nothing here writes through them.
+    # thousand targets loaded as objects were a twentieth of an import). Nothing here writes through them,
+    # and nothing below touches the ORM plan: the session may be writing on another thread.
     targets = {t.code: t for t in _targets_of(session, stored_id(plan))}
     plan_columns = _columns_of(plan)
     targets_by_id = {t.id: t for t in targets.values()}
@@ -309,96 +289,149 @@ def import_submissions(
     # Every organisation the file names, by code or by id, read at once (issue 17: one query per code cost
     # a national import two thirds of its time); a name that is not there is None, and its rows fail below.
     organizations = _organizations_named(session, [values for _, values, _ in cells])
+    named = [
+        _named(row, values, unread, table, plan_columns, targets, targets_by_id, organizations, scope)
+        for row, values, unread in cells
+    ]
+    del cells, memo  # each row's cell values (a dict a row): not needed past here, and not held through the insert
     plan_tree = subtree(session, plan.organization_id)  # read once, not per row
     entry = entry_of(session, plan)  # the file's figures are submitted or approved on entry, as the key's would be
-    readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
-    for row, values, unread in cells:
-        problems = list(unread)
-        target = organization = None
-        # The target and the unit: by code (a sheet's columns), or by id (a JSON batch may), exactly one of each.
-        target_code, target_id = values.pop("target_code", None), values.pop("target_id", None)
-        organization_code, organization_id = values.pop("organization_code", None), values.pop("organization_id", None)
-        if target_code is not None and target_id is not None:
-            problems.append(("target_id", "give target_id or target_code, not both"))
-        elif target_id is not None:
-            if (target := targets_by_id.get(target_id)) is None:
-                problems.append(("target_id", f"plan {plan.code} has no target with id {target_id}"))
-        elif target_code is None:
-            if not {"target_code", "target_id"} & {name for name, _ in unread}:
-                problems.append(("target_code", _REQUIRED if table.format != "json" else "required: target_code or target_id"))
-        elif (target := targets.get(target_code)) is None:
-            problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
-        if target is not None and target.archived_at is not None:
-            problems.append(("target_code", f"target '{target.code}' is archived: it takes no figures"))
-        if organization_code is not None and organization_id is not None:
-            problems.append(("organization_id", "give organization_id or organization_code, not both"))
-        elif organization_code is None and organization_id is None:
-            if not {"organization_code", "organization_id"} & {name for name, _ in unread}:
-                json = table.format == "json"
-                problems.append(("organization_code", "required: organization_code or organization_id" if json else _REQUIRED))
-        elif organization_id is not None and not 1 <= organization_id <= MAX_ID:
-            problems.append(("organization_id", f"{organization_id} is not an id (1 to {MAX_ID:,})"))
-        else:
-            by, named = ("id", organization_id) if organization_id is not None else ("code", organization_code)
-            field = f"organization_{by}"
-            shown = f"'{named}'" if by == "code" else str(named)
-            if (organization := organizations.get((by, named))) is None:
-                problems.append((field, f"no organisation has the {by} {shown}"))
-            elif scope is not None and organization not in scope:
-                problems.append((field, f"{shown} is outside the scope of your API key"))
-        body = run.validated(row, SubmissionCreate, {**values, "organization_id": organization or 1}, problems, unread)
-        if body is None or target is None or organization is None:
-            continue
-        try:
-            check_figure(session, target, plan_columns, body, plan_tree=plan_tree)
-            refusal = None
-        except DomainError as exc:
-            refusal = domain_problems(exc)
-        # The fields alone are kept (not the model): 20,000 of them are held until the insert.
-        target_id = stored_id(target)
-        key = (target_id, organization, body.period_date, body.is_estimate)
-        readable.append((row, new_figure(body, target_id, entry), key, refusal))
-    del cells, memo  # each row's cell values (a dict a row): not needed past here, and not held through the insert
-
-    stored, latest = _stored_figures(session, {key for _, _, key, _ in readable})
-    file_rules = FileRules(session)  # values and ratios never mix on a target; increments never overlap
-    file_rules.read(targets_by_id[target_id] for target_id in {key[0] for _, _, key, _ in readable})  # all at once
-    new: list[dict[str, Any]] = []  # the rows to insert: every column of `submission` but the id
-    corrects_row: dict[int, int] = {}  # index in `new` -> index of the earlier new row it corrects
-    in_file: dict[Key, int] = {}  # key -> index in `new` of the file's latest row for it
-    for row, fields, key, refusal in readable:
-        version = key + _content(fields)
-        if version in stored:
-            run.counts.ignored += 1  # already stored (and checked then): nothing to do
-            continue
-        if refusal is not None:
-            run.fail(row, refusal)
-            continue
-        # The row's fields by attribute name (what FileRules reads), not a model: 20 us a row (issue 17)
-        if against := file_rules.problems(targets_by_id[key[0]], SimpleNamespace(**fields)):
-            run.fail(row, against)
-            continue
-        if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
-            run.counts.updated += 1
-            as_correction(fields, f"import: {table.format} row {row.number}")
-            if key in in_file:
-                corrects_row[len(new)] = in_file[key]
+    chunk = chunks.INSERT_CHUNK
+    concurrent = not dry_run and len(named) > chunk and session.get_bind().dialect.name == "postgresql"
+    with FigureWriter(session, concurrent=concurrent) as writer:
+        # The stored versions of the keys the rows' cells name, read at once before anything is written (the
+        # model keeps a readable date and flag as they are, so these are the rows' keys; a key it gives
+        # otherwise is read with its chunk, below), and what the file rules read of their targets.
+        keys = {key for key in map(_key_of_cells, named) if key is not None}
+        stored, latest = _stored_figures(writer.reads, keys)
+        file_rules = FileRules(writer.reads)  # values and ratios never mix on a target; increments never overlap
+        file_rules.read(targets_by_id[target_id] for target_id in {key[0] for key in keys})  # all at once
+        in_file: dict[Key, dict[str, Any]] = {}  # key -> the file's latest new row for it
+        readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
+        for first in range(0, len(named), chunk):
+            readable = [
+                checked
+                for row in named[first : first + chunk]
+                if (checked := _checked(row, run, session, plan_columns, plan_tree, entry)) is not None
+            ]
+            if unread_keys := {key for _, _, key, _ in readable} - keys:
+                more, more_latest = _stored_figures(writer.reads, unread_keys)
+                stored |= more
+                latest.update(more_latest)
+                keys |= unread_keys
+            new: list[dict[str, Any]] = []  # the chunk's rows to insert: every column of `submission` but the id
+            corrects: Corrects = {}  # index in `new` -> the earlier new row it corrects
+            for row, fields, key, refusal in readable:
+                version = key + _content(fields)
+                if version in stored:
+                    run.counts.ignored += 1  # already stored (and checked then): nothing to do
+                    continue
+                if refusal is not None:
+                    run.fail(row, refusal)
+                    continue
+                # The row's fields by attribute name (what FileRules reads), not a model: 20 us a row (issue 17)
+                if against := file_rules.problems(targets_by_id[key[0]], SimpleNamespace(**fields)):
+                    run.fail(row, against)
+                    continue
+                if key in in_file or key in latest:  # a different figure for a key in force: it corrects the current version
+                    run.counts.updated += 1
+                    as_correction(fields, f"import: {table.format} row {row.number}")
+                    if key in in_file:
+                        corrects[len(new)] = in_file[key]
+                    else:
+                        supersede(fields, latest[key].id, latest[key].root_id)
+                else:
+                    run.counts.created += 1
+                stored.add(version)
+                in_file[key] = fields
+                new.append(fields)
+            if run.counts.failed and not keep_good_rows:
+                writer.discard()  # all-or-nothing and a row failed: nothing will be stored; the rest is checked for the report
             else:
-                supersede(fields, latest[key].id, latest[key].root_id)
-        else:
-            run.counts.created += 1
-        stored.add(version)
-        in_file[key] = len(new)
-        new.append(fields)
-    # What only planned the rows goes before the insert, which holds each chunk's audit events on top of `new`
-    # (issue 17: the worker's peak RSS is reached here; 20,000 rows' checks, versions and keys freed first).
-    del readable, stored, latest, in_file, file_rules
+                writer.add(new, corrects)
+        # What only planned the rows goes before the commit, which holds each chunk's audit events (issue 17: the
+        # worker's peak RSS is reached there; 20,000 rows' checks, versions and keys freed first).
+        del named, readable, stored, latest, in_file, file_rules
+        writer.close()
+        return done(
+            writes=writer.count,
+            store=writer.store,
+            conflict="The figures could not be stored (changed meanwhile?); nothing was stored.",
+        )
 
-    def store() -> None:
-        _store_figures(session, new, corrects_row)
 
-    return done(
-        writes=len(new),
-        store=store,
-        conflict="The figures could not be stored (changed meanwhile?); nothing was stored.",
-    )
+def _named(
+    row: tabular.Row,
+    values: dict[str, Any],
+    unread: list,
+    table: tabular.Table,
+    plan: Plan,
+    targets: dict[str, Target],
+    targets_by_id: dict[int | None, Target],
+    organizations: dict[tuple[str, Any], int],
+    scope: set[int] | None,
+) -> _Named:
+    """A row's target and unit, by code (a sheet's columns) or by id (a JSON batch may), exactly one of each,
+    and the problems found so far (the cells that could not be read among them)."""
+    problems = list(unread)
+    target = organization = None
+    target_code, target_id = values.pop("target_code", None), values.pop("target_id", None)
+    organization_code, organization_id = values.pop("organization_code", None), values.pop("organization_id", None)
+    if target_code is not None and target_id is not None:
+        problems.append(("target_id", "give target_id or target_code, not both"))
+    elif target_id is not None:
+        if (target := targets_by_id.get(target_id)) is None:
+            problems.append(("target_id", f"plan {plan.code} has no target with id {target_id}"))
+    elif target_code is None:
+        if not {"target_code", "target_id"} & {name for name, _ in unread}:
+            problems.append(("target_code", _REQUIRED if table.format != "json" else "required: target_code or target_id"))
+    elif (target := targets.get(target_code)) is None:
+        problems.append(("target_code", f"plan {plan.code} has no target with code '{target_code}'"))
+    if target is not None and target.archived_at is not None:
+        problems.append(("target_code", f"target '{target.code}' is archived: it takes no figures"))
+    if organization_code is not None and organization_id is not None:
+        problems.append(("organization_id", "give organization_id or organization_code, not both"))
+    elif organization_code is None and organization_id is None:
+        if not {"organization_code", "organization_id"} & {name for name, _ in unread}:
+            json = table.format == "json"
+            problems.append(("organization_code", "required: organization_code or organization_id" if json else _REQUIRED))
+    elif organization_id is not None and not 1 <= organization_id <= MAX_ID:
+        problems.append(("organization_id", f"{organization_id} is not an id (1 to {MAX_ID:,})"))
+    else:
+        by, name = ("id", organization_id) if organization_id is not None else ("code", organization_code)
+        field = f"organization_{by}"
+        shown = f"'{name}'" if by == "code" else str(name)
+        if (organization := organizations.get((by, name))) is None:
+            problems.append((field, f"no organisation has the {by} {shown}"))
+        elif scope is not None and organization not in scope:
+            problems.append((field, f"{shown} is outside the scope of your API key"))
+    return row, values, problems, unread, target, organization
+
+
+def _key_of_cells(named: _Named) -> Key | None:
+    """The key a row's cells name (None: the row has no target, unit or readable date: it fails, or its
+    key is read with its chunk)."""
+    _, values, _, _, target, organization = named
+    period_date, is_estimate = values.get("period_date"), values.get("is_estimate", False)
+    if target is None or organization is None or type(period_date) is not date or type(is_estimate) is not bool:
+        return None
+    return stored_id(target), organization, period_date, is_estimate
+
+
+def _checked(
+    named: _Named, run: Run, session: Session, plan: Plan, plan_tree: set[int], entry: Entry
+) -> tuple[tabular.Row, dict[str, Any], Key, list | None] | None:
+    """A row through the input model and the domain rules: (row, its new figure's columns, its key, the
+    domain's refusal or None); None when it failed already (reported)."""
+    row, values, problems, unread, target, organization = named
+    body = run.validated(row, SubmissionCreate, {**values, "organization_id": organization or 1}, problems, unread)
+    if body is None or target is None or organization is None:
+        return None
+    try:
+        check_figure(session, target, plan, body, plan_tree=plan_tree)  # reads nothing: the plan's tree is given
+        refusal = None
+    except DomainError as exc:
+        refusal = domain_problems(exc)
+    # The fields alone are kept (not the model): 20,000 of them are held until the insert.
+    target_id = stored_id(target)
+    return row, new_figure(body, target_id, entry), (target_id, organization, body.period_date, body.is_estimate), refusal
