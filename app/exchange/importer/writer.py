@@ -59,7 +59,7 @@ class FigureWriter:
     def __init__(self, session: Session, *, concurrent: bool) -> None:
         self.session = session
         self.concurrent = concurrent
-        self.context = EventContext.of(session)  # one actor and time for all the file's events, like one flush
+        self._context: EventContext | None = None  # one actor and time for all the file's events, like one flush
         self.count = 0  # rows added
         # the checks' reads: a second session while chunks are written meanwhile, else the import's own
         self.reads = Session(session.get_bind()) if concurrent else session
@@ -68,6 +68,13 @@ class FigureWriter:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._stopped = False  # nothing more is written (the rows will not be stored, or the thread failed)
+
+    @property
+    def context(self) -> EventContext:
+        """Who acts, and the events' time: taken when the first chunk goes (as a flush's, after its rows were made)."""
+        if self._context is None:
+            self._context = EventContext.of(self.session)
+        return self._context
 
     def __enter__(self) -> FigureWriter:
         return self
