@@ -6,6 +6,8 @@ Runs on SQLite and PostgreSQL (the conftest `app`), with chunks of two rows so t
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
@@ -150,8 +152,6 @@ def test_on_postgresql_the_chunks_are_written_by_a_thread_while_the_next_are_che
     """PostgreSQL: a file of several chunks is written by the import's writer thread (app/exchange/importer/
     writer.py), with ids and events made ahead on the checking thread; SQLite writes them at the end, on the
     request's own thread. The outcome is the same file's either way (the tests above run on both)."""
-    import threading
-
     plan, target, _, rows = _chained_file(make)
     real, threads = importer.submit, []
 
@@ -183,3 +183,28 @@ def test_keys_not_read_ahead_are_read_with_their_chunk(app, client, make, monkey
     assert by_value[9.0]["supersedes_id"] == by_value[8.0]["id"]
     again = imported(client, plan["id"], "submissions", csv_bytes(rows))  # every row a version stored: nothing to do
     assert counts(again) == (0, 0, 8, 0) and not again["stored"], again
+
+
+def test_a_failure_on_the_checking_thread_stores_nothing_and_stops_the_writer(app, client, make, monkeypatch):
+    """An unexpected error while a later chunk is checked (chunks written before it on PostgreSQL): the
+    request fails as a server error, the writer stops and is waited for, and nothing is stored."""
+    from app.exchange.importer import figures
+
+    root = make.org()
+    plan = make.plan(root["id"])
+    make.target(plan["id"], code="01")
+    real, seen = figures._checked, []
+
+    def fails_at_row_6(named, *args):
+        seen.append(named[0].number)
+        if named[0].number == 6:  # the third chunk: two were handed to the writer
+            raise RuntimeError("a bug")
+        return real(named, *args)
+
+    monkeypatch.setattr(figures, "_checked", fails_at_row_6)
+    figures_before, events_before = count(app, Submission), count(app, AuditEvent)
+    rows = [HEADER, *[["01", root["code"], f"2019-0{month}-01", str(month)] for month in range(1, 8)]]
+    assert upload(client, plan["id"], "submissions", csv_bytes(rows)).status_code == 500
+    assert seen == [2, 3, 4, 5, 6]
+    assert (count(app, Submission), count(app, AuditEvent)) == (figures_before, events_before)
+    assert not [t for t in threading.enumerate() if t.name == "import-writer"]

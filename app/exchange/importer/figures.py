@@ -312,7 +312,7 @@ def import_submissions(
             readable = [
                 checked
                 for row in named[first : first + chunk]
-                if (checked := _checked(row, run, session, plan_columns, plan_tree, entry)) is not None
+                if (checked := _checked(row, run, writer.reads, plan_columns, plan_tree, entry)) is not None
             ]
             if unread_keys := {key for _, _, key, _ in readable} - keys:
                 more, more_latest = _stored_figures(writer.reads, unread_keys)
@@ -419,7 +419,7 @@ def _key_of_cells(named: _Named) -> Key | None:
 
 
 def _checked(
-    named: _Named, run: Run, session: Session, plan: Plan, plan_tree: set[int], entry: Entry
+    named: _Named, run: Run, reads: Session, plan: Plan, plan_tree: set[int], entry: Entry
 ) -> tuple[tabular.Row, dict[str, Any], Key, list | None] | None:
     """A row through the input model and the domain rules: (row, its new figure's columns, its key, the
     domain's refusal or None); None when it failed already (reported)."""
@@ -428,7 +428,7 @@ def _checked(
     if body is None or target is None or organization is None:
         return None
     try:
-        check_figure(session, target, plan, body, plan_tree=plan_tree)  # reads nothing: the plan's tree is given
+        check_figure(reads, target, plan, body, plan_tree=plan_tree)  # reads nothing: the plan's tree is given
         refusal = None
     except DomainError as exc:
         refusal = domain_problems(exc)

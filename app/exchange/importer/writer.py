@@ -47,7 +47,7 @@ from app.submissions.service import submit, supersede
 Rows = list[dict[str, Any]]
 Corrects = dict[int, dict[str, Any]]  # index of a row in its chunk -> the earlier new row (of the file) it corrects
 
-INSERT_CHUNK = 2000  # rows per check and per bulk insert: bounds the statement and the audit events held at once
+INSERT_CHUNK = 2000  # rows per check and per bulk insert: bounds the statement, and the events held at once (with the queue)
 _END = None  # the queue's last item
 
 
@@ -64,7 +64,8 @@ class FigureWriter:
         # the checks' reads: a second session while chunks are written meanwhile, else the import's own
         self.reads = Session(session.get_bind()) if concurrent else session
         self._held: tuple[Rows, Corrects] = ([], {})
-        self._queue: queue.SimpleQueue[CopyBatch | None] = queue.SimpleQueue()
+        # At most two chunks wait for the thread (with their events): the checking thread waits when it is ahead
+        self._queue: queue.Queue[CopyBatch | None] = queue.Queue(maxsize=2)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._stopped = False  # nothing more is written (the rows will not be stored, or the thread failed)
@@ -79,7 +80,9 @@ class FigureWriter:
     def __enter__(self) -> FigureWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        if exc_type is not None:  # the import failed on the checking thread: nothing will be stored
+            self._stopped = True
         self.close()
 
     def add(self, rows: Rows, corrects: Corrects) -> None:
@@ -87,6 +90,8 @@ class FigureWriter:
         if not rows:
             return
         self.count += len(rows)
+        if self._stopped:  # discarded, or the thread failed: nothing more is made or written
+            return
         if not self.concurrent:
             held, held_corrects = self._held
             held_corrects.update({len(held) + index: earlier for index, earlier in corrects.items()})
