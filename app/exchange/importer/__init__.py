@@ -10,8 +10,9 @@ import commits once per *file*, at its edge (`report.finish`, `crud.transaction`
 
 Modules: cells.py (reading cells), report.py (the report, problems in plain words, the run's
 bookkeeping, `finish`), targets.py, figures.py, writer.py (where an import's new figures go: on
-PostgreSQL stored by a thread while the next rows are checked, in the import's one transaction); batch.py reads a JSON list of figures into the same
-`tabular.Table`, so POST /plans/{id}/submissions/batch goes through `import_submissions` too.
+PostgreSQL stored by a thread while the next rows are checked, in the import's one transaction);
+batch.py reads a JSON list of figures into the same `tabular.Table`, so POST
+/plans/{id}/submissions/batch goes through `import_submissions` too.
 
 Figures go in as plain rows, not ORM objects: a file holds up to 20,000 of them, and an
 ORM object per row cost more than everything else together (docs/PERFORMANCE.md, section

@@ -307,7 +307,6 @@ def import_submissions(
         file_rules = FileRules(writer.reads)  # values and ratios never mix on a target; increments never overlap
         file_rules.read(targets_by_id[target_id] for target_id in {key[0] for key in keys})  # all at once
         in_file: dict[Key, dict[str, Any]] = {}  # key -> the file's latest new row for it
-        readable: list[tuple[tabular.Row, dict[str, Any], Key, list | None]] = []  # row, fields, key, refusal
         for first in range(0, len(named), chunk):
             readable = [
                 checked
@@ -351,7 +350,7 @@ def import_submissions(
                 writer.add(new, corrects)
         # What only planned the rows goes before the commit, which holds each chunk's audit events (issue 17: the
         # worker's peak RSS is reached there; 20,000 rows' checks, versions and keys freed first).
-        del named, readable, stored, latest, in_file, file_rules
+        del named, stored, latest, in_file, file_rules
         writer.close()
         return done(
             writes=writer.count,
